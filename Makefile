@@ -1,0 +1,44 @@
+# The course's entry points. On a fresh machine with Python 3 and make:
+#   make course   set up, get MNIST, run every notebook into build/course/
+#   make test     set up, get MNIST, run every test (unit, notebooks, browser)
+#   make lab      set up, get MNIST, open JupyterLab on notebooks/
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+
+# In this repository's CI the MNIST files sit in ../shared/data/mnist beside the checkout.
+SHARED_MNIST := $(abspath ../shared/data/mnist)
+ifneq ($(wildcard $(SHARED_MNIST)/train-images-idx3-ubyte.gz),)
+export BPCOURSE_DATA ?= $(SHARED_MNIST)
+endif
+# Headless plotting outside the notebooks; the notebooks use their inline backend.
+export MPLBACKEND ?= Agg
+
+.PHONY: setup data course test lab student grade browser-deps clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@
+
+setup: $(VENV)/.installed
+
+data: setup
+	$(PY) -m bpcourse.data
+
+course: data
+	$(PY) -m bpcourse.course_runner notebooks build/course
+
+browser-deps: setup
+	bash tests/browser/install_chromium.sh
+
+test: data browser-deps
+	$(PY) -m pytest tests notebooks --nbval-lax
+
+lab: data
+	$(VENV)/bin/jupyter lab notebooks
+
+clean:
+	rm -rf build .pytest_cache

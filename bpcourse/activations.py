@@ -1,0 +1,99 @@
+"""Activation functions (eq. 1.1-1.4) and their derivatives written from the output.
+
+The text derives everything for the sigmoid (eq. 1.2) and notes that the
+training rule changes with the activation. Both derivatives here take the
+*output* y of the activation, not its input, because that is what the
+backward pass has at hand (eq. 1.4: sigmoid'(x) = y(1 - y)).
+
+An *activator* bundles an activation with its derivative; both networks take
+one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter.
+"""
+
+import numpy as np
+
+
+def sigmoid(x):
+    """Logistic sigmoid 1 / (1 + e^-x) (eq. 1.2), for a scalar or an array of any shape.
+
+    Never overflows or warns, even for x = -1000 or 1000: for x < 0 it is
+    computed as e^x / (1 + e^x), where e^x cannot overflow.
+    """
+    x = np.asarray(x)
+    if not np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float64)
+    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
+    y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    return y.astype(x.dtype, copy=False)
+
+
+def sigmoid_derivative(y):
+    """Derivative of the sigmoid written from its output y = sigmoid(x): y(1 - y) (eq. 1.4)."""
+    y = np.asarray(y)
+    return y * (1 - y)
+
+
+def tanh(x):
+    """Hyperbolic tangent, for a scalar or an array; never overflows."""
+    return np.tanh(x)
+
+
+def tanh_derivative(y):
+    """Derivative of tanh written from its output y = tanh(x): 1 - y^2."""
+    y = np.asarray(y)
+    return 1 - y * y
+
+
+class SigmoidActivator:
+    """The sigmoid and its derivative from the output (eq. 1.2, 1.4)."""
+
+    name = "sigmoid"
+
+    @staticmethod
+    def forward(net):
+        """Output y = sigmoid(net), same shape as ``net``."""
+        return sigmoid(net)
+
+    @staticmethod
+    def backward(y):
+        """dy/dnet written from the output: y(1 - y) (eq. 1.4)."""
+        return sigmoid_derivative(y)
+
+
+class TanhActivator:
+    """tanh and its derivative from the output, 1 - y^2."""
+
+    name = "tanh"
+
+    @staticmethod
+    def forward(net):
+        """Output y = tanh(net), same shape as ``net``."""
+        return tanh(net)
+
+    @staticmethod
+    def backward(y):
+        """dy/dnet written from the output: 1 - y^2."""
+        return tanh_derivative(y)
+
+
+ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator}
+
+
+def get_activator(activator):
+    """Return the activator named ``"sigmoid"`` or ``"tanh"``, or ``activator`` itself.
+
+    An object is accepted when it has ``name``, ``forward(net)`` and ``backward(y)``.
+    """
+    if isinstance(activator, str):
+        try:
+            return ACTIVATORS[activator]
+        except KeyError:
+            raise ValueError(
+                f"unknown activation {activator!r}: expected one of {sorted(ACTIVATORS)}"
+            ) from None
+    for attribute in ("name", "forward", "backward"):
+        if not hasattr(activator, attribute):
+            raise ValueError(
+                f"an activator needs name, forward(net) and backward(y); "
+                f"{activator!r} has no {attribute!r}"
+            )
+    return activator

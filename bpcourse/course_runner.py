@@ -1,0 +1,96 @@
+"""Run every course notebook headless, top to bottom, into a build folder.
+
+``python -m bpcourse.course_runner notebooks build/course`` (what ``make course``
+calls) executes each ``notebooks/NN_*.ipynb`` in a fresh kernel, writes the
+executed notebook and an HTML copy of it into ``build/course/``, and ends with
+one summary line per notebook: its name, the seconds it took, ok or failed.
+The source notebooks are never modified.
+"""
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from nbconvert import HTMLExporter
+
+CELL_TIMEOUT_SECONDS = 600
+
+
+def write_atomically(path, text):
+    """Write ``text`` to ``path`` through a temporary file and a rename."""
+    path = Path(path)
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as handle:
+        handle.write(text)
+    os.replace(handle.name, path)
+
+
+def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
+    """Execute ``source`` and write ``<name>.ipynb`` and ``<name>.html`` to ``out_dir``.
+
+    Returns ``(seconds, error)`` where ``error`` is ``None`` on success or a
+    one-line description of the first failing cell. The executed notebook is
+    written even when a cell fails, so the failure can be read in context.
+    """
+    source = Path(source)
+    notebook = nbformat.read(source, as_version=4)
+    client = NotebookClient(
+        notebook,
+        timeout=cell_timeout,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(source.parent)}},
+    )
+    error = None
+    start = time.perf_counter()
+    try:
+        client.execute()
+    except CellExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}"
+    except (CellTimeoutError, DeadKernelError) as exc:
+        error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    seconds = time.perf_counter() - start
+
+    write_atomically(out_dir / source.name, nbformat.writes(notebook))
+    html, _ = HTMLExporter().from_notebook_node(notebook)
+    write_atomically(out_dir / f"{source.stem}.html", html)
+    return seconds, error
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="?", default="notebooks", help="folder of NN_*.ipynb notebooks")
+    parser.add_argument("out_dir", nargs="?", default="build/course", help="where executed copies go")
+    parser.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_SECONDS, help="seconds per cell")
+    args = parser.parse_args(argv)
+
+    notebooks = sorted(Path(args.notebooks).glob("[0-9][0-9]_*.ipynb"))
+    if not notebooks:
+        print(f"There are no notebooks in {args.notebooks}/ yet: nothing to run.")
+        return 0
+    out_dir = Path(args.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    results = []
+    for source in notebooks:
+        print(f"running {source.name} ...", flush=True)
+        seconds, error = run_notebook(source, out_dir, args.cell_timeout)
+        if error:
+            print(f"  {source.name} failed: {error}", flush=True)
+        results.append((source.name, seconds, error))
+
+    print(f"\nExecuted notebooks and HTML copies are in {out_dir}/")
+    width = max(len(name) for name, _, _ in results)
+    for name, seconds, error in results:
+        print(f"{name:<{width}}  {seconds:7.1f} s  {'failed' if error else 'ok'}")
+    return 1 if any(error for _, _, error in results) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

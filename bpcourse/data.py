@@ -1,0 +1,601 @@
+"""MNIST: the IDX file reader, ``load_mnist`` and the course's ``one_hot`` targets.
+
+The IDX format
+--------------
+MNIST comes as four IDX files, usually gzipped::
+
+    train-images-idx3-ubyte   60000 images, 28 x 28 pixels
+    train-labels-idx1-ubyte   60000 labels
+    t10k-images-idx3-ubyte    10000 test images
+    t10k-labels-idx1-ubyte    10000 test labels
+
+An IDX file is a short header followed by the raw numbers::
+
+    offset      size               meaning
+    0           4 bytes            magic number: 0x00 0x00, a type code, the number of dimensions d
+    4           4 bytes (uint32)   size of dimension 1 (the number of items)
+    8           4 bytes (uint32)   size of dimension 2
+    ...
+    4 + 4 d     the payload        the numbers themselves, row-major (the last dimension runs fastest)
+
+All header integers are *big-endian* unsigned 32-bit numbers (most significant byte
+first). MNIST's type code is 0x08, *unsigned byte* (uint8): every pixel is one
+byte from 0 (background) to 255 (ink), every label one byte from 0 to 9. So the
+magic number of an images file is 0x00000803 = 2051 (uint8, 3 dimensions: count,
+rows, columns) and that of a labels file 0x00000801 = 2049 (uint8, 1 dimension:
+count). The header fixes exactly how many bytes must follow, e.g.
+60000 x 28 x 28 = 47,040,000 for the training images; this reader checks that
+before it allocates anything.
+
+The source text turns each 28 x 28 image row by row into a 784-vector, and each
+label n into a 10-vector with 0.9 at index n and 0.1 elsewhere (``one_hot``).
+
+Where the files are looked for
+------------------------------
+In this order: the ``data_dir`` argument; the folder named by the environment
+variable ``BPCOURSE_DATA``; ``data/mnist/`` in the repository (only in a source
+checkout); the per-user cache ``$XDG_CACHE_HOME/bpcourse/mnist`` (default
+``~/.cache/bpcourse/mnist``). Each file is taken from the first folder that has
+it, gzipped (``name.gz``) or not. If none has it, it is downloaded into the cache
+from the mirrors in ``MIRRORS``, through a temporary file that is renamed only
+once it is complete and verified. Every file is verified against the SHA-256 of
+its decompressed content in ``SHA256``; a file that fails any check is an error,
+never used.
+
+``python -m bpcourse.data [--data-dir DIR]`` finds (or downloads) and verifies
+all four files and prints where each one is.
+"""
+
+import argparse
+import gzip
+import hashlib
+import http.client
+import os
+import struct
+import sys
+import tempfile
+import urllib.request
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
+LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
+IMAGE_SHAPE = (28, 28)
+N_CLASSES = 10
+
+SPLITS = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+FILE_NAMES = SPLITS["train"] + SPLITS["test"]
+
+# SHA-256 of each file's decompressed content.
+SHA256 = {
+    "train-images-idx3-ubyte": "ba891046e6505d7aadcbbe25680a0738ad16aec93bde7f9b65e87a2fc25776db",
+    "train-labels-idx1-ubyte": "65a50cbbf4e906d70832878ad85ccda5333a97f0f4c3dd2ef09a8a9eef7101c5",
+    "t10k-images-idx3-ubyte": "0fa7898d509279e482958e8ce81c8e77db3f2f8254e26661ceb7762c4d494ce7",
+    "t10k-labels-idx1-ubyte": "ff7bcfd416de33731a308c3f266cc351222c34898ecbeaf847f06e48f7ec33f2",
+}
+
+# Tried in turn; each serves NAME.gz. (yann.lecun.com, the original site, answers 403.)
+MIRRORS = (
+    "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "https://storage.googleapis.com/cvdf-datasets/mnist/",
+)
+DOWNLOAD_TIMEOUT = 30  # seconds, per connection attempt and per blocking read
+
+# IDX type code -> NumPy dtype of one number (big-endian where it matters).
+_IDX_TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+_GZIP_MAGIC = b"\x1f\x8b"
+_CHUNK = 1 << 20  # read and download in 1 MiB pieces
+
+# In-process caches: decoded arrays and files whose hash was already checked.
+_ARRAYS = {}  # (file keys..., dtype) -> (X, y), both read-only
+_VERIFIED = set()  # file keys (resolved path, mtime_ns, size) whose SHA-256 matched
+
+
+class MnistNotFoundError(FileNotFoundError):
+    """The MNIST files are in none of the searched folders and could not be downloaded."""
+
+
+class DownloadError(OSError):
+    """No mirror delivered a complete, verified copy of a file."""
+
+
+# ---------------------------------------------------------------- the IDX reader
+
+
+def _describe_magic(magic):
+    if magic == IMAGES_MAGIC:
+        return "an IDX3 images file"
+    if magic == LABELS_MAGIC:
+        return "an IDX1 labels file"
+    return "not an MNIST file"
+
+
+def _file_key(path):
+    st = os.stat(path)
+    return (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
+
+
+def _read_idx_bytes(path, expected_magic=None):
+    """Read and check one IDX file (gzipped or not).
+
+    Returns ``(content, dims, dtype)``: ``content`` the whole decompressed file as
+    a bytearray (header and payload), ``dims`` the tuple of dimensions, ``dtype``
+    the payload's NumPy dtype. Raises ``ValueError`` naming the file for a bad
+    magic number, bad dimensions, or a payload shorter or longer than the header
+    promises; this is checked *before* anything of the promised size is allocated.
+    """
+    path = Path(path)
+    with open(path, "rb") as raw:
+        is_gzip = raw.read(2) == _GZIP_MAGIC
+    try:
+        opened = gzip.open(path, "rb") if is_gzip else open(path, "rb")
+        with opened as f:
+            return _read_idx_stream(f, path, is_gzip, expected_magic)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as err:
+        raise ValueError(
+            f"{path}: the gzip data is truncated or corrupt ({err}); "
+            "delete the file and get it again"
+        ) from err
+
+
+def _read_idx_stream(f, path, is_gzip, expected_magic):
+    content = bytearray(f.read(4))
+    if len(content) < 4:
+        raise ValueError(
+            f"{path}: expected an IDX file starting with a 4-byte magic number, "
+            f"got a file of {len(content)} bytes (empty or truncated)"
+        )
+    zero0, zero1, type_code, ndim = content
+    magic = int.from_bytes(content, "big")
+    if expected_magic is not None and magic != expected_magic:
+        hint = ""
+        if {magic, expected_magic} == {IMAGES_MAGIC, LABELS_MAGIC}:
+            hint = ": are the images and labels files swapped?"
+        raise ValueError(
+            f"{path}: expected magic number {expected_magic} "
+            f"({_describe_magic(expected_magic)}), got {magic} ({_describe_magic(magic)}){hint}"
+        )
+    if zero0 != 0 or zero1 != 0 or type_code not in _IDX_TYPES or ndim == 0:
+        raise ValueError(
+            f"{path}: not an IDX file: the magic number {magic} (bytes {bytes(content).hex(' ')}) "
+            "should be 00 00, a type code (08 = unsigned byte) and a number of dimensions >= 1"
+        )
+    content += f.read(4 * ndim)
+    header_size = 4 + 4 * ndim
+    if len(content) < header_size:
+        raise ValueError(
+            f"{path}: truncated header: {ndim} dimensions need {header_size} header bytes, "
+            f"the file ends after {len(content)}"
+        )
+    dims = struct.unpack(f">{ndim}I", bytes(content[4:header_size]))  # big-endian uint32
+    dtype = np.dtype(_IDX_TYPES[type_code])
+    # Python integers: no overflow, however large the header's claim.
+    payload_size = int(np.prod(dims, dtype=object)) * dtype.itemsize
+    dims_text = " x ".join(str(d) for d in dims)
+
+    def wrong_size(got, extra=False):
+        what = "has extra bytes after the data" if extra else "is truncated"
+        return ValueError(
+            f"{path}: {what}: the header promises {dims_text} numbers = {payload_size} bytes "
+            f"after the {header_size}-byte header, the file holds {got}"
+        )
+
+    if not is_gzip:
+        # The file size is known: compare before reading anything.
+        got = os.stat(path).st_size - header_size
+        if got != payload_size:
+            raise wrong_size(f"{got} bytes", extra=got > payload_size)
+        content += f.read(payload_size)
+        if len(content) != header_size + payload_size:  # changed while we read
+            raise wrong_size(f"{len(content) - header_size} bytes")
+        return content, dims, dtype
+    # Gzipped: the decompressed size is only known by decompressing. Read in
+    # chunks, so memory grows with what the file really holds, never with the claim.
+    while len(content) < header_size + payload_size:
+        chunk = f.read(min(_CHUNK, header_size + payload_size - len(content)))
+        if not chunk:
+            raise wrong_size(f"only {len(content) - header_size} bytes")
+        content += chunk
+    if f.read(1):
+        raise wrong_size("more", extra=True)
+    return content, dims, dtype
+
+
+def read_idx(path, expected_magic=None):
+    """Read an IDX file (gzipped or not) into a NumPy array.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, plain or gzip-compressed (recognized by its content, not its name).
+    expected_magic : int, optional
+        E.g. ``IMAGES_MAGIC`` (2051) or ``LABELS_MAGIC`` (2049); another magic
+        number is an error.
+
+    Returns
+    -------
+    numpy.ndarray of the header's shape, e.g. (60000, 28, 28) uint8 for the
+    training images or (60000,) uint8 for the training labels; a new array
+    the caller owns.
+
+    Raises ``ValueError`` naming the file if its magic number, dimensions or
+    length are wrong. Does not check the SHA-256 (``verify_file`` does).
+    """
+    content, dims, dtype = _read_idx_bytes(path, expected_magic)
+    header_size = 4 + 4 * len(dims)
+    array = np.frombuffer(content, dtype=dtype, offset=header_size).reshape(dims)
+    return array.astype(dtype.newbyteorder("="), copy=False)
+
+
+def _expected_magic(name):
+    return IMAGES_MAGIC if "idx3" in name else LABELS_MAGIC
+
+
+def _mnist_name(path):
+    name = Path(path).name
+    name = name[: -len(".gz")] if name.endswith(".gz") else name
+    if name not in SHA256:
+        raise ValueError(
+            f"{path}: expected one of the MNIST files {', '.join(FILE_NAMES)} "
+            "(optionally .gz), got an unknown name; pass name= to say which it is"
+        )
+    return name
+
+
+def verify_file(path, name=None):
+    """Check one MNIST file completely and return its content as an array.
+
+    Checks, in this order: the IDX structure (magic number, dimensions, length);
+    for images 28 x 28 pixels, for labels values 0-9; the SHA-256 of the
+    decompressed content against ``SHA256[name]``. The hash check is remembered
+    per (path, modification time, size) within the process.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file, gzipped or not.
+    name : str, optional
+        Which MNIST file it must be, e.g. ``"train-labels-idx1-ubyte"``;
+        by default taken from the file name.
+
+    Returns
+    -------
+    numpy.ndarray, uint8: images (n, 28, 28) or labels (n,).
+
+    Raises ``ValueError`` naming the file and what is wrong.
+    """
+    path = Path(path)
+    name = _mnist_name(path) if name is None else name
+    key = _file_key(path)
+    content, dims, dtype = _read_idx_bytes(path, _expected_magic(name))
+    array = np.frombuffer(content, dtype=dtype, offset=4 + 4 * len(dims)).reshape(dims)
+    if array.ndim == 3 and array.shape[1:] != IMAGE_SHAPE:
+        raise ValueError(
+            f"{path}: expected images of 28 x 28 pixels, got {dims[1]} x {dims[2]} "
+            f"(header dimensions {' x '.join(map(str, dims))})"
+        )
+    if array.ndim == 1 and array.size and array.max() >= N_CLASSES:
+        index = int(np.argmax(array >= N_CLASSES))
+        raise ValueError(
+            f"{path}: expected labels 0-9, got {int(array[index])} at index {index}: "
+            "the file is corrupt or not an MNIST labels file"
+        )
+    if key not in _VERIFIED:
+        digest = hashlib.sha256(content).hexdigest()
+        if digest != SHA256[name]:
+            raise ValueError(
+                f"{path}: SHA-256 mismatch for {name}: expected {SHA256[name]}, got {digest}. "
+                "The file is corrupt or not the original MNIST; delete it and run "
+                "`python -m bpcourse.data` to download it again"
+            )
+        _VERIFIED.add(key)
+    return array
+
+
+# ---------------------------------------------------------------- where the files are
+
+
+def repo_data_dir():
+    """``data/mnist`` beside the package in a source checkout, else None.
+
+    A source checkout is recognized by ``pyproject.toml`` in the folder above
+    the package (an installed package sits in site-packages, which has none).
+    Tests replace this function to point elsewhere.
+    """
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file():
+        return root / "data" / "mnist"
+    return None
+
+
+def cache_dir():
+    """The per-user cache folder: ``$XDG_CACHE_HOME/bpcourse/mnist`` or ``~/.cache/bpcourse/mnist``."""
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    base = Path(base) if os.path.isabs(base) else Path.home() / ".cache"
+    return base / "bpcourse" / "mnist"
+
+
+def search_dirs(data_dir=None):
+    """The folders searched, in order, as a list of ``(folder or None, description)``.
+
+    ``None`` marks a place that is not set (no ``data_dir``, no ``BPCOURSE_DATA``,
+    not a source checkout); it is kept so that error messages can say so.
+    """
+    env = os.environ.get("BPCOURSE_DATA", "")
+    repo = repo_data_dir()
+    return [
+        (Path(data_dir).expanduser() if data_dir is not None else None, "the data_dir argument"),
+        (Path(env).expanduser() if env else None, "the BPCOURSE_DATA environment variable"),
+        (repo, "data/mnist in the repository"),
+        (cache_dir(), "the per-user cache"),
+    ]
+
+
+def _find_in(folder, name):
+    for candidate in (folder / (name + ".gz"), folder / name):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _default_opener(url, timeout):
+    return urllib.request.urlopen(url, timeout=timeout)
+
+
+def download(name, target_dir=None, *, opener=None, mirrors=MIRRORS, timeout=DOWNLOAD_TIMEOUT):
+    """Download ``name + ".gz"`` into ``target_dir`` (default: the cache) and verify it.
+
+    Each mirror is tried in turn. The bytes go to a temporary file in
+    ``target_dir`` whose name the loader never looks for; it is renamed to
+    ``name.gz`` (``os.replace``, atomic) only when complete and verified
+    (``verify_file``), and deleted in every other case, also when an exception
+    propagates. So no partial file is ever left where the loader looks.
+
+    Parameters
+    ----------
+    name : str
+        One of ``FILE_NAMES``, e.g. ``"train-images-idx3-ubyte"``.
+    target_dir : str or Path, optional
+    opener : callable, optional
+        ``opener(url, timeout=seconds)`` returning a readable binary file
+        object usable in a ``with`` statement; default ``urllib.request.urlopen``.
+        Tests pass a fake.
+    mirrors : sequence of str
+        URL prefixes ending in "/".
+    timeout : float
+        Seconds, passed to the opener.
+
+    Returns the Path of the stored file. Raises ``DownloadError`` listing what
+    went wrong with each mirror.
+    """
+    if name not in SHA256:
+        raise ValueError(f"expected one of {', '.join(FILE_NAMES)}, got {name!r}")
+    opener = _default_opener if opener is None else opener
+    target_dir = Path(cache_dir() if target_dir is None else target_dir)
+    target_dir.mkdir(parents=True, exist_ok=True)
+    final = target_dir / (name + ".gz")
+    failures = []
+    for mirror in mirrors:
+        url = mirror + name + ".gz"
+        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
+        try:
+            with os.fdopen(fd, "wb") as out, opener(url, timeout=timeout) as response:
+                while chunk := response.read(_CHUNK):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            verify_file(tmp, name)
+            os.replace(tmp, final)
+            return final
+        except (OSError, ValueError, EOFError, http.client.HTTPException) as err:
+            failures.append(f"{url}: {type(err).__name__}: {err}")
+        finally:
+            if os.path.exists(tmp):
+                os.remove(tmp)
+    raise DownloadError(
+        f"could not download {name}.gz into {target_dir}:\n  " + "\n  ".join(failures)
+    )
+
+
+def _not_found_message(missing, dirs, failures):
+    lines = [f"MNIST files not found: {', '.join(missing)} (gzipped or not). Looked in:"]
+    for i, (folder, description) in enumerate(dirs, 1):
+        if folder is None:
+            lines.append(f"  {i}. {description}: not set")
+        else:
+            note = "" if folder.is_dir() else " (folder does not exist)"
+            lines.append(f"  {i}. {folder}  ({description}){note}")
+    if failures:
+        lines.append("Downloading them failed too:")
+        lines.extend("  " + line for f in failures for line in str(f).splitlines())
+    lines += [
+        "To provide the files: put the four MNIST files",
+        "  " + ", ".join(n + ".gz" for n in FILE_NAMES),
+        "(gzipped or not) in one folder, then either set the environment variable",
+        "BPCOURSE_DATA=/path/to/that/folder, or pass data_dir='/path/to/that/folder'",
+        "to load_mnist (--data-dir for `python -m bpcourse.data`).",
+    ]
+    return "\n".join(lines)
+
+
+def find_mnist_files(names=FILE_NAMES, data_dir=None, *, download_missing=True, opener=None):
+    """Locate MNIST files, downloading missing ones into the cache.
+
+    Returns a dict ``name -> (path, description of where it was found)``, e.g.
+    ``{"train-images-idx3-ubyte": (Path(".../train-images-idx3-ubyte.gz"),
+    "the BPCOURSE_DATA environment variable")}``. Files are located, not yet
+    verified (``verify_file`` does that). Raises ``MnistNotFoundError`` with a
+    message listing every folder searched and how to provide the files.
+    """
+    dirs = search_dirs(data_dir)
+    found, missing = {}, []
+    for name in names:
+        for folder, description in dirs:
+            path = _find_in(folder, name) if folder is not None else None
+            if path is not None:
+                found[name] = (path, description)
+                break
+        else:
+            missing.append(name)
+    if not missing:
+        return found
+    failures = []
+    if download_missing:
+        target = cache_dir()
+        for name in missing:
+            try:
+                found[name] = (download(name, target, opener=opener), "downloaded into the cache")
+            except DownloadError as err:
+                failures.append(err)
+    still = [name for name in missing if name not in found]
+    if still:
+        raise MnistNotFoundError(_not_found_message(still, dirs, failures))
+    return found
+
+
+# ---------------------------------------------------------------- the loader
+
+
+def _frozen_views(X, y):
+    # A fresh view of read-only bases: a caller can neither write into it nor
+    # make it writeable again (NumPy refuses while the base is read-only).
+    return X.view(), y.view()
+
+
+def load_mnist(split="train", data_dir=None, dtype=np.float64, *, opener=None):
+    """Load an MNIST split as the course uses it.
+
+    Parameters
+    ----------
+    split : "train" or "test"
+        60000 training or 10000 test samples.
+    data_dir : str or Path, optional
+        Searched first (see the module docstring for the search order).
+    dtype : floating dtype
+        Of ``X``; default float64, float32 on request.
+    opener : callable, optional
+        URL opener used if the files must be downloaded (see ``download``).
+
+    Returns
+    -------
+    X : numpy.ndarray, shape (n, 784), dtype ``dtype``
+        One image per row, its 28 x 28 pixels row by row, scaled to [0, 1]
+        (pixel value / 255).
+    y : numpy.ndarray, shape (n,), int64
+        The labels 0-9.
+
+    The arrays are cached within the process (keyed by the files' resolved
+    paths, modification times and sizes, and ``dtype``), so a second call is
+    instant. They are **read-only** views, so no caller can change what the
+    next caller gets; use ``X.copy()`` for an array you may modify.
+
+    Raises ``ValueError`` for a bad argument or a bad file (naming it), and
+    ``MnistNotFoundError`` if the files cannot be found or downloaded.
+    """
+    if split not in SPLITS:
+        raise ValueError(f'expected split "train" or "test", got {split!r}')
+    try:
+        dtype = np.dtype(dtype)
+    except TypeError as err:
+        raise ValueError(f"expected a floating dtype such as numpy.float64, got {dtype!r}") from err
+    if dtype.kind != "f":
+        raise ValueError(f"expected a floating dtype such as numpy.float64, got {dtype}")
+    images_name, labels_name = SPLITS[split]
+    found = find_mnist_files((images_name, labels_name), data_dir, opener=opener)
+    images_path, labels_path = found[images_name][0], found[labels_name][0]
+    key = (_file_key(images_path), _file_key(labels_path), dtype.str)
+    if key in _ARRAYS:
+        return _frozen_views(*_ARRAYS[key])
+
+    images = verify_file(images_path, images_name)  # (n, 28, 28) uint8
+    labels = verify_file(labels_path, labels_name)  # (n,) uint8
+    if len(images) != len(labels):
+        raise ValueError(
+            f"{images_path} holds {len(images)} images but {labels_path} holds "
+            f"{len(labels)} labels: the files do not belong together"
+        )
+    X = images.reshape(len(images), -1).astype(dtype)  # row-major: row r, column c -> 28 r + c
+    X /= dtype.type(255)
+    y = labels.astype(np.int64)
+    X.flags.writeable = False
+    y.flags.writeable = False
+    _ARRAYS[key] = (X, y)
+    return _frozen_views(X, y)
+
+
+def clear_cache():
+    """Forget the arrays and hash checks cached in this process."""
+    _ARRAYS.clear()
+    _VERIFIED.clear()
+
+
+def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
+    """The course's targets: label n becomes a 10-vector with ``on`` at index n, ``off`` elsewhere.
+
+    The source text uses 0.9 and 0.1 (a sigmoid output never reaches 0 or 1).
+
+    Parameters
+    ----------
+    y : int or array-like of shape (n,)
+        Labels, whole numbers 0-9.
+    on, off : float
+    dtype : floating dtype of the result
+
+    Returns
+    -------
+    numpy.ndarray of shape (n, 10), or (10,) for a single label.
+
+    Raises ``ValueError`` naming the first bad label.
+    """
+    labels = np.asarray(y)
+    if labels.ndim > 1:
+        raise ValueError(f"expected labels of shape (n,) or a single label, got shape {labels.shape}")
+    flat = labels.reshape(-1)
+    if labels.dtype.kind not in "iuf":
+        bad = flat[0] if flat.size else labels
+        raise ValueError(f"expected integer labels 0-9, got {bad!r} (dtype {labels.dtype})")
+    valid = np.isfinite(flat) & (flat == np.round(flat)) & (flat >= 0) & (flat < N_CLASSES)
+    if not valid.all():
+        index = int(np.argmin(valid))
+        raise ValueError(f"expected integer labels 0-9, got {flat[index]!r} at index {index}")
+    T = np.full((flat.size, N_CLASSES), off, dtype=dtype)
+    T[np.arange(flat.size), flat.astype(np.intp)] = on
+    return T[0] if labels.ndim == 0 else T
+
+
+# ---------------------------------------------------------------- command line
+
+
+def main(argv=None):
+    """``python -m bpcourse.data [--data-dir DIR]``: find or download, verify, report.
+
+    Prints one line per file: its name, where it was found and what it holds.
+    Returns 0 if all four files are present and valid, 1 otherwise (with the
+    message on stderr).
+    """
+    parser = argparse.ArgumentParser(
+        prog="python -m bpcourse.data",
+        description="Find (or download) and verify the four MNIST files.",
+    )
+    parser.add_argument("--data-dir", help="folder to look in first")
+    args = parser.parse_args(argv)
+    try:
+        found = find_mnist_files(FILE_NAMES, args.data_dir)
+        for name in FILE_NAMES:
+            path, description = found[name]
+            array = verify_file(path, name)
+            shape = " x ".join(str(d) for d in array.shape)
+            print(f"{name}: {path}  ({description}; {shape}; sha256 ok)")
+    except (MnistNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,67 @@
+"""environment.yml (for conda users) must name the same packages, with the same
+lower bounds, as pyproject.toml (for pip users)."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# conda packages that are not Python dependencies of the project
+CONDA_ONLY = {"python", "pip"}
+# PyPI name -> conda-forge name, where they differ
+CONDA_NAMES = {}
+
+
+def split_requirement(requirement):
+    """'numpy>=2.4' -> ('numpy', '>=2.4')"""
+    match = re.fullmatch(r"\s*([A-Za-z0-9_.\-]+)\s*(.*?)\s*", requirement)
+    assert match, f"cannot parse requirement {requirement!r}"
+    return match.group(1).lower(), match.group(2).replace(" ", "")
+
+
+def pyproject_requirements():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        requirements += extra
+    return dict(split_requirement(r) for r in requirements)
+
+
+def environment_requirements():
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    found = {}
+    pip_section = []
+    for entry in environment["dependencies"]:
+        if isinstance(entry, dict):
+            pip_section += entry["pip"]
+        else:
+            name, spec = split_requirement(entry)
+            if name not in CONDA_ONLY:
+                found[name] = spec
+    assert "-e ." in pip_section, "environment.yml must install the course itself with `-e .`"
+    for entry in pip_section:
+        if entry != "-e .":
+            name, spec = split_requirement(entry)
+            found[name] = spec
+    return found
+
+
+def test_environment_names_the_same_packages_as_pyproject():
+    wanted = {CONDA_NAMES.get(name, name): spec for name, spec in pyproject_requirements().items()}
+    assert environment_requirements() == wanted
+
+
+def test_environment_python_matches_requires_python():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    environment = yaml.safe_load((ROOT / "environment.yml").read_text())
+    python = [d for d in environment["dependencies"] if isinstance(d, str) and d.startswith("python")]
+    assert python == ["python" + project["requires-python"]]
+
+
+def test_version_is_exposed():
+    import bpcourse
+
+    assert re.fullmatch(r"\d+\.\d+\.\d+", bpcourse.__version__)

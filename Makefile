@@ -2,6 +2,8 @@
 #   make course   set up, get MNIST, run every notebook into build/course/
 #   make test     set up, get MNIST, run every test (unit, notebooks, browser)
 #   make lab      set up, get MNIST, open JupyterLab on notebooks/
+#   make student  write student versions into build/student/ (and build/solutions/)
+#   make grade SUBMISSIONS=folder   grade submitted notebooks into build/grades.csv
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -36,6 +38,13 @@ browser-deps: setup
 
 test: data browser-deps
 	$(PY) -m pytest tests notebooks --nbval-lax
+
+student: setup
+	$(VENV)/bin/bpcourse student --source notebooks --out build
+
+# make grade SUBMISSIONS=path/to/submitted   (one sub-folder per student)
+grade: setup
+	$(VENV)/bin/bpcourse grade $(SUBMISSIONS) --source notebooks --csv build/grades.csv
 
 lab: data
 	$(VENV)/bin/jupyter lab notebooks

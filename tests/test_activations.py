@@ -1,0 +1,57 @@
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from bpcourse.activations import (
+    SigmoidActivator,
+    TanhActivator,
+    get_activator,
+    sigmoid,
+    sigmoid_derivative,
+    tanh,
+    tanh_derivative,
+)
+
+
+def test_sigmoid_values():
+    assert_allclose(sigmoid(np.array([0.0, 1.0, -1.0])), [0.5, 1 / (1 + np.e**-1), 1 / (1 + np.e)], rtol=1e-15)
+
+
+def test_sigmoid_never_overflows_or_warns():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y = sigmoid(np.array([-1000.0, -50.0, 50.0, 1000.0]))
+        y32 = sigmoid(np.array([-1000.0, 1000.0], dtype=np.float32))
+    assert_allclose(y, [0.0, np.exp(-50.0), 1.0, 1.0], rtol=1e-12, atol=0)
+    assert y32.dtype == np.float32
+    assert_allclose(y32, [0.0, 1.0], atol=0)
+
+
+def test_sigmoid_keeps_shape_and_float_dtype():
+    x = np.linspace(-3, 3, 12, dtype=np.float32).reshape(3, 4)
+    assert sigmoid(x).shape == (3, 4)
+    assert sigmoid(x).dtype == np.float32
+    assert sigmoid(np.array([1, 2])).dtype == np.float64
+
+
+@pytest.mark.parametrize(
+    "function, derivative", [(sigmoid, sigmoid_derivative), (tanh, tanh_derivative)], ids=["sigmoid", "tanh"]
+)
+def test_derivative_from_output_matches_finite_difference(function, derivative):
+    x = np.linspace(-6, 6, 101)
+    h = 1e-6
+    numeric = (function(x + h) - function(x - h)) / (2 * h)
+    assert_allclose(derivative(function(x)), numeric, rtol=0, atol=1e-9)  # eq. 1.4
+
+
+def test_get_activator():
+    assert get_activator("sigmoid") is SigmoidActivator
+    assert get_activator("tanh") is TanhActivator
+    assert get_activator(TanhActivator) is TanhActivator
+    assert_allclose(SigmoidActivator.backward(SigmoidActivator.forward(0.0)), 0.25, rtol=1e-15)
+    with pytest.raises(ValueError, match="expected one of"):
+        get_activator("relu")
+    with pytest.raises(ValueError, match="backward"):
+        get_activator(type("Half", (), {"name": "half", "forward": staticmethod(np.abs)}))

@@ -50,6 +50,7 @@ import argparse
 import gzip
 import hashlib
 import http.client
+import math
 import os
 import struct
 import sys
@@ -377,12 +378,15 @@ def download(name, target_dir=None, *, opener=None, mirrors=MIRRORS, timeout=DOW
         raise ValueError(f"expected one of {', '.join(FILE_NAMES)}, got {name!r}")
     opener = _default_opener if opener is None else opener
     target_dir = Path(cache_dir() if target_dir is None else target_dir)
-    target_dir.mkdir(parents=True, exist_ok=True)
     final = target_dir / (name + ".gz")
     failures = []
     for mirror in mirrors:
         url = mirror + name + ".gz"
-        fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
+        try:
+            target_dir.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
+        except OSError as err:
+            raise DownloadError(f"cannot write into {target_dir} to download {name}.gz: {err}") from err
         try:
             with os.fdopen(fd, "wb") as out, opener(url, timeout=timeout) as response:
                 while chunk := response.read(_CHUNK):
@@ -519,8 +523,8 @@ def load_mnist(split="train", data_dir=None, dtype=np.float64, *, opener=None):
             f"{images_path} holds {len(images)} images but {labels_path} holds "
             f"{len(labels)} labels: the files do not belong together"
         )
-    X = images.reshape(len(images), -1).astype(dtype)  # row-major: row r, column c -> 28 r + c
-    X /= dtype.type(255)
+    # Row-major: pixel (row r, column c) goes to column 28 r + c. One pass, uint8 -> dtype.
+    X = np.divide(images.reshape(len(images), -1), 255, dtype=dtype)
     y = labels.astype(np.int64)
     X.flags.writeable = False
     y.flags.writeable = False
@@ -532,6 +536,12 @@ def clear_cache():
     """Forget the arrays and hash checks cached in this process."""
     _ARRAYS.clear()
     _VERIFIED.clear()
+
+
+def _is_label(v):
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    return math.isfinite(v) and v == int(v) and 0 <= v < N_CLASSES
 
 
 def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
@@ -556,13 +566,16 @@ def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
     if labels.ndim > 1:
         raise ValueError(f"expected labels of shape (n,) or a single label, got shape {labels.shape}")
     flat = labels.reshape(-1)
-    if labels.dtype.kind not in "iuf":
-        bad = flat[0] if flat.size else labels
-        raise ValueError(f"expected integer labels 0-9, got {bad!r} (dtype {labels.dtype})")
-    valid = np.isfinite(flat) & (flat == np.round(flat)) & (flat >= 0) & (flat < N_CLASSES)
+    if labels.dtype.kind in "iuf":
+        valid = np.isfinite(flat) & (flat == np.round(flat)) & (flat >= 0) & (flat < N_CLASSES)
+    else:  # bool, strings, objects: report the first entry that is not a whole number 0-9
+        valid = np.array([_is_label(v) for v in flat.tolist()], dtype=bool)
     if not valid.all():
         index = int(np.argmin(valid))
-        raise ValueError(f"expected integer labels 0-9, got {flat[index]!r} at index {index}")
+        raise ValueError(
+            f"expected integer labels 0-9, got {flat[index : index + 1].tolist()[0]!r} at index {index} "
+            f"(labels dtype {labels.dtype})"
+        )
     T = np.full((flat.size, N_CLASSES), off, dtype=dtype)
     T[np.arange(flat.size), flat.astype(np.intp)] = on
     return T[0] if labels.ndim == 0 else T
@@ -591,7 +604,7 @@ def main(argv=None):
             array = verify_file(path, name)
             shape = " x ".join(str(d) for d in array.shape)
             print(f"{name}: {path}  ({description}; {shape}; sha256 ok)")
-    except (MnistNotFoundError, ValueError) as err:
+    except (OSError, ValueError) as err:  # MnistNotFoundError is an OSError
         print(f"error: {err}", file=sys.stderr)
         return 1
     return 0

@@ -28,7 +28,7 @@ $(VENV)/.installed: pyproject.toml
 setup: $(VENV)/.installed
 
 data: setup
-	$(PY) -m bpcourse.data
+	$(PY) -m bpcourse.data --store-in-cache
 
 course: data
 	$(PY) -m bpcourse.course_runner notebooks build/course

@@ -52,6 +52,7 @@ import hashlib
 import http.client
 import math
 import os
+import shutil
 import struct
 import sys
 import tempfile
@@ -584,10 +585,34 @@ def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
 # ---------------------------------------------------------------- command line
 
 
+def store_in_cache(path):
+    """Copy a verified MNIST file into :func:`cache_dir` (atomically); return the cached path.
+
+    ``make data`` does this so that the loader finds the files later without
+    ``BPCOURSE_DATA``, from any shell or notebook.
+    """
+    target_dir = cache_dir()
+    target = target_dir / Path(path).name
+    if target.exists() and target.resolve() == Path(path).resolve():
+        return target
+    target_dir.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
+            shutil.copyfileobj(source, out, _CHUNK)
+        verify_file(temporary, _mnist_name(path))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
+
+
 def main(argv=None):
-    """``python -m bpcourse.data [--data-dir DIR]``: find or download, verify, report.
+    """``python -m bpcourse.data [--data-dir DIR] [--store-in-cache]``: find or download, verify, report.
 
     Prints one line per file: its name, where it was found and what it holds.
+    With ``--store-in-cache`` the files are also copied into the per-user cache.
     Returns 0 if all four files are present and valid, 1 otherwise (with the
     message on stderr).
     """
@@ -596,6 +621,9 @@ def main(argv=None):
         description="Find (or download) and verify the four MNIST files.",
     )
     parser.add_argument("--data-dir", help="folder to look in first")
+    parser.add_argument(
+        "--store-in-cache", action="store_true", help=f"also copy the files into the per-user cache ({cache_dir()})"
+    )
     args = parser.parse_args(argv)
     try:
         found = find_mnist_files(FILE_NAMES, args.data_dir)
@@ -604,6 +632,8 @@ def main(argv=None):
             array = verify_file(path, name)
             shape = " x ".join(str(d) for d in array.shape)
             print(f"{name}: {path}  ({description}; {shape}; sha256 ok)")
+            if args.store_in_cache and Path(path).parent.resolve() != cache_dir().resolve():
+                print(f"    copied to {store_in_cache(path)}")
     except (OSError, ValueError) as err:  # MnistNotFoundError is an OSError
         print(f"error: {err}", file=sys.stderr)
         return 1

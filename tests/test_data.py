@@ -536,3 +536,14 @@ def test_unwritable_cache_gives_the_not_found_message(isolated, monkeypatch):
     with pytest.raises(data.MnistNotFoundError, match="cannot write into") as info:
         data.load_mnist("test", opener=opener)
     assert "BPCOURSE_DATA" in str(info.value) and opener.calls == []
+
+
+@pytest.mark.skipif(REAL_DIR is None, reason="needs the real MNIST files (BPCOURSE_DATA)")
+def test_store_in_cache_copies_verified_files_so_they_are_found_without_the_variable(isolated, capsys):
+    assert data.main(["--data-dir", REAL_DIR, "--store-in-cache"]) == 0
+    cached = sorted(p.name for p in data.cache_dir().iterdir())
+    assert cached == sorted(n + ".gz" for n in data.FILE_NAMES), "only the four files, no temporary ones"
+    assert "copied to" in capsys.readouterr().out
+    data.clear_cache()
+    X, y = data.load_mnist("test")  # no data_dir, no BPCOURSE_DATA: the cache
+    assert X.shape == (10000, 784) and np.bincount(y).tolist() == TEST_COUNTS

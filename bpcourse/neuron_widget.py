@@ -1,0 +1,351 @@
+"""The interactive neuron of notebook 01 and its activation pictures (eq. 1.1-1.4).
+
+One neuron adds up its weighted inputs, with the bias folded in as the weight
+w0 of a constant input x0 = 1, and passes the sum through an activation
+(eq. 1.1)::
+
+    net = w0 * 1 + w1 * x1 + w2 * x2 = w^T x        y = f(net)
+
+A perceptron uses the step function as f; a neuron uses a smooth one, the
+sigmoid (eq. 1.2) or tanh. :func:`plot_activations` draws the three side by
+side with their derivatives, and :func:`neuron_explorer` builds an ipywidgets
+panel: sliders for w1, w2, the bias b = w0 and the inputs x1, x2, a dropdown
+for the activation, a line of text with the output and a picture of the
+activation curve with the neuron's point (net, y) on it, redrawn on every
+change. The picture is a PNG in an ``ipywidgets.Image`` that is replaced in
+place, so it renders the same in JupyterLab, in a saved notebook and in a
+headless test, whatever the matplotlib backend.
+"""
+
+import io
+from collections import namedtuple
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+
+from bpcourse.activations import sigmoid, sigmoid_derivative, tanh, tanh_derivative
+
+
+def step(x):
+    """The perceptron's step function: 1 where x > 0, else 0.
+
+    Inputs:
+    - x: a number or an array of any shape (...)
+
+    Returns:
+    - float array of the same shape (...) holding 0.0 or 1.0
+    """
+    return np.where(np.asarray(x) > 0, 1.0, 0.0)
+
+
+def step_derivative(y):
+    """Slope of the step function written from its output: 0 wherever it exists.
+
+    At x = 0 the step jumps and has no derivative; everywhere else it is flat,
+    which is why a perceptron cannot be trained by following a gradient.
+
+    Inputs:
+    - y: output of :func:`step`, a number or an array of any shape (...)
+
+    Returns:
+    - float array of zeros, same shape (...)
+    """
+    return np.zeros_like(np.asarray(y, dtype=np.float64))
+
+
+Activation = namedtuple("Activation", "name forward backward slope_formula y_limits")
+Activation.__doc__ = """An activation for the pictures: its name, forward(net), backward(y) (the
+slope dy/dnet written from the output y), the slope formula as text and the
+y-axis limits that show the whole curve."""
+
+ACTIVATIONS = {
+    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_derivative, "y(1 - y)", (-0.1, 1.1)),  # eq. 1.2, 1.4
+    "tanh": Activation("tanh", tanh, tanh_derivative, "1 - y²", (-1.15, 1.15)),
+    "step": Activation("step", step, step_derivative, "0", (-0.1, 1.1)),
+}
+
+# name: (slider label, minimum, maximum, step, default)
+SLIDERS = {
+    "w1": ("w1", -3.0, 3.0, 0.1, 0.5),
+    "w2": ("w2", -3.0, 3.0, 0.1, -0.3),
+    "b": ("b = w0", -3.0, 3.0, 0.1, 0.1),
+    "x1": ("x1", -2.0, 2.0, 0.1, 1.0),
+    "x2": ("x2", -2.0, 2.0, 0.1, 0.5),
+}
+
+FIGSIZE = (6.4, 3.4)  # inches, the explorer's picture
+DPI = 100
+
+CSS_PREFIX = "bpcourse-neuron"
+"""CSS classes for the browser tests: ``bpcourse-neuron-explorer`` on the panel,
+``bpcourse-neuron-w1`` ... ``-x2`` on the sliders, ``bpcourse-neuron-activation``
+on the dropdown, ``bpcourse-neuron-output`` on the output text,
+``bpcourse-neuron-formula`` and ``bpcourse-neuron-slope`` on the other two
+lines of text and ``bpcourse-neuron-plot`` on the picture."""
+
+
+def get_activation(name):
+    """Return the :data:`ACTIVATIONS` entry called ``name`` ("sigmoid", "tanh" or "step")."""
+    try:
+        return ACTIVATIONS[name]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown activation {name!r}: expected one of {sorted(ACTIVATIONS)}"
+        ) from None
+
+
+def plot_activations(net_range=(-5.0, 5.0), figsize=(11.0, 4.0)):
+    """Plot step, sigmoid and tanh (left) and their derivatives (right).
+
+    The derivatives are computed from the outputs, sigmoid' = y(1 - y)
+    (eq. 1.4) and tanh' = 1 - y^2. The step function's derivative is 0 except
+    at net = 0, where it does not exist; a dotted vertical line marks the jump.
+
+    Inputs:
+    - net_range: (low, high), the range of net inputs shown
+    - figsize: figure size in inches
+
+    Returns:
+    - fig, (ax_curves, ax_slopes): a pyplot figure; call ``plt.show()`` to show it
+    """
+    low, high = _checked_range(net_range)
+    net = np.linspace(low, high, 1001)
+    fig, (ax_curves, ax_slopes) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
+    styles = {"step": dict(color="0.35", lw=2.5), "sigmoid": dict(color="C0", lw=2.5),
+              "tanh": dict(color="C1", lw=2.5, ls="--")}
+    for name in ("step", "sigmoid", "tanh"):
+        activation = ACTIVATIONS[name]
+        y = activation.forward(net)
+        slope = activation.backward(y)
+        label = "step (perceptron)" if name == "step" else name
+        ax_curves.plot(net, y, label=label, **styles[name])
+        ax_slopes.plot(net, slope, label=f"{label}: {activation.slope_formula}", **styles[name])
+    ax_slopes.axvline(0.0, color="0.35", ls=":", lw=1.5, label="step: no derivative at 0")
+    xlabel = r"net input $\mathrm{net} = \vec{w}^{\,T} \vec{x}$"
+    ax_curves.set(title="Activation functions y = f(net)", xlabel=xlabel,
+                  ylabel="output y", ylim=(-1.15, 1.15))
+    ax_slopes.set(title="Their derivatives dy/dnet, written from y", xlabel=xlabel,
+                  ylabel="slope dy/dnet", ylim=(-0.1, 1.1))
+    for ax in (ax_curves, ax_slopes):
+        ax.axhline(0.0, color="0.8", lw=0.8, zorder=0)
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper left", fontsize=10)
+    return fig, (ax_curves, ax_slopes)
+
+
+def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
+    """Draw an activation curve on ``ax`` with the neuron's point (net, y) and its tangent.
+
+    Inputs:
+    - ax: a matplotlib Axes
+    - activation: "sigmoid", "tanh" or "step"
+    - net, y: the neuron's net input and output (numbers)
+    - net_range: (low, high), the range of net inputs shown
+
+    Returns:
+    - the marker (a Line2D at (net, y), labelled "neuron output (net, y)")
+    """
+    activation = get_activation(activation)
+    low, high = _checked_range(net_range)
+    grid = np.linspace(low, high, 801)
+    ax.plot(grid, activation.forward(grid), color="C0", lw=2.5, label=f"y = {activation.name}(net)")
+    bottom = activation.y_limits[0]
+    ax.plot([net, net], [bottom, y], color="0.5", ls="--", lw=1)  # from the net axis up to the point
+    ax.plot([low, net], [y, y], color="0.5", ls="--", lw=1)  # across to the y axis
+    if activation.name != "step":
+        slope = float(activation.backward(y))
+        ax.plot([net - 1.5, net + 1.5], [y - 1.5 * slope, y + 1.5 * slope], color="C2", lw=1.5,
+                label=f"tangent, slope {activation.slope_formula} = {slope:.3f}")
+    (marker,) = ax.plot([net], [y], "o", color="C3", markersize=10, zorder=3,
+                        label="neuron output (net, y)")
+    ax.set(xlim=(low, high), ylim=activation.y_limits, xlabel="net = w1·x1 + w2·x2 + b",
+           ylabel="output y", title=f"y = {activation.name}(net) = {y:.3f} at net = {net:.2f}")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=9)
+    return marker
+
+
+class NeuronExplorer(widgets.VBox):
+    """A two-input neuron with sliders, its output as text and its point on the activation curve.
+
+    Build it with :func:`neuron_explorer`. Attributes:
+
+    - ``sliders``: dict of ``FloatSlider`` by name, "w1", "w2", "b", "x1", "x2"
+    - ``activation_dropdown``: ``Dropdown`` with "sigmoid", "tanh", "step"
+    - ``formula_html``, ``output_html``, ``slope_html``: ``HTML`` lines of text
+    - ``image``: ``Image`` holding the PNG of the curve (None when built with plot=False)
+    - ``figure``: the matplotlib ``Figure`` last drawn (None when plot=False)
+    - ``net``, ``y``, ``slope``: the current numbers; ``text``: the output line as plain text
+
+    Moving a slider or choosing another activation calls :meth:`update`.
+    """
+
+    def __init__(self, values, activation, plot=True):
+        super().__init__()
+        self.sliders = {}
+        for name, (label, low, high, step_size, _) in SLIDERS.items():
+            slider = widgets.FloatSlider(
+                value=values[name], min=low, max=high, step=step_size, description=label,
+                readout_format=".1f", continuous_update=True,
+                style={"description_width": "75px"}, layout=widgets.Layout(width="360px"),
+            )
+            slider.add_class(f"{CSS_PREFIX}-{name}")
+            self.sliders[name] = slider
+        self.activation_dropdown = widgets.Dropdown(
+            options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("step (perceptron)", "step")],
+            value=activation, description="activation",
+            style={"description_width": "75px"}, layout=widgets.Layout(width="360px"),
+        )
+        self.activation_dropdown.add_class(f"{CSS_PREFIX}-activation")
+        self.formula_html = widgets.HTML()
+        self.output_html = widgets.HTML()
+        self.slope_html = widgets.HTML()
+        for line, css in ((self.formula_html, "formula"), (self.output_html, "output"),
+                          (self.slope_html, "slope")):
+            line.add_class(f"{CSS_PREFIX}-{css}")
+        self.image = None
+        self.figure = None
+        if plot:
+            # shown at its own pixel size (FIGSIZE * DPI), so it is sharp and never stretched
+            width, height = (round(inches * DPI) for inches in FIGSIZE)
+            self.image = widgets.Image(
+                format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px"))
+            self.image.add_class(f"{CSS_PREFIX}-plot")
+        controls = widgets.VBox(list(self.sliders.values()) + [self.activation_dropdown])
+        readout = widgets.VBox([self.formula_html, self.output_html, self.slope_html],
+                               layout=widgets.Layout(padding="0 0 0 20px"))
+        children = [widgets.HBox([controls, readout])]
+        if plot:
+            children.append(self.image)
+        self.children = children
+        self.add_class(f"{CSS_PREFIX}-explorer")
+        self.net = self.y = self.slope = None
+        self.text = ""
+        self._holding = False
+        for slider in self.sliders.values():
+            slider.observe(self._on_change, names="value")
+        self.activation_dropdown.observe(self._on_change, names="value")
+        self.update()
+
+    def _on_change(self, change):
+        if not self._holding:
+            self.update()
+
+    def state(self):
+        """Return the current values: dict with w1, w2, b, x1, x2, activation, net, y, slope, text."""
+        current = {name: slider.value for name, slider in self.sliders.items()}
+        current.update(activation=self.activation_dropdown.value, net=self.net, y=self.y,
+                       slope=self.slope, text=self.text)
+        return current
+
+    def set_values(self, **values):
+        """Set sliders (w1, w2, b, x1, x2) and/or the activation, then update once.
+
+        Raises ValueError for an unknown name or a value outside a slider's range.
+        """
+        checked = _checked_values(values)
+        self._holding = True
+        try:
+            for name, value in checked.items():
+                if name == "activation":
+                    self.activation_dropdown.value = value
+                else:
+                    self.sliders[name].value = value
+        finally:
+            self._holding = False
+        self.update()
+
+    def update(self):
+        """Recompute net and y from the widgets, rewrite the text and redraw the picture."""
+        v = {name: float(slider.value) for name, slider in self.sliders.items()}
+        activation = get_activation(self.activation_dropdown.value)
+        # eq. 1.1 with the bias folded in: w0 = b multiplies the constant input x0 = 1
+        net = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"] * 1.0
+        y = float(activation.forward(net))
+        slope = float(activation.backward(y))
+        self.net, self.y, self.slope = net, y, slope
+        self.formula_html.value = (
+            "<code>net = w1·x1 + w2·x2 + b = "
+            f"{_number(v['w1'])}·{_number(v['x1'])} + {_number(v['w2'])}·{_number(v['x2'])}"
+            f" + {_number(v['b'])}</code>"
+        )
+        self.text = f"net = {_rounded(net, 2):.2f}, y = {activation.name}(net) = {_rounded(y, 3):.3f}"
+        self.output_html.value = f"<code><b>{self.text}</b></code>"
+        if activation.name == "step":
+            slope_text = "slope dy/dnet = 0 (flat; at net = 0 the step has no slope at all)"
+        else:
+            slope_text = f"slope dy/dnet = {activation.slope_formula} = {_rounded(slope, 3):.3f}"
+        self.slope_html.value = f"<code>{slope_text}</code>"
+        if self.image is not None:
+            self._redraw(activation.name, net, y)
+
+    def _redraw(self, activation, net, y):
+        half_width = max(6.0, abs(net) + 1.0)  # keep the point in view
+        # A bare Figure (not pyplot): nothing piles up in pyplot's list of open figures.
+        fig = Figure(figsize=FIGSIZE, dpi=DPI)
+        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)  # fixed: faster than a layout engine
+        draw_activation(fig.add_subplot(), activation, net, y, (-half_width, half_width))
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png")
+        self.figure = fig
+        self.image.value = buffer.getvalue()
+
+
+def neuron_explorer(w1=0.5, w2=-0.3, b=0.1, x1=1.0, x2=0.5, activation="sigmoid", plot=True):
+    """Build the interactive neuron: y = f(w1*x1 + w2*x2 + b) (eq. 1.1-1.3).
+
+    Inputs:
+    - w1, w2, b: the weights and the bias (b = w0), each in [-3, 3]
+    - x1, x2: the inputs, each in [-2, 2]
+    - activation: "sigmoid", "tanh" or "step"
+    - plot: draw the activation curve with the point (net, y) (False for a text-only panel)
+
+    Returns:
+    - a :class:`NeuronExplorer` (an ``ipywidgets.VBox``); show it as a cell's last expression
+
+    Raises ValueError for a value outside its slider's range or an unknown activation.
+    """
+    values = _checked_values(dict(w1=w1, w2=w2, b=b, x1=x1, x2=x2, activation=activation))
+    return NeuronExplorer(values, values["activation"], plot=bool(plot))
+
+
+def _checked_values(values):
+    checked = {}
+    for name, value in values.items():
+        if name == "activation":
+            checked[name] = get_activation(value).name
+            continue
+        if name not in SLIDERS:
+            raise ValueError(
+                f"unknown neuron setting {name!r}: expected one of {list(SLIDERS) + ['activation']}"
+            )
+        label, low, high, _, _ = SLIDERS[name]
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = float("nan")
+        if not low <= number <= high:
+            raise ValueError(f"{name} must be a number in [{low}, {high}] (the slider's range), got {value!r}")
+        checked[name] = number
+    return checked
+
+
+def _checked_range(net_range):
+    low, high = (float(v) for v in net_range)
+    if not (np.isfinite(low) and np.isfinite(high) and low < high):
+        raise ValueError(f"net_range must be (low, high) with finite low < high, got {net_range!r}")
+    return low, high
+
+
+def _rounded(value, digits):
+    """Round for display, turning -0.0 into 0.0 so the text never shows "-0.00"."""
+    return round(value, digits) + 0.0
+
+
+def _number(value):
+    """A slider value for the formula line: one or two decimals, negatives in parentheses."""
+    text = f"{_rounded(value, 2):.2f}"
+    text = text[:-1] if text.endswith("0") else text
+    return f"({text})" if text.startswith("-") else text

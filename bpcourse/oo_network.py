@@ -1,0 +1,608 @@
+"""The text's object-oriented network: Node, ConstNode, Layer, Connection, Connections, Network.
+
+This is the section "implementing the network" of the source text, in
+Python 3, with its object model and its names kept:
+
+- a :class:`Node` holds its output ``a`` (``output``), its error term ``delta``
+  and its upstream and downstream connections;
+- a :class:`ConstNode` is the bias node: its output is always 1, and the
+  weight of its connection to node j is the bias ``w_jb``;
+- a :class:`Layer` is a list of nodes (every layer but the output layer ends
+  with a ConstNode);
+- a :class:`Connection` holds one weight ``w_ji`` (target j first, as in the
+  text), its gradient and the two nodes it joins;
+- :class:`Connections` is the collection of all connections;
+- :class:`Network` builds all of the above and offers the API.
+
+Every weight is a Python float in its own object, so this network is slow
+(one training sample of the 784-300-10 network touches 238,510 Connection
+objects) but you can look at every number. The vectorized network in
+:mod:`bpcourse.vectorized` computes the same thing with matrices.
+
+Sign convention (eq. 4.12, 4.17): the text's error term is
+``delta_j = -dE/dnet_j``, so ``Connection.gradient = delta_j * x_ji`` is the
+NEGATIVE of ``dE/dw_ji`` and the update is ``w_ji += eta * gradient``
+(eq. 4.5). :meth:`Network.gradients` converts to the true gradient dE/dW.
+
+Differences from the original tutorial code (Python 2): the gradient check
+lives in :mod:`bpcourse.gradcheck` and restores every weight it perturbs;
+``get_gradient`` takes ``(sample, label)`` in that order everywhere; the
+output layer has no bias node (it would feed nothing); the input layer's
+deltas are not computed (no weight needs them); bad input raises
+``ValueError`` saying what was expected.
+"""
+
+import sys
+from numbers import Integral, Real
+
+import numpy as np
+
+from bpcourse.activations import get_activator
+
+
+class Node:
+    """One neuron: its output a, its error term delta and its connections.
+
+    Attributes
+    ----------
+    layer_index, node_index : int
+        Where the node sits: layer 0 is the input layer; nodes are numbered
+        from 0 within a layer (the text numbers nodes 1..9 across the whole
+        3-4-2 network: its node 4 is our node (1, 0)).
+    output : float
+        The node's output: x_i for an input node, a_j for a hidden node,
+        y_j for an output node (eq. 3.2, 3.3).
+    delta : float
+        The error term delta_j = -dE/dnet_j (eq. 4.1 or 4.3, sign from eq. 4.17).
+    upstream : list of Connection
+        Connections coming in, ordered by the upstream node (bias node last).
+    downstream : list of Connection
+        Connections going out, ordered by the downstream node.
+    activator : activator object
+        The activation f and its derivative from the output (``bpcourse.activations``).
+    """
+
+    __slots__ = ("layer_index", "node_index", "output", "delta", "upstream", "downstream", "activator")
+
+    def __init__(self, layer_index, node_index, activator="sigmoid"):
+        self.layer_index = layer_index
+        self.node_index = node_index
+        self.output = 0.0
+        self.delta = 0.0
+        self.upstream = []
+        self.downstream = []
+        self.activator = get_activator(activator)
+
+    def set_output(self, output):
+        """Set the output of an input-layer node: x_i (a float)."""
+        self.output = output
+
+    def append_downstream_connection(self, conn):
+        """Record a connection from this node to a node of the next layer."""
+        self.downstream.append(conn)
+
+    def append_upstream_connection(self, conn):
+        """Record a connection from a node of the previous layer to this node."""
+        self.upstream.append(conn)
+
+    def calc_output(self):
+        """Compute a_j = f(net_j), net_j = sum_i w_ji x_ji including the bias (eq. 3.2, 3.3, 4.11)."""
+        net = sum(conn.upstream_node.output * conn.weight for conn in self.upstream)  # eq. 4.11
+        self.output = float(self.activator.forward(net))  # eq. 3.2 / 3.3
+
+    def calc_hidden_layer_delta(self):
+        """Hidden node: delta_j = f'(a_j) * sum_k w_kj delta_k over downstream nodes k (eq. 4.3).
+
+        For the sigmoid f'(a_j) = a_j (1 - a_j), which is eq. 4.3 exactly;
+        ``activator.backward(a)`` gives f' written from the output for any
+        activator. Needs the deltas of the next layer first.
+        """
+        downstream_delta = sum(conn.downstream_node.delta * conn.weight for conn in self.downstream)
+        # eq. 4.3: a_j (1 - a_j) for the sigmoid, f'(a_j) in general
+        self.delta = float(self.activator.backward(self.output)) * downstream_delta
+
+    def calc_output_layer_delta(self, label):
+        """Output node: delta_j = f'(y_j) (t_j - y_j) for its target t_j = ``label`` (eq. 4.1).
+
+        For the sigmoid f'(y_j) = y_j (1 - y_j), which is eq. 4.1 exactly.
+        """
+        y = self.output
+        # eq. 4.1: y (1 - y)(t - y) for the sigmoid, f'(y)(t - y) in general
+        self.delta = float(self.activator.backward(y)) * (label - y)
+
+    def __repr__(self):
+        return (
+            f"Node({self.layer_index}-{self.node_index}: output={self.output:.6g}, "
+            f"delta={self.delta:.6g}, {len(self.upstream)} upstream, "
+            f"{len(self.downstream)} downstream)"
+        )
+
+
+class ConstNode:
+    """The bias node of a layer: its output is always 1.
+
+    The weight of its connection to node j of the next layer is the bias
+    w_jb (eq. 3.2), and the update of that weight is eq. 4.8 (input 1).
+    It has no upstream connections, so its delta is never needed; it is 0.
+    It is the last node of its layer: ``node_index`` = the number of ordinary nodes.
+    """
+
+    __slots__ = ("layer_index", "node_index", "output", "delta", "upstream", "downstream")
+
+    def __init__(self, layer_index, node_index):
+        self.layer_index = layer_index
+        self.node_index = node_index
+        self.output = 1.0
+        self.delta = 0.0
+        self.upstream = []  # nothing feeds a bias node
+        self.downstream = []
+
+    def append_downstream_connection(self, conn):
+        """Record a connection from this bias node to a node of the next layer."""
+        self.downstream.append(conn)
+
+    def calc_hidden_layer_delta(self):
+        """Kept for symmetry with :class:`Node`: a bias node has no upstream weights, delta stays 0.
+
+        (The text computes 1 * (1 - 1) * sum(...), which is 0 too.)
+        """
+        self.delta = 0.0
+
+    def __repr__(self):
+        return f"ConstNode({self.layer_index}-{self.node_index}: output=1, {len(self.downstream)} downstream)"
+
+
+class Layer:
+    """One layer: ``node_count`` nodes, plus a ConstNode at the end unless it is the output layer.
+
+    Attributes
+    ----------
+    layer_index : int
+        0 for the input layer.
+    nodes : list of Node (and one ConstNode last, for non-output layers)
+    """
+
+    def __init__(self, layer_index, node_count, activator="sigmoid", has_bias_node=True):
+        self.layer_index = layer_index
+        self.nodes = [Node(layer_index, i, activator) for i in range(node_count)]
+        if has_bias_node:
+            self.nodes.append(ConstNode(layer_index, node_count))
+
+    def set_output(self, data):
+        """Input layer: give node i the value x_i. ``data`` is a sequence of floats, length node_count."""
+        for node, x_i in zip(self.nodes, data):
+            node.set_output(x_i)
+
+    def calc_output(self):
+        """Compute the output of every node of this layer except the bias node (eq. 3.2, 3.3)."""
+        for node in self.nodes:
+            if isinstance(node, Node):
+                node.calc_output()
+
+    def __repr__(self):
+        bias = " + bias node" if self.nodes and isinstance(self.nodes[-1], ConstNode) else ""
+        count = len(self.nodes) - (1 if bias else 0)
+        return f"Layer({self.layer_index}: {count} nodes{bias})"
+
+
+class Connection:
+    """One weight w_ji from ``upstream_node`` i to ``downstream_node`` j (target first, as in the text).
+
+    Attributes
+    ----------
+    weight : float
+        w_ji (w_jb when the upstream node is a ConstNode).
+    gradient : float
+        delta_j * x_ji as in the text, i.e. the NEGATIVE of dE/dw_ji
+        (delta_j = -dE/dnet_j, eq. 4.17, and dnet_j/dw_ji = x_ji, eq. 4.12).
+        That is why the update ADDS it: w_ji += eta * gradient (eq. 4.5).
+        ``Network.gradients`` returns the true gradient dE/dW = -gradient.
+    upstream_node : Node or ConstNode
+    downstream_node : Node
+    """
+
+    # Slots: the 784-300-10 network has 238,510 connections; without a
+    # per-object __dict__ they take far less memory and are built faster.
+    __slots__ = ("upstream_node", "downstream_node", "weight", "gradient")
+
+    def __init__(self, upstream_node, downstream_node, weight):
+        self.upstream_node = upstream_node
+        self.downstream_node = downstream_node
+        self.weight = weight
+        self.gradient = 0.0
+
+    def calc_gradient(self):
+        """gradient = delta_j * x_ji, x_ji = output of the upstream node (the text's sign: -dE/dw_ji, eq. 4.12)."""
+        self.gradient = self.downstream_node.delta * self.upstream_node.output
+
+    def get_gradient(self):
+        """The stored gradient delta_j * x_ji (= -dE/dw_ji)."""
+        return self.gradient
+
+    def update_weight(self, rate):
+        """w_ji <- w_ji + eta * delta_j * x_ji (eq. 4.5; eq. 4.6-4.8 are its instances)."""
+        self.calc_gradient()
+        self.weight += rate * self.gradient
+
+    def __repr__(self):
+        up, down = self.upstream_node, self.downstream_node
+        return (
+            f"Connection(({up.layer_index}-{up.node_index}) -> ({down.layer_index}-{down.node_index}): "
+            f"weight={self.weight:.6g}, gradient={self.gradient:.6g})"
+        )
+
+
+class Connections:
+    """The collection of all Connection objects of a network (iterable, ``len()``).
+
+    ``connections`` is the plain list, in the order the network created them.
+    """
+
+    def __init__(self):
+        self.connections = []
+
+    def add_connection(self, connection):
+        """Append one Connection."""
+        self.connections.append(connection)
+
+    def __iter__(self):
+        return iter(self.connections)
+
+    def __len__(self):
+        return len(self.connections)
+
+    def __getitem__(self, index):
+        return self.connections[index]
+
+    def __repr__(self):
+        return f"Connections({len(self.connections)} connections)"
+
+
+class Network:
+    """A fully connected network made of Node and Connection objects (the text's design).
+
+    Parameters
+    ----------
+    layer_sizes : sequence of int, at least two
+        Nodes per layer, input first, e.g. ``[3, 4, 2]`` for the text's example
+        or ``[784, 300, 10]`` for MNIST. Bias nodes are added for you.
+    activator : "sigmoid", "tanh" or an activator object
+        The activation f of every hidden and output node (eq. 1.2 for the sigmoid).
+    seed : int or numpy.random.Generator
+        Weights start uniform in [-0.1, 0.1], drawn from
+        ``numpy.random.default_rng(seed)`` in the order the connections are
+        created: layer pair by layer pair (input side first); within a pair,
+        upstream node i outer loop (the bias node last), downstream node j
+        inner loop. In matrix terms, pair l draws one array ``U`` of shape
+        (n_in + 1, n_out) and ``W = U[:-1].T``, ``b = U[-1]``.
+
+    Attributes
+    ----------
+    layer_sizes : tuple of int
+    activator : activator object
+    layers : list of Layer
+    connections : Connections
+        All 300*(784+1) + 10*(300+1) = 238,510 of them for 784-300-10,
+        bias connections included.
+    """
+
+    def __init__(self, layer_sizes, activator="sigmoid", seed=0):
+        self.layer_sizes = _check_layer_sizes(layer_sizes)
+        self.activator = get_activator(activator)
+        rng = _check_seed(seed)
+        last = len(self.layer_sizes) - 1
+        self.layers = [
+            Layer(i, n, self.activator, has_bias_node=(i != last)) for i, n in enumerate(self.layer_sizes)
+        ]
+        self.connections = Connections()
+        for upstream_layer, downstream_layer in zip(self.layers[:-1], self.layers[1:]):
+            upstream_nodes = upstream_layer.nodes  # bias node last
+            downstream_nodes = _neurons(downstream_layer)  # a bias node has no upstream
+            weights = rng.uniform(-0.1, 0.1, size=(len(upstream_nodes), len(downstream_nodes)))
+            for upstream_node, row in zip(upstream_nodes, weights.tolist()):
+                for downstream_node, weight in zip(downstream_nodes, row):
+                    conn = Connection(upstream_node, downstream_node, weight)
+                    self.connections.add_connection(conn)
+                    downstream_node.append_upstream_connection(conn)
+                    upstream_node.append_downstream_connection(conn)
+
+    # --- the text's API -------------------------------------------------
+
+    def predict(self, sample):
+        """Forward pass (eq. 3.1-3.3): x of shape (n_in,) -> y of shape (n_out,).
+
+        One sample at a time; every node keeps its output afterwards.
+        """
+        x = self._check_input(sample)
+        self.layers[0].set_output(x.tolist())
+        for layer in self.layers[1:]:
+            layer.calc_output()
+        return np.array([node.output for node in self.layers[-1].nodes])
+
+    def train(self, labels, data_set, rate, epoch):
+        """Per-sample SGD as in the text: ``epoch`` passes over the samples in their order.
+
+        Parameters
+        ----------
+        labels : array-like, shape (N, n_out)
+            Targets t, one row per sample.
+        data_set : array-like, shape (N, n_in)
+            Inputs x, one row per sample.
+        rate : float > 0
+            The learning rate eta of eq. 4.5.
+        epoch : int >= 1
+            Number of passes. Every sample does forward, deltas (eq. 4.1,
+            4.3) and the update of every weight (eq. 4.5). Returns nothing.
+        """
+        T, X = self._check_data_set(labels, data_set)
+        rate = _check_rate(rate)
+        epoch = _check_epoch(epoch)
+        for _ in range(epoch):
+            for t, x in zip(T, X):
+                self.train_one_sample(t, x, rate)
+
+    def train_one_sample(self, label, sample, rate):
+        """One SGD step on one sample: predict, calc_delta, update_weight (eq. 4.1, 4.3, 4.5)."""
+        self.predict(sample)
+        self.calc_delta(label)
+        self.update_weight(rate)
+
+    def calc_delta(self, label):
+        """Error terms of the last ``predict``: output layer (eq. 4.1), then hidden layers backwards (eq. 4.3).
+
+        ``label`` is the target t, shape (n_out,).
+        """
+        t = self._check_target(label)
+        for node, t_j in zip(self.layers[-1].nodes, t.tolist()):
+            node.calc_output_layer_delta(t_j)  # eq. 4.1
+        # Hidden layers from the last to the first. The text also computes
+        # deltas for the input layer, but no weight needs them.
+        for layer in self.layers[-2:0:-1]:
+            for node in layer.nodes:
+                node.calc_hidden_layer_delta()  # eq. 4.3
+
+    def update_weight(self, rate):
+        """w_ji += eta * delta_j * x_ji for every connection (eq. 4.5), using the current deltas."""
+        for conn in self.connections:
+            conn.update_weight(rate)
+
+    def calc_gradient(self):
+        """Store delta_j * x_ji (= -dE/dw_ji) in every connection's ``gradient``."""
+        for conn in self.connections:
+            conn.calc_gradient()
+
+    def get_gradient(self, sample, label):
+        """Forward pass, deltas and ``Connection.gradient`` for one sample; changes no weight, returns nothing.
+
+        ``sample`` x has shape (n_in,), ``label`` t shape (n_out,). (The
+        original tutorial's gradient check passed these two the other way round.)
+        """
+        self.predict(sample)
+        self.calc_delta(label)
+        self.calc_gradient()
+
+    def dump(self, max_items=8, file=None):
+        """Print the network layer by layer: node outputs and deltas, then the incoming connections.
+
+        ``max_items`` limits how many nodes and how many connections are
+        printed per layer (the rest is counted); ``None`` prints everything.
+        ``file`` is where to print (default: standard output).
+        """
+        if max_items is not None and (not isinstance(max_items, Integral) or max_items < 1):
+            raise ValueError(f"max_items must be a positive int or None, got {max_items!r}")
+        out = sys.stdout if file is None else file
+        sizes = "-".join(str(n) for n in self.layer_sizes)
+        print(
+            f"Network {sizes}, activator {self.activator.name}, {len(self.connections)} connections "
+            f"(node i-j = layer i, node j; outputs and deltas from the last forward/backward pass)",
+            file=out,
+        )
+        last = len(self.layers) - 1
+        for layer in self.layers:
+            kind = "input" if layer.layer_index == 0 else "output" if layer.layer_index == last else "hidden"
+            print(f"layer {layer.layer_index} ({kind} layer): {layer!r}", file=out)
+            symbol = "x" if kind == "input" else "y" if kind == "output" else "a"
+            for node in _first(layer.nodes, max_items, out, "nodes", "  "):
+                name = f"node {node.layer_index}-{node.node_index}"
+                if isinstance(node, ConstNode):
+                    print(f"  {name} (bias): output 1", file=out)
+                elif kind == "input":
+                    print(f"  {name}: output {symbol} = {node.output:.6g}", file=out)
+                else:
+                    print(f"  {name}: output {symbol} = {node.output:.6g}, delta = {node.delta:.6g}", file=out)
+            if layer.layer_index > 0:
+                incoming = [conn for node in layer.nodes for conn in node.upstream]
+                print(f"  connections into layer {layer.layer_index} ({len(incoming)}):", file=out)
+                for conn in _first(incoming, max_items, out, "connections", "    "):
+                    up, down = conn.upstream_node, conn.downstream_node
+                    bias = " bias" if isinstance(up, ConstNode) else ""
+                    print(
+                        f"    w({down.layer_index}-{down.node_index} <- {up.layer_index}-{up.node_index}{bias}) "
+                        f"= {conn.weight:.6g}, gradient = {conn.gradient:.6g}",
+                        file=out,
+                    )
+
+    # --- the interface shared with bpcourse.vectorized -----------------
+
+    def loss(self, x, t):
+        """E = 1/2 sum_i (t_i - y_i)^2 for one sample (eq. 4.9); x shape (n_in,), t shape (n_out,). A float."""
+        t = self._check_target(t)
+        y = self.predict(x)
+        return float(0.5 * np.sum((t - y) ** 2))
+
+    def gradients(self, x, t):
+        """The true gradient of E (eq. 4.9) for one sample: list of (dW, db) per layer pair.
+
+        ``dW`` has shape (n_out, n_in) with dW[j, i] = dE/dw_ji, ``db`` shape
+        (n_out,) with db[j] = dE/dw_jb, so an SGD step is W -= eta * dW
+        (eq. 4.10). The connections store delta_j * x_ji = -dE/dw_ji
+        (delta_j = -dE/dnet_j, eq. 4.12, 4.17), hence the minus sign below.
+        """
+        self.get_gradient(x, t)
+        result = []
+        for layer in self.layers[1:]:
+            G = -np.array([[conn.gradient for conn in node.upstream] for node in _neurons(layer)])
+            result.append((G[:, :-1].copy(), G[:, -1].copy()))
+        return result
+
+    def get_weights(self):
+        """All weights as a list of (W, b) per layer pair (new arrays).
+
+        ``W`` has shape (n_out, n_in) with W[j, i] = w_ji (target first, as in
+        the text), ``b`` shape (n_out,) with b[j] = w_jb.
+        """
+        result = []
+        for layer in self.layers[1:]:
+            # each node's upstream list is ordered by upstream node, bias last
+            Wb = np.array([[conn.weight for conn in node.upstream] for node in _neurons(layer)])
+            result.append((Wb[:, :-1].copy(), Wb[:, -1].copy()))
+        return result
+
+    def set_weights(self, weights):
+        """Set every weight from a list of (W, b) per layer pair, shapes as :meth:`get_weights`.
+
+        Shapes and finiteness are checked for all layers before any weight changes.
+        """
+        checked = _check_weights(weights, self.layer_sizes)
+        for layer, (W, b) in zip(self.layers[1:], checked):
+            Wb = np.concatenate([W, b[:, None]], axis=1).tolist()
+            for node, row in zip(_neurons(layer), Wb):
+                for conn, w in zip(node.upstream, row):
+                    conn.weight = w
+
+    # --- validation at the edges ----------------------------------------
+
+    def _check_input(self, x):
+        return _check_vector(x, self.layer_sizes[0], "an input", "x")
+
+    def _check_target(self, t):
+        return _check_vector(t, self.layer_sizes[-1], "a target (label)", "t")
+
+    def _check_data_set(self, labels, data_set):
+        n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
+        X = _as_float_array(data_set, "data_set")
+        T = _as_float_array(labels, "labels")
+        if X.ndim != 2 or X.shape[1] != n_in:
+            raise ValueError(
+                f"expected data_set of shape (N, {n_in}) (one input per row), got shape {X.shape}"
+                + (": flatten each image with X.reshape(len(X), -1)" if X.ndim == 3 and X[0].size == n_in else "")
+            )
+        if T.ndim != 2 or T.shape[1] != n_out:
+            raise ValueError(
+                f"expected labels of shape (N, {n_out}) (one target vector per row, e.g. one-hot), "
+                f"got shape {T.shape}"
+            )
+        if len(X) != len(T):
+            raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
+        for name, A in (("data_set", X), ("labels", T)):
+            if not np.all(np.isfinite(A)):
+                raise ValueError(f"expected finite {name}, got NaN or infinite values in rows {_bad_rows(A)}")
+        return T, X
+
+
+def _neurons(layer):
+    """The nodes of ``layer`` without its bias node (the ones that have upstream weights)."""
+    return [node for node in layer.nodes if isinstance(node, Node)]
+
+
+def _first(items, max_items, out, what, indent):
+    """Yield at most ``max_items`` of ``items``; then print how many were left out."""
+    shown = items if max_items is None else items[:max_items]
+    yield from shown
+    if len(items) > len(shown):
+        left = len(items) - len(shown)
+        noun = what if left > 1 else what[:-1]  # "nodes" -> "node"
+        print(f"{indent}... {left} more {noun} (dump(max_items=None) prints all)", file=out)
+
+
+def _check_layer_sizes(layer_sizes):
+    expected = "expected layer_sizes to be at least two positive integers (input, hidden..., output), e.g. [784, 300, 10]"
+    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
+        raise ValueError(f"{expected}; got {layer_sizes!r}")
+    sizes = list(layer_sizes)
+    if len(sizes) < 2 or not all(isinstance(n, Integral) and not isinstance(n, bool) and n > 0 for n in sizes):
+        raise ValueError(f"{expected}; got {layer_sizes!r}")
+    return tuple(int(n) for n in sizes)
+
+
+def _check_seed(seed):
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
+        raise ValueError(f"expected seed to be a non-negative int or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(seed)
+
+
+def _check_rate(rate):
+    if isinstance(rate, bool) or not isinstance(rate, Real) or not np.isfinite(rate) or rate <= 0:
+        raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
+    return float(rate)
+
+
+def _check_epoch(epoch):
+    if isinstance(epoch, bool) or not isinstance(epoch, Integral) or epoch < 1:
+        raise ValueError(f"expected epoch to be a positive int (number of passes), got {epoch!r}")
+    return int(epoch)
+
+
+def _as_float_array(value, name):
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"expected {name} to be numbers (an array), got {type(value).__name__}: {error}") from None
+
+
+def _bad_rows(A):
+    bad = np.unique(np.argwhere(~np.isfinite(A))[:, 0])
+    return bad[:5].tolist() + (["..."] if len(bad) > 5 else [])
+
+
+def _check_vector(v, length, what, symbol):
+    """Return ``v`` as a float64 array of shape (length,) or raise ValueError saying what was expected.
+
+    ``what`` names the vector with its article ("an input"), ``symbol`` is its letter ("x").
+    """
+    a = _as_float_array(v, what)
+    if a.shape != (length,):
+        message = f"expected {what} of length {length}, got shape {a.shape}"
+        if a.size == length:
+            message += f": flatten it with {symbol}.reshape(-1)"
+        elif a.ndim == 2 and a.shape[1] == length:
+            message += (
+                ": the object network takes one sample at a time; "
+                "loop over the rows, or use bpcourse.vectorized.Network for batches"
+            )
+        raise ValueError(message)
+    if not np.all(np.isfinite(a)):
+        bad = np.flatnonzero(~np.isfinite(a))
+        raise ValueError(
+            f"expected {what} of finite numbers, got NaN or infinite values at positions {bad[:5].tolist()}"
+            + (" ..." if len(bad) > 5 else "")
+        )
+    return a
+
+
+def _check_weights(weights, layer_sizes):
+    """Validate a list of (W, b) against ``layer_sizes``; return float64 copies."""
+    pairs = len(layer_sizes) - 1
+    shapes = ", ".join(
+        f"(W {(n_out, n_in)}, b {(n_out,)})" for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])
+    )
+    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) != pairs:
+        got = f"{len(weights)} items" if hasattr(weights, "__len__") else repr(type(weights).__name__)
+        raise ValueError(f"expected a list of {pairs} (W, b) pairs: [{shapes}]; got {got}")
+    checked = []
+    for layer, (pair, n_in, n_out) in enumerate(zip(weights, layer_sizes[:-1], layer_sizes[1:])):
+        if not hasattr(pair, "__len__") or len(pair) != 2:
+            raise ValueError(f"expected item {layer} of the weights to be a pair (W, b), got {type(pair).__name__}")
+        W = _as_float_array(pair[0], f"W of layer {layer}")
+        b = _as_float_array(pair[1], f"b of layer {layer}")
+        if W.shape != (n_out, n_in) or b.shape != (n_out,):
+            raise ValueError(
+                f"expected layer {layer} weights W of shape {(n_out, n_in)} (outputs, inputs) and b of shape "
+                f"{(n_out,)}, got W {W.shape} and b {b.shape}"
+            )
+        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
+            raise ValueError(f"expected finite weights, got NaN or infinite values in layer {layer}")
+        checked.append((W, b))
+    return checked

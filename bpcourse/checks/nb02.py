@@ -1,0 +1,258 @@
+"""Checks for the exercises of notebook 02: the forward pass in matrix form (eq. 3.8).
+
+``check_layer_forward`` checks ``layer_forward(W, b, x)``, one layer
+a = f(W x + b) for one sample x of shape (n_in,) or a batch of shape
+(N, n_in); ``check_network_forward`` checks ``network_forward(weights, x)``,
+the whole network with weights in the package format. The references are
+the package's vectorized network (:func:`reference_network_forward`). Every
+case uses non-square weight matrices, so a transposed W either fails or gives
+wrong numbers. A failure raises ``AssertionError`` with the case, the input,
+what was expected, what came back and a hint for the usual mistake (a
+forgotten bias, a missing activation, W transposed); success prints one line.
+
+:func:`call_learner` and :func:`compare_result` are shared with
+:mod:`bpcourse.checks.nb03`.
+"""
+
+import numpy as np
+
+from bpcourse.activations import sigmoid
+from bpcourse.diagram import text_example
+from bpcourse.vectorized import Network
+
+RTOL = 1e-9
+"""Relative tolerance: correct ways of writing eq. 3.8 agree to about 1e-15."""
+ATOL = 1e-12
+"""Absolute tolerance, for saturated outputs next to 0."""
+
+
+def reference_network_forward(weights, x):
+    """The package's forward pass: the output y of a network with these weights.
+
+    Args:
+        weights: list of ``(W, b)`` per layer, W of shape (n_out, n_in), b of shape (n_out,).
+        x: one sample, shape (n_in,), or a batch, shape (N, n_in).
+    Returns:
+        y of shape (n_out,) or (N, n_out).
+    """
+    sizes = (np.shape(weights[0][0])[1],) + tuple(np.shape(W)[0] for W, _ in weights)
+    network = Network(sizes)
+    network.set_weights(weights)
+    return network.predict(np.asarray(x, dtype=float))
+
+
+def reference_layer_forward(W, b, x):
+    """One sigmoid layer a = f(W x + b) (eq. 3.8): W (n_out, n_in), b (n_out,), x (n_in,) or (N, n_in)."""
+    return reference_network_forward([(W, b)], x)
+
+
+def check_layer_forward(layer_forward):
+    """Check a learner's ``layer_forward(W, b, x)`` (eq. 3.8) against the package's reference.
+
+    Cases: the text's hidden and output layers for one sample, batches of 5 and
+    of 1 sample, a layer with a single node and a saturated layer (net up to
+    about ±300). The result must have shape (n_out,) for one sample and
+    (N, n_out) for a batch.
+    """
+    rng = np.random.default_rng(20)
+    (W1, b1), (W2, b2) = text_example()[0]
+    x = text_example()[1]
+    W5, b5 = rng.normal(size=(2, 5)), rng.normal(size=2)
+    cases = [
+        ("the text's hidden layer (W of shape (4, 3)), one sample x of shape (3,)", W1, b1, x),
+        ("the text's output layer (W of shape (2, 4)), one sample of shape (4,)", W2, b2, rng.uniform(size=4)),
+        ("a batch of 5 samples, x of shape (5, 3)", W1, b1, rng.normal(size=(5, 3))),
+        ("a batch of one sample, x of shape (1, 3)", W1, b1, rng.normal(size=(1, 3))),
+        ("a layer of one node with 2 inputs (W of shape (1, 2))", rng.normal(size=(1, 2)), np.array([0.3]),
+         np.array([0.5, -1.0])),
+        ("a saturated layer (net up to about ±300), batch of 3, W of shape (2, 5)", 100 * W5, b5,
+         rng.normal(size=(3, 5))),
+    ]
+    for description, W, b, x in cases:
+        args = [("W", W), ("b", b), ("x", x)]
+        got = call_learner("check_layer_forward", "layer_forward", layer_forward, args, description,
+                           _shape_hint(W, x))
+        net = np.asarray(x) @ W.T
+        wrong = [
+            (sigmoid(net), "the bias b is missing: net = W x + b, then a = sigmoid(net) (eq. 3.2, 3.8)"),
+            (net + b, "the activation is missing: a = sigmoid(W x + b), not W x + b (eq. 3.8)"),
+            (sigmoid(net) + b, "the bias goes inside the sigmoid: a = sigmoid(W x + b), not sigmoid(W x) + b"),
+            (sigmoid(-(net + b)), "a sign is flipped: sigmoid(z) = 1 / (1 + exp(-z)) with z = W x + b"),
+            (np.tanh(net + b), "that is tanh; this network uses the sigmoid (eq. 1.2)"),
+        ]
+        compare_result("check_layer_forward", "layer_forward", description, args,
+                       reference_layer_forward(W, b, x), got, wrong, _shape_hint(W, x))
+    print(f"check_layer_forward: all {len(cases)} cases passed (single samples, batches, "
+          f"one node, saturated sigmoid)")
+
+
+def check_network_forward(network_forward):
+    """Check a learner's ``network_forward(weights, x)`` (eq. 3.8 applied layer after layer).
+
+    Cases: the text's 3-4-2 network for one sample and a batch of 4, a deep
+    3-5-4-3-2 network for one sample and a batch of 3, a network of a single
+    layer and a saturated network. The result is the output layer's y, shape
+    (n_out,) for one sample or (N, n_out) for a batch.
+    """
+    rng = np.random.default_rng(21)
+    text_weights, x, _ = text_example()
+    deep = _random_weights(rng, (3, 5, 4, 3, 2))
+    cases = [
+        ("the text's 3-4-2 network, one sample x of shape (3,)", text_weights, x),
+        ("the text's 3-4-2 network, a batch x of shape (4, 3)", text_weights, rng.normal(size=(4, 3))),
+        ("a deep 3-5-4-3-2 network, one sample", deep, rng.normal(size=3)),
+        ("a deep 3-5-4-3-2 network, a batch of 3", deep, rng.normal(size=(3, 3))),
+        ("a single layer 2 -> 3, one sample", _random_weights(rng, (2, 3)), np.array([0.5, -2.0])),
+        ("a saturated 4-3-2 network (large weights), a batch of 2",
+         [(50 * W, b) for W, b in _random_weights(rng, (4, 3, 2))], rng.normal(size=(2, 4))),
+    ]
+    for description, weights, x in cases:
+        args = [("weights", weights), ("x", x)]
+        sizes = " -> ".join(str(n) for n in (weights[0][0].shape[1],) + tuple(W.shape[0] for W, _ in weights))
+        out_shape = (weights[-1][0].shape[0],) if np.ndim(x) == 1 else (len(x), weights[-1][0].shape[0])
+        hint = (f"layer sizes {sizes}. Start from a = x; for each (W, b) in weights, in order, compute "
+                f"a = sigmoid(a @ W.T + b) (W has shape (outputs, inputs), so a @ W.T works for one sample "
+                f"and for a batch); return the last a, here of shape {out_shape}.")
+        got = call_learner("check_network_forward", "network_forward", network_forward, args, description, hint)
+        wrong = [
+            (_forward(weights, x, last_activation=False),
+             "the output layer has no sigmoid: apply a = sigmoid(W a + b) to every layer, the last one too"),
+            (_forward(weights, x, hidden_activation=False),
+             "the hidden layers have no sigmoid: every layer computes a = sigmoid(W a + b) (eq. 3.8)"),
+            (_forward(weights, x, bias=False), "the biases are missing: every layer adds its b before the sigmoid"),
+        ]
+        compare_result("check_network_forward", "network_forward", description, args,
+                       reference_network_forward(weights, x), got, wrong, hint)
+    print(f"check_network_forward: all {len(cases)} cases passed (the text's network, a deep network, "
+          f"one layer, batches)")
+
+
+def _random_weights(rng, sizes):
+    return [(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out)) for n_in, n_out in zip(sizes[:-1], sizes[1:])]
+
+
+def _forward(weights, x, *, bias=True, hidden_activation=True, last_activation=True):
+    """A deliberately configurable forward pass, only to recognise wrong answers in hints."""
+    a = np.asarray(x, dtype=float)
+    for l, (W, b) in enumerate(weights):
+        net = a @ W.T + (b if bias else 0)
+        last = l == len(weights) - 1
+        a = sigmoid(net) if (last_activation if last else hidden_activation) else net
+    return a
+
+
+def _shape_hint(W, x):
+    n_out, n_in = np.shape(W)
+    x_shape = np.shape(x)
+    if len(x_shape) == 1:
+        return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs): row j holds the weights w_ji into node j. "
+                f"For one sample x of shape ({n_in},) the result is W @ x + b through the sigmoid, "
+                f"shape ({n_out},).")
+    return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs) and x is a batch of shape {x_shape}, one sample "
+            f"per row. Then net = x @ W.T + b, of shape ({x_shape[0]}, {n_out}), one row per sample "
+            f"(x @ W.T + b also works for a single sample).")
+
+
+def call_learner(check, name, function, args, description, hint):
+    """Call a learner's function on copies of the arguments and return its result.
+
+    Args:
+        check, name: the check's and the learner's function's names (for messages).
+        function: the learner's function.
+        args: list of ``(argument name, value)``; values are arrays or lists of (W, b).
+        description: the case, in words.
+        hint: what to tell the learner if the function raises.
+    Raises AssertionError if the function raises (NotImplementedError: not written
+    yet) or changes an input array in place. Overflow warnings are silenced: a
+    sigmoid written as 1 / (1 + np.exp(-z)) is fine here.
+    """
+    copies = [_copy(value) for _, value in args]
+    try:
+        with np.errstate(over="ignore"):
+            got = function(*copies)
+    except NotImplementedError as error:
+        raise AssertionError(
+            f"{check}: your {name} is not written yet (it raises NotImplementedError). "
+            f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
+        ) from error
+    except Exception as error:
+        raise AssertionError(
+            f"{check} failed on {description}:\n{_show_args(args)}"
+            f"  your {name} raised {type(error).__name__}: {error}\n  hint: {hint}"
+        ) from error
+    for (argument, value), copy in zip(args, copies):
+        if not _equal(value, copy):
+            raise AssertionError(
+                f"{check} failed on {description}:\n{_show_args(args)}"
+                f"  your {name} changed its input {argument} in place\n"
+                f"  hint: compute new arrays (e.g. `a = sigmoid(a @ W.T + b)`) rather than `+=` or "
+                f"assigning into {argument}: the caller still needs its values."
+            )
+    return got
+
+
+def compare_result(check, name, description, args, expected, got, wrong_answers, hint, rtol=RTOL, atol=ATOL):
+    """Raise AssertionError unless ``got`` has the shape of ``expected`` and matches it.
+
+    ``wrong_answers`` is a list of ``(array, hint)`` for typical mistakes: when
+    ``got`` matches one of them, its hint is given; otherwise ``hint``.
+    """
+    head = f"{check} failed on {description}:\n{_show_args(args)}"
+    if got is None:
+        raise AssertionError(head + f"  your {name} returned None\n  hint: is the `return` statement missing?")
+    try:
+        got_array = np.asarray(got, dtype=float)
+    except (TypeError, ValueError) as error:
+        raise AssertionError(
+            head + f"  expected a NumPy array, your {name} returned {type(got).__name__}\n  hint: {hint}"
+        ) from error
+    expected = np.asarray(expected, dtype=float)
+    if got_array.shape != expected.shape:
+        raise AssertionError(
+            head + f"  expected a result of shape {expected.shape}, got shape {got_array.shape}: "
+            f"{_show(got_array)}\n  hint: {hint}"
+        )
+    if not np.allclose(got_array, expected, rtol=rtol, atol=atol):
+        for candidate, wrong_hint in wrong_answers:
+            candidate = np.asarray(candidate, dtype=float)
+            if candidate.shape == expected.shape and np.allclose(got_array, candidate, rtol=1e-6, atol=1e-9):
+                hint = wrong_hint
+                break
+        raise AssertionError(
+            head + f"  expected {_show(expected)}\n  got      {_show(got_array)}\n"
+            f"  (tolerance rtol={rtol}, atol={atol})\n  hint: {hint}"
+        )
+
+
+def _copy(value):
+    if isinstance(value, (list, tuple)):
+        return [tuple(np.array(v, dtype=float) for v in pair) for pair in value]
+    return np.array(value, dtype=float)
+
+
+def _equal(value, copy):
+    if isinstance(value, (list, tuple)):
+        return all(np.array_equal(u, v) for pair, pair_copy in zip(value, copy) for u, v in zip(pair, pair_copy))
+    return np.array_equal(np.asarray(value, dtype=float), copy)
+
+
+def _show(value, indent=11):
+    """Short text for an array, for failure messages; continuation lines indented by ``indent`` spaces."""
+    value = np.asarray(value, dtype=float)
+    if value.ndim == 0:
+        return repr(float(value))
+    text = np.array2string(value, precision=5, threshold=24, separator=", ")
+    return text.replace("\n", "\n" + " " * indent)
+
+
+def _show_args(args):
+    lines = []
+    for argument, value in args:
+        if isinstance(value, (list, tuple)):
+            shapes = ", ".join(f"(W {np.shape(W)}, b {np.shape(b)})" for W, b in value)
+            lines.append(f"  input {argument} = [{shapes}]")
+        elif np.ndim(value) == 0:
+            lines.append(f"  input {argument} = {_show(value)}")
+        else:
+            lines.append(f"  input {argument}, shape {np.shape(value)}:\n      {_show(value, indent=6)}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,133 @@
+"""Checks for the exercises of notebook 03: the error terms of backpropagation (eq. 4.1, 4.3).
+
+``check_output_delta`` checks ``output_delta(y, t)``, eq. 4.1:
+delta = y(1 - y)(t - y), element by element. ``check_hidden_delta`` checks
+``hidden_delta(a, W_next, delta_next)``, eq. 4.3: delta_j = a_j(1 - a_j)
+sum_k w_kj delta_k for one sample, with W_next of shape (n_next, n) (the
+weights from this layer into the next, package format). Most cases use
+non-square W_next, and one square but unsymmetric W_next catches
+``W_next @ delta_next``. The references below are the text's formulas;
+``tests/test_checks_nb03.py`` checks them against both package networks.
+"""
+
+import numpy as np
+
+from bpcourse.activations import sigmoid, sigmoid_derivative
+from bpcourse.checks.nb02 import call_learner, compare_result
+from bpcourse.diagram import text_example
+from bpcourse.stepper import forward_trace
+
+
+def reference_output_delta(y, t):
+    """Error term of output nodes, delta = y(1 - y)(t - y) (eq. 4.1); y, t of any one shape, e.g. (n_out,)."""
+    y = np.asarray(y, dtype=float)
+    return sigmoid_derivative(y) * (np.asarray(t, dtype=float) - y)  # eq. 4.1
+
+
+def reference_hidden_delta(a, W_next, delta_next):
+    """Error terms of one hidden layer for one sample (eq. 4.3).
+
+    Args:
+        a: outputs of this layer's nodes, shape (n,).
+        W_next: weights from this layer into the next, shape (n_next, n); W_next[k, j] = w_kj.
+        delta_next: error terms of the next layer, shape (n_next,).
+    Returns:
+        delta of shape (n,): delta_j = a_j (1 - a_j) sum_k w_kj delta_k.
+    """
+    a = np.asarray(a, dtype=float)
+    return sigmoid_derivative(a) * (np.asarray(W_next, dtype=float).T @ np.asarray(delta_next, dtype=float))
+
+
+def check_output_delta(output_delta):
+    """Check a learner's ``output_delta(y, t)`` (eq. 4.1) against the reference.
+
+    Cases: the text's output nodes 8 and 9, a single node given as numbers, ten
+    outputs with a one-hot target, saturated outputs, a batch of shape (4, 2)
+    and y equal to t. Catches the sign error (y - t), the missing y(1 - y)
+    factor and the derivative taken from x instead of y.
+    """
+    rng = np.random.default_rng(30)
+    weights, x, t = text_example()
+    y = forward_trace(weights, x)[1][-1]
+    t10 = np.full(10, 0.1)
+    t10[3] = 0.9
+    cases = [
+        ("the text's output nodes 8 and 9 (y and t of shape (2,))", y, t),
+        ("one output node, y and t given as plain numbers", 0.7, 1.0),
+        ("ten outputs with a one-hot target 0.9 / 0.1", sigmoid(rng.normal(size=10)), t10),
+        ("saturated outputs y = 1e-9 and 1 - 1e-9 with t = 0.9, 0.1", np.array([1e-9, 1 - 1e-9]),
+         np.array([0.9, 0.1])),
+        ("a batch of 4 samples, y and t of shape (4, 2)", sigmoid(rng.normal(size=(4, 2))),
+         rng.uniform(size=(4, 2))),
+        ("y equal to t: nothing to correct", np.array([0.25, 0.5]), np.array([0.25, 0.5])),
+    ]
+    hint = "eq. 4.1: delta = y (1 - y) (t - y), element by element, in the shape of y (no sum, no matrix product)."
+    for description, y, t in cases:
+        args = [("y", y), ("t", t)]
+        got = call_learner("check_output_delta", "output_delta", output_delta, args, description, hint)
+        y_, t_ = np.asarray(y, dtype=float), np.asarray(t, dtype=float)
+        wrong = [
+            (y_ * (1 - y_) * (y_ - t_), "sign error: delta = -dE/dnet = y(1 - y)(t - y), with t - y, not y - t "
+                                        "(eq. 4.16, 4.17)"),
+            (t_ - y_, "the factor y(1 - y), the sigmoid's slope dy/dnet (eq. 4.15), is missing"),
+            (y_ - t_, "the factor y(1 - y) is missing, and the sign is flipped: delta = y(1 - y)(t - y)"),
+            (sigmoid(y_) * (1 - sigmoid(y_)) * (t_ - y_),
+             "y is already the sigmoid's output: its slope is y(1 - y); do not apply the sigmoid again"),
+            (y_ * (1 - y_), "the error (t - y) is missing: delta = y(1 - y)(t - y)"),
+        ]
+        compare_result("check_output_delta", "output_delta", description, args,
+                       reference_output_delta(y, t), got, wrong, hint)
+    print(f"check_output_delta: all {len(cases)} cases passed (the text's nodes 8 and 9, numbers, "
+          f"saturated outputs, a batch)")
+
+
+def check_hidden_delta(hidden_delta):
+    """Check a learner's ``hidden_delta(a, W_next, delta_next)`` (eq. 4.3) for one sample.
+
+    Cases: the text's hidden layer (W_next of shape (2, 4)), 5 nodes feeding 3,
+    3 nodes feeding 6, a square unsymmetric W_next, a single next node and
+    saturated outputs. Catches the missing a(1 - a) factor, a sign error, the
+    transposed weight matrix and an unweighted sum of the deltas.
+    """
+    rng = np.random.default_rng(31)
+    weights, x, t = text_example()
+    _, outputs = forward_trace(weights, x)
+    W2 = weights[1][0]
+    delta_out = reference_output_delta(outputs[2], t)
+    cases = [
+        ("the text's hidden layer: a (4,), W_next (2, 4), delta_next (2,)", outputs[1], W2, delta_out),
+        ("5 nodes feeding 3: a (5,), W_next (3, 5)", rng.uniform(size=5), rng.normal(size=(3, 5)),
+         rng.normal(size=3) * 0.1),
+        ("3 nodes feeding 6: a (3,), W_next (6, 3)", rng.uniform(size=3), rng.normal(size=(6, 3)),
+         rng.normal(size=6) * 0.1),
+        ("a square W_next (3, 3), not symmetric", rng.uniform(size=3), np.array(
+            [[0.5, -1.0, 0.2], [0.3, 0.8, -0.6], [-0.9, 0.1, 0.4]]), np.array([0.1, -0.2, 0.05])),
+        ("one node in the next layer: W_next (1, 4)", rng.uniform(size=4), rng.normal(size=(1, 4)),
+         np.array([0.07])),
+        ("saturated outputs a close to 0 and 1", np.array([1e-9, 0.5, 1 - 1e-9]), rng.normal(size=(2, 3)),
+         np.array([0.2, -0.1])),
+    ]
+    for description, a, W_next, delta_next in cases:
+        args = [("a", a), ("W_next", W_next), ("delta_next", delta_next)]
+        n_next, n = W_next.shape
+        hint = (f"W_next has shape ({n_next}, {n}): row k holds the weights w_kj from this layer's {n} nodes into "
+                f"node k of the next layer. sum_k w_kj delta_k for every j is W_next.T @ delta_next, shape ({n},); "
+                f"then multiply element by element by a (1 - a) (eq. 4.3).")
+        got = call_learner("check_hidden_delta", "hidden_delta", hidden_delta, args, description, hint)
+        back = W_next.T @ delta_next
+        wrong = [
+            (back, "the factor a(1 - a), the sigmoid's slope da/dnet (eq. 4.15 for node j), is missing"),
+            (-sigmoid_derivative(a) * back, "sign error: delta_j = + a_j(1 - a_j) sum_k w_kj delta_k (eq. 4.3)"),
+            (sigmoid_derivative(sigmoid(a)) * back,
+             "a is already the sigmoid's output: its slope is a(1 - a); do not apply the sigmoid again"),
+            (sigmoid_derivative(a) * np.sum(delta_next),
+             "each delta_k must be weighted by w_kj, the weight from node j to node k: W_next.T @ delta_next"),
+        ]
+        if n_next == n:
+            wrong.append((sigmoid_derivative(a) * (W_next @ delta_next),
+                          "W_next is transposed: row k of W_next holds the weights INTO node k, so "
+                          "sum_k w_kj delta_k is W_next.T @ delta_next, not W_next @ delta_next"))
+        compare_result("check_hidden_delta", "hidden_delta", description, args,
+                       reference_hidden_delta(a, W_next, delta_next), got, wrong, hint)
+    print(f"check_hidden_delta: all {len(cases)} cases passed (the text's hidden layer, non-square and "
+          f"square W_next, saturated nodes)")

@@ -1,0 +1,140 @@
+"""The exercise checks of notebook 02 pass the reference, reject plausible wrong answers with a useful hint,
+and fail a function that is not written yet; the references agree with both package networks."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+
+from bpcourse import oo_network, vectorized
+from bpcourse.activations import sigmoid
+from bpcourse.checks.nb02 import (
+    check_layer_forward,
+    check_network_forward,
+    reference_layer_forward,
+    reference_network_forward,
+)
+from bpcourse.diagram import text_example
+
+
+def test_reference_layer_forward_is_eq_3_8_for_one_sample_and_a_batch():
+    rng = np.random.default_rng(0)
+    W, b = rng.normal(size=(4, 3)), rng.normal(size=4)
+    x, X = rng.normal(size=3), rng.normal(size=(6, 3))
+    assert_allclose(reference_layer_forward(W, b, x), 1 / (1 + np.exp(-(W @ x + b))), rtol=1e-12)
+    assert_allclose(reference_layer_forward(W, b, X), 1 / (1 + np.exp(-(X @ W.T + b))), rtol=1e-12)
+    assert reference_layer_forward(W, b, X).shape == (6, 4)
+
+
+@pytest.mark.parametrize("Network", [oo_network.Network, vectorized.Network], ids=["oo", "vectorized"])
+def test_reference_network_forward_agrees_with_both_networks(Network):
+    weights, x, _ = text_example()
+    network = Network((3, 4, 2))
+    network.set_weights(weights)
+    assert_allclose(reference_network_forward(weights, x), network.predict(x), rtol=1e-12)
+
+
+# --- layer_forward -----------------------------------------------------------------------
+
+
+def correct_layer_forward(W, b, x):
+    return sigmoid(x @ W.T + b)
+
+
+def test_check_layer_forward_passes_the_reference_and_a_correct_answer(capsys):
+    check_layer_forward(reference_layer_forward)
+    check_layer_forward(correct_layer_forward)
+    assert capsys.readouterr().out.count("check_layer_forward: all 6 cases passed") == 2
+
+
+def test_check_layer_forward_passes_a_plain_exp_sigmoid_without_warnings(recwarn):
+    check_layer_forward(lambda W, b, x: 1 / (1 + np.exp(-(x @ W.T + b))))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda W, b, x: sigmoid(x @ W.T), "bias b is missing"),
+        (lambda W, b, x: x @ W.T + b, "activation is missing"),
+        (lambda W, b, x: sigmoid(x @ W.T) + b, "bias goes inside the sigmoid"),
+        (lambda W, b, x: sigmoid(-(x @ W.T + b)), "sign is flipped"),
+        (lambda W, b, x: np.tanh(x @ W.T + b), "that is tanh"),
+        (lambda W, b, x: sigmoid(x @ W + b), "W has shape (4, 3) = (outputs, inputs)"),  # transposed W
+        (lambda W, b, x: sigmoid(W @ x + b), "x is a batch of shape (5, 3)"),  # only one sample
+        (lambda W, b, x: sigmoid(np.atleast_2d(x) @ W.T + b), "expected a result of shape (4,)"),
+        (lambda W, b, x: None, "return"),
+    ],
+    ids=["no bias", "no activation", "bias outside", "sign", "tanh", "W transposed", "no batch", "2-D result",
+         "returns None"],
+)
+def test_check_layer_forward_rejects_wrong_answers_with_a_hint(wrong, hint):
+    with pytest.raises(AssertionError) as error:
+        check_layer_forward(wrong)
+    assert hint in str(error.value)
+
+
+def test_check_layer_forward_rejects_a_function_that_changes_its_input():
+    def in_place(W, b, x):
+        x[...] = sigmoid(x)
+        return sigmoid(x @ W.T + b)
+
+    with pytest.raises(AssertionError, match="changed its input x in place"):
+        check_layer_forward(in_place)
+
+
+def test_check_layer_forward_fails_when_not_written():
+    def layer_forward(W, b, x):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not written yet"):
+        check_layer_forward(layer_forward)
+
+
+# --- network_forward ---------------------------------------------------------------------
+
+
+def correct_network_forward(weights, x):
+    a = x
+    for W, b in weights:
+        a = sigmoid(a @ W.T + b)
+    return a
+
+
+def forward(weights, x, bias=True, hidden=True, last=True, transposed=False):
+    a = x
+    for l, (W, b) in enumerate(weights):
+        net = a @ (W if transposed else W.T) + (b if bias else 0)
+        activate = last if l == len(weights) - 1 else hidden
+        a = sigmoid(net) if activate else net
+    return a
+
+
+def test_check_network_forward_passes_the_reference_and_a_correct_answer(capsys):
+    check_network_forward(reference_network_forward)
+    check_network_forward(correct_network_forward)
+    assert capsys.readouterr().out.count("check_network_forward: all 6 cases passed") == 2
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda w, x: forward(w, x, last=False), "output layer has no sigmoid"),
+        (lambda w, x: forward(w, x, hidden=False), "hidden layers have no sigmoid"),
+        (lambda w, x: forward(w, x, bias=False), "biases are missing"),
+        (lambda w, x: forward(w, x, transposed=True), "W has shape (outputs, inputs)"),
+        (lambda w, x: forward(w[:1], x), "expected a result of shape (2,)"),  # stops after the first layer
+    ],
+    ids=["no last activation", "no hidden activation", "no bias", "W transposed", "first layer only"],
+)
+def test_check_network_forward_rejects_wrong_answers_with_a_hint(wrong, hint):
+    with pytest.raises(AssertionError) as error:
+        check_network_forward(wrong)
+    assert hint in str(error.value)
+
+
+def test_check_network_forward_fails_when_not_written():
+    def network_forward(weights, x):
+        raise NotImplementedError()
+
+    with pytest.raises(AssertionError, match="not written yet"):
+        check_network_forward(network_forward)

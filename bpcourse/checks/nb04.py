@@ -1,0 +1,389 @@
+"""Checks for the exercises of notebook 04: the object network's backward pass, one object at a time.
+
+- ``check_calc_hidden_layer_delta(calc_hidden_layer_delta)``: the learner's
+  ``calc_hidden_layer_delta(node)`` returns a hidden node's error term
+  delta_j = a_j (1 - a_j) sum_k w_kj delta_k over ``node.downstream`` (eq. 4.3).
+- ``check_calc_gradient(calc_gradient)``: the learner's ``calc_gradient(conn)``
+  returns the text's gradient delta_j * x_ji of a connection (eq. 4.5; it is
+  the NEGATIVE of dE/dw_ji, see :mod:`bpcourse.oo_network`).
+- ``check_update_weight(update_weight)``: the learner's
+  ``update_weight(conn, rate)`` does w_ji += eta * delta_j * x_ji in place (eq. 4.5).
+
+Each check builds small sigmoid networks from :mod:`bpcourse.oo_network`, runs
+the forward pass and the backward pass, with the learner's function doing its
+part, and compares with a twin network that uses the package's methods. A
+failure raises ``AssertionError`` with the case, the node or connection, what
+was expected, what came back and a hint for the usual mistake (the a(1 - a)
+factor left out, the downstream node's output used instead of the upstream
+one, the wrong sign); success prints one line.
+
+The ``reference_*`` functions wrap the package's methods in the exercises'
+function form; the notebook falls back to them while an exercise is not done.
+"""
+
+from numbers import Real
+
+import numpy as np
+
+from bpcourse.oo_network import ConstNode, Connection, Network, Node
+
+RTOL = 1e-9
+"""Relative tolerance: any correct order of summation agrees to about 1e-15."""
+ATOL = 1e-15
+"""Absolute tolerance, far below the smallest delta checked (about 1e-4)."""
+
+
+# --- the package's methods in the exercises' form --------------------------
+
+
+def reference_calc_hidden_layer_delta(node):
+    """delta_j of a hidden node (eq. 4.3) from ``Node.calc_hidden_layer_delta``; ``node.delta`` is left as it was."""
+    saved = node.delta
+    node.calc_hidden_layer_delta()
+    value, node.delta = node.delta, saved
+    return value
+
+
+def reference_calc_gradient(conn):
+    """delta_j * x_ji of a connection (eq. 4.5) from ``Connection.calc_gradient``; ``conn.gradient`` is left as it was."""
+    saved = conn.gradient
+    conn.calc_gradient()
+    value, conn.gradient = conn.gradient, saved
+    return value
+
+
+def reference_update_weight(conn, rate):
+    """w_ji += eta * delta_j * x_ji in place (eq. 4.5), by ``Connection.update_weight``. Returns None."""
+    conn.update_weight(rate)
+
+
+# --- the checks -------------------------------------------------------------
+
+
+def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
+    """Check a learner's ``calc_hidden_layer_delta(node)`` (eq. 4.3) on four networks.
+
+    For every case the check runs the forward pass and the output layer's
+    deltas (eq. 4.1) with the package, then walks the hidden layers backwards
+    and stores the learner's value in ``node.delta`` for every hidden Node, so
+    that a deeper layer uses the learner's own deltas, exactly as in
+    ``Network.calc_delta``. Every delta is compared with the twin network's
+    ``get_gradient``. Cases: the text's 3-4-2 shape, a deep 2-3-3-2 network, a
+    nearly saturated network (weights x 6, a(1 - a) down to about 2e-3) and a
+    hidden layer of one node.
+    """
+    name, check = "calc_hidden_layer_delta", "check_calc_hidden_layer_delta"
+    checked = 0
+    for description, network, twin, x, t in _cases():
+        twin.get_gradient(x, t)
+        network.predict(x)
+        for node, t_j in zip(network.layers[-1].nodes, t.tolist()):
+            node.calc_output_layer_delta(t_j)  # eq. 4.1, given
+        for layer, twin_layer in zip(network.layers[-2:0:-1], twin.layers[-2:0:-1]):
+            for node, twin_node in zip(_neurons(layer), _neurons(twin_layer)):
+                before = _state(network)
+                value = _call(check, name, calc_hidden_layer_delta, (node,), description,
+                              f"node {_node_name(node)}", _hint_delta())
+                _unchanged(check, name, network, before, description, f"node {_node_name(node)}")
+                got = _as_number(check, name, value, description, f"node {_node_name(node)}",
+                                 "return delta_j as a number; the check stores it in node.delta itself")
+                expected = twin_node.delta
+                if not np.isclose(got, expected, rtol=RTOL, atol=ATOL):
+                    raise AssertionError(
+                        f"{check} failed on {description}, hidden node {_node_name(node)}:\n"
+                        f"{_describe_node(node)}"
+                        f"  expected delta = {expected!r}\n  got            {got!r}\n"
+                        f"  (tolerance rtol={RTOL}, atol={ATOL})\n  hint: {_diagnose_delta(node, got)}"
+                    )
+                node.delta = got  # the learner's delta feeds the next layer down
+                checked += 1
+    print(f"check_calc_hidden_layer_delta: all {checked} hidden deltas of 4 networks match eq. 4.3 "
+          f"(deep and nearly saturated networks included)")
+
+
+def check_calc_gradient(calc_gradient):
+    """Check a learner's ``calc_gradient(conn)``, delta_j * x_ji (eq. 4.5), on hand-made and network connections.
+
+    Cases: a connection built by hand between two nodes (numbers you can
+    follow), a bias connection from a ConstNode (x_ji = 1), and every
+    connection of four networks after ``get_gradient``, compared with the
+    package's ``Connection.calc_gradient``.
+    """
+    name, check = "calc_gradient", "check_calc_gradient"
+    checked = 0
+    for description, conn in _hand_made_connections():
+        expected = reference_calc_gradient(conn)
+        got = _gradient_of(check, name, calc_gradient, conn, description)
+        _compare_gradient(check, description, conn, expected, got)
+        checked += 1
+    for description, network, _, x, t in _cases():
+        network.get_gradient(x, t)
+        for conn in network.connections:
+            got = _gradient_of(check, name, calc_gradient, conn, description)
+            _compare_gradient(check, description, conn, conn.gradient, got)
+            checked += 1
+    print(f"check_calc_gradient: all {checked} connections match delta_j * x_ji (eq. 4.5), bias connections "
+          f"included")
+
+
+def check_update_weight(update_weight):
+    """Check a learner's ``update_weight(conn, rate)``, w_ji += eta * delta_j * x_ji in place (eq. 4.5).
+
+    Cases: a hand-made connection and a bias connection, then one SGD step on
+    four networks: forward pass and deltas with the package (as in
+    ``Network.train_one_sample``), then the learner's function on every
+    connection, compared weight by weight with a twin network updated by the
+    package's ``Connection.update_weight``, for rates 0.5 and 0.05. The stored
+    ``conn.gradient`` is NOT refreshed before the call, just as in the text's
+    training loop, so the update must compute delta_j * x_ji from the nodes.
+    """
+    name, check = "update_weight", "check_update_weight"
+    checked = 0
+    for description, conn in _hand_made_connections():
+        for rate in (0.5, 2.0):
+            twin = Connection(conn.upstream_node, conn.downstream_node, conn.weight)
+            twin.gradient = conn.gradient
+            reference_update_weight(twin, rate)
+            old = conn.weight
+            _call(check, name, update_weight, (conn, rate), description, "the connection", _hint_update())
+            _compare_update(check, description, conn, old, rate, twin.weight, conn.weight)
+            conn.weight = old
+            checked += 1
+    for rate in (0.5, 0.05):
+        for description, network, twin, x, t in _cases():
+            for net in (network, twin):
+                net.predict(x)
+                net.calc_delta(t)
+            for conn, twin_conn in zip(network.connections, twin.connections):
+                old = conn.weight
+                _call(check, name, update_weight, (conn, rate), description,
+                      f"connection {_conn_name(conn)}", _hint_update())
+                twin_conn.update_weight(rate)
+                _compare_update(check, f"{description} (rate {rate})", conn, old, rate, twin_conn.weight,
+                                conn.weight)
+                checked += 1
+    print(f"check_update_weight: all {checked} updates match w_ji += eta * delta_j * x_ji (eq. 4.5)")
+
+
+# --- cases ------------------------------------------------------------------
+
+
+def _cases():
+    """Yield (description, network, twin with the same weights, x, t); fresh networks each time."""
+    rng = np.random.default_rng(404)
+    specs = [
+        ("a 3-4-2 network (the text's shape)", (3, 4, 2), 1.0),
+        ("a deep 2-3-3-2 network (two hidden layers)", (2, 3, 3, 2), 1.0),
+        ("a nearly saturated 3-4-2 network (weights x 6: a(1 - a) down to about 2e-3)", (3, 4, 2), 6.0),
+        ("a 2-1-3 network (one hidden node)", (2, 1, 3), 1.0),
+    ]
+    for description, sizes, scale in specs:
+        weights = [
+            (scale * rng.normal(size=(n_out, n_in)), scale * rng.normal(size=n_out))
+            for n_in, n_out in zip(sizes[:-1], sizes[1:])
+        ]
+        x = rng.uniform(-1.0, 1.0, size=sizes[0])
+        t = np.where(rng.uniform(size=sizes[-1]) < 0.5, 0.1, 0.9)
+        network, twin = Network(sizes), Network(sizes)
+        network.set_weights(weights)
+        twin.set_weights(weights)
+        yield description, network, twin, x, t
+
+
+def _hand_made_connections():
+    """A weight w_ji from node 0-1 (output 0.8) to node 1-0 (delta -0.25), and a bias weight (x = 1)."""
+    upstream, downstream = Node(0, 1), Node(1, 0)
+    upstream.output, upstream.delta = 0.8, 0.125  # the upstream delta is a decoy
+    downstream.output, downstream.delta = 0.6, -0.25
+    weight = Connection(upstream, downstream, 0.3)
+    weight.gradient = 0.05  # stale: left over from an earlier sample
+    bias_node, other = ConstNode(0, 2), Node(1, 1)
+    other.output, other.delta = 0.35, 0.0625
+    bias = Connection(bias_node, other, -0.4)
+    bias.gradient = -0.02  # stale
+    return [
+        ("a hand-made connection w_ji = 0.3 from node 0-1 (output x_ji = 0.8) to node 1-0 (delta_j = -0.25)",
+         weight),
+        ("a bias connection w_jb = -0.4 from a ConstNode (output 1) to node 1-1 (delta_j = 0.0625)", bias),
+    ]
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _neurons(layer):
+    return [node for node in layer.nodes if isinstance(node, Node)]
+
+
+def _node_name(node):
+    return f"{node.layer_index}-{node.node_index}"
+
+
+def _conn_name(conn):
+    return f"{_node_name(conn.upstream_node)} -> {_node_name(conn.downstream_node)}"
+
+
+def _state(network):
+    return ([(node.output, node.delta) for layer in network.layers for node in layer.nodes],
+            [conn.weight for conn in network.connections])
+
+
+def _unchanged(check, name, network, before, description, where):
+    outputs, weights = before
+    now_outputs, now_weights = _state(network)
+    if now_weights != weights:
+        raise AssertionError(
+            f"{check} failed on {description}, {where}: your {name} changed a connection's weight\n"
+            f"  hint: only read conn.weight here; the weights change later, in update_weight (eq. 4.5)"
+        )
+    if [o for o, _ in now_outputs] != [o for o, _ in outputs]:
+        raise AssertionError(
+            f"{check} failed on {description}, {where}: your {name} changed a node's output\n"
+            f"  hint: only read node.output; the forward pass has already set it"
+        )
+
+
+def _call(check, name, function, args, description, where, hint):
+    try:
+        return function(*args)
+    except NotImplementedError as error:
+        raise AssertionError(
+            f"{check}: your {name} is not written yet (it raises NotImplementedError). "
+            f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
+        ) from error
+    except Exception as error:
+        raise AssertionError(
+            f"{check} failed on {description}, {where}: your {name} raised {type(error).__name__}: {error}\n"
+            f"  hint: {hint}"
+        ) from error
+
+
+def _as_number(check, name, value, description, where, hint):
+    if value is None:
+        raise AssertionError(
+            f"{check} failed on {description}, {where}: your {name} returned None\n  hint: {hint}"
+        )
+    if isinstance(value, bool) or not (isinstance(value, Real) or (np.ndim(value) == 0 and
+                                                                    np.isrealobj(value))):
+        raise AssertionError(
+            f"{check} failed on {description}, {where}: expected a number, your {name} returned "
+            f"{type(value).__name__} {value!r}\n  hint: {hint}"
+        )
+    return float(value)
+
+
+def _describe_node(node):
+    lines = [f"  node.output a_j = {node.output!r}"]
+    for conn in node.downstream:
+        lines.append(f"  downstream connection to node {_node_name(conn.downstream_node)}: "
+                     f"w_kj = {conn.weight:.6g}, delta_k = {conn.downstream_node.delta:.6g}, "
+                     f"output of node k = {conn.downstream_node.output:.6g}")
+    return "\n".join(lines) + "\n"
+
+
+def _hint_delta():
+    return ("delta_j = a_j * (1 - a_j) * sum(conn.weight * conn.downstream_node.delta for conn in node.downstream), "
+            "with a_j = node.output (eq. 4.3)")
+
+
+def _diagnose_delta(node, got):
+    a = node.output
+    down = sum(conn.weight * conn.downstream_node.delta for conn in node.downstream)
+    candidates = [
+        (down, "the factor a_j (1 - a_j) is missing: it is the sigmoid's derivative written from the "
+               "node's output (eq. 1.4, 4.3)"),
+        (-a * (1 - a) * down, "the sign is flipped: the text's delta is -dE/dnet, and eq. 4.3 has no minus sign"),
+        (a * (1 - a) * sum(conn.weight * conn.downstream_node.output for conn in node.downstream),
+         "you used the downstream nodes' outputs; eq. 4.3 sums w_kj * delta_k, their error terms"),
+        (sum(a * (1 - a) * conn.downstream_node.delta for conn in node.downstream),
+         "the weights w_kj are missing from the sum (eq. 4.3: sum over k of w_kj delta_k)"),
+        (a * (1 - a) * sum(conn.weight * conn.upstream_node.delta for conn in node.upstream),
+         "you summed over node.upstream; the error flows back from node.downstream (eq. 4.3)"),
+        ((1 - a * a) * down, "1 - a^2 is the derivative of tanh; this network uses the sigmoid: a (1 - a)"),
+        (a * down, "the factor is a_j (1 - a_j), not a_j"),
+    ]
+    for candidate, hint in candidates:
+        if np.isclose(got, candidate, rtol=1e-6, atol=1e-14):
+            return hint
+    return _hint_delta()
+
+
+def _gradient_of(check, name, calc_gradient, conn, description):
+    where = f"connection {_conn_name(conn)}"
+    before = (conn.weight, conn.upstream_node.output, conn.downstream_node.delta)
+    value = _call(check, name, calc_gradient, (conn,), description, where,
+                  "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)")
+    if (conn.weight, conn.upstream_node.output, conn.downstream_node.delta) != before:
+        raise AssertionError(
+            f"{check} failed on {description}, {where}: your {name} changed the weight, the upstream "
+            f"node's output or the downstream node's delta\n"
+            f"  hint: calc_gradient only computes delta_j * x_ji; the weight changes in update_weight"
+        )
+    return _as_number(check, name, value, description, where,
+                      "return delta_j * x_ji as a number (conn.downstream_node.delta * conn.upstream_node.output)")
+
+
+def _compare_gradient(check, description, conn, expected, got):
+    if np.isclose(got, expected, rtol=RTOL, atol=ATOL):
+        return
+    up, down = conn.upstream_node, conn.downstream_node
+    candidates = [
+        (down.delta * down.output, "you used the downstream node's output; x_ji is the input the connection "
+                                   "carries, the output of the UPSTREAM node i (eq. 4.5-4.7)"),
+        (-down.delta * up.output, "the sign is flipped: the text's gradient is delta_j * x_ji (= -dE/dw_ji), "
+                                  "with no minus sign; the update then adds it (eq. 4.5)"),
+        (up.delta * up.output, "you used the upstream node's delta; delta_j belongs to the downstream node j"),
+        (down.delta, "x_ji is missing: the gradient is delta_j times the input x_ji (eq. 4.5)"),
+        (down.delta * conn.weight, "you multiplied by the weight; eq. 4.5 multiplies delta_j by the input x_ji"),
+    ]
+    hint = "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)"
+    for candidate, wrong_hint in candidates:
+        if np.isclose(got, candidate, rtol=1e-6, atol=1e-14):
+            hint = wrong_hint
+            break
+    raise AssertionError(
+        f"check_calc_gradient failed on {description}, connection {_conn_name(conn)}:\n"
+        f"  upstream node {_node_name(up)}: output x_ji = {up.output!r}\n"
+        f"  downstream node {_node_name(down)}: delta_j = {down.delta!r}, output = {down.output!r}\n"
+        f"  expected gradient = {expected!r}\n  got               {got!r}\n"
+        f"  (tolerance rtol={RTOL}, atol={ATOL})\n  hint: {hint}"
+    )
+
+
+def _hint_update():
+    return ("conn.weight += rate * conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5); "
+            "you may call your calc_gradient(conn)")
+
+
+def _compare_update(check, description, conn, old, rate, expected, got):
+    if isinstance(got, bool) or not isinstance(got, Real):
+        raise AssertionError(
+            f"{check} failed on {description}, connection {_conn_name(conn)}: conn.weight became "
+            f"{type(got).__name__} {got!r}\n  hint: {_hint_update()}"
+        )
+    if np.isclose(got, expected, rtol=RTOL, atol=ATOL):
+        return
+    up, down = conn.upstream_node, conn.downstream_node
+    step = down.delta * up.output
+    candidates = [
+        (old, "conn.weight did not change: update it in place (conn.weight += ...); a return value is ignored"),
+        (old - rate * step, "the sign is wrong: the text's delta_j * x_ji is already -dE/dw_ji, so eq. 4.5 "
+                            "ADDS eta * delta_j * x_ji"),
+        (old + step, "the learning rate is missing: w_ji += eta * delta_j * x_ji (eq. 4.5)"),
+        (old + rate * down.delta * down.output, "you used the downstream node's output; x_ji is the output of "
+                                                "the upstream node i"),
+        (old + rate * conn.gradient, "you used conn.gradient, which was not refreshed for this sample; compute "
+                                     "delta_j * x_ji from the nodes (call your calc_gradient(conn))"),
+        (rate * step, "you replaced the weight by the step: add the step to the old weight"),
+    ]
+    hint = _hint_update()
+    for candidate, wrong_hint in candidates:
+        if np.isclose(got, candidate, rtol=1e-6, atol=1e-14):
+            hint = wrong_hint
+            break
+    raise AssertionError(
+        f"{check} failed on {description}, connection {_conn_name(conn)}, rate eta = {rate}:\n"
+        f"  weight before = {old!r}, upstream output x_ji = {up.output!r}, downstream delta_j = {down.delta!r}\n"
+        f"  expected weight after = {expected!r}\n  got                   {got!r}\n"
+        f"  (tolerance rtol={RTOL}, atol={ATOL})\n  hint: {hint}"
+    )

@@ -1,0 +1,210 @@
+"""A picture of how the text's objects link up in a tiny object-oriented network.
+
+The section "implementing the network" of the text splits a network into five
+domain objects (``Network``, ``Layer``, ``Node``, ``Connection``,
+``Connections``) plus the bias node ``ConstNode``; :mod:`bpcourse.oo_network`
+implements them. :func:`draw_object_graph` draws a *built*
+:class:`bpcourse.oo_network.Network` by walking its objects, so what you see
+is what the code linked together:
+
+- one rounded box per :class:`~bpcourse.oo_network.Layer` (its ``nodes`` list);
+- one circle per :class:`~bpcourse.oo_network.Node`, one square per
+  :class:`~bpcourse.oo_network.ConstNode` (output always 1, its weights are the biases);
+- one arrow per :class:`~bpcourse.oo_network.Connection`, from its
+  ``upstream_node`` to its ``downstream_node``, labelled with its ``weight``;
+- for one highlighted node, its ``upstream`` and ``downstream`` connection
+  lists in two colours (eq. 4.3 sums over the downstream list);
+- a caption for the ``Network`` object (its ``layers``) and the
+  ``Connections`` collection (all the arrows).
+
+Every artist gets a ``gid`` (``"node"``, ``"constnode"``, ``"connection"``,
+``"layer"``, ...) so that tests can count what was drawn.
+"""
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
+
+from bpcourse.oo_network import ConstNode, Network
+
+MAX_NODES = 40
+"""Largest number of node objects the picture draws legibly."""
+
+_COLUMN_GAP = 3.2
+_ROW_GAP = 1.25
+_NODE_RADIUS = 0.36
+_UPSTREAM_COLOUR = "#1f77b4"
+_DOWNSTREAM_COLOUR = "#d62728"
+_PLAIN_COLOUR = "#9a9a9a"
+_FILL = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd", "const": "#eeeeee"}
+
+
+def node_positions(network):
+    """Where each node object is drawn: a dict ``id(node) -> (x, y)``.
+
+    Layer l is the column x = 3.2 l; the nodes of a layer are spaced 1.25 apart
+    from the top, the ConstNode (last in ``layer.nodes``) at the bottom, and
+    the columns are centred on y = 0.
+    """
+    positions = {}
+    for layer in network.layers:
+        count = len(layer.nodes)
+        for k, node in enumerate(layer.nodes):
+            positions[id(node)] = (_COLUMN_GAP * layer.layer_index, _ROW_GAP * ((count - 1) / 2 - k))
+    return positions
+
+
+def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
+    """Draw the objects of a tiny :class:`bpcourse.oo_network.Network` and their links.
+
+    Parameters
+    ----------
+    network : bpcourse.oo_network.Network
+        A built network with at most ``MAX_NODES`` node objects (bias nodes included),
+        e.g. ``Network([2, 2, 1])``.
+    ax : matplotlib Axes, optional
+        Where to draw; a new figure of a fitting size is made when omitted.
+    highlight : (layer_index, node_index) or None
+        The node whose ``upstream`` (blue) and ``downstream`` (red) connection
+        lists are coloured; ``None`` colours nothing. The default is the first
+        hidden node.
+    show_weights : bool
+        Write each connection's weight next to its arrow.
+
+    Returns
+    -------
+    matplotlib Axes, with gids on the artists: ``"layer"`` (FancyBboxPatch per
+    layer), ``"node"`` (Circle per Node), ``"constnode"`` (Rectangle per
+    ConstNode, output always 1), ``"connection"`` (FancyArrowPatch per Connection),
+    ``"weight"`` (Text per weight label), ``"node-label"``, ``"layer-label"``,
+    ``"caption"`` (Text).
+
+    Raises
+    ------
+    ValueError
+        If ``network`` is not an object network, is too big to draw legibly,
+        or ``highlight`` names no node.
+    """
+    if not isinstance(network, Network):
+        raise ValueError(
+            f"expected a bpcourse.oo_network.Network (the object network), got {type(network).__name__}"
+        )
+    n_nodes = sum(len(layer.nodes) for layer in network.layers)
+    if n_nodes > MAX_NODES:
+        raise ValueError(
+            f"expected a tiny network (at most {MAX_NODES} node objects, bias nodes included) so that "
+            f"the picture stays legible, got {n_nodes} for layer sizes {network.layer_sizes}"
+        )
+    highlighted = _find_node(network, highlight)
+
+    if ax is None:
+        width = 2.6 + 2.4 * len(network.layers)
+        height = 1.9 + 0.95 * max(len(layer.nodes) for layer in network.layers)
+        _, ax = plt.subplots(figsize=(width, height))
+    positions = node_positions(network)
+    last = len(network.layers) - 1
+
+    for layer in network.layers:
+        _draw_layer(ax, layer, positions, last)
+    for conn in network.connections:
+        _draw_connection(ax, conn, positions, highlighted, show_weights)
+    for layer in network.layers:
+        kind = _kind(layer.layer_index, last)
+        for node in layer.nodes:
+            _draw_node(ax, node, positions[id(node)], kind, node is highlighted)
+
+    if highlighted is not None:
+        ax.plot([], [], color=_UPSTREAM_COLOUR, lw=2.2, label=f"node {_name(highlighted)}.upstream")
+        ax.plot([], [], color=_DOWNSTREAM_COLOUR, lw=2.2, label=f"node {_name(highlighted)}.downstream")
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=10, frameon=False)
+
+    layer_names = ", ".join(f"Layer {layer.layer_index}" for layer in network.layers)
+    ax.text(
+        0.5, -0.01,
+        f"Network.layers = [{layer_names}]\n"
+        f"Network.connections = Connections({len(network.connections)} Connection objects = the arrows)",
+        transform=ax.transAxes, ha="center", va="top", fontsize=10, gid="caption",
+    )
+    sizes = "-".join(str(n) for n in network.layer_sizes)
+    ax.set_title(f"The objects of a {sizes} network and how they link up", fontsize=13)
+    xs = [x for x, _ in positions.values()]
+    ys = [y for _, y in positions.values()]
+    ax.set_xlim(min(xs) - 1.3, max(xs) + 1.3)
+    ax.set_ylim(min(ys) - 1.0, max(ys) + 1.25)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def _find_node(network, highlight):
+    if highlight is None:
+        return None
+    try:
+        layer_index, node_index = highlight
+        return network.layers[layer_index].nodes[node_index]
+    except (TypeError, ValueError, IndexError):
+        shape = [len(layer.nodes) for layer in network.layers]
+        raise ValueError(
+            f"expected highlight = (layer_index, node_index) naming a node (nodes per layer, bias nodes "
+            f"included: {shape}) or None, got {highlight!r}"
+        ) from None
+
+
+def _kind(layer_index, last):
+    return "input" if layer_index == 0 else "output" if layer_index == last else "hidden"
+
+
+def _name(node):
+    return f"{node.layer_index}-{node.node_index}"
+
+
+def _draw_layer(ax, layer, positions, last):
+    xs = [positions[id(node)][0] for node in layer.nodes]
+    ys = [positions[id(node)][1] for node in layer.nodes]
+    pad = _NODE_RADIUS + 0.25
+    box = FancyBboxPatch(
+        (min(xs) - pad, min(ys) - pad), 2 * pad, max(ys) - min(ys) + 2 * pad,
+        boxstyle="round,pad=0.02,rounding_size=0.3", facecolor="#f7f7f7", edgecolor="#555555",
+        linestyle="--", linewidth=1.0, zorder=0, gid="layer",
+    )
+    ax.add_patch(box)
+    ax.text(
+        xs[0], max(ys) + pad + 0.12, f"Layer {layer.layer_index}\n({_kind(layer.layer_index, last)})",
+        ha="center", va="bottom", fontsize=10, gid="layer-label",
+    )
+
+
+def _draw_node(ax, node, xy, kind, is_highlighted):
+    x, y = xy
+    edge = "#000000" if is_highlighted else "#444444"
+    width = 2.6 if is_highlighted else 1.2
+    if isinstance(node, ConstNode):
+        side = 2 * _NODE_RADIUS
+        ax.add_patch(Rectangle((x - side / 2, y - side / 2), side, side, facecolor=_FILL["const"],
+                               edgecolor=edge, linewidth=width, zorder=3, gid="constnode"))
+        label = f"Const\nNode\n{_name(node)}"
+    else:
+        ax.add_patch(Circle(xy, _NODE_RADIUS, facecolor=_FILL[kind], edgecolor=edge, linewidth=width,
+                            zorder=3, gid="node"))
+        label = f"Node\n{_name(node)}"
+    ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=4, gid="node-label")
+
+
+def _draw_connection(ax, conn, positions, highlighted, show_weights):
+    (x0, y0), (x1, y1) = positions[id(conn.upstream_node)], positions[id(conn.downstream_node)]
+    if highlighted is not None and conn.downstream_node is highlighted:
+        colour, width, z = _UPSTREAM_COLOUR, 2.2, 2
+    elif highlighted is not None and conn.upstream_node is highlighted:
+        colour, width, z = _DOWNSTREAM_COLOUR, 2.2, 2
+    else:
+        colour, width, z = _PLAIN_COLOUR, 1.0, 1
+    ax.add_patch(FancyArrowPatch(
+        (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=colour, linewidth=width,
+        shrinkA=14, shrinkB=14, zorder=z, gid="connection",
+    ))
+    if show_weights:
+        f = 0.3  # near the upstream end, where the arrows are still apart
+        ax.text(
+            x0 + f * (x1 - x0), y0 + f * (y1 - y0), f"{conn.weight:+.2f}", ha="center", va="center",
+            fontsize=7, color=colour if colour != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
+            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
+        )

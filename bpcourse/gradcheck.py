@@ -98,12 +98,16 @@ class GradientCheckReport:
     def __len__(self):
         return len(self.relative_error)
 
-    def __str__(self):
-        verdict = "passed" if self.passed() else "FAILED"
+    def summary(self, threshold=1e-7):
+        """One line: how many weights, the largest relative error, passed or FAILED at ``threshold``."""
+        verdict = "passed" if self.passed(threshold) else "FAILED"
         return (
             f"gradient check of {len(self)} weights (epsilon={self.epsilon:g}): "
-            f"max relative error {self.max_relative_error:.3g} ({verdict} at 1e-7)"
+            f"max relative error {self.max_relative_error:.3g} ({verdict} at {threshold:g})"
         )
+
+    def __str__(self):
+        return self.summary()
 
 
 def numeric_gradient(network, x, t, layer, row, col, epsilon=1e-4):

@@ -265,6 +265,7 @@ def test_report_rows_and_text():
     assert "gradient check of 9 weights" in str(report) and "passed" in str(report)
     assert report.epsilon == 1e-4
     assert not report.passed(threshold=0.0)
+    assert report.summary(threshold=0.0).endswith("(FAILED at 0)")
 
 
 # --- bad input -------------------------------------------------------------------

@@ -1,0 +1,257 @@
+"""Checkpoints: a training run saved to one ``.npz`` file, so that it can be resumed.
+
+The text trains for hours and saves the weights every 10 epochs "so that an
+abnormal termination does not waste all the work". A checkpoint here holds
+everything needed to continue *exactly* where the run stopped:
+
+=============  ==============================================================
+key            content
+=============  ==============================================================
+format         "bpcourse-checkpoint-1" (0-d unicode array)
+layer_sizes    int64 array, e.g. [784, 300, 10]
+activation     the activator's name, e.g. "sigmoid" (0-d unicode)
+dtype          "float32" or "float64" (0-d unicode)
+W0, b0, W1...  the weights of layer l: W (n_out, n_in), b (n_out,), in that dtype
+epoch          number of epochs completed (0-d int64)
+rate           the learning rate of the run (0-d float64)
+rng_state      ``rng.bit_generator.state`` as a JSON string (0-d unicode)
+history        the training history as a JSON string (0-d unicode)
+=============  ==============================================================
+
+Safety:
+
+* Nothing is half-written: the file is written to a temporary file in the
+  same folder, flushed to disk, then renamed over the old one with
+  ``os.replace`` (atomic). If anything fails on the way, the old checkpoint
+  is untouched and the temporary file is removed.
+* Loading uses ``numpy.load(..., allow_pickle=False)``: every entry is a
+  plain number or string array, so a checkpoint someone sends you cannot
+  run code when you open it. A file with a pickled (object) array, or any
+  file that is not a complete checkpoint, raises ``ValueError``.
+"""
+
+import json
+import os
+import tempfile
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint"]
+
+FORMAT = "bpcourse-checkpoint-1"
+_SCALAR_KEYS = ("format", "layer_sizes", "activation", "dtype", "epoch", "rate", "rng_state", "history")
+
+
+def save_checkpoint(path, network, *, epoch, rate, rng, history):
+    """Write the training state to ``path`` (one .npz file), atomically.
+
+    Parameters
+    ----------
+    path : str or Path
+        The checkpoint file (written exactly there; ".npz" is not added).
+        Its folder must exist.
+    network : bpcourse.vectorized.Network (or any network with
+        ``layer_sizes``, ``activator.name``, ``get_weights()`` and ``dtype``)
+    epoch : int >= 0
+        Number of epochs completed.
+    rate : float
+        The learning rate of the run.
+    rng : numpy.random.Generator
+        The generator that shuffles the data; its state is saved so that a
+        resumed run draws the same shuffles as an uninterrupted one.
+    history : bpcourse.training.History, a dict of lists, or None
+
+    Returns the path as a ``pathlib.Path``.
+    """
+    path = Path(path)
+    if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
+        raise ValueError(f"expected epoch to be an int >= 0 (epochs completed), got {epoch!r}")
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"expected rng to be a numpy.random.Generator, got {type(rng).__name__}")
+    history_dict = {} if history is None else history.to_dict() if hasattr(history, "to_dict") else dict(history)
+    weights = network.get_weights()
+    dtype = np.dtype(getattr(network, "dtype", weights[0][0].dtype))
+    arrays = {
+        "format": np.array(FORMAT),
+        "layer_sizes": np.array(network.layer_sizes, dtype=np.int64),
+        "activation": np.array(network.activator.name),
+        "dtype": np.array(dtype.name),
+        "epoch": np.array(int(epoch), dtype=np.int64),
+        "rate": np.array(float(rate), dtype=np.float64),
+        "rng_state": np.array(json.dumps(rng.bit_generator.state, default=_jsonable)),
+        "history": np.array(json.dumps(history_dict, default=_jsonable)),
+    }
+    for index, (W, b) in enumerate(weights):
+        arrays[f"W{index}"] = np.asarray(W, dtype=dtype)
+        arrays[f"b{index}"] = np.asarray(b, dtype=dtype)
+
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write the checkpoint {path}: the folder {folder} does not exist")
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)  # atomic: readers see the old file or the new one, never half
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+    return path
+
+
+def load_checkpoint(path, network=None):
+    """Read a checkpoint written by :func:`save_checkpoint`; optionally put its weights into ``network``.
+
+    Parameters
+    ----------
+    path : str or Path
+    network : bpcourse.vectorized.Network, optional
+        If given, the checkpoint must match it (layer sizes, activation and
+        dtype; otherwise ``ValueError`` and the network is unchanged) and its
+        weights are set from the checkpoint.
+
+    Returns a dict with keys ``weights`` (list of (W, b)), ``layer_sizes``
+    (tuple), ``activation`` (str), ``dtype`` (numpy.dtype), ``epoch`` (int),
+    ``rate`` (float), ``rng_state`` (dict, for ``rng.bit_generator.state``)
+    and ``history`` (dict of lists, see ``bpcourse.training.History.from_dict``).
+
+    Raises ``FileNotFoundError`` if there is no file, and ``ValueError`` for
+    a file that is not a complete bpcourse checkpoint (corrupt, truncated,
+    foreign, or holding pickled objects, which are never unpickled).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):
+            raise ValueError("it holds a single array, not an .npz archive")
+        with loaded as npz:
+            missing = [key for key in _SCALAR_KEYS if key not in npz.files]
+            if missing:
+                raise ValueError(f"missing entries {missing}")
+            raw = {key: npz[key] for key in npz.files}
+    except ValueError as error:
+        raise ValueError(
+            f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
+            "(checkpoints are written by bpcourse.checkpoint.save_checkpoint)"
+        ) from None
+    except (OSError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{path} is not a valid bpcourse checkpoint (corrupt or truncated file: "
+            f"{type(error).__name__}: {error})"
+        ) from None
+    state = _parse(raw, path)
+    if network is not None:
+        _check_matches(state, network, path)
+        network.set_weights(state["weights"])
+    return state
+
+
+# --- internals ----------------------------------------------------------------------
+
+def _parse(raw, path):
+    """Check and convert the raw arrays of a checkpoint; ValueError naming what is wrong."""
+
+    def bad(message):
+        return ValueError(f"{path} is not a valid bpcourse checkpoint: {message}")
+
+    def text(key):
+        value = raw[key]
+        if value.shape != () or value.dtype.kind != "U":
+            raise bad(f"entry {key!r} should be a string, got an array of shape {value.shape} "
+                      f"and dtype {value.dtype}")
+        return str(value[()])
+
+    if text("format") != FORMAT:
+        raise bad(f"unknown format {text('format')!r}, expected {FORMAT!r}")
+    sizes = raw["layer_sizes"]
+    if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2 or (sizes < 1).any():
+        raise bad(f"layer_sizes should be at least two positive ints, got {sizes!r}")
+    layer_sizes = tuple(int(n) for n in sizes)
+    dtype_name = text("dtype")
+    if dtype_name not in ("float32", "float64"):
+        raise bad(f"dtype should be 'float32' or 'float64', got {dtype_name!r}")
+    dtype = np.dtype(dtype_name)
+    weights = []
+    for index, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+        for key, shape in ((f"W{index}", (n_out, n_in)), (f"b{index}", (n_out,))):
+            if key not in raw:
+                raise bad(f"missing entry {key!r}")
+            if raw[key].shape != shape or raw[key].dtype != dtype:
+                raise bad(f"entry {key!r} should have shape {shape} and dtype {dtype}, "
+                          f"got {raw[key].shape} and {raw[key].dtype}")
+        weights.append((raw[f"W{index}"], raw[f"b{index}"]))
+    epoch, rate = raw["epoch"], raw["rate"]
+    if epoch.shape != () or epoch.dtype.kind not in "iu" or int(epoch) < 0:
+        raise bad(f"epoch should be an int >= 0, got {epoch!r}")
+    if rate.shape != () or rate.dtype.kind != "f":
+        raise bad(f"rate should be a float, got {rate!r}")
+    try:
+        rng_state = json.loads(text("rng_state"))
+        history = json.loads(text("history"))
+    except json.JSONDecodeError as error:
+        raise bad(f"rng_state or history is not valid JSON ({error})") from None
+    if not isinstance(rng_state, dict) or "bit_generator" not in rng_state:
+        raise bad("rng_state should be a bit generator state (a dict with 'bit_generator')")
+    if not isinstance(history, dict):
+        raise bad("history should be a dict of lists")
+    return {
+        "weights": weights,
+        "layer_sizes": layer_sizes,
+        "activation": text("activation"),
+        "dtype": dtype,
+        "epoch": int(epoch),
+        "rate": float(rate),
+        "rng_state": rng_state,
+        "history": history,
+    }
+
+
+def _check_matches(state, network, path):
+    """Refuse to load a checkpoint into a network of another shape, activation or dtype."""
+    sizes = tuple(network.layer_sizes)
+    if state["layer_sizes"] != sizes:
+        raise ValueError(
+            f"the checkpoint {path} is for a network with layer sizes {list(state['layer_sizes'])}, "
+            f"but this network has {list(sizes)}: build Network({list(state['layer_sizes'])}) "
+            "to load it, or use another checkpoint path"
+        )
+    name = network.activator.name
+    if state["activation"] != name:
+        raise ValueError(
+            f"the checkpoint {path} is for a {state['activation']} network, but this network "
+            f"uses {name}: build it with activator={state['activation']!r} to load it"
+        )
+    dtype = np.dtype(getattr(network, "dtype", np.float64))
+    if state["dtype"] != dtype:
+        raise ValueError(
+            f"the checkpoint {path} holds {state['dtype'].name} weights, but this network computes "
+            f"in {dtype.name}: build it with dtype=numpy.{state['dtype'].name} to resume exactly "
+            "(or load the checkpoint without a network and call set_weights)"
+        )
+
+
+def _explain(error):
+    message = str(error)
+    if "pickle" in message.lower() or "object arrays" in message.lower():
+        return ("it is not an archive of plain number and string arrays (NumPy says: "
+                f"{message}); pickled Python objects are refused (allow_pickle=False), "
+                "because unpickling a file can run code")
+    return message
+
+
+def _jsonable(value):
+    """JSON for the few non-JSON values a bit generator state or history can hold."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} in a checkpoint")

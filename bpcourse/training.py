@@ -1,0 +1,431 @@
+"""Training and evaluation as the text does it for MNIST: error rate, a training loop, a stopping rule.
+
+The text trains the 784-300-10 network on the 60,000 training images,
+measures the error rate on the 10,000 test images,
+
+    error rate = (number of wrongly predicted samples) / (number of samples),
+
+where the predicted digit is the index of the largest of the 10 outputs,
+evaluates every 10 epochs, stops "when the accuracy starts to drop"
+(over-fitting), and saves the weights every 10 epochs so that a crash does
+not lose the work. :func:`fit` does all of that for the vectorized network
+(:mod:`bpcourse.vectorized`), and keeps a :class:`History` for plots.
+"""
+
+import math
+import time
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from bpcourse import oo_network
+from bpcourse.checkpoint import load_checkpoint, save_checkpoint
+
+__all__ = ["DivergenceError", "History", "error_rate", "fit"]
+
+EVAL_CHUNK = 10_000
+"""Samples per forward pass in :func:`error_rate` (bounds the memory of an evaluation)."""
+
+
+class DivergenceError(FloatingPointError):
+    """Training diverged: the loss became NaN or infinite (the learning rate is too large).
+
+    Attributes: ``epoch`` (the epoch in which it happened), ``loss``, ``rate``
+    and ``checkpoint_epoch`` (the epoch of the last good checkpoint on disk, or None).
+    """
+
+    def __init__(self, message, *, epoch, loss, rate, checkpoint_epoch=None):
+        super().__init__(message)
+        self.epoch = epoch
+        self.loss = loss
+        self.rate = rate
+        self.checkpoint_epoch = checkpoint_epoch
+
+
+class History:
+    """What happened during training, epoch by epoch (all plain Python lists, JSON-friendly).
+
+    Per epoch (lists of the same length):
+
+    - ``epoch``: the epoch number, counted from 1 since the start of the run
+      (a resumed run continues the count);
+    - ``train_loss``: the mean loss E (eq. 4.9) over the epoch's samples, each
+      measured in the forward pass of its own training step (before that step's update);
+    - ``seconds``: wall-clock seconds spent training that epoch (shuffling and
+      SGD steps; evaluation, checkpoints and the callback not included).
+
+    Per evaluation (lists of the same length):
+
+    - ``eval_epoch``: the epoch after which the evaluation was made;
+    - ``train_error``, ``test_error``: error rates in [0, 1] on the training
+      and test sets (``None`` where that set was not given).
+
+    ``stop_reason`` is None, or a sentence saying why training stopped early.
+    """
+
+    FIELDS = ("epoch", "train_loss", "seconds", "eval_epoch", "train_error", "test_error")
+
+    def __init__(self):
+        self.epoch = []
+        self.train_loss = []
+        self.seconds = []
+        self.eval_epoch = []
+        self.train_error = []
+        self.test_error = []
+        self.stop_reason = None
+
+    def to_dict(self):
+        """The history as a dict of lists (copies) plus ``stop_reason``; JSON-serializable."""
+        result = {field: list(getattr(self, field)) for field in self.FIELDS}
+        result["stop_reason"] = self.stop_reason
+        return result
+
+    @classmethod
+    def from_dict(cls, data):
+        """Rebuild a History from :meth:`to_dict` output (e.g. read from a checkpoint)."""
+        history = cls()
+        if not isinstance(data, dict):
+            raise ValueError(f"expected a dict of lists, got {type(data).__name__}")
+        for field in cls.FIELDS:
+            values = data.get(field, [])
+            if not isinstance(values, list):
+                raise ValueError(f"expected history[{field!r}] to be a list, got {type(values).__name__}")
+            setattr(history, field, list(values))
+        if not len(history.epoch) == len(history.train_loss) == len(history.seconds):
+            raise ValueError("expected the lists epoch, train_loss and seconds to have the same length")
+        if not len(history.eval_epoch) == len(history.train_error) == len(history.test_error):
+            raise ValueError("expected the lists eval_epoch, train_error and test_error to have the same length")
+        history.stop_reason = data.get("stop_reason")
+        return history
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def __repr__(self):
+        if not self.epoch:
+            return "History(no epochs yet)"
+        text = f"History({len(self.epoch)} epochs up to epoch {self.epoch[-1]}, loss {self.train_loss[-1]:.4g}"
+        if self.test_error and self.test_error[-1] is not None:
+            text += f", test error {100 * self.test_error[-1]:.2f}% at epoch {self.eval_epoch[-1]}"
+        return text + ")"
+
+
+def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
+    """The fraction of samples predicted wrongly: (number wrong) / N.
+
+    Inputs:
+    - network_or_predict: a network with ``predict`` (the vectorized one, or
+      any object whose predict takes a batch (N, n_in) and returns (N, n_out)),
+      a function doing that, or a :class:`bpcourse.oo_network.Network`
+      (then one sample at a time).
+    - X: inputs, shape (N, n_in), one sample per row, N >= 1.
+    - y: labels, shape (N,), integers 0 .. n_out - 1.
+    - chunk_size: samples per forward pass (bounds the memory).
+
+    The predicted class of a sample is the index of its largest output
+    (``argmax`` of its row of outputs; on a tie the smaller index). Returns
+    a float in [0, 1].
+    """
+    predict, one_at_a_time = _predict_function(network_or_predict)
+    X = _as_float(X, "X")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"expected X of shape (N, n_in), one sample per row, N >= 1, got shape {X.shape}")
+    _check_finite(X, "X")
+    y = _as_labels(y, len(X), "y")
+    if not _is_positive_int(chunk_size):
+        raise ValueError(f"expected chunk_size to be a positive int, got {chunk_size!r}")
+    wrong = 0
+    for start in range(0, len(X), chunk_size):
+        chunk = X[start:start + chunk_size]
+        if one_at_a_time:
+            outputs = np.array([np.asarray(predict(x)) for x in chunk])
+        else:
+            outputs = np.asarray(predict(chunk))
+        if outputs.ndim != 2 or outputs.shape[0] != len(chunk):
+            raise ValueError(
+                f"expected the predictions for {len(chunk)} samples to have shape ({len(chunk)}, n_out), "
+                f"got shape {outputs.shape}"
+            )
+        labels = y[start:start + chunk_size]
+        if labels.max() >= outputs.shape[1]:
+            raise ValueError(
+                f"expected labels 0..{outputs.shape[1] - 1} (one per output), got the label {labels.max()}"
+            )
+        wrong += int(np.count_nonzero(outputs.argmax(axis=1) != labels))
+    return wrong / len(X)
+
+
+def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, epochs, rate,
+        batch_size=1, evaluate_every=1, stop_when_test_error_rises=False, checkpoint_path=None,
+        checkpoint_every=10, resume=False, callback=None, progress=True, rng=None, history=None):
+    """Train ``network`` with mini-batch SGD, evaluating, checkpointing and keeping a History.
+
+    Every epoch: shuffle the training samples with ``rng``, cut them into
+    mini-batches of ``batch_size`` (the last one may be smaller) and do one
+    :meth:`~bpcourse.vectorized.Network.train_batch` step per batch (mean
+    gradient; ``batch_size=1`` is the text's per-sample SGD).
+
+    Inputs:
+    - network: a :class:`bpcourse.vectorized.Network`; trained in place.
+    - X_train: shape (N, n_in); T_train: targets, shape (N, n_out), e.g.
+      ``one_hot(y_train)``. Both are cast once to the network's dtype.
+    - y_train: labels (N,) for the training error rate; None takes
+      ``T_train.argmax(axis=1)`` (right for one-hot targets).
+    - X_test, y_test: the test set, shapes (M, n_in) and (M,), or both None.
+    - epochs: train until this many epochs are done, counted from the start
+      of the run (a resumed run or a given ``history`` continues the count).
+    - rate: the learning rate eta > 0.
+    - batch_size: samples per SGD step, int >= 1.
+    - evaluate_every: evaluate the error rates every k epochs (the text: 10),
+      and always after the last epoch.
+    - stop_when_test_error_rises: the text's rule: stop as soon as an
+      evaluation's test error is higher than the previous evaluation's. The
+      network keeps the weights of that last epoch; ``history.stop_reason`` says so.
+    - checkpoint_path: save a checkpoint (:mod:`bpcourse.checkpoint`) there
+      every ``checkpoint_every`` epochs (the text: 10) and after the last epoch.
+    - resume: continue from ``checkpoint_path`` (weights, epoch count,
+      shuffling state, history) if that file exists; otherwise start afresh.
+      The result is bit-for-bit the same as an uninterrupted run.
+    - callback: ``callback(history, network)`` after every epoch (e.g. a
+      live plot, :class:`bpcourse.live_plot.LivePlot`).
+    - progress: show a progress bar over the epochs (``tqdm.auto``: a widget
+      in JupyterLab, text in a terminal).
+    - rng: numpy.random.Generator or int seed for the shuffling; None means seed 0.
+      On resume, its state is replaced by the one saved in the checkpoint.
+    - history: a History to append to (training continues after its last
+      epoch); on resume the checkpoint's history is used instead.
+
+    Returns the History.
+
+    Raises ``ValueError`` for bad input (saying what was expected) and
+    :class:`DivergenceError` (a ``FloatingPointError``) as soon as the loss
+    becomes NaN or infinite; the checkpoint on disk then still holds the last
+    good state. NumPy's overflow warnings are silenced during training (the
+    divergence check reports the problem instead).
+    """
+    if not (hasattr(network, "train_batch") and hasattr(network, "layer_sizes")):
+        raise ValueError(
+            f"expected a bpcourse.vectorized.Network (with train_batch), got {type(network).__name__}; "
+            "the object network trains with network.train(labels, data_set, rate, epoch)"
+        )
+    n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
+    dtype = np.dtype(getattr(network, "dtype", np.float64))
+    X = _data(X_train, "X_train", n_in, dtype, "one input per row")
+    T = _data(T_train, "T_train", n_out, dtype, "one target vector (e.g. one-hot) per row")
+    if len(T) != len(X):
+        raise ValueError(f"expected one target row per sample: X_train has {len(X)} rows, T_train {len(T)}")
+    y = T.argmax(axis=1) if y_train is None else _as_labels(y_train, len(X), "y_train", n_out)
+    if (X_test is None) != (y_test is None):
+        raise ValueError("expected X_test and y_test together (both arrays, or both None)")
+    if X_test is not None:
+        X_test = _data(X_test, "X_test", n_in, dtype, "one input per row")
+        y_test = _as_labels(y_test, len(X_test), "y_test", n_out)
+    epochs = _positive_int(epochs, "epochs", "the number of epochs to reach")
+    rate = _rate(rate)
+    batch_size = _positive_int(batch_size, "batch_size", "samples per SGD step")
+    evaluate_every = _positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
+    checkpoint_every = _positive_int(checkpoint_every, "checkpoint_every", "epochs between checkpoints")
+    if stop_when_test_error_rises and X_test is None:
+        raise ValueError("stop_when_test_error_rises needs a test set: pass X_test and y_test")
+    if resume and checkpoint_path is None:
+        raise ValueError("resume=True needs checkpoint_path (the checkpoint to continue from)")
+    if callback is not None and not callable(callback):
+        raise ValueError(f"expected callback to be a function (history, network), got {callback!r}")
+    rng = _generator(rng)
+    if history is not None and not isinstance(history, History):
+        raise ValueError(f"expected history to be a bpcourse.training.History or None, got {type(history).__name__}")
+
+    checkpoint_epoch = None  # the epoch of the last good checkpoint on disk
+    if resume and Path(checkpoint_path).is_file():
+        state = load_checkpoint(checkpoint_path, network)
+        rng = _restore(rng, state["rng_state"])
+        history = History.from_dict(state["history"])
+        start = checkpoint_epoch = state["epoch"]
+        if start >= epochs:
+            return history  # that run is already complete
+    else:
+        history = History() if history is None else history
+        start = history.epoch[-1] if history.epoch else 0
+        if start >= epochs:
+            raise ValueError(f"the history already has {start} epochs: pass epochs > {start} to train more")
+
+    step = getattr(network, "_train_step", None) or (lambda Xb, Tb, eta: network.train_batch(Xb, Tb, eta))
+    n = len(X)
+    batch = min(batch_size, n)
+    X_batch = np.empty((batch, n_in), dtype=dtype)  # reused by every step
+    T_batch = np.empty((batch, n_out), dtype=dtype)
+    bar = tqdm(total=epochs, initial=start, desc="training", unit="epoch", disable=not progress)
+    try:
+        for epoch in range(start + 1, epochs + 1):
+            began = time.perf_counter()
+            order = rng.permutation(n)
+            loss_sum = 0.0
+            # Overflow in a diverging run would warn at every step; the check below reports it once.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                for first in range(0, n, batch):
+                    rows = order[first:first + batch]
+                    Xb, Tb = X_batch[:len(rows)], T_batch[:len(rows)]
+                    np.take(X, rows, axis=0, out=Xb)
+                    np.take(T, rows, axis=0, out=Tb)
+                    loss = step(Xb, Tb, rate)
+                    if not math.isfinite(loss):
+                        raise _diverged(epoch, loss, rate, checkpoint_path, checkpoint_epoch)
+                    loss_sum += loss * len(rows)
+                weights_ok = all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in network.get_weights())
+            if not weights_ok:
+                raise _diverged(epoch, float("nan"), rate, checkpoint_path, checkpoint_epoch)
+            history.epoch.append(epoch)
+            history.train_loss.append(loss_sum / n)
+            history.seconds.append(time.perf_counter() - began)
+
+            stop = False
+            if epoch % evaluate_every == 0 or epoch == epochs:
+                history.eval_epoch.append(epoch)
+                history.train_error.append(error_rate(network, X, y))
+                history.test_error.append(None if X_test is None else error_rate(network, X_test, y_test))
+                tests = [e for e in history.test_error if e is not None]
+                if stop_when_test_error_rises and len(tests) >= 2 and tests[-1] > tests[-2]:
+                    stop = True
+                    history.stop_reason = (
+                        f"stopped after epoch {epoch}: the test error rose from {100 * tests[-2]:.2f}% "
+                        f"to {100 * tests[-1]:.2f}% (the text's rule: stop when it starts to rise)"
+                    )
+            if checkpoint_path is not None and (epoch % checkpoint_every == 0 or epoch == epochs or stop):
+                save_checkpoint(checkpoint_path, network, epoch=epoch, rate=rate, rng=rng, history=history)
+                checkpoint_epoch = epoch
+            bar.update(1)
+            bar.set_postfix(_postfix(history), refresh=False)
+            if callback is not None:
+                callback(history, network)
+            if stop:
+                break
+    finally:
+        bar.close()
+    return history
+
+
+# --- internals -------------------------------------------------------------------------
+
+def _predict_function(network_or_predict):
+    """(predict function, whether it takes one sample at a time, as the object network does)."""
+    if isinstance(network_or_predict, oo_network.Network):
+        return network_or_predict.predict, True
+    predict = getattr(network_or_predict, "predict", network_or_predict)
+    if not callable(predict):
+        raise ValueError(
+            f"expected a network with predict(X) or a function X -> outputs, got {type(network_or_predict).__name__}"
+        )
+    return predict, False
+
+
+def _diverged(epoch, loss, rate, checkpoint_path, checkpoint_epoch):
+    message = (
+        f"training diverged in epoch {epoch}: the loss became {loss} (NaN or infinite), so the "
+        f"weights are no longer usable. The learning rate {rate:g} is too large for this network: "
+        f"try a smaller one, e.g. {rate / 10:g}."
+    )
+    if checkpoint_path is not None and checkpoint_epoch is not None:
+        message += (
+            f" The last good checkpoint, {checkpoint_path} (epoch {checkpoint_epoch}), is intact: "
+            "call fit again with resume=True and the smaller rate to continue from it."
+        )
+    return DivergenceError(message, epoch=epoch, loss=loss, rate=rate, checkpoint_epoch=checkpoint_epoch)
+
+
+def _postfix(history):
+    postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
+    if history.test_error and history.test_error[-1] is not None:
+        postfix["test error"] = f"{100 * history.test_error[-1]:.2f}%"
+    return postfix
+
+
+def _generator(rng):
+    if rng is None:
+        return np.random.default_rng(0)
+    if isinstance(rng, np.random.Generator):
+        return rng
+    if isinstance(rng, Integral) and not isinstance(rng, bool):
+        return np.random.default_rng(int(rng))
+    raise ValueError(f"expected rng to be a numpy.random.Generator, an int seed or None, got {rng!r}")
+
+
+def _restore(rng, state):
+    """Put a saved bit generator state into ``rng`` (or a new generator of the saved kind)."""
+    name = state.get("bit_generator")
+    if type(rng.bit_generator).__name__ != name:
+        bit_generator = getattr(np.random, str(name), None)
+        if not (isinstance(bit_generator, type) and issubclass(bit_generator, np.random.BitGenerator)):
+            raise ValueError(f"the checkpoint's random generator {name!r} is not a numpy bit generator")
+        rng = np.random.Generator(bit_generator())
+    try:
+        rng.bit_generator.state = state
+    except (TypeError, ValueError, KeyError) as error:
+        raise ValueError(f"the checkpoint's random generator state is invalid: {error}") from None
+    return rng
+
+
+def _is_positive_int(value):
+    return isinstance(value, Integral) and not isinstance(value, bool) and value > 0
+
+
+def _positive_int(value, name, meaning):
+    if not _is_positive_int(value):
+        raise ValueError(f"expected {name} to be a positive int ({meaning}), got {value!r}")
+    return int(value)
+
+
+def _rate(rate):
+    if isinstance(rate, bool) or not isinstance(rate, Real) or not math.isfinite(rate) or rate <= 0:
+        raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
+    return float(rate)
+
+
+def _as_float(value, name, dtype=None):
+    try:
+        with np.errstate(over="ignore"):
+            return np.asarray(value, dtype=dtype) if dtype is not None else np.asarray(value)
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"expected {name} to be an array of numbers, got {type(value).__name__}: {error}") from None
+
+
+def _check_finite(A, name):
+    if A.dtype.kind not in "biuf":
+        raise ValueError(f"expected {name} to hold numbers, got dtype {A.dtype}")
+    if A.dtype.kind == "f" and not np.isfinite(A).all():
+        rows = np.unique(np.argwhere(~np.isfinite(A))[:, 0])
+        raise ValueError(
+            f"expected {name} to hold finite numbers, got NaN or infinite values in rows "
+            f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''}"
+        )
+
+
+def _data(value, name, width, dtype, what):
+    """A data set as a C-contiguous (N, width) array of ``dtype`` (cast once), finite, N >= 1."""
+    A = np.ascontiguousarray(_as_float(value, name, dtype))
+    if A.ndim != 2 or A.shape[1] != width or A.shape[0] == 0:
+        message = f"expected {name} of shape (N, {width}), N >= 1, {what}, got shape {A.shape}"
+        if A.ndim == 3 and A[0].size == width:
+            message += f": flatten each image with {name}.reshape(len({name}), -1)"
+        raise ValueError(message)
+    _check_finite(A, name)
+    return A
+
+
+def _as_labels(value, n, name, n_classes=None):
+    """Labels as an int64 array of shape (n,), whole numbers in 0 .. n_classes - 1."""
+    y = _as_float(value, name)
+    if y.shape != (n,):
+        raise ValueError(f"expected {name} of shape ({n},), one label per sample, got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not (np.isfinite(y).all() and (y == np.round(y)).all()):
+            raise ValueError(f"expected {name} to be whole numbers (class labels), got {y[:5].tolist()}...")
+    elif y.dtype.kind not in "iu":
+        raise ValueError(f"expected {name} to be integer class labels, got dtype {y.dtype}")
+    labels = y.astype(np.int64)
+    top = "n_out - 1" if n_classes is None else n_classes - 1
+    if labels.min() < 0 or (n_classes is not None and labels.max() >= n_classes):
+        bad = labels[(labels < 0) | (labels >= (n_classes or np.iinfo(np.int64).max))][0]
+        raise ValueError(f"expected {name} to be labels 0..{top} (one per output), got the label {bad}")
+    return labels

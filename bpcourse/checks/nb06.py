@@ -1,0 +1,264 @@
+"""Checks for the exercises of notebook 06: the error rate and the 0.9/0.1 one-hot targets.
+
+``check_error_rate`` runs the learner's ``error_rate(network, X, y)`` on
+small stand-in networks whose outputs are known (so the expected error rate
+is known exactly) and compares it with :func:`bpcourse.training.error_rate`.
+``check_one_hot`` compares the learner's ``one_hot(labels)`` with
+:func:`bpcourse.data.one_hot`. A failure raises ``AssertionError`` naming the
+case, the input, what was expected, what came back and a hint for the usual
+mistake; success prints one line.
+"""
+
+import numpy as np
+
+from bpcourse import data, training
+
+ATOL = 1e-12
+"""Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
+
+N_CLASSES = 10
+
+
+class _FixedOutputs:
+    """A stand-in network whose ``predict`` returns stored outputs.
+
+    ``predict(X)`` with X of shape (N, n_in) returns the stored outputs of
+    shape (N, 10); ``predict(x)`` with one sample x of shape (n_in,) returns
+    that sample's row (10,). Samples are recognized by their first input,
+    which holds the sample's index, so the network behaves like a real one
+    whichever way it is called.
+    """
+
+    def __init__(self, outputs, n_in=4):
+        self.outputs = np.asarray(outputs, dtype=np.float64)
+        n = len(self.outputs)
+        self.X = np.zeros((n, n_in))
+        self.X[:, 0] = np.arange(n)
+        self.X[:, 1:] = np.linspace(0.0, 1.0, n * (n_in - 1)).reshape(n, n_in - 1)
+        self.layer_sizes = (n_in, N_CLASSES)
+
+    def predict(self, x):
+        x = np.asarray(x)
+        if x.ndim == 1:
+            return self.outputs[int(round(x[0]))].copy()
+        if x.ndim == 2:
+            return self.outputs[np.rint(x[:, 0]).astype(int)].copy()
+        raise ValueError(f"expected x of shape (n_in,) or (N, n_in), got {x.shape}")
+
+    def __repr__(self):
+        return f"<network with {len(self.outputs)} known outputs>"
+
+
+def _outputs_for(predicted, rng, low=0.05, high=0.6):
+    """Outputs (N, 10) whose argmax is ``predicted`` (N,); other entries random below it."""
+    predicted = np.asarray(predicted)
+    outputs = rng.uniform(low, high, size=(len(predicted), N_CLASSES))
+    outputs[np.arange(len(predicted)), predicted] = high + 0.3
+    return outputs
+
+
+def _error_rate_cases():
+    """(description, outputs (N, 10), labels (N,)) for check_error_rate."""
+    rng = np.random.default_rng(6)
+    cases = []
+
+    y = np.array([3, 1, 4, 1, 5, 9, 2])
+    predicted = np.array([3, 1, 4, 7, 5, 0, 2])  # 2 of 7 wrong
+    cases.append(("7 samples, 2 predicted wrongly", _outputs_for(predicted, rng), y))
+
+    y = np.array([0, 1, 2, 3])
+    cases.append(("4 samples, all correct", _outputs_for(y, rng), y))
+
+    y = np.array([0, 1, 2, 3, 4])
+    cases.append(("5 samples, all wrong", _outputs_for((y + 1) % 10, rng), y))
+
+    y = np.array([7])
+    cases.append(("a single sample (a batch of one), predicted wrongly",
+                  _outputs_for(np.array([2]), rng), y))
+
+    # 10 samples, so a (10, 10) output matrix: argmax over the wrong axis gives other answers.
+    y = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+    predicted = np.array([0, 1, 2, 3, 4, 5, 6, 7, 9, 8])  # 2 of 10 wrong
+    outputs = _outputs_for(predicted, rng)
+    outputs[3, :] = 0.92  # sample 3 has large outputs everywhere (still predicted as 3),
+    outputs[3, 3] = 0.97  # so an argmax over the samples (axis 0) would say "3" for every column
+    cases.append(("10 samples (outputs of shape (10, 10)), 2 wrong", outputs, y))
+
+    # tanh-like outputs, all below 0.5 and some negative: only the largest counts.
+    y = np.array([2, 5, 5, 8, 0, 1])
+    predicted = np.array([2, 5, 3, 8, 0, 1])  # 1 of 6 wrong
+    outputs = _outputs_for(predicted, rng, low=-0.9, high=-0.4)
+    cases.append(("6 samples whose outputs are all negative (tanh outputs), 1 wrong", outputs, y))
+
+    y = rng.integers(0, 10, size=250)
+    predicted = np.where(rng.random(250) < 0.12, (y + rng.integers(1, 10, 250)) % 10, y)
+    cases.append(("250 random samples", _outputs_for(predicted, rng), y))
+    return cases
+
+
+def check_error_rate(error_rate):
+    """Check a learner's ``error_rate(network, X, y)``: the fraction of samples predicted wrongly.
+
+    The prediction for a sample is the index of the largest of the network's
+    10 outputs; the error rate is (number wrong) / (number of samples), a
+    number in [0, 1]. Cases: some wrong, all correct (0), all wrong (1), a
+    single sample, 10 samples (so an argmax over the wrong axis shows), all
+    outputs negative, 250 random samples. Compared with
+    :func:`bpcourse.training.error_rate` to within ATOL.
+    """
+    cases = _error_rate_cases()
+    for description, outputs, y in cases:
+        network = _FixedOutputs(outputs)
+        X = network.X.copy()
+        expected = float(training.error_rate(network, network.X, y))
+        head = (f"check_error_rate failed on {description}:\n"
+                f"  labels y = {_show(y)}\n"
+                f"  predicted (argmax of the outputs) = {_show(outputs.argmax(axis=1))}\n")
+        try:
+            got = error_rate(network, X, y.copy())
+        except NotImplementedError as err:
+            raise AssertionError(
+                "check_error_rate: your error_rate is not written yet (it raises "
+                "NotImplementedError). Replace `raise NotImplementedError()` with your code, "
+                "run that cell, then this one."
+            ) from err
+        except Exception as err:
+            raise AssertionError(
+                head + f"  your error_rate raised {type(err).__name__}: {err}\n"
+                "  hint: outputs = network.predict(X) gives one row of 10 outputs per sample, "
+                "shape (N, 10); take the argmax of each row (axis=1)."
+            ) from err
+        if got is None:
+            raise AssertionError(head + "  your error_rate returned None\n"
+                                 "  hint: is the `return` statement missing?")
+        try:
+            got_value = float(np.asarray(got, dtype=np.float64))
+        except (TypeError, ValueError) as err:
+            raise AssertionError(
+                head + f"  expected one number, your error_rate returned {_show(got)}\n"
+                "  hint: return a single number, the fraction of wrong predictions, "
+                "e.g. np.mean(predicted != y)."
+            ) from err
+        if abs(got_value - expected) > ATOL:
+            raise AssertionError(
+                head + f"  expected error rate {expected!r}\n  got {got_value!r}\n"
+                f"  hint: {_error_rate_hint(got_value, expected, outputs, y)}"
+            )
+    print(f"check_error_rate: all {len(cases)} cases passed (some wrong, none wrong, all wrong, "
+          f"a single sample, tanh outputs)")
+
+
+def _error_rate_hint(got, expected, outputs, y):
+    n = len(y)
+    wrong = round(expected * n)
+    if abs(got - (1 - expected)) <= ATOL:
+        return ("that is the accuracy (the fraction predicted correctly); the error rate is "
+                "the fraction predicted wrongly: count predictions != labels.")
+    if abs(got - wrong) <= ATOL and n > 1:
+        return (f"you return the number of mistakes ({wrong}); divide by the number of "
+                f"samples ({n}) to get a rate.")
+    if abs(got - 100 * expected) <= 1e-9:
+        return "you return a percentage; return the fraction (between 0 and 1) instead."
+    if n > 1 and abs(got - wrong / (n - 1)) <= ATOL:
+        return f"you divide by N - 1 = {n - 1}; the error rate divides by the N = {n} samples."
+    if abs(got - wrong / (n + 1)) <= ATOL:
+        return f"you divide by N + 1 = {n + 1}; the error rate divides by the N = {n} samples."
+    column_pred = outputs.argmax(axis=0)
+    if len(column_pred) == n and abs(got - np.mean(column_pred != y)) <= ATOL:
+        return ("you take the argmax over axis 0 (over the samples); each sample is a row of "
+                "10 outputs, so take the argmax of each row: outputs.argmax(axis=1).")
+    if abs(got - np.mean(outputs.argmax(axis=1) + 1 != y)) <= ATOL or abs(
+            got - np.mean(outputs.argmax(axis=1) - 1 != y)) <= ATOL:
+        return ("off by one: output index n stands for digit n (counting from 0), so the "
+                "predicted digit is the argmax itself, not argmax + 1 or argmax - 1.")
+    return ("predicted digit = index of the largest output (argmax of each row of "
+            "network.predict(X)); error rate = number of predictions != y, divided by N.")
+
+
+def _one_hot_cases():
+    """(description, labels) for check_one_hot."""
+    rng = np.random.default_rng(7)
+    return [
+        ("the text's example, the label 2", np.array([2])),
+        ("the ten digits 0-9 in order", np.arange(10)),
+        ("the end digits 0 and 9, repeated", np.array([9, 0, 9, 0, 0])),
+        ("1000 random labels", rng.integers(0, 10, size=1000)),
+        ("labels given as int32", np.array([5, 3, 8], dtype=np.int32)),
+    ]
+
+
+def check_one_hot(one_hot):
+    """Check a learner's ``one_hot(labels)``: label n -> 10 values, 0.9 at index n, 0.1 elsewhere.
+
+    Input: labels, a 1-D integer array of shape (N,). Expected: a float array of
+    shape (N, 10), one row per label. Cases: the text's example label 2, the
+    digits 0-9, the ends 0 and 9, 1000 random labels, int32 labels. Compared
+    with :func:`bpcourse.data.one_hot` to within ATOL; the labels must not be
+    changed.
+    """
+    cases = _one_hot_cases()
+    for description, labels in cases:
+        expected = data.one_hot(labels)
+        given = labels.copy()
+        head = f"check_one_hot failed on {description}:\n  labels = {_show(labels)}\n"
+        try:
+            got = one_hot(given)
+        except NotImplementedError as err:
+            raise AssertionError(
+                "check_one_hot: your one_hot is not written yet (it raises NotImplementedError). "
+                "Replace `raise NotImplementedError()` with your code, run that cell, then this one."
+            ) from err
+        except Exception as err:
+            raise AssertionError(
+                head + f"  your one_hot raised {type(err).__name__}: {err}\n"
+                "  hint: start from np.full((len(labels), 10), 0.1), then set 0.9 at "
+                "[np.arange(len(labels)), labels]."
+            ) from err
+        if not np.array_equal(given, labels):
+            raise AssertionError(head + "  your one_hot changed the labels array in place\n"
+                                 "  hint: build a new array for the targets.")
+        if got is None:
+            raise AssertionError(head + "  your one_hot returned None\n"
+                                 "  hint: is the `return` statement missing?")
+        try:
+            got_array = np.asarray(got, dtype=np.float64)
+        except (TypeError, ValueError) as err:
+            raise AssertionError(head + f"  expected an array of numbers, got {got!r}\n"
+                                 "  hint: return a NumPy array of shape (N, 10).") from err
+        if got_array.shape != expected.shape:
+            hint = "one row of 10 targets per label: shape (N, 10)."
+            if got_array.shape == expected.T.shape:
+                hint = ("your array is transposed, (10, N): each label must give one *row* "
+                        "of 10 targets, shape (N, 10).")
+            raise AssertionError(
+                head + f"  expected shape {expected.shape}, got shape {got_array.shape}\n"
+                f"  hint: {hint}")
+        if not np.allclose(got_array, expected, rtol=0, atol=ATOL):
+            row = int(np.argmax(~np.isclose(got_array, expected, rtol=0, atol=ATOL).all(axis=1)))
+            raise AssertionError(
+                head + f"  first wrong row: label {labels[row]}\n"
+                f"  expected {_show(expected[row])}\n  got      {_show(got_array[row])}\n"
+                f"  hint: {_one_hot_hint(got_array, expected, labels)}")
+    print(f"check_one_hot: all {len(cases)} cases passed (0.9 at the label, 0.1 elsewhere, "
+          f"shape (N, 10))")
+
+
+def _one_hot_hint(got, expected, labels):
+    hard = data.one_hot(labels, on=1.0, off=0.0)
+    if got.shape == hard.shape and np.allclose(got, hard, atol=ATOL):
+        return ("you use 1 and 0; the text's targets are 0.9 and 0.1, because a sigmoid "
+                "output can never reach 0 or 1 exactly.")
+    if got.shape == expected.shape and np.allclose(np.sort(got, axis=1),
+                                                   np.sort(expected, axis=1), atol=ATOL):
+        return ("0.9 is in the wrong place: the label n sets index n (counting from 0), "
+                "e.g. label 2 -> [0.1, 0.1, 0.9, 0.1, ...].")
+    if np.allclose(np.round(got), got) and not np.allclose(expected, np.round(expected)):
+        return "the values are whole numbers: build a float array (0.1 and 0.9 do not fit in ints)."
+    return "each row: 0.9 at the label's index, 0.1 in the other nine places."
+
+
+def _show(value):
+    """Short text for a value in a failure message."""
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=4, threshold=20, separator=", ")
+    return repr(value)

@@ -3,11 +3,11 @@
 # Playwright's Python package comes with the test extras (pyproject.toml);
 # its own browser download is not used: the tests drive /usr/bin/chromium.
 #
-# Idempotent and quiet; fast when Chromium is already there.
-# Never fails `make test` on a developer machine: when it cannot install
-# (not root, no apt-get, apt fails), it says why and exits 0, and the
-# browser tests then report SKIPPED with that reason. Under CI=true a
-# missing Chromium is an error here and a FAILURE in the tests.
+# Idempotent, quiet, and instant when Chromium is already there.
+# It never fails `make test`: when it cannot install (not root, no apt-get,
+# apt fails) it says why and exits 0. The browser tests then report SKIPPED
+# with the reason on a developer machine, and FAIL when CI=true, so CI can
+# never pass without running them.
 set -uo pipefail
 
 CHROMIUM="${BPCOURSE_CHROMIUM:-/usr/bin/chromium}"
@@ -17,10 +17,10 @@ say() { echo "install_chromium.sh: $*"; }
 give_up() {
     say "could not install Chromium: $1"
     if [ "${CI:-}" = "true" ]; then
-        say "CI=true: the browser tests must run, so this is an error"
-        exit 1
+        say "CI=true: the browser tests will FAIL because Chromium is missing"
+    else
+        say "the browser tests (tests/browser/) will be reported as SKIPPED"
     fi
-    say "the browser tests (tests/browser/) will be reported as SKIPPED"
     exit 0
 }
 
@@ -37,16 +37,17 @@ fi
 
 say "installing Debian's chromium with apt-get (once)"
 log="$(mktemp)"
+# fonts-dejavu-core: readable text in the screenshots on a minimal machine
 if ! { DEBIAN_FRONTEND=noninteractive apt-get update -qq \
-       && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; } \
+       && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core; } \
        >"$log" 2>&1; then
     tail -n 20 "$log"
     rm -f "$log"
-    give_up "apt-get failed (output above)"
+    give_up "apt-get failed (its last lines are above)"
 fi
 rm -f "$log"
 
 if [ ! -x "$CHROMIUM" ]; then
     give_up "apt-get succeeded but $CHROMIUM is still missing"
 fi
-say "installed: $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"
+say "installed $("$CHROMIUM" --version 2>/dev/null || echo "$CHROMIUM")"

@@ -10,4 +10,34 @@ cases, compares it with the package's reference implementation with explicit
 tolerances, and raises ``AssertionError`` with the input, what was expected,
 what came back and a hint for the common mistake. On success it prints one
 short line.
+
+Every public ``check_*`` function is also available from this package, e.g.
+``from bpcourse.checks import check_sigmoid``. The helpers the checks share
+(calling the learner's function, comparing, formatting messages) live in
+:mod:`bpcourse.checks._common`.
 """
+
+from bpcourse.checks.nb01 import check_sigmoid, check_sigmoid_derivative
+from bpcourse.checks.nb02 import check_layer_forward, check_network_forward
+from bpcourse.checks.nb03 import check_hidden_delta, check_output_delta
+from bpcourse.checks.nb04 import check_calc_gradient, check_calc_hidden_layer_delta, check_update_weight
+from bpcourse.checks.nb05 import check_fixed_gradients
+from bpcourse.checks.nb06 import check_error_rate, check_one_hot
+from bpcourse.checks.nb07 import check_batch_update, check_layer_backward
+
+__all__ = [
+    "check_sigmoid",
+    "check_sigmoid_derivative",
+    "check_layer_forward",
+    "check_network_forward",
+    "check_output_delta",
+    "check_hidden_delta",
+    "check_calc_hidden_layer_delta",
+    "check_calc_gradient",
+    "check_update_weight",
+    "check_fixed_gradients",
+    "check_error_rate",
+    "check_one_hot",
+    "check_layer_backward",
+    "check_batch_update",
+]

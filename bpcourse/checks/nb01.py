@@ -8,19 +8,16 @@ what was expected, what came back and a hint for the usual mistake; success
 prints one line.
 """
 
-import warnings
-
 import numpy as np
 
 from bpcourse import activations
+from bpcourse.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
+                                     head, matches, show_args)
 
 RTOL = 1e-9
 """Relative tolerance: different correct formulas agree to about 1e-16."""
 ATOL = 1e-12
 """Absolute tolerance, for results that are (nearly) 0, such as sigmoid(-1000)."""
-
-_WARNINGS_NOTE = "(the check runs your function with warnings turned into errors)"
-
 
 def check_sigmoid(sigmoid):
     """Check a learner's ``sigmoid(x)`` (eq. 1.2) against the package's reference.
@@ -42,9 +39,8 @@ def check_sigmoid(sigmoid):
     ]
     for description, x in cases:
         expected = activations.sigmoid(x)
-        got = _run("check_sigmoid", sigmoid, "sigmoid", "x", description, x, _sigmoid_error_hint)
-        _compare("check_sigmoid", "sigmoid", "x", description, x, expected, got,
-                 _sigmoid_value_hint)
+        _run_case("check_sigmoid", sigmoid, "sigmoid", "x", description, x, _sigmoid_error_hint,
+                  _sigmoid_value_hint, expected)
     print(f"check_sigmoid: all {len(cases)} cases passed (scalars, a 1-D array, a 2-D batch, "
           f"x = ±1000 with warnings turned into errors)")
 
@@ -69,91 +65,31 @@ def check_sigmoid_derivative(sigmoid_derivative):
     ]
     for description, y in cases:
         expected = activations.sigmoid_derivative(y)
-        got = _run("check_sigmoid_derivative", sigmoid_derivative, "sigmoid_derivative", "y",
-                   description, y, _derivative_error_hint)
-        _compare("check_sigmoid_derivative", "sigmoid_derivative", "y", description, y, expected,
-                 got, _derivative_value_hint)
+        _run_case("check_sigmoid_derivative", sigmoid_derivative, "sigmoid_derivative", "y", description, y,
+                  _derivative_error_hint, _derivative_value_hint, expected)
     print(f"check_sigmoid_derivative: all {len(cases)} cases passed (scalars, y = 0 and 1, "
           f"a 1-D array, a 2-D batch)")
 
 
-def _run(check, function, name, argument, description, value, error_hint):
-    """Call ``function`` on a copy of ``value`` with warnings as errors; return its result."""
-    given = np.array(value, dtype=np.float64) if isinstance(value, np.ndarray) else value
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            with np.errstate(over="warn", invalid="warn", divide="warn", under="ignore"):
-                got = function(given)
-    except NotImplementedError as err:
-        raise AssertionError(
-            f"{check}: your {name} is not written yet (it raises NotImplementedError). "
-            f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
-        ) from err
-    except Warning as err:
-        raise AssertionError(
-            f"{check} failed on {description}:\n"
-            f"  input {argument} = {_show(value)}\n"
-            f"  your {name} raised the warning {type(err).__name__}: {err}\n"
-            f"  {_WARNINGS_NOTE}\n"
-            f"  hint: {error_hint(value, err)}"
-        ) from err
-    except Exception as err:
-        raise AssertionError(
-            f"{check} failed on {description}:\n"
-            f"  input {argument} = {_show(value)}\n"
-            f"  your {name} raised {type(err).__name__}: {err}\n"
-            f"  hint: {error_hint(value, err)}"
-        ) from err
-    if isinstance(value, np.ndarray) and not np.array_equal(given, value):
-        raise AssertionError(
-            f"{check} failed on {description}:\n"
-            f"  input {argument} = {_show(value)}\n"
-            f"  your {name} changed its input array in place; afterwards it held {_show(given)}\n"
-            f"  hint: build a new array (e.g. `{argument} * (1 - {argument})`) instead of "
-            f"`{argument} *= ...` or `{argument}[...] = ...`: the caller still needs its values."
-        )
-    return got
+def _run_case(check, function, name, argument, description, value, error_hint, value_hint, expected):
+    """Run one case: call ``function`` on a copy of ``value`` with warnings as errors, then compare.
 
-
-def _compare(check, name, argument, description, value, expected, got, value_hint):
-    """Raise AssertionError unless ``got`` has the shape of ``expected`` and matches it.
-
-    ``value_hint(value, got)`` gives the hint for wrong numbers; it is only called on failure.
+    ``error_hint(value, error)`` and ``value_hint(value, got)`` give the hints; they are
+    only called on failure. Returns the learner's result as a float64 array.
     """
-    head = f"{check} failed on {description}:\n  input {argument} = {_show(value)}\n"
-    if got is None:
-        raise AssertionError(
-            head + f"  your {name} returned None\n  hint: is the `return` statement missing?"
-        )
-    try:
-        got_array = np.asarray(got, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise AssertionError(
-            head + f"  expected numbers, your {name} returned {got!r}\n"
-            f"  hint: return the value(s), as a number or a NumPy array"
-        ) from err
-    expected = np.asarray(expected, dtype=np.float64)
-    if got_array.shape != expected.shape:
-        raise AssertionError(
-            head + f"  expected a result of shape {expected.shape} (the shape of the input), "
-            f"got shape {got_array.shape}: {_show(got)}\n"
-            f"  hint: return one value per input element, in the input's shape: apply NumPy's "
-            f"element-wise operations (np.exp, np.where, +, /) to {argument} as it is"
-        )
-    close = np.isclose(got_array, expected, rtol=RTOL, atol=ATOL)
-    if not close.all():
-        worst = np.unravel_index(np.argmax(np.where(close, -1.0, np.abs(got_array - expected))),
-                                 expected.shape)
-        detail = ""
-        if expected.ndim:
-            detail = (f"  largest difference at index {tuple(int(i) for i in worst)}: "
-                      f"expected {float(expected[worst])!r}, got {float(got_array[worst])!r}\n")
-        raise AssertionError(
-            head + f"  expected {_show(expected)}\n  got      {_show(got_array)}\n"
-            + detail + f"  (tolerance rtol={RTOL}, atol={ATOL})\n"
-            f"  hint: {value_hint(value, got_array)}"
-        )
+    head_text = head(check, description, *show_args([(argument, value)]))
+    given = copy_value(value)
+    got = call_learner(function, [given], check=check, name=name, head_text=head_text,
+                       hint=lambda error: error_hint(value, error), warnings_as_errors=True)
+    check_unchanged(head_text, name, [(argument, value)], [given],
+                    f"build a new array (e.g. `{argument} * (1 - {argument})`) instead of "
+                    f"`{argument} *= ...` or `{argument}[...] = ...`: the caller still needs its values.")
+    check_returned(head_text, name, got)
+    return compare_arrays(
+        head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=lambda got_array: value_hint(value, got_array),
+        type_hint="return the value(s), as a number or a NumPy array",
+        shape_hint=(f"return one value per input element, in the input's shape: apply NumPy's element-wise "
+                    f"operations (np.exp, np.where, +, /) to {argument} as it is"))
 
 
 def _sigmoid_error_hint(x, err):
@@ -204,13 +140,7 @@ def _derivative_value_hint(y, got):
 
 
 def _matches(got, candidate):
-    try:
-        got = np.asarray(got, dtype=np.float64)
-        candidate = np.asarray(candidate, dtype=np.float64)
-        return got.shape == candidate.shape and bool(
-            np.allclose(got, candidate, rtol=RTOL, atol=ATOL))
-    except (TypeError, ValueError):
-        return False
+    return matches(got, candidate, rtol=RTOL, atol=ATOL)
 
 
 def _any_nan(got):
@@ -218,12 +148,3 @@ def _any_nan(got):
         return bool(np.isnan(np.asarray(got, dtype=np.float64)).any())
     except (TypeError, ValueError):
         return False
-
-
-def _show(value):
-    """Short text for a number or an array, for failure messages."""
-    if isinstance(value, np.ndarray) and value.ndim:
-        return np.array2string(value, precision=6, threshold=20, separator=", ")
-    if isinstance(value, np.ndarray):
-        return repr(float(value))
-    return repr(value)

@@ -10,13 +10,15 @@ wrong numbers. A failure raises ``AssertionError`` with the case, the input,
 what was expected, what came back and a hint for the usual mistake (a
 forgotten bias, a missing activation, W transposed); success prints one line.
 
-:func:`call_learner` and :func:`compare_result` are shared with
+:func:`run_case` (call, in-place check, comparison) is shared with
 :mod:`bpcourse.checks.nb03`.
 """
 
 import numpy as np
 
 from bpcourse.activations import sigmoid
+from bpcourse.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
+                                     head, show_args)
 from bpcourse.diagram import text_example
 from bpcourse.vectorized import Network
 
@@ -70,8 +72,6 @@ def check_layer_forward(layer_forward):
     ]
     for description, W, b, x in cases:
         args = [("W", W), ("b", b), ("x", x)]
-        got = call_learner("check_layer_forward", "layer_forward", layer_forward, args, description,
-                           _shape_hint(W, x))
         net = np.asarray(x) @ W.T
         wrong = [
             (sigmoid(net), "the bias b is missing: net = W x + b, then a = sigmoid(net) (eq. 3.2, 3.8)"),
@@ -80,8 +80,8 @@ def check_layer_forward(layer_forward):
             (sigmoid(-(net + b)), "a sign is flipped: sigmoid(z) = 1 / (1 + exp(-z)) with z = W x + b"),
             (np.tanh(net + b), "that is tanh; this network uses the sigmoid (eq. 1.2)"),
         ]
-        compare_result("check_layer_forward", "layer_forward", description, args,
-                       reference_layer_forward(W, b, x), got, wrong, _shape_hint(W, x))
+        run_case("check_layer_forward", "layer_forward", layer_forward, args, description,
+                 reference_layer_forward(W, b, x), wrong, _shape_hint(W, x))
     print(f"check_layer_forward: all {len(cases)} cases passed (single samples, batches, "
           f"one node, saturated sigmoid)")
 
@@ -113,7 +113,6 @@ def check_network_forward(network_forward):
         hint = (f"layer sizes {sizes}. Start from a = x; for each (W, b) in weights, in order, compute "
                 f"a = sigmoid(a @ W.T + b) (W has shape (outputs, inputs), so a @ W.T works for one sample "
                 f"and for a batch); return the last a, here of shape {out_shape}.")
-        got = call_learner("check_network_forward", "network_forward", network_forward, args, description, hint)
         wrong = [
             (_forward(weights, x, last_activation=False),
              "the output layer has no sigmoid: apply a = sigmoid(W a + b) to every layer, the last one too"),
@@ -121,8 +120,8 @@ def check_network_forward(network_forward):
              "the hidden layers have no sigmoid: every layer computes a = sigmoid(W a + b) (eq. 3.8)"),
             (_forward(weights, x, bias=False), "the biases are missing: every layer adds its b before the sigmoid"),
         ]
-        compare_result("check_network_forward", "network_forward", description, args,
-                       reference_network_forward(weights, x), got, wrong, hint)
+        run_case("check_network_forward", "network_forward", network_forward, args, description,
+                 reference_network_forward(weights, x), wrong, hint)
     print(f"check_network_forward: all {len(cases)} cases passed (the text's network, a deep network, "
           f"one layer, batches)")
 
@@ -153,106 +152,30 @@ def _shape_hint(W, x):
             f"(x @ W.T + b also works for a single sample).")
 
 
-def call_learner(check, name, function, args, description, hint):
-    """Call a learner's function on copies of the arguments and return its result.
+def run_case(check, name, function, args, description, expected, wrong_answers, hint):
+    """Run one case of a check: call the learner's function on copies of ``args`` and compare.
 
     Args:
         check, name: the check's and the learner's function's names (for messages).
         function: the learner's function.
         args: list of ``(argument name, value)``; values are arrays or lists of (W, b).
         description: the case, in words.
-        hint: what to tell the learner if the function raises.
+        expected: the reference result, an array.
+        wrong_answers: list of ``(array, hint)`` for typical mistakes: when the result
+            matches one of them, its hint is given; otherwise ``hint``.
+        hint: what to tell the learner if the function raises or its result is wrong.
     Raises AssertionError if the function raises (NotImplementedError: not written
-    yet) or changes an input array in place. Overflow warnings are silenced: a
-    sigmoid written as 1 / (1 + np.exp(-z)) is fine here.
+    yet), changes an input array in place, or returns something other than
+    ``expected`` within RTOL/ATOL. Overflow warnings are silenced: a sigmoid
+    written as 1 / (1 + np.exp(-z)) is fine here.
     """
-    copies = [_copy(value) for _, value in args]
-    try:
-        with np.errstate(over="ignore"):
-            got = function(*copies)
-    except NotImplementedError as error:
-        raise AssertionError(
-            f"{check}: your {name} is not written yet (it raises NotImplementedError). "
-            f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
-        ) from error
-    except Exception as error:
-        raise AssertionError(
-            f"{check} failed on {description}:\n{_show_args(args)}"
-            f"  your {name} raised {type(error).__name__}: {error}\n  hint: {hint}"
-        ) from error
-    for (argument, value), copy in zip(args, copies):
-        if not _equal(value, copy):
-            raise AssertionError(
-                f"{check} failed on {description}:\n{_show_args(args)}"
-                f"  your {name} changed its input {argument} in place\n"
-                f"  hint: compute new arrays (e.g. `a = sigmoid(a @ W.T + b)`) rather than `+=` or "
-                f"assigning into {argument}: the caller still needs its values."
-            )
-    return got
-
-
-def compare_result(check, name, description, args, expected, got, wrong_answers, hint, rtol=RTOL, atol=ATOL):
-    """Raise AssertionError unless ``got`` has the shape of ``expected`` and matches it.
-
-    ``wrong_answers`` is a list of ``(array, hint)`` for typical mistakes: when
-    ``got`` matches one of them, its hint is given; otherwise ``hint``.
-    """
-    head = f"{check} failed on {description}:\n{_show_args(args)}"
-    if got is None:
-        raise AssertionError(head + f"  your {name} returned None\n  hint: is the `return` statement missing?")
-    try:
-        got_array = np.asarray(got, dtype=float)
-    except (TypeError, ValueError) as error:
-        raise AssertionError(
-            head + f"  expected a NumPy array, your {name} returned {type(got).__name__}\n  hint: {hint}"
-        ) from error
-    expected = np.asarray(expected, dtype=float)
-    if got_array.shape != expected.shape:
-        raise AssertionError(
-            head + f"  expected a result of shape {expected.shape}, got shape {got_array.shape}: "
-            f"{_show(got_array)}\n  hint: {hint}"
-        )
-    if not np.allclose(got_array, expected, rtol=rtol, atol=atol):
-        for candidate, wrong_hint in wrong_answers:
-            candidate = np.asarray(candidate, dtype=float)
-            if candidate.shape == expected.shape and np.allclose(got_array, candidate, rtol=1e-6, atol=1e-9):
-                hint = wrong_hint
-                break
-        raise AssertionError(
-            head + f"  expected {_show(expected)}\n  got      {_show(got_array)}\n"
-            f"  (tolerance rtol={rtol}, atol={atol})\n  hint: {hint}"
-        )
-
-
-def _copy(value):
-    if isinstance(value, (list, tuple)):
-        return [tuple(np.array(v, dtype=float) for v in pair) for pair in value]
-    return np.array(value, dtype=float)
-
-
-def _equal(value, copy):
-    if isinstance(value, (list, tuple)):
-        return all(np.array_equal(u, v) for pair, pair_copy in zip(value, copy) for u, v in zip(pair, pair_copy))
-    return np.array_equal(np.asarray(value, dtype=float), copy)
-
-
-def _show(value, indent=11):
-    """Short text for an array, for failure messages; continuation lines indented by ``indent`` spaces."""
-    value = np.asarray(value, dtype=float)
-    if value.ndim == 0:
-        return repr(float(value))
-    text = np.array2string(value, precision=5, threshold=24, separator=", ")
-    return text.replace("\n", "\n" + " " * indent)
-
-
-def _show_args(args):
-    lines = []
-    for argument, value in args:
-        if isinstance(value, (list, tuple)):
-            shapes = ", ".join(f"(W {np.shape(W)}, b {np.shape(b)})" for W, b in value)
-            lines.append(f"  input {argument} = [{shapes}]")
-        elif np.ndim(value) == 0:
-            lines.append(f"  input {argument} = {_show(value)}")
-        else:
-            lines.append(f"  input {argument}, shape {np.shape(value)}:\n      {_show(value, indent=6)}")
-    return "\n".join(lines) + "\n"
+    head_text = head(check, description, *show_args(args))
+    copies = [copy_value(value) for _, value in args]
+    got = call_learner(function, copies, check=check, name=name, head_text=head_text, hint=hint,
+                       errstate={"over": "ignore"})
+    check_unchanged(head_text, name, args, copies,
+                    lambda argument: f"compute new arrays (e.g. `a = sigmoid(a @ W.T + b)`) rather than `+=` or "
+                                     f"assigning into {argument}: the caller still needs its values.")
+    check_returned(head_text, name, got)
+    compare_arrays(head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=hint,
+                   wrong_answers=wrong_answers)

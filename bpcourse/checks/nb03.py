@@ -13,7 +13,7 @@ non-square W_next, and one square but unsymmetric W_next catches
 import numpy as np
 
 from bpcourse.activations import sigmoid, sigmoid_derivative
-from bpcourse.checks.nb02 import call_learner, compare_result
+from bpcourse.checks.nb02 import run_case
 from bpcourse.diagram import text_example
 from bpcourse.stepper import forward_trace
 
@@ -63,9 +63,8 @@ def check_output_delta(output_delta):
     ]
     hint = "eq. 4.1: delta = y (1 - y) (t - y), element by element, in the shape of y (no sum, no matrix product)."
     for description, y, t in cases:
-        args = [("y", y), ("t", t)]
-        got = call_learner("check_output_delta", "output_delta", output_delta, args, description, hint)
         y_, t_ = np.asarray(y, dtype=float), np.asarray(t, dtype=float)
+        args = [("y", y_), ("t", t_)]  # plain numbers reach the learner as 0-d arrays
         wrong = [
             (y_ * (1 - y_) * (y_ - t_), "sign error: delta = -dE/dnet = y(1 - y)(t - y), with t - y, not y - t "
                                         "(eq. 4.16, 4.17)"),
@@ -75,8 +74,8 @@ def check_output_delta(output_delta):
              "y is already the sigmoid's output: its slope is y(1 - y); do not apply the sigmoid again"),
             (y_ * (1 - y_), "the error (t - y) is missing: delta = y(1 - y)(t - y)"),
         ]
-        compare_result("check_output_delta", "output_delta", description, args,
-                       reference_output_delta(y, t), got, wrong, hint)
+        run_case("check_output_delta", "output_delta", output_delta, args, description,
+                 reference_output_delta(y, t), wrong, hint)
     print(f"check_output_delta: all {len(cases)} cases passed (the text's nodes 8 and 9, numbers, "
           f"saturated outputs, a batch)")
 
@@ -113,7 +112,6 @@ def check_hidden_delta(hidden_delta):
         hint = (f"W_next has shape ({n_next}, {n}): row k holds the weights w_kj from this layer's {n} nodes into "
                 f"node k of the next layer. sum_k w_kj delta_k for every j is W_next.T @ delta_next, shape ({n},); "
                 f"then multiply element by element by a (1 - a) (eq. 4.3).")
-        got = call_learner("check_hidden_delta", "hidden_delta", hidden_delta, args, description, hint)
         back = W_next.T @ delta_next
         wrong = [
             (back, "the factor a(1 - a), the sigmoid's slope da/dnet (eq. 4.15 for node j), is missing"),
@@ -127,7 +125,7 @@ def check_hidden_delta(hidden_delta):
             wrong.append((sigmoid_derivative(a) * (W_next @ delta_next),
                           "W_next is transposed: row k of W_next holds the weights INTO node k, so "
                           "sum_k w_kj delta_k is W_next.T @ delta_next, not W_next @ delta_next"))
-        compare_result("check_hidden_delta", "hidden_delta", description, args,
-                       reference_hidden_delta(a, W_next, delta_next), got, wrong, hint)
+        run_case("check_hidden_delta", "hidden_delta", hidden_delta, args, description,
+                 reference_hidden_delta(a, W_next, delta_next), wrong, hint)
     print(f"check_hidden_delta: all {len(cases)} cases passed (the text's hidden layer, non-square and "
           f"square W_next, saturated nodes)")

@@ -25,6 +25,7 @@ from numbers import Real
 
 import numpy as np
 
+from bpcourse.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch
 from bpcourse.oo_network import ConstNode, Connection, Network, Node
 
 RTOL = 1e-9
@@ -82,19 +83,16 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
         for layer, twin_layer in zip(network.layers[-2:0:-1], twin.layers[-2:0:-1]):
             for node, twin_node in zip(_neurons(layer), _neurons(twin_layer)):
                 before = _state(network)
-                value = _call(check, name, calc_hidden_layer_delta, (node,), description,
-                              f"node {_node_name(node)}", _hint_delta())
-                _unchanged(check, name, network, before, description, f"node {_node_name(node)}")
-                got = _as_number(check, name, value, description, f"node {_node_name(node)}",
+                head_text = head(check, f"{description}, hidden node {_node_name(node)}", *_describe_node(node))
+                value = call_learner(calc_hidden_layer_delta, (node,), check=check, name=name,
+                                     head_text=head_text, hint=_hint_delta())
+                _unchanged(head_text, name, network, before)
+                got = _as_number(head_text, name, value,
                                  "return delta_j as a number; the check stores it in node.delta itself")
                 expected = twin_node.delta
                 if not np.isclose(got, expected, rtol=RTOL, atol=ATOL):
-                    raise AssertionError(
-                        f"{check} failed on {description}, hidden node {_node_name(node)}:\n"
-                        f"{_describe_node(node)}"
-                        f"  expected delta = {expected!r}\n  got            {got!r}\n"
-                        f"  (tolerance rtol={RTOL}, atol={ATOL})\n  hint: {_diagnose_delta(node, got)}"
-                    )
+                    raise mismatch(head_text, expected, got, _diagnose_delta(node, got), rtol=RTOL, atol=ATOL,
+                                   label="delta")
                 node.delta = got  # the learner's delta feeds the next layer down
                 checked += 1
     print(f"check_calc_hidden_layer_delta: all {checked} hidden deltas of 4 networks match eq. 4.3 "
@@ -113,14 +111,16 @@ def check_calc_gradient(calc_gradient):
     checked = 0
     for description, conn in _hand_made_connections():
         expected = reference_calc_gradient(conn)
-        got = _gradient_of(check, name, calc_gradient, conn, description)
-        _compare_gradient(check, description, conn, expected, got)
+        head_text = _conn_head(check, description, conn)
+        got = _gradient_of(head_text, check, name, calc_gradient, conn)
+        _compare_gradient(head_text, conn, expected, got)
         checked += 1
     for description, network, _, x, t in _cases():
         network.get_gradient(x, t)
         for conn in network.connections:
-            got = _gradient_of(check, name, calc_gradient, conn, description)
-            _compare_gradient(check, description, conn, conn.gradient, got)
+            head_text = _conn_head(check, description, conn)
+            got = _gradient_of(head_text, check, name, calc_gradient, conn)
+            _compare_gradient(head_text, conn, conn.gradient, got)
             checked += 1
     print(f"check_calc_gradient: all {checked} connections match delta_j * x_ji (eq. 4.5), bias connections "
           f"included")
@@ -145,8 +145,10 @@ def check_update_weight(update_weight):
             twin.gradient = conn.gradient
             reference_update_weight(twin, rate)
             old = conn.weight
-            _call(check, name, update_weight, (conn, rate), description, "the connection", _hint_update())
-            _compare_update(check, description, conn, old, rate, twin.weight, conn.weight)
+            head_text = _conn_head(check, description, conn, rate)
+            call_learner(update_weight, (conn, rate), check=check, name=name, head_text=head_text,
+                         hint=_hint_update())
+            _compare_update(head_text, conn, old, rate, twin.weight, conn.weight)
             conn.weight = old
             checked += 1
     for rate in (0.5, 0.05):
@@ -156,11 +158,11 @@ def check_update_weight(update_weight):
                 net.calc_delta(t)
             for conn, twin_conn in zip(network.connections, twin.connections):
                 old = conn.weight
-                _call(check, name, update_weight, (conn, rate), description,
-                      f"connection {_conn_name(conn)}", _hint_update())
+                head_text = _conn_head(check, description, conn, rate)
+                call_learner(update_weight, (conn, rate), check=check, name=name, head_text=head_text,
+                             hint=_hint_update())
                 twin_conn.update_weight(rate)
-                _compare_update(check, f"{description} (rate {rate})", conn, old, rate, twin_conn.weight,
-                                conn.weight)
+                _compare_update(head_text, conn, old, rate, twin_conn.weight, conn.weight)
                 checked += 1
     print(f"check_update_weight: all {checked} updates match w_ji += eta * delta_j * x_ji (eq. 4.5)")
 
@@ -228,57 +230,45 @@ def _state(network):
             [conn.weight for conn in network.connections])
 
 
-def _unchanged(check, name, network, before, description, where):
+def _unchanged(head_text, name, network, before):
     outputs, weights = before
     now_outputs, now_weights = _state(network)
     if now_weights != weights:
-        raise AssertionError(
-            f"{check} failed on {description}, {where}: your {name} changed a connection's weight\n"
-            f"  hint: only read conn.weight here; the weights change later, in update_weight (eq. 4.5)"
-        )
+        raise failure(head_text, f"your {name} changed a connection's weight",
+                      hint="only read conn.weight here; the weights change later, in update_weight (eq. 4.5)")
     if [o for o, _ in now_outputs] != [o for o, _ in outputs]:
-        raise AssertionError(
-            f"{check} failed on {description}, {where}: your {name} changed a node's output\n"
-            f"  hint: only read node.output; the forward pass has already set it"
-        )
+        raise failure(head_text, f"your {name} changed a node's output",
+                      hint="only read node.output; the forward pass has already set it")
 
 
-def _call(check, name, function, args, description, where, hint):
-    try:
-        return function(*args)
-    except NotImplementedError as error:
-        raise AssertionError(
-            f"{check}: your {name} is not written yet (it raises NotImplementedError). "
-            f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
-        ) from error
-    except Exception as error:
-        raise AssertionError(
-            f"{check} failed on {description}, {where}: your {name} raised {type(error).__name__}: {error}\n"
-            f"  hint: {hint}"
-        ) from error
-
-
-def _as_number(check, name, value, description, where, hint):
-    if value is None:
-        raise AssertionError(
-            f"{check} failed on {description}, {where}: your {name} returned None\n  hint: {hint}"
-        )
+def _as_number(head_text, name, value, hint):
+    check_returned(head_text, name, value, hint)
     if isinstance(value, bool) or not (isinstance(value, Real) or (np.ndim(value) == 0 and
                                                                     np.isrealobj(value))):
-        raise AssertionError(
-            f"{check} failed on {description}, {where}: expected a number, your {name} returned "
-            f"{type(value).__name__} {value!r}\n  hint: {hint}"
-        )
+        raise failure(head_text, f"expected a number, your {name} returned {type(value).__name__} {value!r}",
+                      hint=hint)
     return float(value)
 
 
 def _describe_node(node):
-    lines = [f"  node.output a_j = {node.output!r}"]
+    """Lines for the message head: the node's output and its downstream connections."""
+    lines = [f"node.output a_j = {node.output!r}"]
     for conn in node.downstream:
-        lines.append(f"  downstream connection to node {_node_name(conn.downstream_node)}: "
+        lines.append(f"downstream connection to node {_node_name(conn.downstream_node)}: "
                      f"w_kj = {conn.weight:.6g}, delta_k = {conn.downstream_node.delta:.6g}, "
                      f"output of node k = {conn.downstream_node.output:.6g}")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _conn_head(check, description, conn, rate=None):
+    """Message head for a connection: its upstream output x_ji and downstream delta_j (and the rate)."""
+    up, down = conn.upstream_node, conn.downstream_node
+    lines = [f"weight {'w_ji' if rate is None else 'before'} = {conn.weight!r}",
+             f"upstream node {_node_name(up)}: output x_ji = {up.output!r}",
+             f"downstream node {_node_name(down)}: delta_j = {down.delta!r}, output = {down.output!r}"]
+    if rate is not None:
+        lines.append(f"rate eta = {rate}")
+    return head(check, f"{description}, connection {_conn_name(conn)}", *lines)
 
 
 def _hint_delta():
@@ -302,28 +292,22 @@ def _diagnose_delta(node, got):
         ((1 - a * a) * down, "1 - a^2 is the derivative of tanh; this network uses the sigmoid: a (1 - a)"),
         (a * down, "the factor is a_j (1 - a_j), not a_j"),
     ]
-    for candidate, hint in candidates:
-        if np.isclose(got, candidate, rtol=1e-6, atol=1e-14):
-            return hint
-    return _hint_delta()
+    return diagnose(got, candidates, _hint_delta(), atol=1e-14)
 
 
-def _gradient_of(check, name, calc_gradient, conn, description):
-    where = f"connection {_conn_name(conn)}"
+def _gradient_of(head_text, check, name, calc_gradient, conn):
     before = (conn.weight, conn.upstream_node.output, conn.downstream_node.delta)
-    value = _call(check, name, calc_gradient, (conn,), description, where,
-                  "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)")
+    value = call_learner(calc_gradient, (conn,), check=check, name=name, head_text=head_text,
+                         hint="return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)")
     if (conn.weight, conn.upstream_node.output, conn.downstream_node.delta) != before:
-        raise AssertionError(
-            f"{check} failed on {description}, {where}: your {name} changed the weight, the upstream "
-            f"node's output or the downstream node's delta\n"
-            f"  hint: calc_gradient only computes delta_j * x_ji; the weight changes in update_weight"
-        )
-    return _as_number(check, name, value, description, where,
+        raise failure(head_text, f"your {name} changed the weight, the upstream node's output or the downstream "
+                                 f"node's delta",
+                      hint="calc_gradient only computes delta_j * x_ji; the weight changes in update_weight")
+    return _as_number(head_text, name, value,
                       "return delta_j * x_ji as a number (conn.downstream_node.delta * conn.upstream_node.output)")
 
 
-def _compare_gradient(check, description, conn, expected, got):
+def _compare_gradient(head_text, conn, expected, got):
     if np.isclose(got, expected, rtol=RTOL, atol=ATOL):
         return
     up, down = conn.upstream_node, conn.downstream_node
@@ -336,18 +320,9 @@ def _compare_gradient(check, description, conn, expected, got):
         (down.delta, "x_ji is missing: the gradient is delta_j times the input x_ji (eq. 4.5)"),
         (down.delta * conn.weight, "you multiplied by the weight; eq. 4.5 multiplies delta_j by the input x_ji"),
     ]
-    hint = "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)"
-    for candidate, wrong_hint in candidates:
-        if np.isclose(got, candidate, rtol=1e-6, atol=1e-14):
-            hint = wrong_hint
-            break
-    raise AssertionError(
-        f"check_calc_gradient failed on {description}, connection {_conn_name(conn)}:\n"
-        f"  upstream node {_node_name(up)}: output x_ji = {up.output!r}\n"
-        f"  downstream node {_node_name(down)}: delta_j = {down.delta!r}, output = {down.output!r}\n"
-        f"  expected gradient = {expected!r}\n  got               {got!r}\n"
-        f"  (tolerance rtol={RTOL}, atol={ATOL})\n  hint: {hint}"
-    )
+    hint = diagnose(got, candidates, "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)",
+                    atol=1e-14)
+    raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="gradient")
 
 
 def _hint_update():
@@ -355,12 +330,9 @@ def _hint_update():
             "you may call your calc_gradient(conn)")
 
 
-def _compare_update(check, description, conn, old, rate, expected, got):
+def _compare_update(head_text, conn, old, rate, expected, got):
     if isinstance(got, bool) or not isinstance(got, Real):
-        raise AssertionError(
-            f"{check} failed on {description}, connection {_conn_name(conn)}: conn.weight became "
-            f"{type(got).__name__} {got!r}\n  hint: {_hint_update()}"
-        )
+        raise failure(head_text, f"conn.weight became {type(got).__name__} {got!r}", hint=_hint_update())
     if np.isclose(got, expected, rtol=RTOL, atol=ATOL):
         return
     up, down = conn.upstream_node, conn.downstream_node
@@ -376,14 +348,5 @@ def _compare_update(check, description, conn, old, rate, expected, got):
                                      "delta_j * x_ji from the nodes (call your calc_gradient(conn))"),
         (rate * step, "you replaced the weight by the step: add the step to the old weight"),
     ]
-    hint = _hint_update()
-    for candidate, wrong_hint in candidates:
-        if np.isclose(got, candidate, rtol=1e-6, atol=1e-14):
-            hint = wrong_hint
-            break
-    raise AssertionError(
-        f"{check} failed on {description}, connection {_conn_name(conn)}, rate eta = {rate}:\n"
-        f"  weight before = {old!r}, upstream output x_ji = {up.output!r}, downstream delta_j = {down.delta!r}\n"
-        f"  expected weight after = {expected!r}\n  got                   {got!r}\n"
-        f"  (tolerance rtol={RTOL}, atol={ATOL})\n  hint: {hint}"
-    )
+    hint = diagnose(got, candidates, _hint_update(), atol=1e-14)
+    raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="weight after")

@@ -19,6 +19,7 @@ import numpy as np
 
 from bpcourse.activations import get_activator
 from bpcourse.buggy import buggy_gradients
+from bpcourse.checks._common import call_learner, failure, head, same_values, show
 from bpcourse.diagram import text_example
 from bpcourse.gradcheck import gradient_check
 from bpcourse.oo_network import Network as ObjectNetwork
@@ -57,17 +58,23 @@ def check_fixed_gradients(fixed_gradients):
     """
     cases = list(_cases())
     for description, network, x, t in cases:
+        head_text = head("check_fixed_gradients", description,
+                         f"layer sizes {network.layer_sizes}, x = {show(x)}, t = {show(t)}")
         before = network.get_weights()
-        got = _call(fixed_gradients, network, x, t, description)
-        _unchanged(network, before, description)
+        got = call_learner(
+            fixed_gradients, (network, x.copy(), t.copy()), check="check_fixed_gradients", name="fixed_gradients",
+            head_text=head_text,
+            hint="read the weights with network.get_weights() and the activation with network.activator "
+                 "(forward(net) and backward(a)), as buggy_gradients does; it must work for both networks")
+        _unchanged(head_text, network, before)
         expected = network.gradients(x, t)
-        _check_structure(got, expected, description)
+        _check_structure(head_text, got, expected)
         got = [(np.asarray(dW, dtype=np.float64), np.asarray(db, dtype=np.float64)) for dW, db in got]
         report = gradient_check(network, x, t, analytic=lambda net, x_, t_: got)
         matches = all(np.allclose(g, e, rtol=RTOL, atol=ATOL) for pair, ref in zip(got, expected)
                       for g, e in zip(pair, ref))
         if not (report.passed(THRESHOLD) and matches):
-            raise AssertionError(_failure(description, network, x, t, got, report))
+            raise _failure(head_text, network, x, t, got, report)
     print(f"check_fixed_gradients: all {len(cases)} networks pass the gradient check "
           f"(max relative error below {THRESHOLD:g}) and match network.gradients")
 
@@ -105,35 +112,14 @@ def _cases():
 # --- helpers ----------------------------------------------------------------
 
 
-def _call(fixed_gradients, network, x, t, description):
-    try:
-        return fixed_gradients(network, x.copy(), t.copy())
-    except NotImplementedError as error:
-        raise AssertionError(
-            "check_fixed_gradients: your fixed_gradients is not written yet (it raises NotImplementedError). "
-            "Replace `raise NotImplementedError()` with your code, run that cell, then this one."
-        ) from error
-    except Exception as error:
-        raise AssertionError(
-            f"check_fixed_gradients failed on {description}:\n"
-            f"  layer sizes {network.layer_sizes}, x = {_show(x)}, t = {_show(t)}\n"
-            f"  your fixed_gradients raised {type(error).__name__}: {error}\n"
-            f"  hint: read the weights with network.get_weights() and the activation with network.activator "
-            f"(forward(net) and backward(a)), as buggy_gradients does; it must work for both networks"
-        ) from error
-
-
-def _unchanged(network, before, description):
-    after = network.get_weights()
-    if not all(np.array_equal(u, v) for pair, pair_after in zip(before, after) for u, v in zip(pair, pair_after)):
+def _unchanged(head_text, network, before):
+    if not same_values(before, network.get_weights()):
         network.set_weights(before)
-        raise AssertionError(
-            f"check_fixed_gradients failed on {description}: your fixed_gradients changed the network's weights\n"
-            f"  hint: only compute the gradients; work on the copies that network.get_weights() returns"
-        )
+        raise failure(head_text, "your fixed_gradients changed the network's weights",
+                      hint="only compute the gradients; work on the copies that network.get_weights() returns")
 
 
-def _check_structure(got, expected, description):
+def _check_structure(head_text, got, expected):
     wanted = [(dW.shape, db.shape) for dW, db in expected]
     try:
         shapes = [(np.shape(dW), np.shape(db)) for dW, db in got]
@@ -148,28 +134,22 @@ def _check_structure(got, expected, description):
                     "np.outer(dE/dnet, input), not np.outer(input, dE/dnet)")
         elif [s for s in shapes] == wanted[::-1]:
             hint = "the layers are in reverse order: the first pair belongs to the first layer (reverse your list)"
-    raise AssertionError(
-        f"check_fixed_gradients failed on {description}:\n"
-        f"  expected a list of (dW, db) with shapes {wanted}\n"
-        f"  got {shapes if shapes is not None else type(got).__name__}\n  hint: {hint}"
-    )
+    raise failure(head_text, f"expected a list of (dW, db) with shapes {wanted}",
+                  f"got {shapes if shapes is not None else type(got).__name__}", hint=hint)
 
 
-def _failure(description, network, x, t, got, report):
-    lines = [f"check_fixed_gradients failed on {description}:",
-             f"  layer sizes {network.layer_sizes}, x = {_show(x)}, t = {_show(t)}",
-             f"  gradient check (eq. 5.4, epsilon {report.epsilon:g}): max relative error "
+def _failure(head_text, network, x, t, got, report):
+    lines = [f"gradient check (eq. 5.4, epsilon {report.epsilon:g}): max relative error "
              f"{report.max_relative_error:.3g}, threshold {THRESHOLD:g}"]
     for layer in range(len(got)):
         errors = report.relative_error[report.layer == layer]
         wrong = int(np.sum(errors >= THRESHOLD))
-        lines.append(f"  layer {layer}: {wrong} of {len(errors)} weights wrong "
+        lines.append(f"layer {layer}: {wrong} of {len(errors)} weights wrong "
                      f"(max relative error {errors.max():.3g})")
     worst = int(np.argmax(report.relative_error))
     row = report.rows()[worst]
-    lines.append(f"  worst: {row['weight']}: yours {row['analytic']!r}, numeric {row['numeric']!r}")
-    lines.append(f"  hint: {_diagnose(network, x, t, got, report)}")
-    return "\n".join(lines)
+    lines.append(f"worst: {row['weight']}: yours {row['analytic']!r}, numeric {row['numeric']!r}")
+    return failure(head_text, *lines, hint=_diagnose(network, x, t, got, report))
 
 
 def _diagnose(network, x, t, got, report):
@@ -220,6 +200,3 @@ def _same(got, candidate):
     return all(np.allclose(g, c, rtol=1e-6, atol=1e-12) for pair, cand in zip(got, candidate)
                for g, c in zip(pair, cand))
 
-
-def _show(value):
-    return np.array2string(np.asarray(value, dtype=float), precision=4, separator=", ")

@@ -12,6 +12,8 @@ mistake; success prints one line.
 import numpy as np
 
 from bpcourse import data, training
+from bpcourse.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
+                                     mismatch, show, show_args)
 
 ATOL = 1e-12
 """Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
@@ -111,39 +113,23 @@ def check_error_rate(error_rate):
         network = _FixedOutputs(outputs)
         X = network.X.copy()
         expected = float(training.error_rate(network, network.X, y))
-        head = (f"check_error_rate failed on {description}:\n"
-                f"  labels y = {_show(y)}\n"
-                f"  predicted (argmax of the outputs) = {_show(outputs.argmax(axis=1))}\n")
-        try:
-            got = error_rate(network, X, y.copy())
-        except NotImplementedError as err:
-            raise AssertionError(
-                "check_error_rate: your error_rate is not written yet (it raises "
-                "NotImplementedError). Replace `raise NotImplementedError()` with your code, "
-                "run that cell, then this one."
-            ) from err
-        except Exception as err:
-            raise AssertionError(
-                head + f"  your error_rate raised {type(err).__name__}: {err}\n"
-                "  hint: outputs = network.predict(X) gives one row of 10 outputs per sample, "
-                "shape (N, 10); take the argmax of each row (axis=1)."
-            ) from err
-        if got is None:
-            raise AssertionError(head + "  your error_rate returned None\n"
-                                 "  hint: is the `return` statement missing?")
+        head_text = head("check_error_rate", description, f"network: {network!r}, X of shape {X.shape}",
+                         f"labels y = {show(y, indent=11)}",
+                         f"predicted (argmax of the outputs) = {show(outputs.argmax(axis=1), indent=37)}")
+        got = call_learner(error_rate, (network, X, y.copy()), check="check_error_rate", name="error_rate",
+                           head_text=head_text,
+                           hint="outputs = network.predict(X) gives one row of 10 outputs per sample, "
+                                "shape (N, 10); take the argmax of each row (axis=1).")
+        check_returned(head_text, "error_rate", got)
         try:
             got_value = float(np.asarray(got, dtype=np.float64))
         except (TypeError, ValueError) as err:
-            raise AssertionError(
-                head + f"  expected one number, your error_rate returned {_show(got)}\n"
-                "  hint: return a single number, the fraction of wrong predictions, "
-                "e.g. np.mean(predicted != y)."
-            ) from err
+            raise failure(head_text, f"expected one number, your error_rate returned {show(got)}",
+                          hint="return a single number, the fraction of wrong predictions, "
+                               "e.g. np.mean(predicted != y).") from err
         if abs(got_value - expected) > ATOL:
-            raise AssertionError(
-                head + f"  expected error rate {expected!r}\n  got {got_value!r}\n"
-                f"  hint: {_error_rate_hint(got_value, expected, outputs, y)}"
-            )
+            raise mismatch(head_text, expected, got_value, _error_rate_hint(got_value, expected, outputs, y),
+                           rtol=0, atol=ATOL, label="error rate")
     print(f"check_error_rate: all {len(cases)} cases passed (some wrong, none wrong, all wrong, "
           f"a single sample, tanh outputs)")
 
@@ -200,45 +186,24 @@ def check_one_hot(one_hot):
     for description, labels in cases:
         expected = data.one_hot(labels)
         given = labels.copy()
-        head = f"check_one_hot failed on {description}:\n  labels = {_show(labels)}\n"
-        try:
-            got = one_hot(given)
-        except NotImplementedError as err:
-            raise AssertionError(
-                "check_one_hot: your one_hot is not written yet (it raises NotImplementedError). "
-                "Replace `raise NotImplementedError()` with your code, run that cell, then this one."
-            ) from err
-        except Exception as err:
-            raise AssertionError(
-                head + f"  your one_hot raised {type(err).__name__}: {err}\n"
-                "  hint: start from np.full((len(labels), 10), 0.1), then set 0.9 at "
-                "[np.arange(len(labels)), labels]."
-            ) from err
-        if not np.array_equal(given, labels):
-            raise AssertionError(head + "  your one_hot changed the labels array in place\n"
-                                 "  hint: build a new array for the targets.")
-        if got is None:
-            raise AssertionError(head + "  your one_hot returned None\n"
-                                 "  hint: is the `return` statement missing?")
-        try:
-            got_array = np.asarray(got, dtype=np.float64)
-        except (TypeError, ValueError) as err:
-            raise AssertionError(head + f"  expected an array of numbers, got {got!r}\n"
-                                 "  hint: return a NumPy array of shape (N, 10).") from err
+        head_text = head("check_one_hot", description, *show_args([("labels", labels)]))
+        got = call_learner(one_hot, (given,), check="check_one_hot", name="one_hot", head_text=head_text,
+                           hint="start from np.full((len(labels), 10), 0.1), then set 0.9 at "
+                                "[np.arange(len(labels)), labels].")
+        check_unchanged(head_text, "one_hot", [("labels", labels)], [given],
+                        "build a new array for the targets.", phrase="the {} array")
+        check_returned(head_text, "one_hot", got)
+        got_array = as_array(head_text, "one_hot", got, "return a NumPy array of shape (N, 10).")
         if got_array.shape != expected.shape:
             hint = "one row of 10 targets per label: shape (N, 10)."
             if got_array.shape == expected.T.shape:
                 hint = ("your array is transposed, (10, N): each label must give one *row* "
                         "of 10 targets, shape (N, 10).")
-            raise AssertionError(
-                head + f"  expected shape {expected.shape}, got shape {got_array.shape}\n"
-                f"  hint: {hint}")
+            raise failure(head_text, f"expected shape {expected.shape}, got shape {got_array.shape}", hint=hint)
         if not np.allclose(got_array, expected, rtol=0, atol=ATOL):
             row = int(np.argmax(~np.isclose(got_array, expected, rtol=0, atol=ATOL).all(axis=1)))
-            raise AssertionError(
-                head + f"  first wrong row: label {labels[row]}\n"
-                f"  expected {_show(expected[row])}\n  got      {_show(got_array[row])}\n"
-                f"  hint: {_one_hot_hint(got_array, expected, labels)}")
+            raise mismatch(head_text, expected[row], got_array[row], _one_hot_hint(got_array, expected, labels),
+                           rtol=0, atol=ATOL, label=f"row {row} (label {labels[row]})")
     print(f"check_one_hot: all {len(cases)} cases passed (0.9 at the label, 0.1 elsewhere, "
           f"shape (N, 10))")
 
@@ -256,9 +221,3 @@ def _one_hot_hint(got, expected, labels):
         return "the values are whole numbers: build a float array (0.1 and 0.9 do not fit in ints)."
     return "each row: 0.9 at the label's index, 0.1 in the other nine places."
 
-
-def _show(value):
-    """Short text for a value in a failure message."""
-    if isinstance(value, np.ndarray):
-        return np.array2string(value, precision=4, threshold=20, separator=", ")
-    return repr(value)

@@ -23,6 +23,8 @@ success prints one line.
 import numpy as np
 
 from bpcourse.activations import sigmoid
+from bpcourse.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure, head,
+                                     matches)
 from bpcourse.vectorized import FullConnectedLayer
 
 RTOL = 1e-10
@@ -97,16 +99,19 @@ def check_layer_backward(layer_backward):
         W, b, a_prev, delta = _data(rng, n_in, n_out, n)
         expected = reference_layer_backward(W, a_prev, delta)
         given = (W.copy(), a_prev.copy(), delta.copy())
-        head = (f"check_layer_backward failed on {description}:\n"
-                f"  W {W.shape}, a_prev {a_prev.shape}, delta {delta.shape}\n")
-        got = _call("check_layer_backward", "layer_backward", layer_backward, given, head,
-                    "delta_prev = a_prev * (1 - a_prev) * (delta @ W); "
-                    "dW = -(delta.T @ a_prev) / N; db = -delta.mean(axis=0).")
-        _unchanged(head, "layer_backward", ("W", "a_prev", "delta"), given, (W, a_prev, delta))
-        got = _as_tuple(head, "layer_backward", got, 3, "(delta_prev, dW, db)")
+        head_text = head("check_layer_backward", description,
+                         f"input shapes: W {W.shape}, a_prev {a_prev.shape}, delta {delta.shape}")
+        got = call_learner(layer_backward, given, check="check_layer_backward", name="layer_backward",
+                           head_text=head_text,
+                           hint=_error_hint("delta_prev = a_prev * (1 - a_prev) * (delta @ W); "
+                                            "dW = -(delta.T @ a_prev) / N; db = -delta.mean(axis=0)."))
+        check_unchanged(head_text, "layer_backward", [("W", W), ("a_prev", a_prev), ("delta", delta)], given,
+                        _UNCHANGED_HINT, phrase="its argument {}")
+        got = _as_tuple(head_text, "layer_backward", got, 3, "(delta_prev, dW, db)")
         for name, value, reference in zip(("delta_prev", "dW", "db"), got, expected):
-            _compare(head, "layer_backward", name, value, reference,
-                     lambda v, name=name: _backward_hint(name, v, W, a_prev, delta))
+            compare_arrays(head_text, "layer_backward", reference, value, rtol=RTOL, atol=ATOL, part=name,
+                           type_hint="return NumPy arrays.",
+                           hint=lambda v, name=name: _backward_hint(name, v, W, a_prev, delta))
     print(f"check_layer_backward: all {len(cases)} cases passed (a single sample, batches, "
           f"delta_prev, dW and db)")
 
@@ -127,15 +132,19 @@ def check_batch_update(batch_update):
         W, b, X, delta = _data(rng, n_in, n_out, n)
         expected = reference_batch_update(W, b, X, delta, rate)
         given = (W.copy(), b.copy(), X.copy(), delta.copy(), rate)
-        head = (f"check_batch_update failed on {description}, rate = {rate}:\n"
-                f"  W {W.shape}, b {b.shape}, X {X.shape}, delta {delta.shape}\n")
-        got = _call("check_batch_update", "batch_update", batch_update, given, head,
-                    "W_new = W + rate * (delta.T @ X) / N; b_new = b + rate * delta.mean(axis=0).")
-        _unchanged(head, "batch_update", ("X", "delta"), given[2:4], (X, delta))
-        got = _as_tuple(head, "batch_update", got, 2, "(W_new, b_new)")
+        head_text = head("check_batch_update", f"{description}, rate = {rate}",
+                         f"input shapes: W {W.shape}, b {b.shape}, X {X.shape}, delta {delta.shape}")
+        got = call_learner(batch_update, given, check="check_batch_update", name="batch_update",
+                           head_text=head_text,
+                           hint=_error_hint("W_new = W + rate * (delta.T @ X) / N; "
+                                            "b_new = b + rate * delta.mean(axis=0)."))
+        check_unchanged(head_text, "batch_update", [("X", X), ("delta", delta)], given[2:4], _UNCHANGED_HINT,
+                        phrase="its argument {}")
+        got = _as_tuple(head_text, "batch_update", got, 2, "(W_new, b_new)")
         for name, value, reference in zip(("W_new", "b_new"), got, expected):
-            _compare(head, "batch_update", name, value, reference,
-                     lambda v, name=name: _update_hint(name, v, W, b, X, delta, rate))
+            compare_arrays(head_text, "batch_update", reference, value, rtol=RTOL, atol=ATOL, part=name,
+                           type_hint="return NumPy arrays.",
+                           hint=lambda v, name=name: _update_hint(name, v, W, b, X, delta, rate))
     print(f"check_batch_update: all {len(cases)} cases passed (a single sample, batches, "
           f"W and b)")
 
@@ -143,72 +152,35 @@ def check_batch_update(batch_update):
 # --- helpers ------------------------------------------------------------------------
 
 
-def _call(check, name, function, args, head, formula):
-    try:
-        return function(*args)
-    except NotImplementedError as err:
-        raise AssertionError(
-            f"{check}: your {name} is not written yet (it raises NotImplementedError). "
-            f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
-        ) from err
-    except Exception as err:
-        hint = f"with one sample per row: {formula}"
+_UNCHANGED_HINT = "compute new arrays (W + ..., not W += ...): the caller still needs the old values."
+
+
+def _error_hint(formula):
+    """The hint for an error raised by the learner's function: ``hint(error) -> str``."""
+    def hint(err):
         if isinstance(err, ValueError) and ("matmul" in str(err) or "shapes" in str(err)):
-            hint = ("the shapes do not fit a matrix product: W has shape (n_out, n_in), "
+            return ("the shapes do not fit a matrix product: W has shape (n_out, n_in), "
                     "delta (N, n_out), a row per sample, so delta @ W has shape (N, n_in) "
                     "and delta.T @ X has the shape of W. " + formula)
-        raise AssertionError(
-            head + f"  your {name} raised {type(err).__name__}: {err}\n  hint: {hint}"
-        ) from err
+        return f"with one sample per row: {formula}"
+    return hint
 
 
-def _unchanged(head, name, names, given, originals):
-    for arg, value, original in zip(names, given, originals):
-        if not np.array_equal(value, original):
-            raise AssertionError(
-                head + f"  your {name} changed its argument {arg} in place\n"
-                "  hint: compute new arrays (W + ..., not W += ...): the caller still needs "
-                "the old values.")
-
-
-def _as_tuple(head, name, got, length, what):
-    if got is None:
-        raise AssertionError(head + f"  your {name} returned None\n"
-                             f"  hint: return {what}.")
+def _as_tuple(head_text, name, got, length, what):
+    check_returned(head_text, name, got, f"return {what}.")
     if not isinstance(got, (tuple, list)) or len(got) != length:
         kind = type(got).__name__
         if isinstance(got, (tuple, list)):
             kind += f" of length {len(got)}"
         elif isinstance(got, np.ndarray):
             kind += f" of shape {got.shape}"
-        raise AssertionError(head + f"  expected {length} results {what}, got a {kind}\n"
-                             f"  hint: end with `return {what[1:-1]}`.")
+        raise failure(head_text, f"expected {length} results {what}, got a {kind}",
+                      hint=f"end with `return {what[1:-1]}`.")
     return got
 
 
-def _compare(head, function_name, name, value, expected, hint):
-    try:
-        got = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise AssertionError(head + f"  {name}: expected an array, got {value!r:.80}\n"
-                             f"  hint: return NumPy arrays.") from err
-    if got.shape != expected.shape:
-        raise AssertionError(
-            head + f"  {name}: expected shape {expected.shape}, got shape {got.shape}\n"
-            f"  hint: {hint(got)}")
-    close = np.isclose(got, expected, rtol=RTOL, atol=ATOL)
-    if not close.all():
-        index = np.unravel_index(np.argmax(~close), expected.shape)
-        index = tuple(int(i) for i in index)
-        raise AssertionError(
-            head + f"  {name}: wrong values; first at index {index}: "
-            f"expected {float(expected[index])!r}, got {float(got[index])!r} (rtol={RTOL}, atol={ATOL})\n"
-            f"  hint: {hint(got)}")
-
-
 def _matches(got, candidate):
-    candidate = np.asarray(candidate, dtype=np.float64)
-    return got.shape == candidate.shape and bool(np.allclose(got, candidate, rtol=1e-8, atol=1e-12))
+    return matches(got, candidate, rtol=1e-8, atol=1e-12)
 
 
 def _backward_hint(name, got, W, a_prev, delta):

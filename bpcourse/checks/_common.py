@@ -1,0 +1,271 @@
+"""Helpers shared by the exercise checks ``bpcourse.checks.nb01`` ... ``nb07``.
+
+Every failure message has one frame::
+
+    check_x failed on <case>:
+      <the input, one line per argument>
+      <what was expected and what came back>
+      hint: <what to do>
+
+:func:`head` writes the first lines, :func:`failure` adds the rest and
+returns the ``AssertionError`` to raise. The other helpers do the jobs every
+check repeats: call the learner's function (:func:`call_learner`), make sure
+it left its inputs alone (:func:`copy_value`, :func:`same_values`,
+:func:`check_unchanged`), that it returned something (:func:`check_returned`)
+of the right kind (:func:`as_array`) and the right value
+(:func:`compare_arrays`, :func:`mismatch`), and recognise a typical wrong
+answer (:func:`matches`, :func:`diagnose`). Arrays in messages are written
+by :func:`show` and :func:`show_args`.
+"""
+
+import contextlib
+import warnings
+
+import numpy as np
+
+WARNINGS_NOTE = "(the check runs your function with warnings turned into errors)"
+"""Said when a learner's function fails only because a warning was turned into an error."""
+
+
+# --- the message frame --------------------------------------------------------
+
+
+def head(check, description, *lines):
+    """First lines of a failure message: ``"<check> failed on <description>:"``, then ``lines`` indented.
+
+    Each line names an input (see :func:`show_args`); a line may hold its own
+    indented continuation lines.
+    """
+    return f"{check} failed on {description}:\n" + "".join(f"  {line}\n" for line in lines)
+
+
+def failure(head_text, *lines, hint):
+    """The ``AssertionError`` for ``head_text`` (from :func:`head`), the ``lines`` indented, then the hint."""
+    return AssertionError(head_text + "".join(f"  {line}\n" for line in lines) + f"  hint: {hint}")
+
+
+def not_written(check, name):
+    """The ``AssertionError`` for a learner's function that still raises ``NotImplementedError``."""
+    return AssertionError(
+        f"{check}: your {name} is not written yet (it raises NotImplementedError). "
+        f"Replace `raise NotImplementedError()` with your code, run that cell, then this one."
+    )
+
+
+def show(value, *, indent=0):
+    """Short text for a number or an array; continuation lines indented by ``indent`` spaces.
+
+    Arrays of more than 20 elements are summarised with ``...``; a 0-d array
+    or NumPy scalar is written as the Python number it holds.
+    """
+    if isinstance(value, np.ndarray) and value.ndim:
+        text = np.array2string(value, precision=6, threshold=20, separator=", ")
+        return text.replace("\n", "\n" + " " * indent)
+    if isinstance(value, (np.ndarray, np.generic)):
+        return repr(value.item())
+    return repr(value)
+
+
+def show_args(args):
+    """Lines naming the inputs for :func:`head`.
+
+    Args:
+        args: list of ``(argument name, value)``; a value is a number, an array
+            or a list of ``(W, b)`` pairs (then only the shapes are shown).
+    Returns:
+        list of str, one per argument.
+    """
+    lines = []
+    for argument, value in args:
+        if isinstance(value, (list, tuple)):
+            shapes = ", ".join(f"(W {np.shape(W)}, b {np.shape(b)})" for W, b in value)
+            lines.append(f"input {argument} = [{shapes}]")
+        elif np.ndim(value) == 0:
+            lines.append(f"input {argument} = {show(value)}")
+        else:
+            lines.append(f"input {argument}, shape {np.shape(value)}:\n      {show(value, indent=6)}")
+    return lines
+
+
+# --- calling the learner's function --------------------------------------------
+
+
+def call_learner(function, args, *, check, name, head_text, hint, warnings_as_errors=False, errstate=None):
+    """Call ``function(*args)`` and return its result; turn what it raises into an AssertionError.
+
+    Args:
+        function: the learner's function.
+        args: the positional arguments (pass copies if the originals must survive).
+        check, name: the check's and the learner's function's names, for messages.
+        head_text: the message head from :func:`head`, naming the case and the input.
+        hint: str, or a function ``hint(error) -> str`` for a hint that depends on the error.
+        warnings_as_errors: run with every warning turned into an error (and NumPy's
+            overflow, invalid and divide warnings switched on), so that e.g. an
+            overflow in ``np.exp`` fails; the message then says so.
+        errstate: keyword arguments for ``np.errstate`` around the call, e.g.
+            ``{"over": "ignore"}``; overrides the setting above.
+    Raises:
+        AssertionError: if the function raises (``NotImplementedError``: not written yet).
+    """
+    numpy_errors = dict(over="warn", invalid="warn", divide="warn", under="ignore") if warnings_as_errors else {}
+    numpy_errors.update(errstate or {})
+    try:
+        with warnings.catch_warnings():
+            if warnings_as_errors:
+                warnings.simplefilter("error")
+            with np.errstate(**numpy_errors) if numpy_errors else contextlib.nullcontext():
+                return function(*args)
+    except NotImplementedError as error:
+        raise not_written(check, name) from error
+    except Exception as error:
+        lines = [f"your {name} raised {type(error).__name__}: {error}"]
+        if warnings_as_errors and isinstance(error, Warning):
+            lines = [f"your {name} raised the warning {type(error).__name__}: {error}", WARNINGS_NOTE]
+        raise failure(head_text, *lines, hint=hint(error) if callable(hint) else hint) from error
+
+
+def copy_value(value):
+    """A copy to hand to the learner: an array (same dtype), or a list of ``(W, b)`` as float arrays.
+
+    Numbers are immutable and come back as they are.
+    """
+    if isinstance(value, (list, tuple)):
+        return [tuple(np.array(v, dtype=np.float64) for v in pair) for pair in value]
+    if isinstance(value, np.ndarray):
+        return value.copy()
+    return value
+
+
+def same_values(value, other):
+    """True when two arrays, or two lists of ``(W, b)`` pairs, hold exactly the same numbers."""
+    if isinstance(value, (list, tuple)):
+        return len(value) == len(other) and all(
+            np.array_equal(u, v) for pair, pair_other in zip(value, other) for u, v in zip(pair, pair_other))
+    return bool(np.array_equal(value, other))
+
+
+def check_unchanged(head_text, name, args, passed, hint, *, phrase="its input {}"):
+    """Raise AssertionError if the learner changed an input in place.
+
+    Args:
+        head_text: the message head from :func:`head`.
+        name: the learner's function's name.
+        args: list of ``(argument name, original value)``.
+        passed: the copies the learner was given, in the same order.
+        hint: what to do instead: str, or a function ``hint(argument name) -> str``.
+        phrase: how the message names the argument, e.g. ``"its argument {}"``.
+    """
+    for (argument, value), given in zip(args, passed):
+        if not same_values(value, given):
+            afterwards = "" if isinstance(given, (list, tuple)) else f"; afterwards it held {show(given)}"
+            raise failure(head_text, f"your {name} changed {phrase.format(argument)} in place{afterwards}",
+                          hint=hint(argument) if callable(hint) else hint)
+
+
+# --- what came back ---------------------------------------------------------------
+
+
+def check_returned(head_text, name, got, hint="is the `return` statement missing?"):
+    """Raise AssertionError if the learner's function returned None."""
+    if got is None:
+        raise failure(head_text, f"your {name} returned None", hint=hint)
+
+
+def as_array(head_text, name, got, hint, *, what="an array of numbers", part=None):
+    """``got`` as a float64 array, or an AssertionError saying that numbers were expected.
+
+    ``part`` names one of several returned values (e.g. ``"dW"``) in the message.
+    """
+    try:
+        return np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError) as error:
+        label = f"{part}: " if part else ""
+        text = repr(got)
+        text = text if len(text) <= 80 else text[:77] + "..."
+        raise failure(head_text, f"{label}expected {what}, your {name} returned {type(got).__name__} {text}",
+                      hint=hint) from error
+
+
+def matches(got, candidate, *, rtol, atol):
+    """True when ``got`` has the shape of ``candidate`` and is close to it (False if not numbers)."""
+    try:
+        got = np.asarray(got, dtype=np.float64)
+        candidate = np.asarray(candidate, dtype=np.float64)
+        return got.shape == candidate.shape and bool(np.allclose(got, candidate, rtol=rtol, atol=atol))
+    except (TypeError, ValueError):
+        return False
+
+
+def diagnose(got, wrong_answers, default, *, rtol=1e-6, atol=1e-9):
+    """The hint of the first ``(candidate, hint)`` in ``wrong_answers`` that ``got`` matches, else ``default``.
+
+    Candidates are typical wrong answers (a missing factor, a flipped sign);
+    the loose tolerances recognise them however they were computed.
+    """
+    for candidate, hint in wrong_answers:
+        if matches(got, candidate, rtol=rtol, atol=atol):
+            return hint
+    return default
+
+
+def mismatch(head_text, expected, got, hint, *, rtol=None, atol=None, label=None, detail=None):
+    """The AssertionError for a wrong value: expected and got, one under the other, the tolerance, the hint.
+
+    Args:
+        expected, got: numbers or arrays (written by :func:`show`).
+        label: what the value is, e.g. ``"delta"`` gives ``expected delta = ...``.
+        detail: an extra line, e.g. where the largest difference is.
+        rtol, atol: the tolerances used, for the message.
+    """
+    prefix = f"expected {label} = " if label else "expected "
+    lines = [f"{prefix}{show(expected, indent=2 + len(prefix))}",
+             f"{'got':<{len(prefix)}}{show(got, indent=2 + len(prefix))}"]
+    if detail:
+        lines.append(detail)
+    if rtol is not None or atol is not None:
+        lines.append("(tolerance " + ", ".join(f"{key}={value}" for key, value in (("rtol", rtol), ("atol", atol))
+                                               if value is not None) + ")")
+    return failure(head_text, *lines, hint=hint)
+
+
+def compare_arrays(head_text, name, expected, got, *, rtol, atol, hint, wrong_answers=(), shape_hint=None,
+                   type_hint=None, part=None):
+    """Raise AssertionError unless ``got`` is numbers of the shape of ``expected`` and close to it.
+
+    Args:
+        head_text: the message head from :func:`head`.
+        name: the learner's function's name.
+        expected: the reference result, a number or an array.
+        got: what the learner's function returned (not None: see :func:`check_returned`).
+        rtol, atol: the tolerances of ``np.isclose``.
+        hint: str, or a function ``hint(got_array) -> str``, for wrong values.
+        wrong_answers: list of ``(array, hint)`` for typical mistakes, see :func:`diagnose`.
+        shape_hint: hint for a wrong shape (default ``hint``).
+        type_hint: hint when ``got`` is not numbers (default ``hint`` if it is a str, else a general one).
+        part: names one of several returned values (e.g. ``"dW"``) in the message.
+    Returns:
+        ``got`` as a float64 array.
+    """
+    def resolve(h, got_array):
+        return h(got_array) if callable(h) else h
+
+    label = f"{part}: " if part else ""
+    if type_hint is None:
+        type_hint = hint if isinstance(hint, str) else "return a number or a NumPy array"
+    got_array = as_array(head_text, name, got, type_hint, part=part)
+    expected = np.asarray(expected, dtype=np.float64)
+    if got_array.shape != expected.shape:
+        raise failure(head_text, f"{label}expected a result of shape {expected.shape}, got shape {got_array.shape}: "
+                                 f"{show(got_array, indent=4)}",
+                      hint=resolve(shape_hint if shape_hint is not None else hint, got_array))
+    close = np.isclose(got_array, expected, rtol=rtol, atol=atol)
+    if close.all():
+        return got_array
+    detail = None
+    if expected.ndim:
+        worst = np.unravel_index(np.argmax(np.where(close, -1.0, np.abs(got_array - expected))), expected.shape)
+        detail = (f"largest difference at index {tuple(int(i) for i in worst)}: "
+                  f"expected {float(expected[worst])!r}, got {float(got_array[worst])!r}")
+    text = diagnose(got_array, wrong_answers, None)
+    raise mismatch(head_text, expected, got_array, text if text is not None else resolve(hint, got_array),
+                   rtol=rtol, atol=atol, label=part, detail=detail)

@@ -21,9 +21,10 @@ differences of E drown in rounding.
 """
 
 from dataclasses import dataclass
-from numbers import Integral, Real
 
 import numpy as np
+
+from bpcourse.validation import is_positive_int, is_positive_number
 
 
 def relative_error(a, n):
@@ -173,7 +174,7 @@ def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None,
         for i in list(range(W.shape[1])) + [-1]
     ]
     if max_weights is not None:
-        if isinstance(max_weights, bool) or not isinstance(max_weights, Integral) or max_weights < 1:
+        if not is_positive_int(max_weights):
             raise ValueError(f"expected max_weights to be a positive int or None, got {max_weights!r}")
         if max_weights < len(index):
             generator = np.random.default_rng(0 if rng is None else rng)
@@ -220,7 +221,7 @@ def _central_difference(network, work, x, t, layer, row, col, epsilon):
 
 
 def _check_epsilon(epsilon):
-    if isinstance(epsilon, bool) or not isinstance(epsilon, Real) or not np.isfinite(epsilon) or epsilon <= 0:
+    if not is_positive_number(epsilon):
         raise ValueError(f"expected epsilon to be a small positive number (e.g. 1e-4), got {epsilon!r}")
     return float(epsilon)
 

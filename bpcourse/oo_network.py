@@ -33,11 +33,19 @@ deltas are not computed (no weight needs them); bad input raises
 """
 
 import sys
-from numbers import Integral, Real
+from numbers import Integral
 
 import numpy as np
 
 from bpcourse.activations import get_activator
+from bpcourse.validation import (
+    as_array,
+    check_layer_sizes,
+    check_positive_int,
+    check_rate,
+    check_weights,
+    where_not_finite,
+)
 
 
 class Node:
@@ -287,7 +295,7 @@ class Network:
     """
 
     def __init__(self, layer_sizes, activator="sigmoid", seed=0):
-        self.layer_sizes = _check_layer_sizes(layer_sizes)
+        self.layer_sizes = check_layer_sizes(layer_sizes)
         self.activator = get_activator(activator)
         rng = _check_seed(seed)
         last = len(self.layer_sizes) - 1
@@ -335,8 +343,8 @@ class Network:
             4.3) and the update of every weight (eq. 4.5). Returns nothing.
         """
         T, X = self._check_data_set(labels, data_set)
-        rate = _check_rate(rate)
-        epoch = _check_epoch(epoch)
+        rate = check_rate(rate)
+        epoch = check_positive_int(epoch, "epoch", "number of passes")
         for _ in range(epoch):
             for t, x in zip(T, X):
                 self.train_one_sample(t, x, rate)
@@ -463,7 +471,8 @@ class Network:
 
         Shapes and finiteness are checked for all layers before any weight changes.
         """
-        checked = _check_weights(weights, self.layer_sizes)
+        sizes = self.layer_sizes
+        checked = check_weights(weights, [((n_out, n_in), (n_out,)) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
         for layer, (W, b) in zip(self.layers[1:], checked):
             Wb = np.concatenate([W, b[:, None]], axis=1).tolist()
             for node, row in zip(_neurons(layer), Wb):
@@ -480,12 +489,13 @@ class Network:
 
     def _check_data_set(self, labels, data_set):
         n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
-        X = _as_float_array(data_set, "data_set")
-        T = _as_float_array(labels, "labels")
+        X = as_array(data_set, "data_set", np.float64)
+        T = as_array(labels, "labels", np.float64)
         if X.ndim != 2 or X.shape[1] != n_in:
+            image_stack = X.ndim == 3 and X.shape[1] * X.shape[2] == n_in
             raise ValueError(
                 f"expected data_set of shape (N, {n_in}) (one input per row), got shape {X.shape}"
-                + (": flatten each image with X.reshape(len(X), -1)" if X.ndim == 3 and X[0].size == n_in else "")
+                + (": flatten each image with X.reshape(len(X), -1)" if image_stack else "")
             )
         if T.ndim != 2 or T.shape[1] != n_out:
             raise ValueError(
@@ -496,7 +506,7 @@ class Network:
             raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
         for name, A in (("data_set", X), ("labels", T)):
             if not np.all(np.isfinite(A)):
-                raise ValueError(f"expected finite {name}, got NaN or infinite values in rows {_bad_rows(A)}")
+                raise ValueError(f"expected finite {name}, got NaN or infinite values {where_not_finite(A)}")
         return T, X
 
 
@@ -515,16 +525,6 @@ def _first(items, max_items, out, what, indent):
         print(f"{indent}... {left} more {noun} (dump(max_items=None) prints all)", file=out)
 
 
-def _check_layer_sizes(layer_sizes):
-    expected = "expected layer_sizes to be at least two positive integers (input, hidden..., output), e.g. [784, 300, 10]"
-    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-        raise ValueError(f"{expected}; got {layer_sizes!r}")
-    sizes = list(layer_sizes)
-    if len(sizes) < 2 or not all(isinstance(n, Integral) and not isinstance(n, bool) and n > 0 for n in sizes):
-        raise ValueError(f"{expected}; got {layer_sizes!r}")
-    return tuple(int(n) for n in sizes)
-
-
 def _check_seed(seed):
     if isinstance(seed, np.random.Generator):
         return seed
@@ -533,36 +533,12 @@ def _check_seed(seed):
     return np.random.default_rng(seed)
 
 
-def _check_rate(rate):
-    if isinstance(rate, bool) or not isinstance(rate, Real) or not np.isfinite(rate) or rate <= 0:
-        raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
-    return float(rate)
-
-
-def _check_epoch(epoch):
-    if isinstance(epoch, bool) or not isinstance(epoch, Integral) or epoch < 1:
-        raise ValueError(f"expected epoch to be a positive int (number of passes), got {epoch!r}")
-    return int(epoch)
-
-
-def _as_float_array(value, name):
-    try:
-        return np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"expected {name} to be numbers (an array), got {type(value).__name__}: {error}") from None
-
-
-def _bad_rows(A):
-    bad = np.unique(np.argwhere(~np.isfinite(A))[:, 0])
-    return bad[:5].tolist() + (["..."] if len(bad) > 5 else [])
-
-
 def _check_vector(v, length, what, symbol):
     """Return ``v`` as a float64 array of shape (length,) or raise ValueError saying what was expected.
 
     ``what`` names the vector with its article ("an input"), ``symbol`` is its letter ("x").
     """
-    a = _as_float_array(v, what)
+    a = as_array(v, what, np.float64)
     if a.shape != (length,):
         message = f"expected {what} of length {length}, got shape {a.shape}"
         if a.size == length:
@@ -574,35 +550,5 @@ def _check_vector(v, length, what, symbol):
             )
         raise ValueError(message)
     if not np.all(np.isfinite(a)):
-        bad = np.flatnonzero(~np.isfinite(a))
-        raise ValueError(
-            f"expected {what} of finite numbers, got NaN or infinite values at positions {bad[:5].tolist()}"
-            + (" ..." if len(bad) > 5 else "")
-        )
+        raise ValueError(f"expected {what} of finite numbers, got NaN or infinite values {where_not_finite(a)}")
     return a
-
-
-def _check_weights(weights, layer_sizes):
-    """Validate a list of (W, b) against ``layer_sizes``; return float64 copies."""
-    pairs = len(layer_sizes) - 1
-    shapes = ", ".join(
-        f"(W {(n_out, n_in)}, b {(n_out,)})" for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])
-    )
-    if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) != pairs:
-        got = f"{len(weights)} items" if hasattr(weights, "__len__") else repr(type(weights).__name__)
-        raise ValueError(f"expected a list of {pairs} (W, b) pairs: [{shapes}]; got {got}")
-    checked = []
-    for layer, (pair, n_in, n_out) in enumerate(zip(weights, layer_sizes[:-1], layer_sizes[1:])):
-        if not hasattr(pair, "__len__") or len(pair) != 2:
-            raise ValueError(f"expected item {layer} of the weights to be a pair (W, b), got {type(pair).__name__}")
-        W = _as_float_array(pair[0], f"W of layer {layer}")
-        b = _as_float_array(pair[1], f"b of layer {layer}")
-        if W.shape != (n_out, n_in) or b.shape != (n_out,):
-            raise ValueError(
-                f"expected layer {layer} weights W of shape {(n_out, n_in)} (outputs, inputs) and b of shape "
-                f"{(n_out,)}, got W {W.shape} and b {b.shape}"
-            )
-        if not (np.all(np.isfinite(W)) and np.all(np.isfinite(b))):
-            raise ValueError(f"expected finite weights, got NaN or infinite values in layer {layer}")
-        checked.append((W, b))
-    return checked

@@ -14,7 +14,7 @@ not lose the work. :func:`fit` does all of that for the vectorized network
 
 import math
 import time
-from numbers import Integral, Real
+from numbers import Integral
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 
 from bpcourse import oo_network
 from bpcourse.checkpoint import load_checkpoint, save_checkpoint
+from bpcourse.validation import as_array, as_rows, check_finite, check_positive_int, check_rate
 
 __all__ = ["DivergenceError", "History", "error_rate", "fit"]
 
@@ -129,13 +130,12 @@ def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
     a float in [0, 1].
     """
     predict, one_at_a_time = _predict_function(network_or_predict)
-    X = _as_float(X, "X")
+    X = as_array(X, "X")
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"expected X of shape (N, n_in), one sample per row, N >= 1, got shape {X.shape}")
-    _check_finite(X, "X")
+    check_finite(X, "X")
     y = _as_labels(y, len(X), "y")
-    if not _is_positive_int(chunk_size):
-        raise ValueError(f"expected chunk_size to be a positive int, got {chunk_size!r}")
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
     wrong = 0
     for start in range(0, len(X), chunk_size):
         chunk = X[start:start + chunk_size]
@@ -212,21 +212,21 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
         )
     n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
     dtype = np.dtype(getattr(network, "dtype", np.float64))
-    X = _data(X_train, "X_train", n_in, dtype, "one input per row")
-    T = _data(T_train, "T_train", n_out, dtype, "one target vector (e.g. one-hot) per row")
+    X = as_rows(X_train, "X_train", n_in, dtype, "one input per row")
+    T = as_rows(T_train, "T_train", n_out, dtype, "one target vector (e.g. one-hot) per row")
     if len(T) != len(X):
         raise ValueError(f"expected one target row per sample: X_train has {len(X)} rows, T_train {len(T)}")
     y = T.argmax(axis=1) if y_train is None else _as_labels(y_train, len(X), "y_train", n_out)
     if (X_test is None) != (y_test is None):
         raise ValueError("expected X_test and y_test together (both arrays, or both None)")
     if X_test is not None:
-        X_test = _data(X_test, "X_test", n_in, dtype, "one input per row")
+        X_test = as_rows(X_test, "X_test", n_in, dtype, "one input per row")
         y_test = _as_labels(y_test, len(X_test), "y_test", n_out)
-    epochs = _positive_int(epochs, "epochs", "the number of epochs to reach")
-    rate = _rate(rate)
-    batch_size = _positive_int(batch_size, "batch_size", "samples per SGD step")
-    evaluate_every = _positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
-    checkpoint_every = _positive_int(checkpoint_every, "checkpoint_every", "epochs between checkpoints")
+    epochs = check_positive_int(epochs, "epochs", "the number of epochs to reach")
+    rate = check_rate(rate)
+    batch_size = check_positive_int(batch_size, "batch_size", "samples per SGD step")
+    evaluate_every = check_positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
+    checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every", "epochs between checkpoints")
     if stop_when_test_error_rises and X_test is None:
         raise ValueError("stop_when_test_error_rises needs a test set: pass X_test and y_test")
     if resume and checkpoint_path is None:
@@ -366,56 +366,9 @@ def _restore(rng, state):
     return rng
 
 
-def _is_positive_int(value):
-    return isinstance(value, Integral) and not isinstance(value, bool) and value > 0
-
-
-def _positive_int(value, name, meaning):
-    if not _is_positive_int(value):
-        raise ValueError(f"expected {name} to be a positive int ({meaning}), got {value!r}")
-    return int(value)
-
-
-def _rate(rate):
-    if isinstance(rate, bool) or not isinstance(rate, Real) or not math.isfinite(rate) or rate <= 0:
-        raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
-    return float(rate)
-
-
-def _as_float(value, name, dtype=None):
-    try:
-        with np.errstate(over="ignore"):
-            return np.asarray(value, dtype=dtype) if dtype is not None else np.asarray(value)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"expected {name} to be an array of numbers, got {type(value).__name__}: {error}") from None
-
-
-def _check_finite(A, name):
-    if A.dtype.kind not in "biuf":
-        raise ValueError(f"expected {name} to hold numbers, got dtype {A.dtype}")
-    if A.dtype.kind == "f" and not np.isfinite(A).all():
-        rows = np.unique(np.argwhere(~np.isfinite(A))[:, 0])
-        raise ValueError(
-            f"expected {name} to hold finite numbers, got NaN or infinite values in rows "
-            f"{rows[:5].tolist()}{' ...' if len(rows) > 5 else ''}"
-        )
-
-
-def _data(value, name, width, dtype, what):
-    """A data set as a C-contiguous (N, width) array of ``dtype`` (cast once), finite, N >= 1."""
-    A = np.ascontiguousarray(_as_float(value, name, dtype))
-    if A.ndim != 2 or A.shape[1] != width or A.shape[0] == 0:
-        message = f"expected {name} of shape (N, {width}), N >= 1, {what}, got shape {A.shape}"
-        if A.ndim == 3 and A[0].size == width:
-            message += f": flatten each image with {name}.reshape(len({name}), -1)"
-        raise ValueError(message)
-    _check_finite(A, name)
-    return A
-
-
 def _as_labels(value, n, name, n_classes=None):
     """Labels as an int64 array of shape (n,), whole numbers in 0 .. n_classes - 1."""
-    y = _as_float(value, name)
+    y = as_array(value, name)
     if y.shape != (n,):
         raise ValueError(f"expected {name} of shape ({n},), one label per sample, got shape {y.shape}")
     if y.dtype.kind == "f":

@@ -46,11 +46,20 @@ sigmoid gives the same bits as :func:`bpcourse.activations.sigmoid`.
 """
 
 import sys
-from numbers import Integral, Real
 
 import numpy as np
 
 from bpcourse.activations import SigmoidActivator, TanhActivator, get_activator
+from bpcourse.validation import (
+    as_array,
+    as_rows,
+    check_finite,
+    check_layer_sizes,
+    check_positive_int,
+    check_rate,
+    check_weights,
+    describe,
+)
 
 __all__ = ["FullConnectedLayer", "Network"]
 
@@ -97,11 +106,8 @@ class FullConnectedLayer:
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
-        for name, size in (("input_size", input_size), ("output_size", output_size)):
-            if not _is_positive_int(size):
-                raise ValueError(f"expected {name} to be a positive int, got {size!r}")
-        self.input_size = int(input_size)
-        self.output_size = int(output_size)
+        self.input_size = check_positive_int(input_size, "input_size")
+        self.output_size = check_positive_int(output_size, "output_size")
         self.activator = get_activator(activator)
         self.dtype = _check_dtype(dtype)
         if not isinstance(rng, np.random.Generator):
@@ -136,7 +142,7 @@ class FullConnectedLayer:
         if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == self.input_size):
             raise ValueError(
                 f"expected X of shape (N, {self.input_size}) (one sample per row), "
-                f"got {_describe(X)}"
+                f"got {describe(X)}"
             )
         if X.dtype != self.dtype:
             X = X.astype(self.dtype)
@@ -187,7 +193,7 @@ class FullConnectedLayer:
         This is eq. 6.5 and 6.6 (W += eta * delta x^T) written with the true
         gradient. ``rate`` is the learning rate eta > 0.
         """
-        rate = _check_rate(rate)
+        rate = check_rate(rate)
         np.multiply(self.dW, rate, out=self._step_W)
         self.W -= self._step_W
         np.multiply(self.db, rate, out=self._step_b)
@@ -236,7 +242,7 @@ class FullConnectedLayer:
         if not (isinstance(delta, np.ndarray) and delta.shape == (n, self.output_size)):
             raise ValueError(
                 f"expected delta of shape ({n}, {self.output_size}) (one row per sample of the "
-                f"last forward pass), got {_describe(delta)}"
+                f"last forward pass), got {describe(delta)}"
             )
         if delta.dtype != self.dtype:
             delta = delta.astype(self.dtype)
@@ -277,7 +283,7 @@ class Network:
     """
 
     def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64):
-        self.layer_sizes = _check_layer_sizes(layer_sizes)
+        self.layer_sizes = check_layer_sizes(layer_sizes)
         self.activator = get_activator(activator)
         self.dtype = _check_dtype(dtype)
         rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
@@ -367,13 +373,13 @@ class Network:
         Returns nothing. For shuffling, evaluation and checkpoints use
         :func:`bpcourse.training.fit`.
         """
-        X = self._check_rows(data_set, self.layer_sizes[0], "data_set", "an input")
-        T = self._check_rows(labels, self.layer_sizes[-1], "labels", "a target vector (e.g. one-hot)")
+        X = as_rows(data_set, "data_set", self.layer_sizes[0], self.dtype, "an input per row")
+        T = as_rows(labels, "labels", self.layer_sizes[-1], self.dtype, "a target vector (e.g. one-hot) per row")
         if len(X) != len(T):
             raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
-        rate = _check_rate(rate)
-        epoch = _check_positive_int(epoch, "epoch", "the number of passes")
-        batch_size = _check_positive_int(batch_size, "batch_size", "samples per step")
+        rate = check_rate(rate)
+        epoch = check_positive_int(epoch, "epoch", "the number of passes")
+        batch_size = check_positive_int(batch_size, "batch_size", "samples per step")
         for _ in range(epoch):
             for start in range(0, len(X), batch_size):
                 self._train_step(X[start:start + batch_size], T[start:start + batch_size], rate)
@@ -395,7 +401,7 @@ class Network:
         """
         X, single = self._check_input(X)
         T = self._check_target(T, X.shape[0], single)
-        return self._train_step(X, T, _check_rate(rate))
+        return self._train_step(X, T, check_rate(rate))
 
     def get_weights(self):
         """All weights as a list of (W, b) per layer (copies): W (n_out, n_in), b (n_out,)."""
@@ -408,28 +414,7 @@ class Network:
         arrays; shapes and finiteness are checked for all layers before any
         weight changes.
         """
-        pairs = len(self.layers)
-        shapes = ", ".join(f"(W {layer.W.shape}, b {layer.b.shape})" for layer in self.layers)
-        if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) != pairs:
-            got = f"{len(weights)} items" if hasattr(weights, "__len__") else type(weights).__name__
-            raise ValueError(f"expected a list of {pairs} (W, b) pairs: [{shapes}]; got {got}")
-        checked = []
-        for index, (pair, layer) in enumerate(zip(weights, self.layers)):
-            if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
-                raise ValueError(f"expected item {index} of the weights to be a pair (W, b), got {pair!r:.60}")
-            W = _as_array(pair[0], f"W of layer {index}", self.dtype)
-            b = _as_array(pair[1], f"b of layer {index}", self.dtype)
-            if W.shape != layer.W.shape or b.shape != layer.b.shape:
-                raise ValueError(
-                    f"expected layer {index} weights W of shape {layer.W.shape} (outputs, inputs) and b of "
-                    f"shape {layer.b.shape}, got W {W.shape} and b {b.shape}"
-                )
-            if not (np.isfinite(W).all() and np.isfinite(b).all()):
-                raise ValueError(
-                    f"expected finite weights, got NaN or infinite values in layer {index} "
-                    f"(after conversion to {self.dtype.name})"
-                )
-            checked.append((W, b))
+        checked = check_weights(weights, [(layer.W.shape, layer.b.shape) for layer in self.layers], self.dtype)
         for layer, (W, b) in zip(self.layers, checked):
             layer.W[...] = W
             layer.b[...] = b
@@ -484,45 +469,31 @@ class Network:
     def _check_input(self, x):
         """Return (X as (N, n_in) of the network's dtype, whether x was a single 1-D sample)."""
         n_in = self.layer_sizes[0]
-        X = _as_array(x, "the input", self.dtype)
-        if X.ndim == 1 and X.shape[0] == n_in:
-            X, single = X[None, :], True
-        elif X.ndim == 2 and X.shape[1] == n_in:
-            single = False
-        else:
+        X = as_array(x, "the input", self.dtype)
+        single = X.ndim == 1 and X.shape[0] == n_in
+        if not (single or (X.ndim == 2 and X.shape[1] == n_in)):
             message = (f"expected an input of length {n_in} (one sample) or a batch of shape "
                        f"(N, {n_in}) (one sample per row), got shape {X.shape}")
             if X.ndim >= 2 and X.size == n_in:
                 message += ": flatten it with x.reshape(-1)"
-            elif X.ndim == 3 and X[0].size == n_in:
+            elif X.ndim == 3 and X.shape[1] * X.shape[2] == n_in:
                 message += ": flatten each image with X.reshape(len(X), -1)"
             raise ValueError(message)
-        _check_finite(X, "the input")
-        return X, single
+        check_finite(X, "the input")  # before the reshape, so that a message names positions, not rows
+        return (X[None, :] if single else X), single
 
     def _check_target(self, t, n, single):
         """Return t as (n, n_out) of the network's dtype; t must have the same form as the input."""
         n_out = self.layer_sizes[-1]
-        T = _as_array(t, "the target", self.dtype)
+        T = as_array(t, "the target", self.dtype)
         expected = (n_out,) if single else (n, n_out)
         if T.shape != expected:
             raise ValueError(
                 f"expected a target t of shape {expected} (one value per output"
                 f"{'' if single else ', one row per sample'}), got shape {T.shape}"
             )
-        _check_finite(T, "the target")
+        check_finite(T, "the target")
         return T.reshape(n, n_out)
-
-    def _check_rows(self, data, width, name, what):
-        """A data set as a C-contiguous (N, width) array of the network's dtype, finite, N >= 1."""
-        A = np.ascontiguousarray(_as_array(data, name, self.dtype))
-        if A.ndim != 2 or A.shape[1] != width or A.shape[0] == 0:
-            message = f"expected {name} of shape (N, {width}), N >= 1, {what} per row, got shape {A.shape}"
-            if A.ndim == 3 and A[0].size == width:
-                message += f": flatten each item with {name}.reshape(len({name}), -1)"
-            raise ValueError(message)
-        _check_finite(A, name)
-        return A
 
 
 # --- activations in place -------------------------------------------------------
@@ -578,22 +549,7 @@ class _Buffers:
         return array[:n]
 
 
-# --- validation helpers -----------------------------------------------------------
-
-def _is_positive_int(value):
-    return isinstance(value, Integral) and not isinstance(value, bool) and value > 0
-
-
-def _check_layer_sizes(layer_sizes):
-    expected = ("expected layer_sizes to be at least two positive integers "
-                "(input, hidden..., output), e.g. [784, 300, 10]")
-    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-        raise ValueError(f"{expected}; got {layer_sizes!r}")
-    sizes = list(layer_sizes)
-    if len(sizes) < 2 or not all(_is_positive_int(n) for n in sizes):
-        raise ValueError(f"{expected}; got {layer_sizes!r}")
-    return tuple(int(n) for n in sizes)
-
+# --- helpers (the shared input checks are in bpcourse.validation) ------------------
 
 def _check_dtype(dtype):
     try:
@@ -603,42 +559,6 @@ def _check_dtype(dtype):
     if checked not in SUPPORTED_DTYPES:
         raise ValueError(f"expected dtype numpy.float64 or numpy.float32, got {dtype!r}")
     return checked
-
-
-def _check_rate(rate):
-    if isinstance(rate, bool) or not isinstance(rate, Real) or not np.isfinite(rate) or rate <= 0:
-        raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
-    return float(rate)
-
-
-def _check_positive_int(value, name, meaning):
-    if not _is_positive_int(value):
-        raise ValueError(f"expected {name} to be a positive int ({meaning}), got {value!r}")
-    return int(value)
-
-
-def _as_array(value, name, dtype):
-    """``value`` as an array of ``dtype`` (no copy if it already is one), or ValueError."""
-    try:
-        with np.errstate(over="ignore"):  # 1e300 -> float32 gives inf, reported by _check_finite
-            return np.asarray(value, dtype=dtype)
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"expected {name} to be numbers (an array), got {type(value).__name__}: {error}") from None
-
-
-def _check_finite(A, name):
-    if not np.isfinite(A).all():
-        bad = np.argwhere(~np.isfinite(A))[:5].tolist()
-        raise ValueError(
-            f"expected {name} to hold finite numbers, got NaN or infinite values "
-            f"(in {A.dtype.name}) at index {bad[0] if len(bad) == 1 else bad}"
-        )
-
-
-def _describe(value):
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape}"
-    return f"{type(value).__name__}"
 
 
 def _indent(text, spaces):

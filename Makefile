@@ -52,8 +52,11 @@ student: setup
 grade: setup
 	$(VENV)/bin/bpcourse grade $(SUBMISSIONS) --source notebooks --csv build/grades.csv
 
+# JupyterLab refuses to run as root unless told (containers, cloud machines).
+LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 lab: data
-	$(VENV)/bin/jupyter lab notebooks
+	$(VENV)/bin/jupyter lab $(LAB_ROOT_FLAG) notebooks
 
 clean:
 	rm -rf build .pytest_cache

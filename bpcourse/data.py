@@ -595,6 +595,12 @@ def store_in_cache(path):
     target = target_dir / Path(path).name
     if target.exists() and target.resolve() == Path(path).resolve():
         return target
+    if target.exists() and target.stat().st_size == Path(path).stat().st_size:
+        try:
+            verify_file(target, _mnist_name(path))
+            return target  # already there and intact: nothing to copy
+        except ValueError:
+            pass  # a damaged copy: replace it below
     target_dir.mkdir(parents=True, exist_ok=True)
     fd, temporary = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.", suffix=".part")
     try:
@@ -633,7 +639,7 @@ def main(argv=None):
             shape = " x ".join(str(d) for d in array.shape)
             print(f"{name}: {path}  ({description}; {shape}; sha256 ok)")
             if args.store_in_cache and Path(path).parent.resolve() != cache_dir().resolve():
-                print(f"    copied to {store_in_cache(path)}")
+                print(f"    and in the cache: {store_in_cache(path)}")
     except (OSError, ValueError) as err:  # MnistNotFoundError is an OSError
         print(f"error: {err}", file=sys.stderr)
         return 1

@@ -543,7 +543,13 @@ def test_store_in_cache_copies_verified_files_so_they_are_found_without_the_vari
     assert data.main(["--data-dir", REAL_DIR, "--store-in-cache"]) == 0
     cached = sorted(p.name for p in data.cache_dir().iterdir())
     assert cached == sorted(n + ".gz" for n in data.FILE_NAMES), "only the four files, no temporary ones"
-    assert "copied to" in capsys.readouterr().out
+    assert "and in the cache" in capsys.readouterr().out
+    stamps = {p.name: p.stat().st_mtime_ns for p in data.cache_dir().iterdir()}
+    assert data.main(["--data-dir", REAL_DIR, "--store-in-cache"]) == 0
+    assert stamps == {p.name: p.stat().st_mtime_ns for p in data.cache_dir().iterdir()}, "intact copies are kept"
+    damaged = data.cache_dir() / "t10k-labels-idx1-ubyte.gz"
+    damaged.write_bytes(damaged.read_bytes()[:-1] + b"\0")
+    assert data.main(["--data-dir", REAL_DIR, "--store-in-cache"]) == 0
     data.clear_cache()
     X, y = data.load_mnist("test")  # no data_dir, no BPCOURSE_DATA: the cache
     assert X.shape == (10000, 784) and np.bincount(y).tolist() == TEST_COUNTS

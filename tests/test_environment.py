@@ -65,3 +65,4 @@ def test_version_is_exposed():
     import bpcourse
 
     assert re.fullmatch(r"\d+\.\d+\.\d+", bpcourse.__version__)
+    assert bpcourse.version_info == tuple(int(p) for p in bpcourse.__version__.split("."))

@@ -5,10 +5,15 @@ calls) executes each ``notebooks/NN_*.ipynb`` in a fresh kernel, writes the
 executed notebook and an HTML copy of it into ``build/course/``, and ends with
 one summary line per notebook: its name, the seconds it took, ok or failed.
 The source notebooks are never modified.
+
+The HTML copies render their equations offline: MathJax (shipped by the
+``jupyter-server-mathjax`` package) is copied once into ``build/course/mathjax/``
+and the pages load it from there instead of from a CDN.
 """
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -17,9 +22,18 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+import jupyter_server_mathjax
 from nbconvert import HTMLExporter
 
 CELL_TIMEOUT_SECONDS = 600
+MATHJAX_SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
+MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"  # relative to the HTML copy
+# The shipped MathJax has the STIX-Web fonts only (as the classic notebook used them).
+MATHJAX_FONTS = (
+    '<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": '
+    '{availableFonts: [], webFont: "STIX-Web", imageFont: null, preferredFont: null}, '
+    'SVG: {font: "STIX-Web"}});</script>'
+)
 
 
 def write_atomically(path, text):
@@ -30,6 +44,21 @@ def write_atomically(path, text):
     ) as handle:
         handle.write(text)
     os.replace(handle.name, path)
+
+
+def install_mathjax(out_dir):
+    """Copy MathJax into ``out_dir/mathjax`` (once, through a temporary folder and a rename)."""
+    target = Path(out_dir) / "mathjax"
+    if (target / "MathJax.js").exists():
+        return target
+    temporary = Path(tempfile.mkdtemp(dir=out_dir, prefix=".mathjax."))
+    try:
+        shutil.copytree(MATHJAX_SOURCE, temporary, dirs_exist_ok=True)
+        shutil.rmtree(target, ignore_errors=True)
+        os.replace(temporary, target)
+    finally:
+        shutil.rmtree(temporary, ignore_errors=True)
+    return target
 
 
 def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
@@ -58,7 +87,8 @@ def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
     seconds = time.perf_counter() - start
 
     write_atomically(out_dir / source.name, nbformat.writes(notebook))
-    html, _ = HTMLExporter().from_notebook_node(notebook)
+    html, _ = HTMLExporter(mathjax_url=MATHJAX_URL).from_notebook_node(notebook)
+    html = html.replace("<!-- Load mathjax -->", "<!-- Load mathjax -->\n" + MATHJAX_FONTS, 1)
     write_atomically(out_dir / f"{source.stem}.html", html)
     return seconds, error
 
@@ -76,6 +106,7 @@ def main(argv=None):
         return 0
     out_dir = Path(args.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    install_mathjax(out_dir)
 
     results = []
     for source in notebooks:

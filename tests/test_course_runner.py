@@ -33,6 +33,11 @@ def test_runs_notebooks_writes_copies_and_summarises(tmp_path, capsys):
     assert (out_dir / "02_bad.html").exists()
     assert (source_dir / "02_bad.ipynb").read_text() == before
     assert not [p for p in out_dir.iterdir() if p.name.startswith(".")], "temporary files left behind"
+    html = (out_dir / "01_good.html").read_text()
+    assert 'src="mathjax/MathJax.js?config=' in html, "equations must render offline"
+    assert 'webFont: "STIX-Web"' in html, "the shipped MathJax has the STIX-Web fonts only"
+    assert (out_dir / "mathjax" / "MathJax.js").is_file()
+    assert (out_dir / "mathjax" / "config" / "TeX-AMS-MML_HTMLorMML-full.js").is_file()
 
 
 def test_no_notebooks_is_not_an_error(tmp_path, capsys):

@@ -5,6 +5,9 @@ training rule changes with the activation. Both derivatives here take the
 *output* y of the activation, not its input, because that is what the
 backward pass has at hand (eq. 1.4: sigmoid'(x) = y(1 - y)).
 
+The perceptron's ``step`` function is here too, for comparison: its slope is 0
+wherever it exists, which is why a perceptron cannot learn by gradient descent.
+
 An *activator* bundles an activation with its derivative; both networks take
 one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter.
 """
@@ -41,6 +44,33 @@ def tanh_derivative(y):
     """Derivative of tanh written from its output y = tanh(x): 1 - y^2."""
     y = np.asarray(y)
     return 1 - y * y
+
+
+def step(x):
+    """The perceptron's step function: 1 where x > 0, else 0.
+
+    Inputs:
+    - x: a number or an array of any shape (...)
+
+    Returns:
+    - float array of the same shape (...) holding 0.0 or 1.0
+    """
+    return np.where(np.asarray(x) > 0, 1.0, 0.0)
+
+
+def step_derivative(y):
+    """Slope of the step function written from its output: 0 wherever it exists.
+
+    At x = 0 the step jumps and has no derivative; everywhere else it is flat,
+    which is why a perceptron cannot be trained by following a gradient.
+
+    Inputs:
+    - y: output of :func:`step`, a number or an array of any shape (...)
+
+    Returns:
+    - float array of zeros, same shape (...)
+    """
+    return np.zeros_like(np.asarray(y, dtype=np.float64))
 
 
 class SigmoidActivator:

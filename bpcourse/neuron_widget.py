@@ -25,34 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from bpcourse.activations import sigmoid, sigmoid_derivative, tanh, tanh_derivative
-
-
-def step(x):
-    """The perceptron's step function: 1 where x > 0, else 0.
-
-    Inputs:
-    - x: a number or an array of any shape (...)
-
-    Returns:
-    - float array of the same shape (...) holding 0.0 or 1.0
-    """
-    return np.where(np.asarray(x) > 0, 1.0, 0.0)
-
-
-def step_derivative(y):
-    """Slope of the step function written from its output: 0 wherever it exists.
-
-    At x = 0 the step jumps and has no derivative; everywhere else it is flat,
-    which is why a perceptron cannot be trained by following a gradient.
-
-    Inputs:
-    - y: output of :func:`step`, a number or an array of any shape (...)
-
-    Returns:
-    - float array of zeros, same shape (...)
-    """
-    return np.zeros_like(np.asarray(y, dtype=np.float64))
+from bpcourse.activations import sigmoid, sigmoid_derivative, step, step_derivative, tanh, tanh_derivative
 
 
 Activation = namedtuple("Activation", "name forward backward slope_formula y_limits")

@@ -266,28 +266,22 @@ def _single_npy(path):
         np.save(file, np.arange(6.0))
 
 
-def _other_format(path):
-    with np.load(path) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    arrays["format"] = np.array("someone-elses-format-7")
-    with open(path, "wb") as file:
-        np.savez(file, **arrays)
+def _rewritten(**changes):
+    """A corrupter that saves the checkpoint again with some arrays replaced."""
+
+    def corrupt(path):
+        with np.load(path) as npz:
+            arrays = {key: npz[key] for key in npz.files}
+        arrays.update(changes)
+        with open(path, "wb") as file:
+            np.savez(file, **arrays)
+
+    return corrupt
 
 
-def _bad_json(path):
-    with np.load(path) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    arrays["history"] = np.array("{not json")
-    with open(path, "wb") as file:
-        np.savez(file, **arrays)
-
-
-def _wrong_weight_shape(path):
-    with np.load(path) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    arrays["W1"] = np.zeros((4, 2))
-    with open(path, "wb") as file:
-        np.savez(file, **arrays)
+_other_format = _rewritten(format=np.array("someone-elses-format-7"))
+_bad_json = _rewritten(history=np.array("{not json"))
+_wrong_weight_shape = _rewritten(W1=np.zeros((4, 2)))
 
 
 @pytest.mark.parametrize(

@@ -28,16 +28,16 @@ export OMP_NUM_THREADS ?= 1
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,instructor]'
 	touch $@
 
 setup: $(VENV)/.installed
 
 data: setup
-	$(PY) -m bpcourse.data --store-in-cache
+	$(PY) -m bpcourse.core.data --store-in-cache
 
 course: data
-	$(PY) -m bpcourse.course_runner notebooks build/course
+	$(PY) -m bpcourse.tools.course_runner notebooks build/course
 
 browser-deps: setup
 	bash tests/browser/install_chromium.sh

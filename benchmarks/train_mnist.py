@@ -2,13 +2,13 @@
 
 Three measurements, printed as tables:
 
-1. Accuracy run: ``bpcourse.training.fit`` on the 60,000 training images
+1. Accuracy run: ``bpcourse.core.training.fit`` on the 60,000 training images
    (squared error, 0.9/0.1 targets, mean-gradient mini-batches), the test
    error on the 10,000 test images after every epoch, and the seconds each
    epoch took (training only; evaluation not included).
 2. Speed run: epochs with larger mini-batches and no evaluation, seconds per epoch.
 3. Per-sample cost: one SGD step on one sample (forward, backward, update) in
-   the object network (``bpcourse.oo_network``) and in the vectorized network
+   the object network (``bpcourse.core.oo_network``) and in the vectorized network
    with batch size 1, and their ratio (the text: "hundreds of times faster").
 
 Run from the repository root (MNIST found through BPCOURSE_DATA or the cache)::
@@ -68,10 +68,10 @@ def main(argv=None):
 
     import numpy as np
 
-    from bpcourse import oo_network
-    from bpcourse.data import load_mnist, one_hot
-    from bpcourse.training import fit
-    from bpcourse.vectorized import Network
+    from bpcourse.core import oo_network
+    from bpcourse.core.data import load_mnist, one_hot
+    from bpcourse.core.training import fit
+    from bpcourse.core.vectorized import Network
 
     dtype = np.dtype(args.dtype)
     print_machine(np)

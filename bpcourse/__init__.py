@@ -2,8 +2,8 @@
 
 Notebooks import from the submodules, for example::
 
-    from bpcourse.activations import sigmoid
-    from bpcourse.data import load_mnist
+    from bpcourse.core.activations import sigmoid
+    from bpcourse.core.data import load_mnist
 
 Every notebook checks ``bpcourse.version_info`` (``__version__`` as a tuple) in its first cell so that an
 old installation is caught before it gives confusing errors.

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse.activations import (
+from bpcourse.core.activations import (
     SigmoidActivator,
     TanhActivator,
     get_activator,

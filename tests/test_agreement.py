@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse import oo_network, vectorized
+from bpcourse.core import oo_network, vectorized
 
 CASES = [
     ([3, 4, 2], "sigmoid"),

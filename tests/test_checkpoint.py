@@ -1,4 +1,4 @@
-"""Tests of the checkpoints (bpcourse.checkpoint) and of resuming training with them (fit(resume=True))."""
+"""Tests of the checkpoints (bpcourse.core.checkpoint) and of resuming training with them (fit(resume=True))."""
 
 import io
 import json
@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from bpcourse.checkpoint import FORMAT, load_checkpoint, save_checkpoint
-from bpcourse.training import History, fit
-from bpcourse.vectorized import Network
+from bpcourse.core.checkpoint import FORMAT, load_checkpoint, save_checkpoint
+from bpcourse.core.training import History, fit
+from bpcourse.core.vectorized import Network
 
 SIZES = [20, 16, 4]
 
@@ -86,8 +86,8 @@ def test_a_checkpoint_holds_only_plain_arrays(tmp_path):
 RESUME_SCRIPT = textwrap.dedent("""
     import sys
     import numpy as np
-    from bpcourse.training import fit
-    from bpcourse.vectorized import Network
+    from bpcourse.core.training import fit
+    from bpcourse.core.vectorized import Network
 
     data = np.load(sys.argv[1])
     network = Network({sizes}, dtype=np.{dtype}, seed=123)  # other weights: the checkpoint's must win

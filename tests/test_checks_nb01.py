@@ -6,8 +6,8 @@ import warnings
 import numpy as np
 import pytest
 
-from bpcourse import activations
-from bpcourse.checks.nb01 import check_sigmoid, check_sigmoid_derivative
+from bpcourse.core import activations
+from bpcourse.exercises.checks.nb01 import check_sigmoid, check_sigmoid_derivative
 
 
 def not_written(x):

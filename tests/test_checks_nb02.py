@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse import oo_network, vectorized
-from bpcourse.activations import sigmoid
-from bpcourse.checks.nb02 import (
+from bpcourse.core import oo_network, vectorized
+from bpcourse.core.activations import sigmoid
+from bpcourse.exercises.checks.nb02 import (
     check_layer_forward,
     check_network_forward,
     reference_layer_forward,
     reference_network_forward,
 )
-from bpcourse.diagram import text_example
+from bpcourse.visuals.diagram import text_example
 
 
 def test_reference_layer_forward_is_eq_3_8_for_one_sample_and_a_batch():

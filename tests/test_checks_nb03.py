@@ -5,15 +5,15 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse import oo_network, vectorized
-from bpcourse.activations import sigmoid
-from bpcourse.checks.nb03 import (
+from bpcourse.core import oo_network, vectorized
+from bpcourse.core.activations import sigmoid
+from bpcourse.exercises.checks.nb03 import (
     check_hidden_delta,
     check_output_delta,
     reference_hidden_delta,
     reference_output_delta,
 )
-from bpcourse.diagram import text_example
+from bpcourse.visuals.diagram import text_example
 
 NETWORKS = pytest.mark.parametrize("Network", [oo_network.Network, vectorized.Network], ids=["oo", "vectorized"])
 

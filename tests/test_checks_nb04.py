@@ -2,7 +2,7 @@
 
 import pytest
 
-from bpcourse.checks.nb04 import (
+from bpcourse.exercises.checks.nb04 import (
     check_calc_gradient,
     check_calc_hidden_layer_delta,
     check_update_weight,
@@ -10,7 +10,7 @@ from bpcourse.checks.nb04 import (
     reference_calc_hidden_layer_delta,
     reference_update_weight,
 )
-from bpcourse.oo_network import Network
+from bpcourse.core.oo_network import Network
 
 
 def not_written(*args):

@@ -4,12 +4,12 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse.activations import get_activator
-from bpcourse.buggy import buggy_gradients
-from bpcourse.checks.nb05 import THRESHOLD, check_fixed_gradients, reference_gradients
-from bpcourse.gradcheck import gradient_check
-from bpcourse.oo_network import Network as ObjectNetwork
-from bpcourse.vectorized import Network as VectorizedNetwork
+from bpcourse.core.activations import get_activator
+from bpcourse.exercises.buggy import buggy_gradients
+from bpcourse.exercises.checks.nb05 import THRESHOLD, check_fixed_gradients, reference_gradients
+from bpcourse.core.gradcheck import gradient_check
+from bpcourse.core.oo_network import Network as ObjectNetwork
+from bpcourse.core.vectorized import Network as VectorizedNetwork
 
 
 def corrected(network, x, t):

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from bpcourse import data, training
-from bpcourse.checks.nb06 import _error_rate_cases, _FixedOutputs, check_error_rate, check_one_hot
-from bpcourse.vectorized import Network
+from bpcourse.core import data, training
+from bpcourse.exercises.checks.nb06 import _error_rate_cases, _FixedOutputs, check_error_rate, check_one_hot
+from bpcourse.core.vectorized import Network
 
 
 def not_written(*args):

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
-from bpcourse.checks.nb07 import (
+from bpcourse.exercises.checks.nb07 import (
     check_batch_update,
     check_layer_backward,
     reference_batch_update,
     reference_layer_backward,
 )
-from bpcourse.vectorized import Network
+from bpcourse.core.vectorized import Network
 
 
 def not_written(*args):

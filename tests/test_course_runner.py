@@ -1,9 +1,9 @@
-"""`make course` runs notebooks through bpcourse.course_runner: executed copies,
+"""`make course` runs notebooks through bpcourse.tools.course_runner: executed copies,
 HTML copies and one summary line per notebook, failures reported, sources untouched."""
 
 import nbformat
 
-from bpcourse import course_runner
+from bpcourse.tools import course_runner
 
 
 def write_notebook(path, *sources):

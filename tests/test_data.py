@@ -1,4 +1,4 @@
-"""Tests for bpcourse.data: the IDX reader, load_mnist, one_hot, the search order,
+"""Tests for bpcourse.core.data: the IDX reader, load_mnist, one_hot, the search order,
 downloads (with a fake URL opener: there is no network here) and the command line.
 
 Tests marked "real MNIST" read the four files from BPCOURSE_DATA (the Makefile sets
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-import bpcourse.data as data
+import bpcourse.core.data as data
 
 _SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist"
 REAL_DIR = os.environ.get("BPCOURSE_DATA") or (str(_SHARED) if _SHARED.is_dir() else None)
@@ -172,7 +172,7 @@ def test_real_command_line_as_module():
     if REAL_DIR:
         env["BPCOURSE_DATA"] = REAL_DIR
     result = subprocess.run(
-        [sys.executable, "-m", "bpcourse.data"], env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "bpcourse.core.data"], env=env, capture_output=True, text=True, timeout=120
     )
     assert result.returncode == 0, result.stderr
     assert len(result.stdout.strip().splitlines()) == 4
@@ -363,7 +363,7 @@ def test_load_mnist_decodes_fake_files_and_validates_arguments(isolated, monkeyp
 
 
 def test_default_locations(monkeypatch, tmp_path):
-    repo = Path(data.__file__).resolve().parents[1]
+    repo = Path(data.__file__).resolve().parents[2]
     assert data.repo_data_dir() == repo / "data" / "mnist"  # this is a source checkout
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     assert data.cache_dir() == tmp_path / "bpcourse" / "mnist"

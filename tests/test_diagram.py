@@ -18,8 +18,8 @@ import pytest  # noqa: E402
 from matplotlib.colors import to_rgba  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
-from bpcourse import oo_network, vectorized  # noqa: E402
-from bpcourse.diagram import (  # noqa: E402
+from bpcourse.core import oo_network, vectorized  # noqa: E402
+from bpcourse.visuals.diagram import (  # noqa: E402
     draw_network,
     format_value,
     named_weights,
@@ -29,7 +29,7 @@ from bpcourse.diagram import (  # noqa: E402
     value_name,
     weight_name,
 )
-from bpcourse.stepper import BackpropStepper, ForwardStepper, forward_trace  # noqa: E402
+from bpcourse.visuals.stepper import BackpropStepper, ForwardStepper, forward_trace  # noqa: E402
 
 NETWORKS = pytest.mark.parametrize("Network", [oo_network.Network, vectorized.Network], ids=["oo", "vectorized"])
 SHOWN = dict(rtol=5e-3, atol=5e-4)  # three significant digits on the picture

@@ -1,4 +1,4 @@
-"""Tests of the gradient check (bpcourse.gradcheck, eq. 5.1-5.4) on both networks."""
+"""Tests of the gradient check (bpcourse.core.gradcheck, eq. 5.1-5.4) on both networks."""
 
 import time
 
@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from bpcourse import oo_network, vectorized
-from bpcourse.gradcheck import GradientCheckReport, gradient_check, numeric_gradient, relative_error
+from bpcourse.core import oo_network, vectorized
+from bpcourse.core.gradcheck import GradientCheckReport, gradient_check, numeric_gradient, relative_error
 
 NETWORKS = {"oo": oo_network.Network, "vectorized": vectorized.Network}
 

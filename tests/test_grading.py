@@ -7,9 +7,9 @@ import csv
 import nbformat
 import pytest
 
-from bpcourse.cli import main as bpcourse_main
-from bpcourse.grading import grade_folder
-from bpcourse.student import make_student_notebook
+from bpcourse.tools.cli import main as bpcourse_main
+from bpcourse.tools.grading import grade_folder
+from bpcourse.tools.student import make_student_notebook
 
 from test_student import check_cell, solution_cell
 

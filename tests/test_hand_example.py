@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse import oo_network, vectorized
+from bpcourse.core import oo_network, vectorized
 
 NETWORKS = {"oo": oo_network.Network, "vectorized": vectorized.Network}
 

@@ -1,6 +1,6 @@
 import pytest
 
-from bpcourse.homework import learner_or_reference
+from bpcourse.exercises.homework import learner_or_reference
 
 
 def reference(x):

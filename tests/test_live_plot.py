@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bpcourse.live_plot import LivePlot, draw_history, first_rise, plot_history  # noqa: E402
+from bpcourse.visuals.live_plot import LivePlot, draw_history, first_rise, plot_history  # noqa: E402
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -175,7 +175,7 @@ def test_in_a_real_kernel_the_display_is_updated_in_place():
     import jupyter_client.manager
     code = (
         "from types import SimpleNamespace\n"
-        "from bpcourse.live_plot import LivePlot\n"
+        "from bpcourse.visuals.live_plot import LivePlot\n"
         "h = SimpleNamespace(epoch=[], train_loss=[], eval_epoch=[], train_error=[], test_error=[])\n"
         "live = LivePlot()\n"
         "for e in range(1, 4):\n"
@@ -225,8 +225,8 @@ def test_first_rise_ignores_missing_test_errors():
 
 def test_first_rise_agrees_with_fit_stopping_rule():
     """fit(stop_when_test_error_rises=True) stops exactly where first_rise finds the rise."""
-    from bpcourse import training
-    from bpcourse.vectorized import Network
+    from bpcourse.core import training
+    from bpcourse.core.vectorized import Network
 
     rng = np.random.default_rng(3)
     X = rng.random((60, 4))
@@ -246,8 +246,8 @@ def test_first_rise_agrees_with_fit_stopping_rule():
 
 
 def test_live_plot_as_fit_callback_redraws_after_every_epoch():
-    from bpcourse import training
-    from bpcourse.vectorized import Network
+    from bpcourse.core import training
+    from bpcourse.core.vectorized import Network
 
     rng = np.random.default_rng(4)
     X = rng.random((50, 4))

@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from bpcourse import mnist_plots  # noqa: E402
-from bpcourse.mnist_plots import (  # noqa: E402
+from bpcourse.visuals import mnist_plots  # noqa: E402
+from bpcourse.visuals.mnist_plots import (  # noqa: E402
     as_image,
     confusion_matrix,
     most_confidently_wrong,

@@ -12,8 +12,8 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from numpy.testing import assert_allclose  # noqa: E402
 
-from bpcourse.activations import step, step_derivative  # noqa: E402
-from bpcourse.neuron_widget import draw_activation, neuron_explorer, plot_activations  # noqa: E402
+from bpcourse.core.activations import step, step_derivative  # noqa: E402
+from bpcourse.visuals.neuron_widget import draw_activation, neuron_explorer, plot_activations  # noqa: E402
 
 TEXT = re.compile(r"^net = (-?\d+\.\d{2}), y = (sigmoid|tanh|step)\(net\) = (-?\d+\.\d{3})$")
 

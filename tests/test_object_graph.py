@@ -8,8 +8,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.patches import Circle, FancyArrowPatch, Rectangle  # noqa: E402
 
-from bpcourse.object_graph import MAX_NODES, draw_object_graph, node_positions  # noqa: E402
-from bpcourse.oo_network import Network  # noqa: E402
+from bpcourse.visuals.object_graph import MAX_NODES, draw_object_graph, node_positions  # noqa: E402
+from bpcourse.core.oo_network import Network  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +95,7 @@ def test_draws_into_a_given_axes():
 
 
 def test_bad_arguments_raise_value_error_saying_what_was_expected():
-    with pytest.raises(ValueError, match="expected a bpcourse.oo_network.Network"):
+    with pytest.raises(ValueError, match="expected a bpcourse.core.oo_network.Network"):
         draw_object_graph([2, 2, 1])
     with pytest.raises(ValueError, match=f"at most {MAX_NODES} node objects"):
         draw_object_graph(Network([30, 20, 10], seed=0))

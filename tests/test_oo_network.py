@@ -1,4 +1,4 @@
-"""Tests of the object-oriented network (bpcourse.oo_network): structure, training, dump, bad input."""
+"""Tests of the object-oriented network (bpcourse.core.oo_network): structure, training, dump, bad input."""
 
 import io
 import time
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from bpcourse.oo_network import ConstNode, Connection, Connections, Layer, Network, Node
+from bpcourse.core.oo_network import ConstNode, Connection, Connections, Layer, Network, Node
 
 
 def identity_task():

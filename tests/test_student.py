@@ -4,7 +4,7 @@ everything else unchanged; malformed notebooks refused with a clear message."""
 import nbformat
 import pytest
 
-from bpcourse.student import NotebookFormatError, make_student_notebook, make_student_versions
+from bpcourse.tools.student import NotebookFormatError, make_student_notebook, make_student_versions
 
 
 def solution_cell(source, grade_id="nb99_double"):

@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpcourse.grading import execute_cells
-from bpcourse.student import exercises, make_student_notebook
+from bpcourse.tools.grading import execute_cells
+from bpcourse.tools.student import exercises, make_student_notebook
 
 NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb"))
 

@@ -1,4 +1,4 @@
-"""Tests of training and evaluation (bpcourse.training): error rate, fit, History, stopping rule, divergence."""
+"""Tests of training and evaluation (bpcourse.core.training): error rate, fit, History, stopping rule, divergence."""
 
 import warnings
 
@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from bpcourse import oo_network
-from bpcourse.checkpoint import load_checkpoint
-from bpcourse.data import load_mnist, one_hot
-from bpcourse.training import DivergenceError, History, error_rate, fit
-from bpcourse.vectorized import Network
+from bpcourse.core import oo_network
+from bpcourse.core.checkpoint import load_checkpoint
+from bpcourse.core.data import load_mnist, one_hot
+from bpcourse.core.training import DivergenceError, History, error_rate, fit
+from bpcourse.core.vectorized import Network
 
 
 def toy_data(n=120, seed=0, classes=4, width=20):

@@ -1,4 +1,4 @@
-"""Tests for bpcourse.validation: what each check accepts, what it returns, and what its message says."""
+"""Tests for bpcourse.core.validation: what each check accepts, what it returns, and what its message says."""
 
 from fractions import Fraction
 
@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from bpcourse.validation import (
+from bpcourse.core.validation import (
     as_array,
     as_rows,
     check_finite,

@@ -1,4 +1,4 @@
-"""Tests of the vectorized network (bpcourse.vectorized, eq. 6.1-6.6): shapes, batches, dtypes, bad input."""
+"""Tests of the vectorized network (bpcourse.core.vectorized, eq. 6.1-6.6): shapes, batches, dtypes, bad input."""
 
 import io
 import tracemalloc
@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
-from bpcourse import oo_network
-from bpcourse.activations import sigmoid, sigmoid_derivative
-from bpcourse.vectorized import FullConnectedLayer, Network
+from bpcourse.core import oo_network
+from bpcourse.core.activations import sigmoid, sigmoid_derivative
+from bpcourse.core.vectorized import FullConnectedLayer, Network
 
 DTYPES = [np.float64, np.float32]
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-15), np.float32: dict(rtol=2e-5, atol=1e-7)}

@@ -127,7 +127,7 @@ def _mnist_folder():
     from inside the notebooks; an explicit BPCOURSE_DATA avoids that.
     """
     try:
-        from bpcourse.data import find_mnist_files
+        from bpcourse.core.data import find_mnist_files
 
         files = find_mnist_files(download_missing=False)
     except Exception:  # missing data is reported by the notebooks themselves

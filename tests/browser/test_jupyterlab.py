@@ -619,7 +619,7 @@ SAMPLE_CELLS = [
     "w1.observe(show, 'value')\nshow()\ndisplay(widgets.VBox([w1, out]))",
     "display(widgets.Dropdown(options=['sigmoid', 'tanh'], description='activation'))",
     "for _ in tqdm(range(10)):\n    time.sleep(0.02)",
-    # a picture replaced three times while the cell runs (like bpcourse.live_plot)
+    # a picture replaced three times while the cell runs (like bpcourse.visuals.live_plot)
     "import base64, io\nhandle = display(HTML(''), display_id=True)\n"
     "for epoch in range(3):\n    fig, ax = plt.subplots(figsize=(3, 2))\n"
     "    ax.plot(range(epoch + 2))\n    ax.set_title(f'epoch {epoch}')\n"

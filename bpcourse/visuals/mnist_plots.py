@@ -1,7 +1,7 @@
 """Pictures of MNIST, of what a network learned from it, and of what training it costs (notebooks 06, 07).
 
 Images are rows of 784 pixels in [0, 1], read row by row from a 28 x 28
-picture (as ``bpcourse.data.load_mnist`` returns them). Every ``plot_*``
+picture (as ``bpcourse.core.data.load_mnist`` returns them). Every ``plot_*``
 function draws a pyplot figure and returns it; call ``plt.show()`` after.
 The computations behind the pictures (:func:`confusion_matrix`,
 :func:`most_confidently_wrong`) are separate functions so that notebooks

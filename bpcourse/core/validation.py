@@ -1,8 +1,8 @@
 """Checking input at the edges: every bad value gets a ValueError saying what was expected and what came.
 
-The networks (:mod:`bpcourse.oo_network`, :mod:`bpcourse.vectorized`), the
-training loop (:mod:`bpcourse.training`) and the gradient check
-(:mod:`bpcourse.gradcheck`) check what a learner passes them with these
+The networks (:mod:`bpcourse.core.oo_network`, :mod:`bpcourse.core.vectorized`), the
+training loop (:mod:`bpcourse.core.training`) and the gradient check
+(:mod:`bpcourse.core.gradcheck`) check what a learner passes them with these
 helpers, once, before any work is done; the inner loops then trust their
 arrays. Each ``check_*`` function returns the value in the form the caller
 computes with (an ``int``, a ``float``, an array of a dtype) or raises

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from bpcourse.validation import is_positive_int, is_positive_number
+from bpcourse.core.validation import is_positive_int, is_positive_number
 
 
 def relative_error(a, n):
@@ -141,7 +141,7 @@ def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None,
 
     Parameters
     ----------
-    network : either network (``bpcourse.oo_network`` or ``bpcourse.vectorized``)
+    network : either network (``bpcourse.core.oo_network`` or ``bpcourse.core.vectorized``)
         Used only through ``get_weights``, ``set_weights``, ``loss`` and
         ``gradients``. Its weights are the same afterwards, bit for bit.
     x : array, shape (n_in,); t : array, shape (n_out,)

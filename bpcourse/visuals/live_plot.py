@@ -1,6 +1,6 @@
 """A live training plot: loss and error-rate curves redrawn after every epoch.
 
-:class:`LivePlot` is a callback for :func:`bpcourse.training.fit`
+:class:`LivePlot` is a callback for :func:`bpcourse.core.training.fit`
 (``fit(..., callback=LivePlot())``). After each epoch it draws the training
 loss (left) and the error rates on the training and test sets (right) from
 the ``History`` that ``fit`` keeps, and replaces the picture in the
@@ -46,7 +46,7 @@ import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from bpcourse.mnist_plots import plain_log_ticks
+from bpcourse.visuals.mnist_plots import plain_log_ticks
 
 __all__ = ["LivePlot", "draw_history", "first_rise", "plot_history"]
 
@@ -58,7 +58,7 @@ def _check_history(history):
     for field in _HISTORY_FIELDS:
         if not hasattr(history, field):
             raise ValueError(
-                f"expected a bpcourse.training.History (with {', '.join(_HISTORY_FIELDS)}); "
+                f"expected a bpcourse.core.training.History (with {', '.join(_HISTORY_FIELDS)}); "
                 f"got {type(history).__name__} without {field!r}"
             )
     if len(history.epoch) != len(history.train_loss):
@@ -175,7 +175,7 @@ def draw_history(figure, history, *, marks=(), title=None, tight=True):
 
     Inputs:
     - figure: a matplotlib Figure; two axes are made in it (loss, error rate).
-    - history: a ``bpcourse.training.History`` (lists ``epoch``, ``train_loss``
+    - history: a ``bpcourse.core.training.History`` (lists ``epoch``, ``train_loss``
       of equal length; ``eval_epoch``, ``train_error``, ``test_error`` of equal
       length, error entries may be None when that set was not evaluated).
     - marks: (epoch, label) pairs drawn as dashed vertical lines on both axes,

@@ -21,7 +21,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from bpcourse.student import exercises, is_solution_cell, make_student_notebook, nbgrader_metadata
+from bpcourse.tools.student import exercises, is_solution_cell, make_student_notebook, nbgrader_metadata
 
 CELL_TIMEOUT_SECONDS = 120
 

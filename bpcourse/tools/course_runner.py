@@ -1,6 +1,6 @@
 """Run every course notebook headless, top to bottom, into a build folder.
 
-``python -m bpcourse.course_runner notebooks build/course`` (what ``make course``
+``python -m bpcourse.tools.course_runner notebooks build/course`` (what ``make course``
 calls) executes each ``notebooks/NN_*.ipynb`` in a fresh kernel, writes the
 executed notebook and an HTML copy of it into ``build/course/``, and ends with
 one summary line per notebook: its name, the seconds it took, ok or failed.

@@ -11,16 +11,16 @@ what was expected, what came back and a hint for the usual mistake (a
 forgotten bias, a missing activation, W transposed); success prints one line.
 
 :func:`run_case` (call, in-place check, comparison) is shared with
-:mod:`bpcourse.checks.nb03`.
+:mod:`bpcourse.exercises.checks.nb03`.
 """
 
 import numpy as np
 
-from bpcourse.activations import sigmoid
-from bpcourse.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
+from bpcourse.core.activations import sigmoid
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
                                      head, show_args)
-from bpcourse.diagram import text_example
-from bpcourse.vectorized import Network
+from bpcourse.visuals.diagram import text_example
+from bpcourse.core.vectorized import Network
 
 RTOL = 1e-9
 """Relative tolerance: correct ways of writing eq. 3.8 agree to about 1e-15."""

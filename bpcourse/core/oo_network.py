@@ -17,7 +17,7 @@ Python 3, with its object model and its names kept:
 Every weight is a Python float in its own object, so this network is slow
 (one training sample of the 784-300-10 network touches 238,510 Connection
 objects) but you can look at every number. The vectorized network in
-:mod:`bpcourse.vectorized` computes the same thing with matrices.
+:mod:`bpcourse.core.vectorized` computes the same thing with matrices.
 
 Sign convention (eq. 4.12, 4.17): the text's error term is
 ``delta_j = -dE/dnet_j``, so ``Connection.gradient = delta_j * x_ji`` is the
@@ -25,7 +25,7 @@ NEGATIVE of ``dE/dw_ji`` and the update is ``w_ji += eta * gradient``
 (eq. 4.5). :meth:`Network.gradients` converts to the true gradient dE/dW.
 
 Differences from the original tutorial code (Python 2): the gradient check
-lives in :mod:`bpcourse.gradcheck` and restores every weight it perturbs;
+lives in :mod:`bpcourse.core.gradcheck` and restores every weight it perturbs;
 ``get_gradient`` takes ``(sample, label)`` in that order everywhere; the
 output layer has no bias node (it would feed nothing); the input layer's
 deltas are not computed (no weight needs them); bad input raises
@@ -37,8 +37,8 @@ from numbers import Integral
 
 import numpy as np
 
-from bpcourse.activations import get_activator
-from bpcourse.validation import (
+from bpcourse.core.activations import get_activator
+from bpcourse.core.validation import (
     as_array,
     check_layer_sizes,
     check_positive_int,
@@ -67,7 +67,7 @@ class Node:
     downstream : list of Connection
         Connections going out, ordered by the downstream node.
     activator : activator object
-        The activation f and its derivative from the output (``bpcourse.activations``).
+        The activation f and its derivative from the output (``bpcourse.core.activations``).
     """
 
     __slots__ = ("layer_index", "node_index", "output", "delta", "upstream", "downstream", "activator")
@@ -430,7 +430,7 @@ class Network:
                         file=out,
                     )
 
-    # --- the interface shared with bpcourse.vectorized -----------------
+    # --- the interface shared with bpcourse.core.vectorized -----------------
 
     def loss(self, x, t):
         """E = 1/2 sum_i (t_i - y_i)^2 for one sample (eq. 4.9); x shape (n_in,), t shape (n_out,). A float."""
@@ -546,7 +546,7 @@ def _check_vector(v, length, what, symbol):
         elif a.ndim == 2 and a.shape[1] == length:
             message += (
                 ": the object network takes one sample at a time; "
-                "loop over the rows, or use bpcourse.vectorized.Network for batches"
+                "loop over the rows, or use bpcourse.core.vectorized.Network for batches"
             )
         raise ValueError(message)
     if not np.all(np.isfinite(a)):

@@ -2,7 +2,7 @@
 
 A check cell in notebook NN is one call, for example::
 
-    from bpcourse.checks.nb01 import check_sigmoid
+    from bpcourse.exercises.checks.nb01 import check_sigmoid
     check_sigmoid(sigmoid)
 
 Each check tries the learner's function on several inputs, including edge
@@ -12,18 +12,18 @@ what came back and a hint for the common mistake. On success it prints one
 short line.
 
 Every public ``check_*`` function is also available from this package, e.g.
-``from bpcourse.checks import check_sigmoid``. The helpers the checks share
+``from bpcourse.exercises.checks import check_sigmoid``. The helpers the checks share
 (calling the learner's function, comparing, formatting messages) live in
-:mod:`bpcourse.checks._common`.
+:mod:`bpcourse.exercises.checks._common`.
 """
 
-from bpcourse.checks.nb01 import check_sigmoid, check_sigmoid_derivative
-from bpcourse.checks.nb02 import check_layer_forward, check_network_forward
-from bpcourse.checks.nb03 import check_hidden_delta, check_output_delta
-from bpcourse.checks.nb04 import check_calc_gradient, check_calc_hidden_layer_delta, check_update_weight
-from bpcourse.checks.nb05 import check_fixed_gradients
-from bpcourse.checks.nb06 import check_error_rate, check_one_hot
-from bpcourse.checks.nb07 import check_batch_update, check_layer_backward
+from bpcourse.exercises.checks.nb01 import check_sigmoid, check_sigmoid_derivative
+from bpcourse.exercises.checks.nb02 import check_layer_forward, check_network_forward
+from bpcourse.exercises.checks.nb03 import check_hidden_delta, check_output_delta
+from bpcourse.exercises.checks.nb04 import check_calc_gradient, check_calc_hidden_layer_delta, check_update_weight
+from bpcourse.exercises.checks.nb05 import check_fixed_gradients
+from bpcourse.exercises.checks.nb06 import check_error_rate, check_one_hot
+from bpcourse.exercises.checks.nb07 import check_batch_update, check_layer_backward
 
 __all__ = [
     "check_sigmoid",

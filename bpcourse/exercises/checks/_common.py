@@ -1,4 +1,4 @@
-"""Helpers shared by the exercise checks ``bpcourse.checks.nb01`` ... ``nb07``.
+"""Helpers shared by the exercise checks ``bpcourse.exercises.checks.nb01`` ... ``nb07``.
 
 Every failure message has one frame::
 

@@ -25,7 +25,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from bpcourse.activations import sigmoid, sigmoid_derivative, step, step_derivative, tanh, tanh_derivative
+from bpcourse.core.activations import sigmoid, sigmoid_derivative, step, step_derivative, tanh, tanh_derivative
 
 
 Activation = namedtuple("Activation", "name forward backward slope_formula y_limits")

@@ -32,8 +32,8 @@ import ipywidgets as widgets
 import numpy as np
 from matplotlib.figure import Figure
 
-from bpcourse.activations import get_activator
-from bpcourse.diagram import (
+from bpcourse.core.activations import get_activator
+from bpcourse.visuals.diagram import (
     check_weights,
     draw_network,
     figure_size,
@@ -215,7 +215,7 @@ class StepperWidget(widgets.VBox):
 
     Attributes: ``steps``, ``layer_sizes``, ``back_button``, ``next_button``,
     ``slider`` (``IntSlider`` "step"), ``text_html``, ``image`` (PNG of the
-    diagram), ``drawing`` (the last :class:`bpcourse.diagram.NetworkDrawing`).
+    diagram), ``drawing`` (the last :class:`bpcourse.visuals.diagram.NetworkDrawing`).
     Move with :meth:`next`, :meth:`previous`, :meth:`go_to` or the slider.
     """
 

@@ -5,11 +5,11 @@
   delta_j = a_j (1 - a_j) sum_k w_kj delta_k over ``node.downstream`` (eq. 4.3).
 - ``check_calc_gradient(calc_gradient)``: the learner's ``calc_gradient(conn)``
   returns the text's gradient delta_j * x_ji of a connection (eq. 4.5; it is
-  the NEGATIVE of dE/dw_ji, see :mod:`bpcourse.oo_network`).
+  the NEGATIVE of dE/dw_ji, see :mod:`bpcourse.core.oo_network`).
 - ``check_update_weight(update_weight)``: the learner's
   ``update_weight(conn, rate)`` does w_ji += eta * delta_j * x_ji in place (eq. 4.5).
 
-Each check builds small sigmoid networks from :mod:`bpcourse.oo_network`, runs
+Each check builds small sigmoid networks from :mod:`bpcourse.core.oo_network`, runs
 the forward pass and the backward pass, with the learner's function doing its
 part, and compares with a twin network that uses the package's methods. A
 failure raises ``AssertionError`` with the case, the node or connection, what
@@ -25,8 +25,8 @@ from numbers import Real
 
 import numpy as np
 
-from bpcourse.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch
-from bpcourse.oo_network import ConstNode, Connection, Network, Node
+from bpcourse.exercises.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch
+from bpcourse.core.oo_network import ConstNode, Connection, Network, Node
 
 RTOL = 1e-9
 """Relative tolerance: any correct order of summation agrees to about 1e-15."""

@@ -52,7 +52,7 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
     path : str or Path
         The checkpoint file (written exactly there; ".npz" is not added).
         Its folder must exist.
-    network : bpcourse.vectorized.Network (or any network with
+    network : bpcourse.core.vectorized.Network (or any network with
         ``layer_sizes``, ``activator.name``, ``get_weights()`` and ``dtype``)
     epoch : int >= 0
         Number of epochs completed.
@@ -61,7 +61,7 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
     rng : numpy.random.Generator
         The generator that shuffles the data; its state is saved so that a
         resumed run draws the same shuffles as an uninterrupted one.
-    history : bpcourse.training.History, a dict of lists, or None
+    history : bpcourse.core.training.History, a dict of lists, or None
 
     Returns the path as a ``pathlib.Path``.
     """
@@ -112,7 +112,7 @@ def load_checkpoint(path, network=None):
     Parameters
     ----------
     path : str or Path
-    network : bpcourse.vectorized.Network, optional
+    network : bpcourse.core.vectorized.Network, optional
         If given, the checkpoint must match it (layer sizes, activation and
         dtype; otherwise ``ValueError`` and the network is unchanged) and its
         weights are set from the checkpoint.
@@ -120,7 +120,7 @@ def load_checkpoint(path, network=None):
     Returns a dict with keys ``weights`` (list of (W, b)), ``layer_sizes``
     (tuple), ``activation`` (str), ``dtype`` (numpy.dtype), ``epoch`` (int),
     ``rate`` (float), ``rng_state`` (dict, for ``rng.bit_generator.state``)
-    and ``history`` (dict of lists, see ``bpcourse.training.History.from_dict``).
+    and ``history`` (dict of lists, see ``bpcourse.core.training.History.from_dict``).
 
     Raises ``FileNotFoundError`` if there is no file, and ``ValueError`` for
     a file that is not a complete bpcourse checkpoint (corrupt, truncated,
@@ -141,7 +141,7 @@ def load_checkpoint(path, network=None):
     except ValueError as error:
         raise ValueError(
             f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
-            "(checkpoints are written by bpcourse.checkpoint.save_checkpoint)"
+            "(checkpoints are written by bpcourse.core.checkpoint.save_checkpoint)"
         ) from None
     except (OSError, EOFError, zipfile.BadZipFile) as error:
         raise ValueError(

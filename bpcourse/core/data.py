@@ -42,7 +42,7 @@ once it is complete and verified. Every file is verified against the SHA-256 of
 its decompressed content in ``SHA256``; a file that fails any check is an error,
 never used.
 
-``python -m bpcourse.data [--data-dir DIR]`` finds (or downloads) and verifies
+``python -m bpcourse.core.data [--data-dir DIR]`` finds (or downloads) and verifies
 all four files and prints where each one is.
 """
 
@@ -293,7 +293,7 @@ def verify_file(path, name=None):
             raise ValueError(
                 f"{path}: SHA-256 mismatch for {name}: expected {SHA256[name]}, got {digest}. "
                 "The file is corrupt or not the original MNIST; delete it and run "
-                "`python -m bpcourse.data` to download it again"
+                "`python -m bpcourse.core.data` to download it again"
             )
         _VERIFIED.add(key)
     return array
@@ -309,7 +309,7 @@ def repo_data_dir():
     the package (an installed package sits in site-packages, which has none).
     Tests replace this function to point elsewhere.
     """
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file():
         return root / "data" / "mnist"
     return None
@@ -423,7 +423,7 @@ def _not_found_message(missing, dirs, failures):
         "  " + ", ".join(n + ".gz" for n in FILE_NAMES),
         "(gzipped or not) in one folder, then either set the environment variable",
         "BPCOURSE_DATA=/path/to/that/folder, or pass data_dir='/path/to/that/folder'",
-        "to load_mnist (--data-dir for `python -m bpcourse.data`).",
+        "to load_mnist (--data-dir for `python -m bpcourse.core.data`).",
     ]
     return "\n".join(lines)
 
@@ -615,7 +615,7 @@ def store_in_cache(path):
 
 
 def main(argv=None):
-    """``python -m bpcourse.data [--data-dir DIR] [--store-in-cache]``: find or download, verify, report.
+    """``python -m bpcourse.core.data [--data-dir DIR] [--store-in-cache]``: find or download, verify, report.
 
     Prints one line per file: its name, where it was found and what it holds.
     With ``--store-in-cache`` the files are also copied into the per-user cache.
@@ -623,7 +623,7 @@ def main(argv=None):
     message on stderr).
     """
     parser = argparse.ArgumentParser(
-        prog="python -m bpcourse.data",
+        prog="python -m bpcourse.core.data",
         description="Find (or download) and verify the four MNIST files.",
     )
     parser.add_argument("--data-dir", help="folder to look in first")

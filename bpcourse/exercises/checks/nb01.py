@@ -2,7 +2,7 @@
 
 Each check calls the learner's function on several inputs (scalars, a 1-D
 array, a 2-D batch and edge cases), with every warning turned into an error,
-and compares the result with :mod:`bpcourse.activations` within explicit
+and compares the result with :mod:`bpcourse.core.activations` within explicit
 tolerances. A failure raises ``AssertionError`` naming the case, the input,
 what was expected, what came back and a hint for the usual mistake; success
 prints one line.
@@ -10,8 +10,8 @@ prints one line.
 
 import numpy as np
 
-from bpcourse import activations
-from bpcourse.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
+from bpcourse.core import activations
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
                                      head, matches, show_args)
 
 RTOL = 1e-9

@@ -12,10 +12,10 @@ non-square W_next, and one square but unsymmetric W_next catches
 
 import numpy as np
 
-from bpcourse.activations import sigmoid, sigmoid_derivative
-from bpcourse.checks.nb02 import run_case
-from bpcourse.diagram import text_example
-from bpcourse.stepper import forward_trace
+from bpcourse.core.activations import sigmoid, sigmoid_derivative
+from bpcourse.exercises.checks.nb02 import run_case
+from bpcourse.visuals.diagram import text_example
+from bpcourse.visuals.stepper import forward_trace
 
 
 def reference_output_delta(y, t):

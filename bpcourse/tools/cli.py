@@ -10,8 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from bpcourse.grading import CELL_TIMEOUT_SECONDS, grade_folder
-from bpcourse.student import NotebookFormatError, make_student_versions
+from bpcourse.tools.grading import CELL_TIMEOUT_SECONDS, grade_folder
+from bpcourse.tools.student import NotebookFormatError, make_student_versions
 
 
 def main(argv=None):

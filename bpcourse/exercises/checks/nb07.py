@@ -1,7 +1,7 @@
 """Checks for the exercises of notebook 07: a layer's backward pass and its update, vectorized.
 
 Both exercises work on a batch of N samples, one sample per **row**, as
-:class:`bpcourse.vectorized.FullConnectedLayer` does (a single sample is a
+:class:`bpcourse.core.vectorized.FullConnectedLayer` does (a single sample is a
 row of shape (1, n)); ``delta`` always has the text's sign,
 delta = -dE/dnet (eq. 4.1, 4.3, 6.2, 6.3).
 
@@ -22,10 +22,10 @@ success prints one line.
 
 import numpy as np
 
-from bpcourse.activations import sigmoid
-from bpcourse.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure, head,
+from bpcourse.core.activations import sigmoid
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure, head,
                                      matches)
-from bpcourse.vectorized import FullConnectedLayer
+from bpcourse.core.vectorized import FullConnectedLayer
 
 RTOL = 1e-10
 """Relative tolerance: other correct orders of summation agree to about 1e-15."""

@@ -9,7 +9,7 @@ where the predicted digit is the index of the largest of the 10 outputs,
 evaluates every 10 epochs, stops "when the accuracy starts to drop"
 (over-fitting), and saves the weights every 10 epochs so that a crash does
 not lose the work. :func:`fit` does all of that for the vectorized network
-(:mod:`bpcourse.vectorized`), and keeps a :class:`History` for plots.
+(:mod:`bpcourse.core.vectorized`), and keeps a :class:`History` for plots.
 """
 
 import math
@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from bpcourse import oo_network
-from bpcourse.checkpoint import load_checkpoint, save_checkpoint
-from bpcourse.validation import as_array, as_rows, check_finite, check_positive_int, check_rate
+from bpcourse.core import oo_network
+from bpcourse.core.checkpoint import load_checkpoint, save_checkpoint
+from bpcourse.core.validation import as_array, as_rows, check_finite, check_positive_int, check_rate
 
 __all__ = ["DivergenceError", "History", "error_rate", "fit"]
 
@@ -119,7 +119,7 @@ def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
     Inputs:
     - network_or_predict: a network with ``predict`` (the vectorized one, or
       any object whose predict takes a batch (N, n_in) and returns (N, n_out)),
-      a function doing that, or a :class:`bpcourse.oo_network.Network`
+      a function doing that, or a :class:`bpcourse.core.oo_network.Network`
       (then one sample at a time).
     - X: inputs, shape (N, n_in), one sample per row, N >= 1.
     - y: labels, shape (N,), integers 0 .. n_out - 1.
@@ -164,11 +164,11 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
 
     Every epoch: shuffle the training samples with ``rng``, cut them into
     mini-batches of ``batch_size`` (the last one may be smaller) and do one
-    :meth:`~bpcourse.vectorized.Network.train_batch` step per batch (mean
+    :meth:`~bpcourse.core.vectorized.Network.train_batch` step per batch (mean
     gradient; ``batch_size=1`` is the text's per-sample SGD).
 
     Inputs:
-    - network: a :class:`bpcourse.vectorized.Network`; trained in place.
+    - network: a :class:`bpcourse.core.vectorized.Network`; trained in place.
     - X_train: shape (N, n_in); T_train: targets, shape (N, n_out), e.g.
       ``one_hot(y_train)``. Both are cast once to the network's dtype.
     - y_train: labels (N,) for the training error rate; None takes
@@ -183,13 +183,13 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
     - stop_when_test_error_rises: the text's rule: stop as soon as an
       evaluation's test error is higher than the previous evaluation's. The
       network keeps the weights of that last epoch; ``history.stop_reason`` says so.
-    - checkpoint_path: save a checkpoint (:mod:`bpcourse.checkpoint`) there
+    - checkpoint_path: save a checkpoint (:mod:`bpcourse.core.checkpoint`) there
       every ``checkpoint_every`` epochs (the text: 10) and after the last epoch.
     - resume: continue from ``checkpoint_path`` (weights, epoch count,
       shuffling state, history) if that file exists; otherwise start afresh.
       The result is bit-for-bit the same as an uninterrupted run.
     - callback: ``callback(history, network)`` after every epoch (e.g. a
-      live plot, :class:`bpcourse.live_plot.LivePlot`).
+      live plot, :class:`bpcourse.visuals.live_plot.LivePlot`).
     - progress: show a progress bar over the epochs (``tqdm.auto``: a widget
       in JupyterLab, text in a terminal).
     - rng: numpy.random.Generator or int seed for the shuffling; None means seed 0.
@@ -207,7 +207,7 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
     """
     if not (hasattr(network, "train_batch") and hasattr(network, "layer_sizes")):
         raise ValueError(
-            f"expected a bpcourse.vectorized.Network (with train_batch), got {type(network).__name__}; "
+            f"expected a bpcourse.core.vectorized.Network (with train_batch), got {type(network).__name__}; "
             "the object network trains with network.train(labels, data_set, rate, epoch)"
         )
     n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
@@ -235,7 +235,7 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
         raise ValueError(f"expected callback to be a function (history, network), got {callback!r}")
     rng = _generator(rng)
     if history is not None and not isinstance(history, History):
-        raise ValueError(f"expected history to be a bpcourse.training.History or None, got {type(history).__name__}")
+        raise ValueError(f"expected history to be a bpcourse.core.training.History or None, got {type(history).__name__}")
 
     checkpoint_epoch = None  # the epoch of the last good checkpoint on disk
     if resume and Path(checkpoint_path).is_file():

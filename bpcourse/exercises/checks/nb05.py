@@ -5,7 +5,7 @@ backward pass ``fixed_gradients(network, x, t)``, which returns a list of
 ``(dW, db)`` per layer, the true gradient dE/dW and dE/db of
 E = 1/2 sum (t - y)^2 (eq. 4.9) for one sample, with the shapes of
 ``network.get_weights()``. For every case it runs the gradient check
-(eq. 5.4, :func:`bpcourse.gradcheck.gradient_check` with
+(eq. 5.4, :func:`bpcourse.core.gradcheck.gradient_check` with
 ``analytic=fixed_gradients``) and compares with the package's
 ``network.gradients``. The cases cover both networks (object and
 vectorized), one and two hidden layers, no hidden layer, and tanh as well as
@@ -17,13 +17,13 @@ in where the activator's belongs, W transposed. Success prints one line.
 
 import numpy as np
 
-from bpcourse.activations import get_activator
-from bpcourse.buggy import buggy_gradients
-from bpcourse.checks._common import call_learner, failure, head, same_values, show
-from bpcourse.diagram import text_example
-from bpcourse.gradcheck import gradient_check
-from bpcourse.oo_network import Network as ObjectNetwork
-from bpcourse.vectorized import Network as VectorizedNetwork
+from bpcourse.core.activations import get_activator
+from bpcourse.exercises.buggy import buggy_gradients
+from bpcourse.exercises.checks._common import call_learner, failure, head, same_values, show
+from bpcourse.visuals.diagram import text_example
+from bpcourse.core.gradcheck import gradient_check
+from bpcourse.core.oo_network import Network as ObjectNetwork
+from bpcourse.core.vectorized import Network as VectorizedNetwork
 
 THRESHOLD = 1e-5
 """Relative error of the gradient check (eq. 5.4, epsilon 1e-4) that separates right from wrong.
@@ -99,7 +99,7 @@ def _cases():
     weights, x, t = text_example()
     text_network = ObjectNetwork((3, 4, 2))
     text_network.set_weights(weights)
-    yield "the text's 3-4-2 network as an object network (bpcourse.oo_network)", text_network, x, t
+    yield "the text's 3-4-2 network as an object network (bpcourse.core.oo_network)", text_network, x, t
     yield ("a vectorized 3-4-2 network with tanh (activator.backward(a) = 1 - a^2)",
            scaled(VectorizedNetwork((3, 4, 2), activator="tanh", seed=2)), rng.uniform(-1, 1, size=3),
            rng.uniform(-0.8, 0.8, size=2))

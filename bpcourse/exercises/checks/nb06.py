@@ -2,17 +2,17 @@
 
 ``check_error_rate`` runs the learner's ``error_rate(network, X, y)`` on
 small stand-in networks whose outputs are known (so the expected error rate
-is known exactly) and compares it with :func:`bpcourse.training.error_rate`.
+is known exactly) and compares it with :func:`bpcourse.core.training.error_rate`.
 ``check_one_hot`` compares the learner's ``one_hot(labels)`` with
-:func:`bpcourse.data.one_hot`. A failure raises ``AssertionError`` naming the
+:func:`bpcourse.core.data.one_hot`. A failure raises ``AssertionError`` naming the
 case, the input, what was expected, what came back and a hint for the usual
 mistake; success prints one line.
 """
 
 import numpy as np
 
-from bpcourse import data, training
-from bpcourse.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
+from bpcourse.core import data, training
+from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
                                      mismatch, show, show_args)
 
 ATOL = 1e-12
@@ -106,7 +106,7 @@ def check_error_rate(error_rate):
     number in [0, 1]. Cases: some wrong, all correct (0), all wrong (1), a
     single sample, 10 samples (so an argmax over the wrong axis shows), all
     outputs negative, 250 random samples. Compared with
-    :func:`bpcourse.training.error_rate` to within ATOL.
+    :func:`bpcourse.core.training.error_rate` to within ATOL.
     """
     cases = _error_rate_cases()
     for description, outputs, y in cases:
@@ -179,7 +179,7 @@ def check_one_hot(one_hot):
     Input: labels, a 1-D integer array of shape (N,). Expected: a float array of
     shape (N, 10), one row per label. Cases: the text's example label 2, the
     digits 0-9, the ends 0 and 9, 1000 random labels, int32 labels. Compared
-    with :func:`bpcourse.data.one_hot` to within ATOL; the labels must not be
+    with :func:`bpcourse.core.data.one_hot` to within ATOL; the labels must not be
     changed.
     """
     cases = _one_hot_cases()

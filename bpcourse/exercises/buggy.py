@@ -1,7 +1,7 @@
 """A DELIBERATELY WRONG backward pass, planted for notebook 05 (the gradient check). Never use it to train.
 
 Notebook 05 shows :func:`buggy_gradients` to the learner, runs the gradient
-check (eq. 5.4, :func:`bpcourse.gradcheck.gradient_check` with
+check (eq. 5.4, :func:`bpcourse.core.gradcheck.gradient_check` with
 ``analytic=buggy_gradients``) on it, and asks the learner to find the bug from
 the check's report and to write the corrected backward pass. The code looks
 like a careful backward pass and runs without any error; it also trains a
@@ -21,7 +21,7 @@ points at the hidden layers. The fix is one line:
 
 import numpy as np
 
-from bpcourse.activations import get_activator
+from bpcourse.core.activations import get_activator
 
 
 def buggy_gradients(network, x, t):
@@ -29,7 +29,7 @@ def buggy_gradients(network, x, t):
 
     Parameters
     ----------
-    network : bpcourse.oo_network.Network or bpcourse.vectorized.Network
+    network : bpcourse.core.oo_network.Network or bpcourse.core.vectorized.Network
         Read through ``get_weights()`` and ``activator`` only; nothing is changed.
     x : array, shape (n_in,)
         One sample.

@@ -2,15 +2,15 @@
 
 The section "implementing the network" of the text splits a network into five
 domain objects (``Network``, ``Layer``, ``Node``, ``Connection``,
-``Connections``) plus the bias node ``ConstNode``; :mod:`bpcourse.oo_network`
+``Connections``) plus the bias node ``ConstNode``; :mod:`bpcourse.core.oo_network`
 implements them. :func:`draw_object_graph` draws a *built*
-:class:`bpcourse.oo_network.Network` by walking its objects, so what you see
+:class:`bpcourse.core.oo_network.Network` by walking its objects, so what you see
 is what the code linked together:
 
-- one rounded box per :class:`~bpcourse.oo_network.Layer` (its ``nodes`` list);
-- one circle per :class:`~bpcourse.oo_network.Node`, one square per
-  :class:`~bpcourse.oo_network.ConstNode` (output always 1, its weights are the biases);
-- one arrow per :class:`~bpcourse.oo_network.Connection`, from its
+- one rounded box per :class:`~bpcourse.core.oo_network.Layer` (its ``nodes`` list);
+- one circle per :class:`~bpcourse.core.oo_network.Node`, one square per
+  :class:`~bpcourse.core.oo_network.ConstNode` (output always 1, its weights are the biases);
+- one arrow per :class:`~bpcourse.core.oo_network.Connection`, from its
   ``upstream_node`` to its ``downstream_node``, labelled with its ``weight``;
 - for one highlighted node, its ``upstream`` and ``downstream`` connection
   lists in two colours (eq. 4.3 sums over the downstream list);
@@ -24,7 +24,7 @@ Every artist gets a ``gid`` (``"node"``, ``"constnode"``, ``"connection"``,
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
-from bpcourse.oo_network import ConstNode, Network
+from bpcourse.core.oo_network import ConstNode, Network
 
 MAX_NODES = 40
 """Largest number of node objects the picture draws legibly."""
@@ -54,11 +54,11 @@ def node_positions(network):
 
 
 def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
-    """Draw the objects of a tiny :class:`bpcourse.oo_network.Network` and their links.
+    """Draw the objects of a tiny :class:`bpcourse.core.oo_network.Network` and their links.
 
     Parameters
     ----------
-    network : bpcourse.oo_network.Network
+    network : bpcourse.core.oo_network.Network
         A built network with at most ``MAX_NODES`` node objects (bias nodes included),
         e.g. ``Network([2, 2, 1])``.
     ax : matplotlib Axes, optional
@@ -86,7 +86,7 @@ def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
     """
     if not isinstance(network, Network):
         raise ValueError(
-            f"expected a bpcourse.oo_network.Network (the object network), got {type(network).__name__}"
+            f"expected a bpcourse.core.oo_network.Network (the object network), got {type(network).__name__}"
         )
     n_nodes = sum(len(layer.nodes) for layer in network.layers)
     if n_nodes > MAX_NODES:

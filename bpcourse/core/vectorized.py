@@ -1,7 +1,7 @@
 """The vectorized network of the text's last section (eq. 6.1-6.6): matrices instead of objects.
 
 One :class:`FullConnectedLayer` replaces all the Node and Connection objects
-between two layers of :mod:`bpcourse.oo_network`: its weights are one matrix
+between two layers of :mod:`bpcourse.core.oo_network`: its weights are one matrix
 ``W`` of shape (outputs, inputs), W[j, i] = w_ji (target first, as in the
 text), and one bias vector ``b`` of shape (outputs,), b[j] = w_jb.
 :class:`Network` chains such layers and offers the same interface as the
@@ -42,15 +42,15 @@ intermediate arrays live in buffers that are allocated once and reused at
 every step (ufuncs and ``matmul`` write into them with ``out=``), and all
 arrays have the network's dtype, float64 or float32 (twice as fast). The
 sigmoid and tanh are evaluated in place without overflow or warnings; the
-sigmoid gives the same bits as :func:`bpcourse.activations.sigmoid`.
+sigmoid gives the same bits as :func:`bpcourse.core.activations.sigmoid`.
 """
 
 import sys
 
 import numpy as np
 
-from bpcourse.activations import SigmoidActivator, TanhActivator, get_activator
-from bpcourse.validation import (
+from bpcourse.core.activations import SigmoidActivator, TanhActivator, get_activator
+from bpcourse.core.validation import (
     as_array,
     as_rows,
     check_finite,
@@ -74,7 +74,7 @@ class FullConnectedLayer:
     input_size, output_size : int > 0
         Number of inputs n_in and of outputs (neurons) n_out.
     activator : "sigmoid", "tanh" or an activator object
-        The activation f (see :mod:`bpcourse.activations`).
+        The activation f (see :mod:`bpcourse.core.activations`).
     rng : numpy.random.Generator or int seed, optional
         Draws W and b uniform in [-0.1, 0.1] (None means seed 0), as one
         array U of shape (input_size + 1, output_size): W = U[:-1].T,
@@ -262,7 +262,7 @@ class Network:
         W and b of every layer uniform in [-0.1, 0.1], drawn from
         ``numpy.random.default_rng(seed)`` layer by layer from the input
         side, in the object network's order (see :class:`FullConnectedLayer`):
-        ``Network(sizes, seed=s)`` here and in :mod:`bpcourse.oo_network`
+        ``Network(sizes, seed=s)`` here and in :mod:`bpcourse.core.oo_network`
         start with the same weights.
     dtype : numpy.float64 (default) or numpy.float32
         The dtype of the weights and of every computation; inputs are cast
@@ -371,7 +371,7 @@ class Network:
           mean gradient (see :meth:`train_batch`).
 
         Returns nothing. For shuffling, evaluation and checkpoints use
-        :func:`bpcourse.training.fit`.
+        :func:`bpcourse.core.training.fit`.
         """
         X = as_rows(data_set, "data_set", self.layer_sizes[0], self.dtype, "an input per row")
         T = as_rows(labels, "labels", self.layer_sizes[-1], self.dtype, "a target vector (e.g. one-hot) per row")
@@ -502,7 +502,7 @@ def _activate(activator, net, out, mask):
     """out = f(net), elementwise; ``net`` is used as scratch space (its values are lost).
 
     net, out: arrays of the same shape (N, k) and dtype; mask: bool array of that shape.
-    The sigmoid is evaluated as in :func:`bpcourse.activations.sigmoid`
+    The sigmoid is evaluated as in :func:`bpcourse.core.activations.sigmoid`
     (exp(-|net|) never overflows, so no warning even for |net| = 1e30) and
     gives the same bits.
     """
@@ -549,7 +549,7 @@ class _Buffers:
         return array[:n]
 
 
-# --- helpers (the shared input checks are in bpcourse.validation) ------------------
+# --- helpers (the shared input checks are in bpcourse.core.validation) ------------------
 
 def _check_dtype(dtype):
     try:

@@ -1,0 +1,56 @@
+"""Write a file so that nobody ever sees it half-written.
+
+The bytes go to a temporary file in the target's own folder (so the rename
+stays on one file system), are flushed to disk, and the temporary file is then
+renamed over the target with ``os.replace``, which is atomic: a reader sees
+the old file or the new one, never a mix. If anything fails on the way, the
+temporary file is removed and the old target is left as it was.
+
+Every writer in the package (checkpoints, downloads, notebooks, grade sheets,
+HTML copies) goes through :func:`atomic_write`.
+"""
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["atomic_write"]
+
+
+@contextlib.contextmanager
+def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp"):
+    """Open a temporary file beside ``path``; on a clean exit, rename it to ``path``.
+
+    Use it as ``with atomic_write(path, "w", encoding="utf-8") as file: file.write(text)``.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file to write. Its folder must exist (``ValueError`` otherwise).
+    mode : "wb" or "w"
+        Binary or text.
+    encoding, newline : as for ``open`` (text mode only).
+    suffix : str
+        The temporary file's suffix (``.part`` for downloads, say).
+
+    Yields the open file object. If the ``with`` block raises, the temporary
+    file is deleted and the exception goes on; ``path`` is untouched.
+    """
+    if mode not in ("wb", "w"):
+        raise ValueError(f"expected mode 'wb' or 'w', got {mode!r}")
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ValueError(f"cannot write {path}: the folder {folder} does not exist")
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
+    try:
+        with os.fdopen(descriptor, mode, encoding=encoding, newline=newline) as file:
+            yield file
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)  # atomic: the old file or the new one, never half
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise

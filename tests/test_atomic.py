@@ -1,0 +1,42 @@
+"""atomic_write: the whole file or the old one, and no temporary file left behind."""
+
+import pytest
+
+from bpcourse.core.atomic import atomic_write
+
+
+def test_writes_the_whole_file_and_leaves_nothing_else(tmp_path):
+    target = tmp_path / "out.txt"
+    with atomic_write(target, "w", encoding="utf-8") as file:
+        file.write("hello\n")
+    assert target.read_text(encoding="utf-8") == "hello\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_a_failure_keeps_the_old_file_and_removes_the_temporary(tmp_path):
+    target = tmp_path / "out.bin"
+    target.write_bytes(b"old")
+    with pytest.raises(RuntimeError, match="disk full"):
+        with atomic_write(target) as file:
+            file.write(b"new, half")
+            raise RuntimeError("disk full")
+    assert target.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.bin"]
+
+
+def test_an_interrupt_removes_the_temporary_too(tmp_path):
+    target = tmp_path / "out.bin"
+    with pytest.raises(KeyboardInterrupt):
+        with atomic_write(target) as file:
+            file.write(b"x")
+            raise KeyboardInterrupt
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_folder_and_a_bad_mode_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="does not exist"):
+        with atomic_write(tmp_path / "nope" / "out.bin"):
+            pass
+    with pytest.raises(ValueError, match="expected mode"):
+        with atomic_write(tmp_path / "out.bin", mode="a"):
+            pass

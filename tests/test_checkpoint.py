@@ -78,7 +78,7 @@ def test_a_checkpoint_holds_only_plain_arrays(tmp_path):
         assert npz["history"].shape == () and npz["history"].dtype.kind == "U"
     assert set(kinds.values()) <= set("iufU"), kinds  # no object ("O") arrays
     assert {"W0", "b0", "W1", "b1", "layer_sizes", "activation", "dtype", "epoch", "rate",
-            "rng_state", "history"} <= set(kinds)
+            "rng_state", "history", "loss"} <= set(kinds)
 
 
 # --- resuming gives the same bits as not stopping ------------------------------------------------
@@ -316,3 +316,83 @@ def test_a_missing_file_and_a_missing_folder(tmp_path):
                         rng=np.random.default_rng(0), history=None)
     with pytest.raises(ValueError, match="numpy.random.Generator"):
         save_checkpoint(tmp_path / "run.npz", network, epoch=1, rate=0.1, rng=0, history=None)
+
+
+# --- reading only what a checkpoint holds -------------------------------------------------------
+
+
+def test_a_text_file_renamed_npz_is_called_what_it_is(tmp_path):
+    path = tmp_path / "notes.npz"
+    path.write_text("epoch 3: error 2.1%\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"not an \.npz archive") as info:
+        load_checkpoint(path)
+    assert "pickle" not in str(info.value)
+
+
+def test_unknown_entries_are_never_decompressed(tmp_path, monkeypatch):
+    path = tmp_path / "run.npz"
+    network, _, _ = small_checkpoint(path)
+    import zipfile
+
+    with zipfile.ZipFile(path, "a", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.npy", b"\0" * (20 * 1024 * 1024))  # 20 MB that compress to ~20 kB
+    opened = []
+    real_open = zipfile.ZipFile.open
+
+    def recording_open(self, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))
+        return real_open(self, name, *args, **kwargs)
+
+    monkeypatch.setattr(zipfile.ZipFile, "open", recording_open)
+    state = load_checkpoint(path)
+    assert "bomb.npy" not in opened
+    assert "W0.npy" in opened and "history.npy" in opened
+    assert_same_weights(state["weights"], network.get_weights())
+
+
+def test_an_entry_larger_than_its_shape_allows_is_refused_before_reading(tmp_path):
+    path = tmp_path / "run.npz"
+    small_checkpoint(path, sizes=(3, 4, 2))
+    with np.load(path) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["W0"] = np.zeros((4000, 3))  # 96 kB where (4, 3) float64 needs 96 bytes
+    np.savez_compressed(path, **arrays)
+    with pytest.raises(ValueError, match=r"entry 'W0' claims \d+ bytes, more than the \d+ its shape allows"):
+        load_checkpoint(path)
+
+
+def test_layer_sizes_that_could_not_fit_are_refused(tmp_path):
+    path = tmp_path / "run.npz"
+    small_checkpoint(path)
+    with np.load(path) as npz:
+        arrays = {key: npz[key] for key in npz.files}
+    arrays["layer_sizes"] = np.array([10**6, 10**6, 10], dtype=np.int64)
+    np.savez(path, **arrays)
+    with pytest.raises(ValueError, match=r"would need \d+ bytes of weights"):
+        load_checkpoint(path)
+
+
+def test_the_loss_is_recorded_and_a_mismatch_refused(tmp_path):
+    from types import SimpleNamespace
+
+    path = tmp_path / "run.npz"
+    small_checkpoint(path)
+    assert load_checkpoint(path)["loss"] == "squared_error"
+    other = Network([3, 4, 2], seed=3)
+    other.loss_function = SimpleNamespace(name="softmax_cross_entropy")
+    before = other.get_weights()
+    with pytest.raises(ValueError, match=r"trained with the squared_error loss, but this network uses softmax_cross_entropy"):
+        load_checkpoint(path, other)
+    assert_same_weights(other.get_weights(), before)
+
+
+def test_a_first_format_checkpoint_loads_as_squared_error(tmp_path):
+    path = tmp_path / "run.npz"
+    network, _, _ = small_checkpoint(path)
+    with np.load(path) as npz:
+        arrays = {key: npz[key] for key in npz.files if key != "loss"}
+    arrays["format"] = np.array("bpcourse-checkpoint-1")
+    np.savez(path, **arrays)
+    state = load_checkpoint(path)
+    assert state["loss"] == "squared_error"
+    assert_same_weights(state["weights"], network.get_weights())

@@ -61,8 +61,15 @@ def fake_split(rng, n=4):
 
 
 def trust(monkeypatch, name, content):
-    """Make the hash table accept this fake content for this file name."""
+    """Make the hash and dimension tables accept this fake content for this file name."""
     monkeypatch.setitem(data.SHA256, name, sha(content))
+    expect_dims(monkeypatch, name, content)
+
+
+def expect_dims(monkeypatch, name, content):
+    """Make the dimension table expect the dimensions in this fake content's header."""
+    ndim = content[3]
+    monkeypatch.setitem(data.DIMS, name, struct.unpack(f">{ndim}I", content[4 : 4 + 4 * ndim]))
 
 
 class FakeResponse:
@@ -254,18 +261,20 @@ def test_too_short_for_a_header(tmp_path, gz):
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_truncated_payload(tmp_path, gz):
+def test_truncated_payload(tmp_path, gz, monkeypatch):
     content = idx_bytes(np.arange(5), dims=(5,))[:-2]
     path = write(tmp_path, "train-labels-idx1-ubyte", content, gz)
+    expect_dims(monkeypatch, "train-labels-idx1-ubyte", content)
     with pytest.raises(ValueError, match="is truncated: the header promises 5 numbers = 5 bytes") as info:
         data.verify_file(path)
     assert str(path) in str(info.value)
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_extra_bytes(tmp_path, gz):
+def test_extra_bytes(tmp_path, gz, monkeypatch):
     content = idx_bytes(np.arange(5)) + b"\x00\x01"
     path = write(tmp_path, "train-labels-idx1-ubyte", content, gz)
+    expect_dims(monkeypatch, "train-labels-idx1-ubyte", content)
     with pytest.raises(ValueError, match="has extra bytes after the data") as info:
         data.verify_file(path)
     assert str(path) in str(info.value)
@@ -280,7 +289,7 @@ def test_header_claiming_4_billion_images_in_100_bytes_allocates_nothing(tmp_pat
     tracemalloc.start()
     try:
         with pytest.raises(ValueError, match="is truncated: the header promises 4000000000 x 28 x 28"):
-            data.verify_file(path)
+            data.read_idx(path)  # the generic reader: no known dimensions, refused by length
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -288,23 +297,46 @@ def test_header_claiming_4_billion_images_in_100_bytes_allocates_nothing(tmp_pat
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_bad_image_dimensions(tmp_path, gz):
+def test_a_known_file_claiming_a_billion_images_is_refused_before_decompressing(tmp_path, gz, monkeypatch):
+    header = struct.pack(">IIII", data.IMAGES_MAGIC, 10**9, 28, 28)
+    path = write(tmp_path, "train-images-idx3-ubyte", header + bytes(2 * 1024 * 1024), gz)
+    read_sizes = []
+    real_open = gzip.open
+
+    def recording_gzip_open(*args, **kwargs):
+        stream = real_open(*args, **kwargs)
+        real_read = stream.read
+        stream.read = lambda n=-1: read_sizes.append(n) or real_read(n)
+        return stream
+
+    monkeypatch.setattr(data.gzip, "open", recording_gzip_open)
+    with pytest.raises(ValueError, match=r"expected header dimensions 60000 x 28 x 28, got 1000000000 x 28 x 28"):
+        data.verify_file(path)
+    if gz:
+        assert sum(read_sizes) <= 16  # the magic number and the dimensions, nothing of the payload
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_bad_image_dimensions(tmp_path, gz, monkeypatch):
     path = write(tmp_path, "t10k-images-idx3-ubyte", idx_bytes(np.zeros((2, 28, 27))), gz)
+    expect_dims(monkeypatch, "t10k-images-idx3-ubyte", idx_bytes(np.zeros((2, 28, 27))))
     with pytest.raises(ValueError, match="expected images of 28 x 28 pixels, got 28 x 27") as info:
         data.verify_file(path)
     assert str(path) in str(info.value)
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_label_above_9(tmp_path, gz):
+def test_label_above_9(tmp_path, gz, monkeypatch):
     path = write(tmp_path, "t10k-labels-idx1-ubyte", idx_bytes([1, 2, 3, 12, 4]), gz)
+    expect_dims(monkeypatch, "t10k-labels-idx1-ubyte", idx_bytes([1, 2, 3, 12, 4]))
     with pytest.raises(ValueError, match="expected labels 0-9, got 12 at index 3") as info:
         data.verify_file(path)
     assert str(path) in str(info.value)
 
 
-def test_corrupt_gzip_stream(tmp_path):
+def test_corrupt_gzip_stream(tmp_path, monkeypatch):
     path = tmp_path / "train-labels-idx1-ubyte.gz"
+    expect_dims(monkeypatch, "train-labels-idx1-ubyte", idx_bytes(np.arange(200) % 10))
     path.write_bytes(gzip.compress(idx_bytes(np.arange(200) % 10))[:-12])
     with pytest.raises(ValueError, match="gzip data is truncated or corrupt") as info:
         data.verify_file(path)
@@ -312,8 +344,9 @@ def test_corrupt_gzip_stream(tmp_path):
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_hash_mismatch_names_the_file(tmp_path, gz):
+def test_hash_mismatch_names_the_file(tmp_path, gz, monkeypatch):
     path = write(tmp_path, "train-labels-idx1-ubyte", idx_bytes([1, 2, 3]), gz)
+    expect_dims(monkeypatch, "train-labels-idx1-ubyte", idx_bytes([1, 2, 3]))
     with pytest.raises(ValueError, match="SHA-256 mismatch for train-labels-idx1-ubyte") as info:
         data.verify_file(path)
     assert str(path) in str(info.value) and data.SHA256["train-labels-idx1-ubyte"] in str(info.value)
@@ -505,11 +538,36 @@ def test_interrupted_downloads_leave_nothing_where_the_loader_looks(isolated, mo
 
 def test_complete_download_with_wrong_content_is_rejected(isolated, monkeypatch):
     wrong = idx_bytes([1, 2, 3])  # a valid IDX file, but not the one the hash table expects
+    expect_dims(monkeypatch, "t10k-labels-idx1-ubyte", wrong)
     opener = serve({"t10k-labels-idx1-ubyte": wrong})
     with pytest.raises(data.DownloadError, match="SHA-256 mismatch") as info:
         data.download("t10k-labels-idx1-ubyte", isolated / "dl", opener=opener)
     assert str(info.value).count("SHA-256 mismatch") == len(data.MIRRORS)
     assert list((isolated / "dl").iterdir()) == []
+
+
+def test_a_download_larger_than_the_file_can_be_is_abandoned(isolated, monkeypatch):
+    huge = np.random.default_rng(0).bytes(3 * 1024 * 1024)  # t10k labels are 10 kB
+    opener = FakeOpener(lambda url: FakeResponse(huge))
+    with pytest.raises(data.DownloadError, match=r"more than \d+ bytes") as info:
+        data.download("t10k-labels-idx1-ubyte", isolated / "dl", opener=opener)
+    assert str(info.value).count("abandoned") == len(data.MIRRORS)
+    assert list((isolated / "dl").iterdir()) == []
+
+
+def test_mirrors_changed_at_run_time_are_used(isolated, monkeypatch):
+    tried = []
+
+    def opener(url, timeout):
+        tried.append(url)
+        raise ConnectionRefusedError("no network here (fake)")
+
+    monkeypatch.setattr(data, "MIRRORS", ("https://mirror.invalid/a/",))
+    with pytest.raises(data.DownloadError):
+        data.download("t10k-labels-idx1-ubyte", isolated / "dl", opener=opener)
+    assert tried == ["https://mirror.invalid/a/t10k-labels-idx1-ubyte.gz"]
+    with pytest.raises(TypeError, match="sequence of URL prefixes"):
+        data.download("t10k-labels-idx1-ubyte", isolated / "dl", opener=opener, mirrors="https://x/")
 
 
 def test_load_mnist_downloads_into_the_cache_once(isolated, monkeypatch):

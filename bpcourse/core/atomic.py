@@ -19,7 +19,7 @@ __all__ = ["atomic_write"]
 
 
 @contextlib.contextmanager
-def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp"):
+def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", check=None):
     """Open a temporary file beside ``path``; on a clean exit, rename it to ``path``.
 
     Use it as ``with atomic_write(path, "w", encoding="utf-8") as file: file.write(text)``.
@@ -33,6 +33,9 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp"):
     encoding, newline : as for ``open`` (text mode only).
     suffix : str
         The temporary file's suffix (``.part`` for downloads, say).
+    check : callable, optional
+        ``check(temporary_path)``, called once the bytes are on disk and before
+        the rename; if it raises, nothing is renamed (a download is verified so).
 
     Yields the open file object. If the ``with`` block raises, the temporary
     file is deleted and the exception goes on; ``path`` is untouched.
@@ -49,6 +52,8 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp"):
             yield file
             file.flush()
             os.fsync(file.fileno())
+        if check is not None:
+            check(Path(temporary))
         os.replace(temporary, path)  # atomic: the old file or the new one, never half
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -7,9 +7,10 @@ everything needed to continue *exactly* where the run stopped:
 =============  ==============================================================
 key            content
 =============  ==============================================================
-format         "bpcourse-checkpoint-1" (0-d unicode array)
+format         "bpcourse-checkpoint-2" (0-d unicode array)
 layer_sizes    int64 array, e.g. [784, 300, 10]
 activation     the activator's name, e.g. "sigmoid" (0-d unicode)
+loss           the loss's name, e.g. "squared_error" (0-d unicode)
 dtype          "float32" or "float64" (0-d unicode)
 W0, b0, W1...  the weights of layer l: W (n_out, n_in), b (n_out,), in that dtype
 epoch          number of epochs completed (0-d int64)
@@ -20,28 +21,39 @@ history        the training history as a JSON string (0-d unicode)
 
 Safety:
 
-* Nothing is half-written: the file is written to a temporary file in the
-  same folder, flushed to disk, then renamed over the old one with
-  ``os.replace`` (atomic). If anything fails on the way, the old checkpoint
-  is untouched and the temporary file is removed.
-* Loading uses ``numpy.load(..., allow_pickle=False)``: every entry is a
-  plain number or string array, so a checkpoint someone sends you cannot
-  run code when you open it. A file with a pickled (object) array, or any
-  file that is not a complete checkpoint, raises ``ValueError``.
+* Nothing is half-written (:func:`bpcourse.core.atomic.atomic_write`): if
+  anything fails on the way, the old checkpoint is untouched.
+* Loading reads only the entries listed above, each after checking its
+  stored size against what its shape allows, and parses them with
+  ``allow_pickle=False``: every entry is a plain number or string array, so
+  a checkpoint someone sends you cannot run code, nor fill the memory, when
+  you open it. A file with a pickled (object) array, or any file that is not
+  a complete checkpoint, raises ``ValueError``.
+* Checkpoints of the first format (``bpcourse-checkpoint-1``, before losses
+  were recorded) load as squared-error runs, the only loss they could hold.
 """
 
+import io
 import json
-import os
-import tempfile
 import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from bpcourse.core.atomic import atomic_write
+
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint"]
 
-FORMAT = "bpcourse-checkpoint-1"
+FORMAT = "bpcourse-checkpoint-2"
+OLD_FORMATS = {"bpcourse-checkpoint-1": "squared_error"}  # format -> the loss it implies
+DEFAULT_LOSS = "squared_error"  # the text's E = 1/2 sum (t - y)^2 (eq. 4.9)
 _SCALAR_KEYS = ("format", "layer_sizes", "activation", "dtype", "epoch", "rate", "rng_state", "history")
+# The most bytes an entry may take in the archive (.npy header included), before it is read.
+_NPY_HEADER_BYTES = 4096
+_MAX_TEXT_BYTES = {"format": 1024, "activation": 1024, "loss": 1024, "dtype": 1024,
+                   "rng_state": 64 * 1024, "history": 64 * 1024 * 1024}
+_MAX_NUMBER_BYTES = 64 * 1024  # layer_sizes, epoch, rate
+_MAX_WEIGHT_BYTES = 8 * 1024**3  # no course network comes near 8 GiB of weights
 
 
 def save_checkpoint(path, network, *, epoch, rate, rng, history):
@@ -77,6 +89,7 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
         "format": np.array(FORMAT),
         "layer_sizes": np.array(network.layer_sizes, dtype=np.int64),
         "activation": np.array(network.activator.name),
+        "loss": np.array(loss_name(network)),
         "dtype": np.array(dtype.name),
         "epoch": np.array(int(epoch), dtype=np.int64),
         "rate": np.array(float(rate), dtype=np.float64),
@@ -90,20 +103,18 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"cannot write the checkpoint {path}: the folder {folder} does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)  # atomic: readers see the old file or the new one, never half
-    except BaseException:
-        try:
-            os.unlink(temporary)
-        except FileNotFoundError:
-            pass
-        raise
+    with atomic_write(path) as file:
+        np.savez(file, **arrays)
     return path
+
+
+def loss_name(network):
+    """The name of the loss ``network`` trains with (the text's squared error if it names none)."""
+    loss = getattr(network, "loss_function", None)
+    name = getattr(loss, "name", DEFAULT_LOSS)
+    if not isinstance(name, str):
+        raise ValueError(f"expected the network's loss to have a string name, got {name!r}")
+    return name
 
 
 def load_checkpoint(path, network=None):
@@ -113,12 +124,12 @@ def load_checkpoint(path, network=None):
     ----------
     path : str or Path
     network : bpcourse.core.vectorized.Network, optional
-        If given, the checkpoint must match it (layer sizes, activation and
-        dtype; otherwise ``ValueError`` and the network is unchanged) and its
+        If given, the checkpoint must match it (layer sizes, activation, loss
+        and dtype; otherwise ``ValueError`` and the network is unchanged) and its
         weights are set from the checkpoint.
 
     Returns a dict with keys ``weights`` (list of (W, b)), ``layer_sizes``
-    (tuple), ``activation`` (str), ``dtype`` (numpy.dtype), ``epoch`` (int),
+    (tuple), ``activation`` (str), ``loss`` (str), ``dtype`` (numpy.dtype), ``epoch`` (int),
     ``rate`` (float), ``rng_state`` (dict, for ``rng.bit_generator.state``)
     and ``history`` (dict of lists, see ``bpcourse.core.training.History.from_dict``).
 
@@ -130,20 +141,13 @@ def load_checkpoint(path, network=None):
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):
-            raise ValueError("it holds a single array, not an .npz archive")
-        with loaded as npz:
-            missing = [key for key in _SCALAR_KEYS if key not in npz.files]
-            if missing:
-                raise ValueError(f"missing entries {missing}")
-            raw = {key: npz[key] for key in npz.files}
+        raw = _read_known_entries(path)
     except ValueError as error:
         raise ValueError(
             f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
             "(checkpoints are written by bpcourse.core.checkpoint.save_checkpoint)"
         ) from None
-    except (OSError, EOFError, zipfile.BadZipFile) as error:
+    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
         raise ValueError(
             f"{path} is not a valid bpcourse checkpoint (corrupt or truncated file: "
             f"{type(error).__name__}: {error})"
@@ -156,6 +160,55 @@ def load_checkpoint(path, network=None):
 
 
 # --- internals ----------------------------------------------------------------------
+
+def _read_known_entries(path):
+    """The checkpoint's entries as arrays, reading only known keys, each after a size check.
+
+    Raises ValueError (or zipfile/OS errors for a damaged archive).
+    """
+    with open(path, "rb") as file:
+        magic = file.read(6)
+    if magic.startswith(b"\x93NUMPY"):
+        raise ValueError("it holds a single array, not an .npz archive")
+    if not magic.startswith(b"PK"):  # every zip file starts so; a damaged one is reported by ZipFile
+        raise ValueError("it is not an .npz archive (a zip file of .npy arrays)")
+    with zipfile.ZipFile(path) as archive:
+        members = {info.filename: info for info in archive.infolist()}
+        names = {name[:-4] for name in members if name.endswith(".npy")}
+        missing = [key for key in _SCALAR_KEYS if key not in names]
+        if missing:
+            raise ValueError(f"missing entries {missing}")
+
+        def read(key, max_bytes):
+            info = members[f"{key}.npy"]
+            if info.file_size > max_bytes:
+                raise ValueError(f"entry {key!r} claims {info.file_size} bytes, more than the "
+                                 f"{max_bytes} its shape allows")
+            with archive.open(info) as member:
+                data = member.read(max_bytes + 1)  # never more than allowed, whatever the header says
+            if len(data) > max_bytes:
+                raise ValueError(f"entry {key!r} holds more than the {max_bytes} bytes its shape allows")
+            return np.load(io.BytesIO(data), allow_pickle=False)
+
+        raw = {}
+        for key in _SCALAR_KEYS + ("loss",):
+            if key in names:
+                limit = _MAX_TEXT_BYTES.get(key, _MAX_NUMBER_BYTES)
+                raw[key] = read(key, limit * 4 + _NPY_HEADER_BYTES)  # unicode arrays: 4 bytes a character
+        sizes = raw["layer_sizes"]
+        if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2 or (sizes < 1).any():
+            raise ValueError(f"layer_sizes should be at least two positive ints, got {sizes!r}")
+        layer_sizes = [int(n) for n in sizes]
+        weight_bytes = sum((n_in + 1) * n_out * 8 for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
+        if weight_bytes > _MAX_WEIGHT_BYTES:
+            raise ValueError(f"layer_sizes {layer_sizes} would need {weight_bytes} bytes of weights, "
+                             f"more than the {_MAX_WEIGHT_BYTES} a checkpoint may hold")
+        for index, (n_in, n_out) in enumerate(zip(layer_sizes[:-1], layer_sizes[1:])):
+            for key, count in ((f"W{index}", n_out * n_in), (f"b{index}", n_out)):
+                if key in names:  # a missing one is reported by _parse
+                    raw[key] = read(key, count * 8 + _NPY_HEADER_BYTES)
+    return raw
+
 
 def _parse(raw, path):
     """Check and convert the raw arrays of a checkpoint; ValueError naming what is wrong."""
@@ -170,7 +223,13 @@ def _parse(raw, path):
                       f"and dtype {value.dtype}")
         return str(value[()])
 
-    if text("format") != FORMAT:
+    if text("format") in OLD_FORMATS:
+        loss = OLD_FORMATS[text("format")]
+    elif text("format") == FORMAT:
+        if "loss" not in raw:
+            raise bad("missing entry 'loss'")
+        loss = text("loss")
+    else:
         raise bad(f"unknown format {text('format')!r}, expected {FORMAT!r}")
     sizes = raw["layer_sizes"]
     if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2 or (sizes < 1).any():
@@ -207,6 +266,7 @@ def _parse(raw, path):
         "weights": weights,
         "layer_sizes": layer_sizes,
         "activation": text("activation"),
+        "loss": loss,
         "dtype": dtype,
         "epoch": int(epoch),
         "rate": float(rate),
@@ -216,7 +276,7 @@ def _parse(raw, path):
 
 
 def _check_matches(state, network, path):
-    """Refuse to load a checkpoint into a network of another shape, activation or dtype."""
+    """Refuse to load a checkpoint into a network of another shape, activation, loss or dtype."""
     sizes = tuple(network.layer_sizes)
     if state["layer_sizes"] != sizes:
         raise ValueError(
@@ -229,6 +289,12 @@ def _check_matches(state, network, path):
         raise ValueError(
             f"the checkpoint {path} is for a {state['activation']} network, but this network "
             f"uses {name}: build it with activator={state['activation']!r} to load it"
+        )
+    loss = loss_name(network)
+    if state["loss"] != loss:
+        raise ValueError(
+            f"the checkpoint {path} was trained with the {state['loss']} loss, but this network "
+            f"uses {loss}: build it with loss={state['loss']!r} to load it"
         )
     dtype = np.dtype(getattr(network, "dtype", np.float64))
     if state["dtype"] != dtype:

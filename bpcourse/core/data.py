@@ -55,12 +55,13 @@ import os
 import shutil
 import struct
 import sys
-import tempfile
 import urllib.request
 import zlib
 from pathlib import Path
 
 import numpy as np
+
+from bpcourse.core.atomic import atomic_write
 
 IMAGES_MAGIC = 2051  # 0x00000803: unsigned bytes, 3 dimensions
 LABELS_MAGIC = 2049  # 0x00000801: unsigned bytes, 1 dimension
@@ -72,6 +73,17 @@ SPLITS = {
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 FILE_NAMES = SPLITS["train"] + SPLITS["test"]
+
+# The dimensions each file's header must give; checked before any payload is read.
+DIMS = {
+    "train-images-idx3-ubyte": (60000,) + IMAGE_SHAPE,
+    "train-labels-idx1-ubyte": (60000,),
+    "t10k-images-idx3-ubyte": (10000,) + IMAGE_SHAPE,
+    "t10k-labels-idx1-ubyte": (10000,),
+}
+# A download may not be larger than the file's decompressed size plus a margin
+# (gzip never grows 8-bit data by more than a few bytes per 32 kB block).
+_DOWNLOAD_MARGIN = 1 << 20
 
 # SHA-256 of each file's decompressed content.
 SHA256 = {
@@ -122,14 +134,15 @@ def _file_key(path):
     return (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
 
 
-def _read_idx_bytes(path, expected_magic=None):
+def _read_idx_bytes(path, expected_magic=None, expected_dims=None):
     """Read and check one IDX file (gzipped or not).
 
     Returns ``(content, dims, dtype)``: ``content`` the whole decompressed file as
     a bytearray (header and payload), ``dims`` the tuple of dimensions, ``dtype``
     the payload's NumPy dtype. Raises ``ValueError`` naming the file for a bad
-    magic number, bad dimensions, or a payload shorter or longer than the header
-    promises; this is checked *before* anything of the promised size is allocated.
+    magic number, bad dimensions (other than ``expected_dims``, when given), or
+    a payload shorter or longer than the header promises; this is checked
+    *before* anything of the promised size is allocated or decompressed.
     """
     path = Path(path)
     with open(path, "rb") as raw:
@@ -137,7 +150,7 @@ def _read_idx_bytes(path, expected_magic=None):
     try:
         opened = gzip.open(path, "rb") if is_gzip else open(path, "rb")
         with opened as f:
-            return _read_idx_stream(f, path, is_gzip, expected_magic)
+            return _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise ValueError(
             f"{path}: the gzip data is truncated or corrupt ({err}); "
@@ -145,7 +158,7 @@ def _read_idx_bytes(path, expected_magic=None):
         ) from err
 
 
-def _read_idx_stream(f, path, is_gzip, expected_magic):
+def _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims=None):
     content = bytearray(f.read(4))
     if len(content) < 4:
         raise ValueError(
@@ -175,6 +188,11 @@ def _read_idx_stream(f, path, is_gzip, expected_magic):
             f"the file ends after {len(content)}"
         )
     dims = struct.unpack(f">{ndim}I", bytes(content[4:header_size]))  # big-endian uint32
+    if expected_dims is not None and tuple(dims) != tuple(expected_dims):
+        raise ValueError(
+            f"{path}: expected header dimensions {' x '.join(map(str, expected_dims))}, "
+            f"got {' x '.join(map(str, dims))}: the file is corrupt or not this MNIST file"
+        )
     dtype = np.dtype(_IDX_TYPES[type_code])
     # Python integers: no overflow, however large the header's claim.
     payload_size = int(np.prod(dims, dtype=object)) * dtype.itemsize
@@ -252,7 +270,8 @@ def _mnist_name(path):
 def verify_file(path, name=None):
     """Check one MNIST file completely and return its content as an array.
 
-    Checks, in this order: the IDX structure (magic number, dimensions, length);
+    Checks, in this order: the IDX structure (magic number, the known
+    dimensions of that file, before anything is decompressed; length);
     for images 28 x 28 pixels, for labels values 0-9; the SHA-256 of the
     decompressed content against ``SHA256[name]``. The hash check is remembered
     per (path, modification time, size) within the process.
@@ -274,7 +293,7 @@ def verify_file(path, name=None):
     path = Path(path)
     name = _mnist_name(path) if name is None else name
     key = _file_key(path)
-    content, dims, dtype = _read_idx_bytes(path, _expected_magic(name))
+    content, dims, dtype = _read_idx_bytes(path, _expected_magic(name), DIMS[name])
     array = np.frombuffer(content, dtype=dtype, offset=4 + 4 * len(dims)).reshape(dims)
     if array.ndim == 3 and array.shape[1:] != IMAGE_SHAPE:
         raise ValueError(
@@ -349,14 +368,14 @@ def _default_opener(url, timeout):
     return urllib.request.urlopen(url, timeout=timeout)
 
 
-def download(name, target_dir=None, *, opener=None, mirrors=MIRRORS, timeout=DOWNLOAD_TIMEOUT):
+def download(name, target_dir=None, *, opener=None, mirrors=None, timeout=DOWNLOAD_TIMEOUT, max_bytes=None):
     """Download ``name + ".gz"`` into ``target_dir`` (default: the cache) and verify it.
 
     Each mirror is tried in turn. The bytes go to a temporary file in
     ``target_dir`` whose name the loader never looks for; it is renamed to
-    ``name.gz`` (``os.replace``, atomic) only when complete and verified
-    (``verify_file``), and deleted in every other case, also when an exception
-    propagates. So no partial file is ever left where the loader looks.
+    ``name.gz`` (:func:`bpcourse.core.atomic.atomic_write`) only when complete
+    and verified (``verify_file``), and deleted in every other case, also when
+    an exception propagates. So no partial file is ever left where the loader looks.
 
     Parameters
     ----------
@@ -367,10 +386,14 @@ def download(name, target_dir=None, *, opener=None, mirrors=MIRRORS, timeout=DOW
         ``opener(url, timeout=seconds)`` returning a readable binary file
         object usable in a ``with`` statement; default ``urllib.request.urlopen``.
         Tests pass a fake.
-    mirrors : sequence of str
-        URL prefixes ending in "/".
+    mirrors : sequence of str, optional
+        URL prefixes ending in "/"; default: the module's ``MIRRORS`` as it is
+        at the time of the call.
     timeout : float
         Seconds, passed to the opener.
+    max_bytes : int, optional
+        The most bytes one download may bring; a mirror that sends more is
+        abandoned. Default: the file's decompressed size plus 1 MiB.
 
     Returns the Path of the stored file. Raises ``DownloadError`` listing what
     went wrong with each mirror.
@@ -378,33 +401,42 @@ def download(name, target_dir=None, *, opener=None, mirrors=MIRRORS, timeout=DOW
     if name not in SHA256:
         raise ValueError(f"expected one of {', '.join(FILE_NAMES)}, got {name!r}")
     opener = _default_opener if opener is None else opener
+    mirrors = MIRRORS if mirrors is None else mirrors
+    if isinstance(mirrors, str):
+        raise TypeError(f"expected mirrors to be a sequence of URL prefixes, got the string {mirrors!r}")
+    if max_bytes is None:
+        max_bytes = _idx_size(name) + _DOWNLOAD_MARGIN
     target_dir = Path(cache_dir() if target_dir is None else target_dir)
     final = target_dir / (name + ".gz")
+    try:
+        target_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DownloadError(f"cannot write into {target_dir} to download {name}.gz: {err}") from err
     failures = []
     for mirror in mirrors:
         url = mirror + name + ".gz"
         try:
-            target_dir.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target_dir, prefix=f".{name}.", suffix=".part")
-        except OSError as err:
-            raise DownloadError(f"cannot write into {target_dir} to download {name}.gz: {err}") from err
-        try:
-            with os.fdopen(fd, "wb") as out, opener(url, timeout=timeout) as response:
+            with atomic_write(final, suffix=".part", check=lambda tmp: verify_file(tmp, name)) as out, \
+                    opener(url, timeout=timeout) as response:
+                received = 0
                 while chunk := response.read(_CHUNK):
+                    received += len(chunk)
+                    if received > max_bytes:
+                        raise ValueError(f"the server sent more than {max_bytes} bytes, "
+                                         f"more than {name}.gz can hold; abandoned")
                     out.write(chunk)
-                out.flush()
-                os.fsync(out.fileno())
-            verify_file(tmp, name)
-            os.replace(tmp, final)
             return final
         except (OSError, ValueError, EOFError, http.client.HTTPException) as err:
             failures.append(f"{url}: {type(err).__name__}: {err}")
-        finally:
-            if os.path.exists(tmp):
-                os.remove(tmp)
     raise DownloadError(
         f"could not download {name}.gz into {target_dir}:\n  " + "\n  ".join(failures)
     )
+
+
+def _idx_size(name):
+    """Bytes of the decompressed IDX file ``name``: header plus one byte per number."""
+    dims = DIMS[name]
+    return 4 + 4 * len(dims) + math.prod(dims)
 
 
 def _not_found_message(missing, dirs, failures):
@@ -602,15 +634,10 @@ def store_in_cache(path):
         except ValueError:
             pass  # a damaged copy: replace it below
     target_dir.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=target_dir, prefix=f".{target.name}.", suffix=".part")
-    try:
-        with os.fdopen(fd, "wb") as out, open(path, "rb") as source:
-            shutil.copyfileobj(source, out, _CHUNK)
-        verify_file(temporary, _mnist_name(path))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    name = _mnist_name(path)
+    with atomic_write(target, suffix=".part", check=lambda tmp: verify_file(tmp, name)) as out, \
+            open(path, "rb") as source:
+        shutil.copyfileobj(source, out, _CHUNK)
     return target
 
 

@@ -25,6 +25,8 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 import jupyter_server_mathjax
 from nbconvert import HTMLExporter
 
+from bpcourse.core.atomic import atomic_write
+
 CELL_TIMEOUT_SECONDS = 600
 MATHJAX_SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"  # relative to the HTML copy
@@ -38,12 +40,8 @@ MATHJAX_FONTS = (
 
 def write_atomically(path, text):
     """Write ``text`` to ``path`` through a temporary file and a rename."""
-    path = Path(path)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)
-    os.replace(handle.name, path)
 
 
 def install_mathjax(out_dir):

@@ -297,7 +297,8 @@ def test_backprop_stepper_shows_the_error_terms_layer_by_layer(Network):
         assert_allclose(W_shown, W, rtol=1e-12)
         assert_allclose(b_shown, b, rtol=1e-12)
     for (W, b), (W0, b0) in zip(network.get_weights(), weights):  # the stepper changed nothing
-        assert_allclose(W, W0, rtol=0) and assert_allclose(b, b0, rtol=0)
+        assert_allclose(W, W0, rtol=0)
+        assert_allclose(b, b0, rtol=0)
 
 
 def test_backprop_stepper_goes_back_through_every_hidden_layer():

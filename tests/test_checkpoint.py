@@ -379,7 +379,7 @@ def test_the_loss_is_recorded_and_a_mismatch_refused(tmp_path):
     small_checkpoint(path)
     assert load_checkpoint(path)["loss"] == "squared_error"
     other = Network([3, 4, 2], seed=3)
-    other.loss_function = SimpleNamespace(name="softmax_cross_entropy")
+    other.loss = SimpleNamespace(name="softmax_cross_entropy")
     before = other.get_weights()
     with pytest.raises(ValueError, match=r"trained with the squared_error loss, but this network uses softmax_cross_entropy"):
         load_checkpoint(path, other)

@@ -110,7 +110,7 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
 
 def loss_name(network):
     """The name of the loss ``network`` trains with (the text's squared error if it names none)."""
-    loss = getattr(network, "loss_function", None)
+    loss = getattr(network, "loss", None)  # the loss object (network.loss.name)
     name = getattr(loss, "name", DEFAULT_LOSS)
     if not isinstance(name, str):
         raise ValueError(f"expected the network's loss to have a string name, got {name!r}")

@@ -13,9 +13,17 @@ non-square W_next, and one square but unsymmetric W_next catches
 import numpy as np
 
 from bpcourse.core.activations import sigmoid, sigmoid_derivative
+from bpcourse.exercises.checks._common import distinct_sizes, passed, random_shape
 from bpcourse.exercises.checks.nb02 import run_case
+from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
 from bpcourse.visuals.stepper import forward_trace
+
+BACKWARD_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_output_layer_delta", "calc_hidden_layer_delta",
+                    "backward", "train_batch", "train_one_sample", "_backward", "_output_delta", "_train_step"}
+"""Names of the package's backward passes: an exercise on the error terms must not call them.
+Both checks take ``seed`` for the instructor's hidden tests (random shapes and values) and refuse a
+borrowed answer first."""
 
 
 def reference_output_delta(y, t):
@@ -38,20 +46,18 @@ def reference_hidden_delta(a, W_next, delta_next):
     return sigmoid_derivative(a) * (np.asarray(W_next, dtype=float).T @ np.asarray(delta_next, dtype=float))
 
 
-def check_output_delta(output_delta):
-    """Check a learner's ``output_delta(y, t)`` (eq. 4.1) against the reference.
-
-    Cases: the text's output nodes 8 and 9, a single node given as numbers, ten
-    outputs with a one-hot target, saturated outputs, a batch of shape (4, 2)
-    and y equal to t. Catches the sign error (y - t), the missing y(1 - y)
-    factor and the derivative taken from x instead of y.
-    """
-    rng = np.random.default_rng(30)
+def _output_cases(seed):
+    rng = np.random.default_rng(30 if seed is None else seed)
+    if seed is not None:
+        shape = random_shape(rng, max_ndim=2, max_size=7)
+        return [(f"hidden case: y and t of shape {shape}", sigmoid(rng.normal(0, 2, size=shape)),
+                 rng.uniform(size=shape)),
+                ("hidden case: one output node, numbers", float(rng.uniform(0.05, 0.95)), float(rng.uniform()))]
     weights, x, t = text_example()
     y = forward_trace(weights, x)[1][-1]
     t10 = np.full(10, 0.1)
     t10[3] = 0.9
-    cases = [
+    return [
         ("the text's output nodes 8 and 9 (y and t of shape (2,))", y, t),
         ("one output node, y and t given as plain numbers", 0.7, 1.0),
         ("ten outputs with a one-hot target 0.9 / 0.1", sigmoid(rng.normal(size=10)), t10),
@@ -61,7 +67,21 @@ def check_output_delta(output_delta):
          rng.uniform(size=(4, 2))),
         ("y equal to t: nothing to correct", np.array([0.25, 0.5]), np.array([0.25, 0.5])),
     ]
-    hint = "eq. 4.1: delta = y (1 - y) (t - y), element by element, in the shape of y (no sum, no matrix product)."
+
+
+def check_output_delta(output_delta, *, seed=None):
+    """Check a learner's ``output_delta(y, t)`` (eq. 4.1) against the reference.
+
+    Cases: the text's output nodes 8 and 9, a single node given as numbers, ten
+    outputs with a one-hot target, saturated outputs, a batch of shape (4, 2)
+    and y equal to t. Catches the sign error (y - t), the missing y(1 - y)
+    factor and the derivative taken from x instead of y.
+    """
+    refuse_borrowed(output_delta, check="check_output_delta", name="output_delta", equation="eq. 4.1",
+                    forbidden=(reference_output_delta, reference_hidden_delta), forbidden_attributes=BACKWARD_METHODS)
+    cases = _output_cases(seed)
+    hint = ("eq. 4.1 works element by element: one error term per output node, in the shape of y "
+            "(no sum over the nodes, no matrix product).")
     for description, y, t in cases:
         y_, t_ = np.asarray(y, dtype=float), np.asarray(t, dtype=float)
         args = [("y", y_), ("t", t_)]  # plain numbers reach the learner as 0-d arrays
@@ -76,24 +96,25 @@ def check_output_delta(output_delta):
         ]
         run_case("check_output_delta", "output_delta", output_delta, args, description,
                  reference_output_delta(y, t), wrong, hint)
-    print(f"check_output_delta: all {len(cases)} cases passed (the text's nodes 8 and 9, numbers, "
-          f"saturated outputs, a batch)")
+    passed("check_output_delta", seed, len(cases), "delta = y(1 - y)(t - y) (eq. 4.1) for the text's nodes 8 "
+           "and 9, plain numbers, saturated outputs and a batch")
 
 
-def check_hidden_delta(hidden_delta):
-    """Check a learner's ``hidden_delta(a, W_next, delta_next)`` (eq. 4.3) for one sample.
-
-    Cases: the text's hidden layer (W_next of shape (2, 4)), 5 nodes feeding 3,
-    3 nodes feeding 6, a square unsymmetric W_next, a single next node and
-    saturated outputs. Catches the missing a(1 - a) factor, a sign error, the
-    transposed weight matrix and an unweighted sum of the deltas.
-    """
-    rng = np.random.default_rng(31)
+def _hidden_cases(seed):
+    rng = np.random.default_rng(31 if seed is None else seed)
+    if seed is not None:
+        n, n_next = distinct_sizes(rng, 2, 1, 8)
+        return [(f"hidden case: a ({n},), W_next ({n_next}, {n})", rng.uniform(size=n), rng.normal(size=(n_next, n)),
+                 rng.normal(size=n_next) * 0.1),
+                (f"hidden case: a ({n_next},), W_next ({n}, {n_next})", rng.uniform(size=n_next),
+                 rng.normal(size=(n, n_next)), rng.normal(size=n) * 0.1),
+                ("hidden case: a square W_next (4, 4)", rng.uniform(size=4), rng.normal(size=(4, 4)),
+                 rng.normal(size=4) * 0.1)]
     weights, x, t = text_example()
     _, outputs = forward_trace(weights, x)
     W2 = weights[1][0]
     delta_out = reference_output_delta(outputs[2], t)
-    cases = [
+    return [
         ("the text's hidden layer: a (4,), W_next (2, 4), delta_next (2,)", outputs[1], W2, delta_out),
         ("5 nodes feeding 3: a (5,), W_next (3, 5)", rng.uniform(size=5), rng.normal(size=(3, 5)),
          rng.normal(size=3) * 0.1),
@@ -106,12 +127,25 @@ def check_hidden_delta(hidden_delta):
         ("saturated outputs a close to 0 and 1", np.array([1e-9, 0.5, 1 - 1e-9]), rng.normal(size=(2, 3)),
          np.array([0.2, -0.1])),
     ]
+
+
+def check_hidden_delta(hidden_delta, *, seed=None):
+    """Check a learner's ``hidden_delta(a, W_next, delta_next)`` (eq. 4.3) for one sample.
+
+    Cases: the text's hidden layer (W_next of shape (2, 4)), 5 nodes feeding 3,
+    3 nodes feeding 6, a square unsymmetric W_next, a single next node and
+    saturated outputs. Catches the missing a(1 - a) factor, a sign error, the
+    transposed weight matrix and an unweighted sum of the deltas.
+    """
+    refuse_borrowed(hidden_delta, check="check_hidden_delta", name="hidden_delta", equation="eq. 4.3",
+                    forbidden=(reference_output_delta, reference_hidden_delta), forbidden_attributes=BACKWARD_METHODS)
+    cases = _hidden_cases(seed)
     for description, a, W_next, delta_next in cases:
         args = [("a", a), ("W_next", W_next), ("delta_next", delta_next)]
         n_next, n = W_next.shape
         hint = (f"W_next has shape ({n_next}, {n}): row k holds the weights w_kj from this layer's {n} nodes into "
-                f"node k of the next layer. sum_k w_kj delta_k for every j is W_next.T @ delta_next, shape ({n},); "
-                f"then multiply element by element by a (1 - a) (eq. 4.3).")
+                f"node k of the next layer, so the sum over k for a fixed j runs down column j; the result has one "
+                f"error term per node of this layer, shape ({n},) (eq. 4.3).")
         back = W_next.T @ delta_next
         wrong = [
             (back, "the factor a(1 - a), the sigmoid's slope da/dnet (eq. 4.15 for node j), is missing"),
@@ -119,13 +153,13 @@ def check_hidden_delta(hidden_delta):
             (sigmoid_derivative(sigmoid(a)) * back,
              "a is already the sigmoid's output: its slope is a(1 - a); do not apply the sigmoid again"),
             (sigmoid_derivative(a) * np.sum(delta_next),
-             "each delta_k must be weighted by w_kj, the weight from node j to node k: W_next.T @ delta_next"),
+             "each delta_k must be weighted by w_kj, the weight from node j to node k (eq. 4.3)"),
         ]
         if n_next == n:
             wrong.append((sigmoid_derivative(a) * (W_next @ delta_next),
-                          "W_next is transposed: row k of W_next holds the weights INTO node k, so "
-                          "sum_k w_kj delta_k is W_next.T @ delta_next, not W_next @ delta_next"))
+                          "W_next is used the wrong way round: row k of W_next holds the weights INTO node k, so "
+                          "sum_k w_kj delta_k runs down column j, not along row j (eq. 4.3)"))
         run_case("check_hidden_delta", "hidden_delta", hidden_delta, args, description,
                  reference_hidden_delta(a, W_next, delta_next), wrong, hint)
-    print(f"check_hidden_delta: all {len(cases)} cases passed (the text's hidden layer, non-square and "
-          f"square W_next, saturated nodes)")
+    passed("check_hidden_delta", seed, len(cases), "delta_j = a_j(1 - a_j) sum_k w_kj delta_k (eq. 4.3) for the "
+           "text's hidden layer, non-square and square W_next and saturated nodes")

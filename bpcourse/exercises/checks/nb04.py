@@ -19,14 +19,23 @@ one, the wrong sign); success prints one line.
 
 The ``reference_*`` functions wrap the package's methods in the exercises'
 function form; the notebook falls back to them while an exercise is not done.
+Every check takes ``seed`` for the instructor's hidden tests (networks of
+random sizes and weights) and refuses a borrowed answer first: an exercise
+function may read the objects' attributes but not call the method it
+re-implements.
 """
 
 from numbers import Real
 
 import numpy as np
 
-from bpcourse.exercises.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch
 from bpcourse.core.oo_network import ConstNode, Connection, Network, Node
+from bpcourse.exercises.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch, passed
+from bpcourse.exercises.originality import refuse_borrowed
+
+OBJECT_METHODS = {"calc_hidden_layer_delta", "calc_output_layer_delta", "calc_delta", "calc_gradient", "get_gradient",
+                  "update_weight", "train_one_sample", "train", "gradients", "train_batch"}
+"""The object network's own methods for the backward pass and the update."""
 
 RTOL = 1e-9
 """Relative tolerance: any correct order of summation agrees to about 1e-15."""
@@ -61,7 +70,7 @@ def reference_update_weight(conn, rate):
 # --- the checks -------------------------------------------------------------
 
 
-def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
+def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
     """Check a learner's ``calc_hidden_layer_delta(node)`` (eq. 4.3) on four networks.
 
     For every case the check runs the forward pass and the output layer's
@@ -74,8 +83,11 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
     hidden layer of one node.
     """
     name, check = "calc_hidden_layer_delta", "check_calc_hidden_layer_delta"
+    refuse_borrowed(calc_hidden_layer_delta, check=check, name=name, equation="eq. 4.3",
+                    forbidden=(reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta),
+                    forbidden_attributes=OBJECT_METHODS)
     checked = 0
-    for description, network, twin, x, t in _cases():
+    for description, network, twin, x, t in _cases(seed):
         twin.get_gradient(x, t)
         network.predict(x)
         for node, t_j in zip(network.layers[-1].nodes, t.tolist()):
@@ -95,11 +107,11 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
                                    label="delta")
                 node.delta = got  # the learner's delta feeds the next layer down
                 checked += 1
-    print(f"check_calc_hidden_layer_delta: all {checked} hidden deltas of 4 networks match eq. 4.3 "
-          f"(deep and nearly saturated networks included)")
+    passed(check, seed, checked, "every hidden node's delta_j matches eq. 4.3 on the networks tried "
+           "(deep and nearly saturated ones included), with your deltas feeding the layer below")
 
 
-def check_calc_gradient(calc_gradient):
+def check_calc_gradient(calc_gradient, *, seed=None):
     """Check a learner's ``calc_gradient(conn)``, delta_j * x_ji (eq. 4.5), on hand-made and network connections.
 
     Cases: a connection built by hand between two nodes (numbers you can
@@ -108,6 +120,9 @@ def check_calc_gradient(calc_gradient):
     package's ``Connection.calc_gradient``.
     """
     name, check = "calc_gradient", "check_calc_gradient"
+    refuse_borrowed(calc_gradient, check=check, name=name, equation="eq. 4.5",
+                    forbidden=(reference_calc_gradient, Connection.calc_gradient, Connection.get_gradient),
+                    forbidden_attributes=OBJECT_METHODS | {"gradient"})
     checked = 0
     for description, conn in _hand_made_connections():
         expected = reference_calc_gradient(conn)
@@ -115,18 +130,18 @@ def check_calc_gradient(calc_gradient):
         got = _gradient_of(head_text, check, name, calc_gradient, conn)
         _compare_gradient(head_text, conn, expected, got)
         checked += 1
-    for description, network, _, x, t in _cases():
+    for description, network, _, x, t in _cases(seed):
         network.get_gradient(x, t)
         for conn in network.connections:
             head_text = _conn_head(check, description, conn)
             got = _gradient_of(head_text, check, name, calc_gradient, conn)
             _compare_gradient(head_text, conn, conn.gradient, got)
             checked += 1
-    print(f"check_calc_gradient: all {checked} connections match delta_j * x_ji (eq. 4.5), bias connections "
-          f"included")
+    passed(check, seed, checked, "every connection's gradient matches delta_j * x_ji (eq. 4.5), bias "
+           "connections included")
 
 
-def check_update_weight(update_weight):
+def check_update_weight(update_weight, *, seed=None):
     """Check a learner's ``update_weight(conn, rate)``, w_ji += eta * delta_j * x_ji in place (eq. 4.5).
 
     Cases: a hand-made connection and a bias connection, then one SGD step on
@@ -138,6 +153,9 @@ def check_update_weight(update_weight):
     training loop, so the update must compute delta_j * x_ji from the nodes.
     """
     name, check = "update_weight", "check_update_weight"
+    refuse_borrowed(update_weight, check=check, name=name, equation="eq. 4.5",
+                    forbidden=(reference_update_weight, Connection.update_weight, Network.update_weight),
+                    forbidden_attributes=OBJECT_METHODS)
     checked = 0
     for description, conn in _hand_made_connections():
         for rate in (0.5, 2.0):
@@ -152,7 +170,7 @@ def check_update_weight(update_weight):
             conn.weight = old
             checked += 1
     for rate in (0.5, 0.05):
-        for description, network, twin, x, t in _cases():
+        for description, network, twin, x, t in _cases(seed):
             for net in (network, twin):
                 net.predict(x)
                 net.calc_delta(t)
@@ -164,21 +182,30 @@ def check_update_weight(update_weight):
                 twin_conn.update_weight(rate)
                 _compare_update(head_text, conn, old, rate, twin_conn.weight, conn.weight)
                 checked += 1
-    print(f"check_update_weight: all {checked} updates match w_ji += eta * delta_j * x_ji (eq. 4.5)")
+    passed(check, seed, checked, "every weight after your update matches w_ji + eta delta_j x_ji (eq. 4.5), in "
+           "place, for two rates")
 
 
 # --- cases ------------------------------------------------------------------
 
 
-def _cases():
-    """Yield (description, network, twin with the same weights, x, t); fresh networks each time."""
-    rng = np.random.default_rng(404)
+def _cases(seed=None):
+    """Yield (description, network, twin with the same weights, x, t); fresh networks each time.
+
+    With ``seed`` (hidden tests): two networks of random sizes and weights drawn from it.
+    """
+    rng = np.random.default_rng(404 if seed is None else seed)
     specs = [
         ("a 3-4-2 network (the text's shape)", (3, 4, 2), 1.0),
         ("a deep 2-3-3-2 network (two hidden layers)", (2, 3, 3, 2), 1.0),
         ("a nearly saturated 3-4-2 network (weights x 6: a(1 - a) down to about 2e-3)", (3, 4, 2), 6.0),
         ("a 2-1-3 network (one hidden node)", (2, 1, 3), 1.0),
     ]
+    if seed is not None:
+        specs = []
+        for depth in (3, 4):
+            sizes = tuple(int(n) for n in rng.integers(1, 6, size=depth))
+            specs.append((f"hidden case: a {'-'.join(map(str, sizes))} network", sizes, float(rng.uniform(0.5, 3))))
     for description, sizes, scale in specs:
         weights = [
             (scale * rng.normal(size=(n_out, n_in)), scale * rng.normal(size=n_out))
@@ -272,8 +299,8 @@ def _conn_head(check, description, conn, rate=None):
 
 
 def _hint_delta():
-    return ("delta_j = a_j * (1 - a_j) * sum(conn.weight * conn.downstream_node.delta for conn in node.downstream), "
-            "with a_j = node.output (eq. 4.3)")
+    return ("eq. 4.3: the node's own output a_j gives the slope a_j(1 - a_j); the sum runs over the connections "
+            "in node.downstream, each weight times the delta of the node that connection leads to")
 
 
 def _diagnose_delta(node, got):
@@ -298,13 +325,12 @@ def _diagnose_delta(node, got):
 def _gradient_of(head_text, check, name, calc_gradient, conn):
     before = (conn.weight, conn.upstream_node.output, conn.downstream_node.delta)
     value = call_learner(calc_gradient, (conn,), check=check, name=name, head_text=head_text,
-                         hint="return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)")
+                         hint=_hint_gradient())
     if (conn.weight, conn.upstream_node.output, conn.downstream_node.delta) != before:
         raise failure(head_text, f"your {name} changed the weight, the upstream node's output or the downstream "
                                  f"node's delta",
                       hint="calc_gradient only computes delta_j * x_ji; the weight changes in update_weight")
-    return _as_number(head_text, name, value,
-                      "return delta_j * x_ji as a number (conn.downstream_node.delta * conn.upstream_node.output)")
+    return _as_number(head_text, name, value, "return delta_j x_ji as one number (eq. 4.5)")
 
 
 def _compare_gradient(head_text, conn, expected, got):
@@ -320,14 +346,18 @@ def _compare_gradient(head_text, conn, expected, got):
         (down.delta, "x_ji is missing: the gradient is delta_j times the input x_ji (eq. 4.5)"),
         (down.delta * conn.weight, "you multiplied by the weight; eq. 4.5 multiplies delta_j by the input x_ji"),
     ]
-    hint = diagnose(got, candidates, "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)",
-                    atol=1e-14)
+    hint = diagnose(got, candidates, _hint_gradient(), atol=1e-14)
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="gradient")
 
 
+def _hint_gradient():
+    return ("eq. 4.5: delta_j belongs to the node the connection leads to (downstream), x_ji is the input it "
+            "carries, the output of the node it comes from (upstream; 1 for a bias)")
+
+
 def _hint_update():
-    return ("conn.weight += rate * conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5); "
-            "you may call your calc_gradient(conn)")
+    return ("eq. 4.5 changes the weight stored in the connection by eta times delta_j x_ji, with delta_j x_ji "
+            "computed from the nodes now (your calc_gradient does that)")
 
 
 def _compare_update(head_text, conn, old, rate, expected, got):
@@ -338,14 +368,15 @@ def _compare_update(head_text, conn, old, rate, expected, got):
     up, down = conn.upstream_node, conn.downstream_node
     step = down.delta * up.output
     candidates = [
-        (old, "conn.weight did not change: update it in place (conn.weight += ...); a return value is ignored"),
+        (old, "conn.weight did not change: the update happens in the connection itself (in place); a return "
+              "value is ignored"),
         (old - rate * step, "the sign is wrong: the text's delta_j * x_ji is already -dE/dw_ji, so eq. 4.5 "
                             "ADDS eta * delta_j * x_ji"),
         (old + step, "the learning rate is missing: w_ji += eta * delta_j * x_ji (eq. 4.5)"),
         (old + rate * down.delta * down.output, "you used the downstream node's output; x_ji is the output of "
                                                 "the upstream node i"),
         (old + rate * conn.gradient, "you used conn.gradient, which was not refreshed for this sample; compute "
-                                     "delta_j * x_ji from the nodes (call your calc_gradient(conn))"),
+                                     "delta_j x_ji from the nodes (your calc_gradient does that)"),
         (rate * step, "you replaced the weight by the step: add the step to the old weight"),
     ]
     hint = diagnose(got, candidates, _hint_update(), atol=1e-14)

@@ -13,13 +13,22 @@ the sigmoid. A failure raises ``AssertionError`` with the case, the
 relative errors per layer, the worst weight and a hint: the planted bug still
 there, the sign of the gradient flipped, the sigmoid's derivative written
 in where the activator's belongs, W transposed. Success prints one line.
+
+``seed`` runs the instructor's hidden cases instead (networks of random
+sizes, both kinds, both activations); a borrowed answer (a call of the
+network's own ``gradients``, ``get_gradient`` ...) is refused first.
 """
+
+GRADIENT_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_gradient", "train_batch", "train_one_sample",
+                    "train", "_backward", "_train_step", "_output_delta"}
+"""The networks' own backward passes: a backward-pass exercise must not call them."""
 
 import numpy as np
 
 from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
-from bpcourse.exercises.checks._common import call_learner, failure, head, same_values, show
+from bpcourse.exercises.checks._common import call_learner, failure, head, passed, same_values, show
+from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
 from bpcourse.core.gradcheck import gradient_check
 from bpcourse.core.oo_network import Network as ObjectNetwork
@@ -46,7 +55,7 @@ def reference_gradients(network, x, t):
     return network.gradients(x, t)
 
 
-def check_fixed_gradients(fixed_gradients):
+def check_fixed_gradients(fixed_gradients, *, seed=None):
     """Check a learner's ``fixed_gradients(network, x, t)`` with the gradient check, on five cases.
 
     Cases: the notebook's vectorized 4-5-4-3 sigmoid network, the text's 3-4-2
@@ -56,7 +65,11 @@ def check_fixed_gradients(fixed_gradients):
     ``THRESHOLD`` and match ``network.gradients`` (rtol 1e-7); the network's
     weights must be unchanged afterwards.
     """
-    cases = list(_cases())
+    refuse_borrowed(fixed_gradients, check="check_fixed_gradients", name="fixed_gradients",
+                    equation="eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
+                    forbidden=(reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients),
+                    forbidden_attributes=GRADIENT_METHODS)
+    cases = list(_cases(seed))
     for description, network, x, t in cases:
         head_text = head("check_fixed_gradients", description,
                          f"layer sizes {network.layer_sizes}, x = {show(x)}, t = {show(t)}")
@@ -64,8 +77,8 @@ def check_fixed_gradients(fixed_gradients):
         got = call_learner(
             fixed_gradients, (network, x.copy(), t.copy()), check="check_fixed_gradients", name="fixed_gradients",
             head_text=head_text,
-            hint="read the weights with network.get_weights() and the activation with network.activator "
-                 "(forward(net) and backward(a)), as buggy_gradients does; it must work for both networks")
+            hint="read the weights and the activation from the network, as buggy_gradients does (its weights "
+                 "method and its activator); it must work for both kinds of network")
         _unchanged(head_text, network, before)
         expected = network.gradients(x, t)
         _check_structure(head_text, got, expected)
@@ -75,16 +88,17 @@ def check_fixed_gradients(fixed_gradients):
                       for g, e in zip(pair, ref))
         if not (report.passed(THRESHOLD) and matches):
             raise _failure(head_text, network, x, t, got, report)
-    print(f"check_fixed_gradients: all {len(cases)} networks pass the gradient check "
-          f"(max relative error below {THRESHOLD:g}) and match network.gradients")
+    passed("check_fixed_gradients", seed, len(cases), f"every weight's gradient passes the gradient check "
+           f"(eq. 5.4, relative error below {THRESHOLD:g}) and matches network.gradients, on both kinds of "
+           f"network, sigmoid and tanh")
 
 
 # --- cases ------------------------------------------------------------------
 
 
-def _cases():
-    """Yield (description, network, x, t), fresh networks each time."""
-    rng = np.random.default_rng(505)
+def _cases(seed=None):
+    """Yield (description, network, x, t), fresh networks each time (random ones from ``seed`` if given)."""
+    rng = np.random.default_rng(505 if seed is None else seed)
 
     def scaled(network, scale=0.5):
         network.set_weights([(scale * rng.normal(size=W.shape), scale * rng.normal(size=b.shape))
@@ -93,6 +107,16 @@ def _cases():
 
     def target(n):
         return np.where(rng.uniform(size=n) < 0.5, 0.1, 0.9)
+
+    if seed is not None:
+        for kind, Network in (("object", ObjectNetwork), ("vectorized", VectorizedNetwork)):
+            for activator in ("sigmoid", "tanh"):
+                sizes = tuple(int(n) for n in rng.integers(1, 6, size=int(rng.integers(2, 5))))
+                network = scaled(Network(sizes, activator=activator, seed=int(rng.integers(1000))))
+                yield (f"hidden case: a {kind} {'-'.join(map(str, sizes))} {activator} network", network,
+                       rng.uniform(-1, 1, size=sizes[0]), rng.uniform(-0.8, 0.8, size=sizes[-1]) if
+                       activator == "tanh" else target(sizes[-1]))
+        return
 
     yield ("the notebook's vectorized 4-5-4-3 sigmoid network (two hidden layers)",
            scaled(VectorizedNetwork((4, 5, 4, 3), seed=1)), rng.uniform(size=4), target(3))

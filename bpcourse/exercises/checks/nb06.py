@@ -6,14 +6,16 @@ is known exactly) and compares it with :func:`bpcourse.core.training.error_rate`
 ``check_one_hot`` compares the learner's ``one_hot(labels)`` with
 :func:`bpcourse.core.data.one_hot`. A failure raises ``AssertionError`` naming the
 case, the input, what was expected, what came back and a hint for the usual
-mistake; success prints one line.
+mistake; success prints one line. Every check takes ``seed`` for the
+instructor's hidden cases and refuses a borrowed answer first.
 """
 
 import numpy as np
 
 from bpcourse.core import data, training
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
-                                     mismatch, show, show_args)
+                                               mismatch, passed, show, show_args)
+from bpcourse.exercises.originality import refuse_borrowed
 
 ATOL = 1e-12
 """Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
@@ -59,10 +61,16 @@ def _outputs_for(predicted, rng, low=0.05, high=0.6):
     return outputs
 
 
-def _error_rate_cases():
-    """(description, outputs (N, 10), labels (N,)) for check_error_rate."""
-    rng = np.random.default_rng(6)
+def _error_rate_cases(seed=None):
+    """(description, outputs (N, 10), labels (N,)) for check_error_rate; random ones from ``seed`` if given."""
+    rng = np.random.default_rng(6 if seed is None else seed)
     cases = []
+    if seed is not None:
+        for n in (int(rng.integers(2, 10)), 10, int(rng.integers(50, 300))):
+            y = rng.integers(0, 10, size=n)
+            predicted = np.where(rng.random(n) < rng.uniform(0.1, 0.9), (y + rng.integers(1, 10, n)) % 10, y)
+            cases.append((f"hidden case: {n} random samples", _outputs_for(predicted, rng), y))
+        return cases
 
     y = np.array([3, 1, 4, 1, 5, 9, 2])
     predicted = np.array([3, 1, 4, 7, 5, 0, 2])  # 2 of 7 wrong
@@ -98,7 +106,7 @@ def _error_rate_cases():
     return cases
 
 
-def check_error_rate(error_rate):
+def check_error_rate(error_rate, *, seed=None):
     """Check a learner's ``error_rate(network, X, y)``: the fraction of samples predicted wrongly.
 
     The prediction for a sample is the index of the largest of the network's
@@ -108,7 +116,10 @@ def check_error_rate(error_rate):
     outputs negative, 250 random samples. Compared with
     :func:`bpcourse.core.training.error_rate` to within ATOL.
     """
-    cases = _error_rate_cases()
+    refuse_borrowed(error_rate, check="check_error_rate", name="error_rate", equation="the definition above "
+                    "(wrong predictions / N)", forbidden=(training.error_rate,),
+                    forbidden_attributes={"error_rate", "evaluate", "accuracy"})
+    cases = _error_rate_cases(seed)
     for description, outputs, y in cases:
         network = _FixedOutputs(outputs)
         X = network.X.copy()
@@ -118,20 +129,20 @@ def check_error_rate(error_rate):
                          f"predicted (argmax of the outputs) = {show(outputs.argmax(axis=1), indent=37)}")
         got = call_learner(error_rate, (network, X, y.copy()), check="check_error_rate", name="error_rate",
                            head_text=head_text,
-                           hint="outputs = network.predict(X) gives one row of 10 outputs per sample, "
-                                "shape (N, 10); take the argmax of each row (axis=1).")
+                           hint="the network's prediction for X has one row of 10 outputs per sample, "
+                                "shape (N, 10); the predicted digit of a sample is the index of its row's largest "
+                                "output.")
         check_returned(head_text, "error_rate", got)
         try:
             got_value = float(np.asarray(got, dtype=np.float64))
         except (TypeError, ValueError) as err:
             raise failure(head_text, f"expected one number, your error_rate returned {show(got)}",
-                          hint="return a single number, the fraction of wrong predictions, "
-                               "e.g. np.mean(predicted != y).") from err
+                          hint="return a single number, the fraction of wrong predictions.") from err
         if abs(got_value - expected) > ATOL:
             raise mismatch(head_text, expected, got_value, _error_rate_hint(got_value, expected, outputs, y),
                            rtol=0, atol=ATOL, label="error rate")
-    print(f"check_error_rate: all {len(cases)} cases passed (some wrong, none wrong, all wrong, "
-          f"a single sample, tanh outputs)")
+    passed("check_error_rate", seed, len(cases), "the fraction of samples whose largest output is not the label, "
+           "with some, none and all wrong, a single sample and tanh outputs")
 
 
 def _error_rate_hint(got, expected, outputs, y):
@@ -152,18 +163,23 @@ def _error_rate_hint(got, expected, outputs, y):
     column_pred = outputs.argmax(axis=0)
     if len(column_pred) == n and abs(got - np.mean(column_pred != y)) <= ATOL:
         return ("you take the argmax over axis 0 (over the samples); each sample is a row of "
-                "10 outputs, so take the argmax of each row: outputs.argmax(axis=1).")
+                "10 outputs, so the largest output must be found within each row.")
     if abs(got - np.mean(outputs.argmax(axis=1) + 1 != y)) <= ATOL or abs(
             got - np.mean(outputs.argmax(axis=1) - 1 != y)) <= ATOL:
         return ("off by one: output index n stands for digit n (counting from 0), so the "
                 "predicted digit is the argmax itself, not argmax + 1 or argmax - 1.")
-    return ("predicted digit = index of the largest output (argmax of each row of "
-            "network.predict(X)); error rate = number of predictions != y, divided by N.")
+    return ("predicted digit = index of the largest output of the sample's row; error rate = number of "
+            "wrong predictions divided by N.")
 
 
-def _one_hot_cases():
-    """(description, labels) for check_one_hot."""
-    rng = np.random.default_rng(7)
+def _one_hot_cases(seed=None):
+    """(description, labels) for check_one_hot; random ones from ``seed`` if given."""
+    rng = np.random.default_rng(7 if seed is None else seed)
+    if seed is not None:
+        n = int(rng.integers(2, 40))
+        return [(f"hidden case: {n} random labels", rng.integers(0, 10, size=n)),
+                ("hidden case: one random label", rng.integers(0, 10, size=1)),
+                ("hidden case: labels as int16", rng.integers(0, 10, size=7).astype(np.int16))]
     return [
         ("the text's example, the label 2", np.array([2])),
         ("the ten digits 0-9 in order", np.arange(10)),
@@ -173,7 +189,7 @@ def _one_hot_cases():
     ]
 
 
-def check_one_hot(one_hot):
+def check_one_hot(one_hot, *, seed=None):
     """Check a learner's ``one_hot(labels)``: label n -> 10 values, 0.9 at index n, 0.1 elsewhere.
 
     Input: labels, a 1-D integer array of shape (N,). Expected: a float array of
@@ -182,14 +198,16 @@ def check_one_hot(one_hot):
     with :func:`bpcourse.core.data.one_hot` to within ATOL; the labels must not be
     changed.
     """
-    cases = _one_hot_cases()
+    refuse_borrowed(one_hot, check="check_one_hot", name="one_hot", equation="the target rule above (0.9 / 0.1)",
+                    forbidden=(data.one_hot,), forbidden_attributes={"one_hot", "load_mnist"})
+    cases = _one_hot_cases(seed)
     for description, labels in cases:
         expected = data.one_hot(labels)
         given = labels.copy()
         head_text = head("check_one_hot", description, *show_args([("labels", labels)]))
         got = call_learner(one_hot, (given,), check="check_one_hot", name="one_hot", head_text=head_text,
-                           hint="start from np.full((len(labels), 10), 0.1), then set 0.9 at "
-                                "[np.arange(len(labels)), labels].")
+                           hint="build an (N, 10) float array filled with the 'off' value, then put the 'on' "
+                                "value in each row at the column given by that row's label.")
         check_unchanged(head_text, "one_hot", [("labels", labels)], [given],
                         "build a new array for the targets.", phrase="the {} array")
         check_returned(head_text, "one_hot", got)
@@ -204,8 +222,8 @@ def check_one_hot(one_hot):
             row = int(np.argmax(~np.isclose(got_array, expected, rtol=0, atol=ATOL).all(axis=1)))
             raise mismatch(head_text, expected[row], got_array[row], _one_hot_hint(got_array, expected, labels),
                            rtol=0, atol=ATOL, label=f"row {row} (label {labels[row]})")
-    print(f"check_one_hot: all {len(cases)} cases passed (0.9 at the label, 0.1 elsewhere, "
-          f"shape (N, 10))")
+    passed("check_one_hot", seed, len(cases), "one row per label of shape (N, 10), 0.9 at the label and 0.1 "
+           "elsewhere, for single labels, all ten digits and int32 labels")
 
 
 def _one_hot_hint(got, expected, labels):

@@ -381,3 +381,115 @@ def _compare_update(head_text, conn, old, rate, expected, got):
     ]
     hint = diagnose(got, candidates, _hint_update(), atol=1e-14)
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="weight after")
+
+
+# --- the whole training loop of the object network -------------------------------------------
+
+
+def _train_variant(network, X, T, rate, epochs, *, sign=1.0, output_slope=True, hidden_slope=True,
+                   update_while_going_back=False, extra_epochs=0, last_sample_only=False):
+    """The text's per-sample training loop, with switches for typical mistakes (only to recognise them)."""
+    samples = list(zip(X, T))[-1:] if last_sample_only else list(zip(X, T))
+    for _ in range(epochs + extra_epochs):
+        for x, t in samples:
+            network.predict(x)
+            for node, t_j in zip(network.layers[-1].nodes, t):
+                y = node.output
+                node.delta = (y * (1 - y) if output_slope else 1.0) * (t_j - y)  # eq. 4.1
+            if update_while_going_back:
+                for node in network.layers[-1].nodes:
+                    for conn in node.upstream:
+                        conn.weight += sign * rate * node.delta * conn.upstream_node.output
+            for layer in network.layers[-2:0:-1]:
+                for node in _neurons(layer):
+                    a = node.output
+                    back = sum(conn.weight * conn.downstream_node.delta for conn in node.downstream)
+                    node.delta = (a * (1 - a) if hidden_slope else 1.0) * back  # eq. 4.3
+                    if update_while_going_back:
+                        for conn in node.upstream:
+                            conn.weight += sign * rate * node.delta * conn.upstream_node.output
+            if not update_while_going_back:
+                for conn in network.connections:
+                    conn.weight += sign * rate * conn.downstream_node.delta * conn.upstream_node.output  # eq. 4.5
+    return network.get_weights()
+
+
+def _training_cases(seed):
+    rng = np.random.default_rng(405 if seed is None else seed)
+    specs = [("the text's 3-4-2 shape, 4 samples, 1 epoch", (3, 4, 2), 4, 1, 0.5),
+             ("a deep 2-3-3-2 network, 5 samples, 2 epochs", (2, 3, 3, 2), 5, 2, 0.3),
+             ("a 2-1-3 network (one hidden node), 3 samples, 3 epochs", (2, 1, 3), 3, 3, 1.0)]
+    if seed is not None:
+        specs = [(f"hidden case {k}", tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(3, 5)))),
+                  int(rng.integers(2, 6)), int(rng.integers(1, 4)), float(rng.uniform(0.1, 1.0))) for k in range(2)]
+    for description, sizes, n, epochs, rate in specs:
+        X = rng.uniform(-1, 1, size=(n, sizes[0]))
+        T = np.where(rng.uniform(size=(n, sizes[-1])) < 0.5, 0.1, 0.9)
+        yield description, sizes, int(rng.integers(1000)), X, T, rate, epochs
+
+
+def check_train_object_network(train_object_network, *, seed=None):
+    """Check a learner's ``train_object_network(network, X, T, rate, epochs)``: the text's training, by hand.
+
+    For every epoch and every sample in order: the forward pass
+    (``network.predict``, given), the output deltas (eq. 4.1), the hidden
+    deltas from the last hidden layer back (eq. 4.3), then every weight's
+    update (eq. 4.5), over the network's nodes and connections. The
+    network's own training methods (``train``, ``train_one_sample``,
+    ``calc_delta``, the nodes' and connections' ``calc_*`` and
+    ``update_weight``) may not be called; the learner's own functions from
+    the exercises above may. The weights afterwards are compared with a twin
+    network trained by ``Network.train`` (rtol 1e-10). Cases: the text's
+    shape, a deep network over two epochs, one hidden node over three.
+    Catches updating while going back, a flipped sign, a missing slope, an
+    extra epoch and training on one sample only.
+    """
+    check, name = "check_train_object_network", "train_object_network"
+    refuse_borrowed(train_object_network, check=check, name=name, equation="eq. 4.1, 4.3 and 4.5",
+                    forbidden=(Network.train, Network.train_one_sample, Network.calc_delta, Network.update_weight),
+                    forbidden_attributes=OBJECT_METHODS)
+    cases = list(_training_cases(seed))
+    for description, sizes, network_seed, X, T, rate, epochs in cases:
+        network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
+        start = network.get_weights()
+        head_text = head(check, description, f"layer sizes {sizes}, X of shape {X.shape}, T of shape {T.shape}",
+                         f"rate = {rate}, epochs = {epochs}")
+        call_learner(train_object_network, (network, X.copy(), T.copy(), rate, epochs), check=check, name=name,
+                     head_text=head_text, hint="loop over the epochs, then over the samples in their order; for "
+                                               "each: forward pass, deltas backwards (eq. 4.1, 4.3), then the update "
+                                               "of every connection (eq. 4.5)")
+        twin.train(T, X, rate, epochs)
+        got, expected = network.get_weights(), twin.get_weights()
+        ok = all(np.allclose(g, e, rtol=1e-10, atol=1e-13) for pair, ref in zip(got, expected) for g, e in zip(pair, ref))
+        if ok:
+            continue
+        variants = [
+            (dict(update_while_going_back=True), "you update weights while going back: a hidden delta (eq. 4.3) "
+             "must use the weights as they were in the forward pass, so compute every delta first, then update"),
+            (dict(sign=-1.0), "the sign of the update is flipped: the text's delta_j x_ji is -dE/dw_ji, so eq. 4.5 "
+                              "ADDS eta delta_j x_ji"),
+            (dict(output_slope=False), "the output deltas lack the sigmoid's slope y(1 - y) (eq. 4.1)"),
+            (dict(hidden_slope=False), "the hidden deltas lack the sigmoid's slope a(1 - a) (eq. 4.3)"),
+            (dict(extra_epochs=1), "one epoch too many: the loop runs `epochs` times over the samples"),
+            (dict(extra_epochs=-1), "one epoch too few: the loop runs `epochs` times over the samples")
+            if epochs > 1 else None,
+            (dict(last_sample_only=True), "only the last sample counts: every sample takes its own step, one "
+                                          "after the other, in every epoch"),
+        ]
+        hint = ("compare one step on one sample with the text's order: forward pass, every delta backwards, then "
+                "every weight (eq. 4.1, 4.3, 4.5)")
+        for variant in filter(None, variants):
+            kwargs, text = variant
+            trial = Network(sizes)
+            trial.set_weights(start)
+            candidate = _train_variant(trial, X, T, rate, epochs, **kwargs)
+            if all(np.allclose(g, c, rtol=1e-8, atol=1e-12) for pair, cand in zip(got, candidate)
+                   for g, c in zip(pair, cand)):
+                hint = text
+                break
+        layer = next(l for l, (pair, ref) in enumerate(zip(got, expected))
+                     if not all(np.allclose(g, e, rtol=1e-10, atol=1e-13) for g, e in zip(pair, ref)))
+        raise mismatch(head_text, expected[layer][0], got[layer][0], hint, rtol=1e-10, atol=1e-13,
+                       label=f"W of layer {layer} after training")
+    passed(check, seed, len(cases), "after your training loop every weight equals Network.train's (eq. 4.1, 4.3, "
+           "4.5, sample by sample), over one to three epochs and a deep network")

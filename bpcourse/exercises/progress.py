@@ -27,10 +27,10 @@ EXERCISES = {
     "04": [("calc_hidden_layer_delta", "nb04:check_calc_hidden_layer_delta", 2),
            ("calc_gradient", "nb04:check_calc_gradient", 1), ("update_weight", "nb04:check_update_weight", 1),
            ("train_object_network", "nb04:check_train_object_network", 4)],
-    "05": [("fixed_gradients", "nb05:check_fixed_gradients", 3), ("relative_error", "nb05:check_relative_error", 1),
+    "05": [("fixed_gradients", "nb05:check_fixed_gradients", 3), ("rel_error", "nb05:check_rel_error", 1),
            ("gradient_check_errors", "nb05:check_gradient_check_errors", 4)],
     "06": [("one_hot", "nb06:check_one_hot", 2), ("error_rate", "nb06:check_error_rate", 2),
-           ("sgd_epoch", "nb06:check_sgd_epoch", 5)],
+           ("sgd_train", "nb06:check_sgd_train", 5)],
     "07": [("layer_backward", "nb07:check_layer_backward", 3), ("batch_update", "nb07:check_batch_update", 2),
            ("two_layer_pass", "nb07:check_two_layer_pass", 5)],
 }

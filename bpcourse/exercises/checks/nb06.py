@@ -13,6 +13,7 @@ instructor's hidden cases and refuses a borrowed answer first.
 import numpy as np
 
 from bpcourse.core import data, training
+from bpcourse.core.vectorized import Network
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
                                                mismatch, passed, show, show_args)
 from bpcourse.exercises.originality import refuse_borrowed
@@ -239,3 +240,126 @@ def _one_hot_hint(got, expected, labels):
         return "the values are whole numbers: build a float array (0.1 and 0.9 do not fit in ints)."
     return "each row: 0.9 at the label's index, 0.1 in the other nine places."
 
+
+
+# --- the SGD training loop ------------------------------------------------------------------------
+
+
+def _sgd_variant(network, X, T, y, *, epochs, rate, batch_size, rng, evaluate_every, shuffle="given",
+                 drop_last=False, evaluate_last=True):
+    """The loop of ``fit`` with switches for typical mistakes (only to recognise them in hints)."""
+    n = len(X)
+    errors = []
+    fixed = rng.permutation(n) if shuffle == "once" else None
+    for epoch in range(1, epochs + 1):
+        order = {"given": lambda: rng.permutation(n), "none": lambda: np.arange(n), "once": lambda: fixed,
+                 "fresh": lambda: np.random.default_rng().permutation(n)}[shuffle]()
+        stop = n - n % batch_size if drop_last else n
+        for first in range(0, stop, batch_size):
+            rows = order[first:first + batch_size]
+            network.train_batch(X[rows], T[rows], rate)
+        if epoch % evaluate_every == 0 or (evaluate_last and epoch == epochs):
+            errors.append((epoch, float(training.error_rate(network, X, y))))
+    return errors
+
+
+def _sgd_cases(seed):
+    rng = np.random.default_rng(606 if seed is None else seed)
+    specs = [("one epoch, 23 samples in batches of 5 (the last batch has 3)", (8, 6, 4), 23, 1, 5, 1, 0.5),
+             ("one epoch, per-sample SGD (batch_size 1) on 12 samples", (5, 4, 3), 12, 1, 1, 1, 0.3),
+             ("4 epochs, batches of 4 on 18 samples, error rate every 3 epochs", (6, 5, 3), 18, 4, 4, 3, 0.8)]
+    if seed is not None:
+        specs = []
+        for k in range(2):
+            sizes = tuple(int(v) for v in rng.integers(2, 8, size=3))
+            n, batch = int(rng.integers(7, 30)), int(rng.integers(2, 6))
+            specs.append((f"hidden case {k}: {n} samples, batches of {batch}", sizes, n, int(rng.integers(1, 4)),
+                          batch, int(rng.integers(1, 3)), float(rng.uniform(0.1, 1.0))))
+    for description, sizes, n, epochs, batch_size, every, rate in specs:
+        X = rng.uniform(0, 1, size=(n, sizes[0]))
+        y = rng.integers(0, sizes[-1], size=n)
+        T = np.full((n, sizes[-1]), 0.1)
+        T[np.arange(n), y] = 0.9
+        yield description, sizes, int(rng.integers(1000)), X, T, y, epochs, batch_size, every, rate, int(
+            rng.integers(1000))
+
+
+def check_sgd_train(sgd_train, *, seed=None):
+    """Check a learner's ``sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every)``.
+
+    The training loop of ``bpcourse.core.training.fit``, written by the learner:
+    every epoch, shuffle the sample indices with ``rng.permutation`` (the given
+    generator), cut them into consecutive mini-batches of ``batch_size`` (the
+    last one may be smaller), do one ``network.train_batch(X_batch, T_batch,
+    rate)`` step per batch (forward pass, deltas, update: eq. 6.1-6.6), and
+    every ``evaluate_every`` epochs and after the last one record
+    ``(epoch, training error rate)``; return that list. The check trains a
+    network with the learner's loop and a twin with ``fit`` (same seed for the
+    generator) and compares every weight bit for bit, and the recorded error
+    rates with fit's history. Cases: one epoch with a partial last batch, one
+    epoch per sample, four epochs evaluated every three. Catches no
+    shuffling, a generator other than the given one, one permutation for all
+    epochs, a dropped last batch and a missing final evaluation.
+    """
+    check, name = "check_sgd_train", "sgd_train"
+    refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
+                    forbidden=(training.fit,),
+                    forbidden_attributes={"fit", "train", "_train_step", "train_one_sample", "History"})
+    cases = list(_sgd_cases(seed))
+    for description, sizes, network_seed, X, T, y, epochs, batch_size, every, rate, rng_seed in cases:
+        network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
+        start = network.get_weights()
+        head_text = head(check, description, f"layer sizes {sizes}, X {X.shape}, T {T.shape}, y {y.shape}",
+                         f"epochs = {epochs}, rate = {rate}, batch_size = {batch_size}, evaluate_every = {every}, "
+                         f"rng = np.random.default_rng({rng_seed})")
+        got = call_learner(sgd_train, (network, X.copy(), T.copy(), y.copy(), epochs, rate, batch_size,
+                                       np.random.default_rng(rng_seed), every), check=check, name=name,
+                           head_text=head_text, hint="one loop over the epochs; inside it, one permutation of the "
+                                                     "sample indices from rng, then one train_batch step per slice "
+                                                     "of batch_size indices")
+        history = training.fit(twin, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
+                               evaluate_every=every, rng=np.random.default_rng(rng_seed), progress=False)
+        expected_errors = list(zip(history.eval_epoch, history.train_error))
+        same = all(np.array_equal(g, e) for pair, ref in zip(network.get_weights(), twin.get_weights())
+                   for g, e in zip(pair, ref))
+        if same:
+            check_returned(head_text, name, got, "return the list of (epoch, training error rate) pairs")
+            try:
+                got_errors = [(int(e), float(r)) for e, r in got]
+            except (TypeError, ValueError) as error:
+                raise failure(head_text, f"expected a list of (epoch, error rate) pairs, got {show(got)}",
+                              hint="append (epoch, error rate) after the epochs you evaluate, then return the "
+                                   "list") from error
+            if len(got_errors) == len(expected_errors) and all(
+                    e == ge and abs(r - gr) <= ATOL for (e, r), (ge, gr) in zip(expected_errors, got_errors)):
+                continue
+            raise failure(head_text, f"the weights are right, but the recorded error rates are not",
+                          f"expected {expected_errors}", f"got      {got_errors}",
+                          hint="evaluate after every epoch whose number is a multiple of evaluate_every, and "
+                               "after the last epoch in any case (epochs count from 1); the error rate is "
+                               "measured on the training samples after that epoch's steps")
+        variants = [
+            (dict(shuffle="none"), "the samples were not shuffled: every epoch visits them in a new random order, "
+                                   "a permutation drawn from the generator rng you are given"),
+            (dict(shuffle="once"), "one permutation for all epochs: draw a new one from rng at the start of every "
+                                   "epoch"),
+            (dict(drop_last=True), "the last, smaller batch is missing: when N is not a multiple of batch_size the "
+                                   "last batch takes the remaining samples"),
+        ]
+        hint = ("same generator, same steps: the weights differ, so the order of the samples or the batches differ "
+                "from fit's. Draw exactly one permutation per epoch from the given rng (not from np.random or a new "
+                "generator), and cut it into consecutive slices of batch_size")
+        for kwargs, text in variants:
+            trial = Network(sizes)
+            trial.set_weights(start)
+            _sgd_variant(trial, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
+                         rng=np.random.default_rng(rng_seed), evaluate_every=every, **kwargs)
+            if all(np.allclose(g, e, rtol=1e-9, atol=1e-12) for pair, ref in zip(network.get_weights(),
+                                                                                 trial.get_weights())
+                   for g, e in zip(pair, ref)):
+                hint = text
+                break
+        (W_got, _), (W_expected, _) = network.get_weights()[0], twin.get_weights()[0]
+        raise mismatch(head_text, W_expected, W_got, hint, label="W of the first layer after training")
+    passed(check, seed, len(cases), "after your loop every weight equals fit's bit for bit (same generator), and "
+           "the error rates you recorded equal fit's history, with partial batches and several epochs")

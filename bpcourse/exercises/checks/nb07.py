@@ -254,3 +254,102 @@ def _update_hint(name, got, W, b, X, delta, rate):
     if _matches(got, old + step / n):
         return "the learning rate is missing: multiply the change by rate (eta)."
     return "eq. 6.5 and 6.6: the old values plus eta times the step, with the step averaged over the N rows."
+
+
+# --- the whole forward and backward pass of a two-layer network ----------------------------------
+
+
+def _object_network_answer(W1, b1, W2, b2, X, T):
+    """Y and the batch-mean true gradients from the object network, one sample at a time (the slow reference)."""
+    network = ObjectNetwork((W1.shape[1], W1.shape[0], W2.shape[0]))
+    network.set_weights([(W1, b1), (W2, b2)])
+    Y = np.array([network.predict(x) for x in X])
+    per_sample = [network.gradients(x, t) for x, t in zip(X, T)]
+    grads = [(np.mean([g[l][0] for g in per_sample], axis=0), np.mean([g[l][1] for g in per_sample], axis=0))
+             for l in range(2)]
+    return Y, grads
+
+
+def _two_layer_variant(W1, b1, W2, b2, X, T, *, bias=True, hidden_slope=True, sign=-1.0, mean=True):
+    """A configurable vectorized pass, only to recognise typical mistakes in hints."""
+    A1 = sigmoid(X @ W1.T + (b1 if bias else 0))
+    Y = sigmoid(A1 @ W2.T + (b2 if bias else 0))
+    delta2 = Y * (1 - Y) * (T - Y)
+    delta1 = (A1 * (1 - A1) if hidden_slope else 1.0) * (delta2 @ W2)
+    scale = sign / (len(X) if mean else 1)
+    return Y, [(scale * delta1.T @ X, scale * delta1.sum(axis=0)), (scale * delta2.T @ A1, scale * delta2.sum(axis=0))]
+
+
+def _two_layer_cases(seed):
+    rng = np.random.default_rng(72 if seed is None else seed)
+    specs = [("a 5-4-3 network, a batch of N = 6", (5, 4, 3), 6), ("a single sample (N = 1) on a 3-6-2 network",
+                                                                   (3, 6, 2), 1),
+             ("a 784-30-10 network (MNIST size), N = 8", (784, 30, 10), 8)]
+    if seed is not None:
+        specs = [(f"hidden case {k}", distinct_sizes(rng, 3, 2, 9), int(rng.integers(1, 9))) for k in range(2)]
+    for description, (n_in, n_hidden, n_out), n in specs:
+        yield (description, rng.uniform(-0.5, 0.5, size=(n_hidden, n_in)), rng.uniform(-0.5, 0.5, size=n_hidden),
+               rng.uniform(-0.5, 0.5, size=(n_out, n_hidden)), rng.uniform(-0.5, 0.5, size=n_out),
+               rng.uniform(0, 1, size=(n, n_in)), np.where(rng.uniform(size=(n, n_out)) < 0.5, 0.1, 0.9))
+
+
+def check_two_layer_pass(two_layer_pass, *, seed=None):
+    """Check a learner's ``two_layer_pass(W1, b1, W2, b2, X, T)`` -> ``(Y, [(dW1, db1), (dW2, db2)])``.
+
+    The whole vectorized pass of a sigmoid network with one hidden layer for a
+    batch X of shape (N, n_in), one sample per row, targets T (N, n_out): the
+    forward pass (eq. 6.1), the output error terms (eq. 6.2), the hidden ones
+    (eq. 6.3) and the TRUE gradient dE/dW, dE/db of each layer, averaged over
+    the batch. Compared with the object network of notebook 04, run one sample
+    at a time (rtol 1e-9): Y with its ``predict``, the gradients with the
+    mean of its ``gradients``. Cases: a batch of 6, a single sample, an MNIST-
+    sized 784-30-10 network. Catches a forgotten bias, a missing hidden
+    slope, the text's sign instead of the true gradient, a sum instead of the
+    mean, a transposed dW and the wrong axis for db.
+    """
+    check, name = "check_two_layer_pass", "two_layer_pass"
+    refuse_borrowed(two_layer_pass, check=check, name=name, equation="eq. 6.1-6.6",
+                    forbidden=(reference_layer_backward, reference_batch_update, Network.gradients,
+                               ObjectNetwork.gradients, FullConnectedLayer.forward, FullConnectedLayer.backward),
+                    forbidden_attributes=VECTOR_METHODS)
+    cases = list(_two_layer_cases(seed))
+    for description, W1, b1, W2, b2, X, T in cases:
+        args = (W1, b1, W2, b2, X, T)
+        given = tuple(a.copy() for a in args)
+        head_text = head(check, description, f"input shapes: W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, "
+                                             f"b2 {b2.shape}, X {X.shape}, T {T.shape}")
+        got = call_learner(two_layer_pass, given, check=check, name=name, head_text=head_text,
+                           hint=_error_hint("forward pass layer by layer (eq. 6.1), then the error terms from the "
+                                            "output back (eq. 6.2, 6.3), then each layer's gradient."))
+        check_unchanged(head_text, name, [(n, a) for n, a in zip(("W1", "b1", "W2", "b2", "X", "T"), args)], given,
+                        _UNCHANGED_HINT, phrase="its argument {}")
+        got = _as_tuple(head_text, name, got, 2, "(Y, grads)")
+        Y, grads = got
+        expected_Y, expected_grads = _object_network_answer(*args)
+        compare_arrays(head_text, name, expected_Y, Y, rtol=1e-9, atol=1e-12, part="Y", type_hint="return arrays.",
+                       hint="the output of eq. 6.1 applied twice, one row per sample", wrong_answers=[
+                           (_two_layer_variant(*args, bias=False)[0], "the biases are missing from the forward pass "
+                                                                      "(eq. 6.1: W a + b)")])
+        grads = _as_tuple(head_text, name, grads, 2, "[(dW1, db1), (dW2, db2)]")
+        variants = [
+            (dict(sign=1.0), "that is the text's delta x^T, which is -dE/dW: return the TRUE gradient, its negative"),
+            (dict(mean=False), f"you sum over the {len(X)} samples; average them (divide by N = {len(X)})"),
+            (dict(sign=1.0, mean=False), "sign and scale: the true gradient is minus the text's delta x^T, averaged "
+                                         "over the batch"),
+            (dict(hidden_slope=False), "the hidden error terms lack the slope a(1 - a) of the hidden layer "
+                                       "(eq. 6.3)"),
+        ]
+        for layer, (pair, expected_pair) in enumerate(zip(grads, expected_grads), start=1):
+            pair = _as_tuple(head_text, name, pair, 2, f"(dW{layer}, db{layer})")
+            for index, part in enumerate((f"dW{layer}", f"db{layer}")):
+                wrong = [(_two_layer_variant(*args, **kwargs)[1][layer - 1][index], text) for kwargs, text in variants]
+                expected = expected_pair[index]
+                shape_hint = ("dW has the shape of its W, (outputs, inputs): the output side comes first in the "
+                              "product" if index == 0 else
+                              "db has one entry per node of the layer: average over the rows (the samples)")
+                compare_arrays(head_text, name, expected, pair[index], rtol=1e-9, atol=1e-13, part=part,
+                               type_hint="return arrays.", shape_hint=shape_hint, wrong_answers=wrong,
+                               hint="the true gradient of eq. 6.5, 6.6 without eta (minus the text's step), "
+                                    "averaged over the batch")
+    passed(check, seed, len(cases), "Y and the batch-mean gradients of both layers equal the object network's "
+           "predict and gradients, sample by sample, for a batch, a single sample and an MNIST-sized network")

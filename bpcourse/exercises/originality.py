@@ -121,6 +121,10 @@ def find_borrowing(function, forbidden=(), forbidden_attributes=()):
     if _same(plain, forbidden) or _package_name(plain):
         name = getattr(plain, "__qualname__", repr(plain))
         return f"it is the package's own {_package_name(plain) or 'bpcourse'}.{name}"
+    if not isinstance(plain, (types.FunctionType, types.BuiltinFunctionType)) and callable(plain):
+        plain = getattr(type(plain), "__call__", plain)  # a callable object: look at its __call__
+        if _same(plain, forbidden) or _package_name(plain):
+            return f"it is an object of the package ({_package_name(plain) or 'bpcourse'})"
     pending, seen = [plain], set()
     while pending:
         current = pending.pop()

@@ -270,8 +270,9 @@ def _unchanged(head_text, name, network, before):
 
 def _as_number(head_text, name, value, hint):
     check_returned(head_text, name, value, hint)
-    if isinstance(value, bool) or not (isinstance(value, Real) or (np.ndim(value) == 0 and
-                                                                    np.isrealobj(value))):
+    number = isinstance(value, (Real, np.number)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number))
+    if isinstance(value, bool) or not number or np.iscomplexobj(value):
         raise failure(head_text, f"expected a number, your {name} returned {type(value).__name__} {value!r}",
                       hint=hint)
     return float(value)

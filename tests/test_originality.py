@@ -96,3 +96,36 @@ def test_refuse_borrowed_raises_a_tagged_assertion_error_naming_the_check_and_th
 def test_refuse_borrowed_says_when_it_was_not_given_a_function():
     with pytest.raises(AssertionError, match="expected your function x, got int"):
         refuse_borrowed(3, check="check_x", name="x", equation="eq. 1.2")
+
+
+def test_a_callable_object_is_looked_at_through_its_call_method():
+    class Wrapper:
+        def __call__(self, x):
+            return activations.sigmoid(x)
+
+    assert "through .sigmoid" in borrowing(Wrapper())
+
+
+def _checks_by_exercise():
+    from bpcourse.exercises.progress import EXERCISES
+
+    checks = {}
+    for rows in EXERCISES.values():
+        for name, check, _ in rows:
+            module, function = check.split(":")
+            checks[name] = getattr(__import__(f"bpcourse.exercises.checks.{module}", fromlist=[function]), function)
+    return checks
+
+
+@pytest.mark.parametrize("exercise", sorted(__import__("bpcourse.exercises.homework",
+                                                       fromlist=["REFERENCES"]).REFERENCES))
+def test_every_check_refuses_the_notebooks_fallback_as_an_answer(exercise):
+    """What the student notebook falls back to can never pass the check: neither itself nor a call of it."""
+    from bpcourse.exercises.homework import reference
+
+    check = _checks_by_exercise()[exercise]
+    fallback = reference(exercise)
+    with pytest.raises(BorrowedAnswer, match=BORROWED_TAG):
+        check(fallback)
+    with pytest.raises(BorrowedAnswer, match=BORROWED_TAG):
+        check(lambda *args: fallback(*args))

@@ -373,7 +373,7 @@ def _compare_update(head_text, conn, old, rate, expected, got):
               "value is ignored"),
         (old - rate * step, "the sign is wrong: the text's delta_j * x_ji is already -dE/dw_ji, so eq. 4.5 "
                             "ADDS eta * delta_j * x_ji"),
-        (old + step, "the learning rate is missing: w_ji += eta * delta_j * x_ji (eq. 4.5)"),
+        (old + step, "the learning rate is missing: eq. 4.5 multiplies delta_j x_ji by eta"),
         (old + rate * down.delta * down.output, "you used the downstream node's output; x_ji is the output of "
                                                 "the upstream node i"),
         (old + rate * conn.gradient, "you used conn.gradient, which was not refreshed for this sample; compute "

@@ -209,13 +209,13 @@ def _backward_hint(name, got, W, a_prev, delta):
                     "eq. 6.3's W^T delta turns into a product with W on the right, shape (N, n_in).")
         if _matches(got, delta @ W):
             return ("the derivative is missing: eq. 6.3 multiplies W^T delta by "
-                    "a(1 - a) of the layer below, here a_prev * (1 - a_prev).")
+                    "a(1 - a) of the layer below, whose outputs are a_prev.")
         if _matches(got, -(a_prev * (1 - a_prev)) * (delta @ W)):
             return "the sign is flipped: eq. 6.3 has no minus sign; delta keeps the text's sign, -dE/dnet."
         s = sigmoid(a_prev)
         if _matches(got, s * (1 - s) * (delta @ W)):
             return ("a_prev already is the sigmoid's output a; its derivative is "
-                    "a_prev * (1 - a_prev) (eq. 1.4), do not apply the sigmoid again.")
+                    "a(1 - a) of that very output (eq. 1.4), do not apply the sigmoid again.")
         return "eq. 6.3 with a row per sample: the derivative of the layer below times the back-propagated delta."
     sums = {"dW": -delta.T @ a_prev, "db": -delta.sum(axis=0)}
     if got.shape == sums["dW"].T.shape and name == "dW" and W.shape[0] != W.shape[1]:

@@ -129,3 +129,15 @@ def test_every_check_refuses_the_notebooks_fallback_as_an_answer(exercise):
         check(fallback)
     with pytest.raises(BorrowedAnswer, match=BORROWED_TAG):
         check(lambda *args: fallback(*args))
+
+
+def test_no_notebook_puts_a_reference_implementation_into_the_learners_namespace():
+    import json
+    import re
+    from pathlib import Path
+
+    for path in sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("[0-9][0-9]_*.ipynb")):
+        for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
+            source = "".join(cell["source"])
+            if cell["cell_type"] == "code":
+                assert not re.search(r"\breference_\w+", source), f"{path.name}: {source[:200]}"

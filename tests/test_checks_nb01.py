@@ -7,7 +7,17 @@ import numpy as np
 import pytest
 
 from bpcourse.core import activations
-from bpcourse.exercises.checks.nb01 import check_sigmoid, check_sigmoid_derivative
+from bpcourse.exercises.checks.nb01 import check_neuron_output, check_sigmoid, check_sigmoid_derivative
+from bpcourse.exercises.originality import BorrowedAnswer
+from notebook_solutions import solutions
+
+SOLUTIONS = solutions("01")
+
+
+def stable_sigmoid(x):
+    """A stable sigmoid written here, for building wrong answers without calling the package."""
+    x = np.asarray(x, dtype=np.float64)
+    return 0.5 * (1 + np.tanh(0.5 * x))
 
 
 def not_written(x):
@@ -17,11 +27,11 @@ def not_written(x):
 # ---- check_sigmoid ---------------------------------------------------------------
 
 
-def test_reference_sigmoid_passes(capsys):
-    check_sigmoid(activations.sigmoid)
+def test_the_notebooks_solution_passes(capsys):
+    check_sigmoid(SOLUTIONS["sigmoid"])
     out = capsys.readouterr().out
     assert out.startswith("check_sigmoid: all 7 cases passed")
-    assert "warnings turned into errors" in out
+    assert "no overflow warning" in out
 
 
 def test_another_stable_sigmoid_passes(capsys):
@@ -37,7 +47,7 @@ def test_naive_sigmoid_is_rejected_for_its_overflow_warning():
     assert "large |x|" in message
     assert "overflow" in message
     assert "warnings turned into errors" in message
-    assert "np.exp(-np.abs(x))" in message
+    assert "e^x / (1 + e^x)" in message
 
 
 def test_np_where_over_two_naive_branches_is_rejected():
@@ -51,7 +61,7 @@ def test_np_where_over_two_naive_branches_is_rejected():
 
 def test_flipped_sign_is_rejected_with_a_hint():
     with pytest.raises(AssertionError) as info:
-        check_sigmoid(lambda x: activations.sigmoid(-np.asarray(x)))
+        check_sigmoid(lambda x: stable_sigmoid(-np.asarray(x)))
     message = str(info.value)
     assert "sign in the exponent is flipped" in message
     assert "expected 0.8807970779778823" in message  # the first failing case, x = 2.0
@@ -67,10 +77,10 @@ def test_scalar_only_sigmoid_is_rejected_on_arrays():
 
 def test_sigmoid_that_loses_the_batch_shape_is_rejected():
     with pytest.raises(AssertionError, match=r"expected a result of shape \(\)"):
-        check_sigmoid(lambda x: activations.sigmoid(np.ravel(x)))
+        check_sigmoid(lambda x: stable_sigmoid(np.ravel(x)))
     with pytest.raises(AssertionError, match=r"got shape \(12,\)"):
-        check_sigmoid(lambda x: activations.sigmoid(np.asarray(x)).reshape(-1) if np.ndim(x) == 2
-                      else activations.sigmoid(x))
+        check_sigmoid(lambda x: stable_sigmoid(np.asarray(x)).reshape(-1) if np.ndim(x) == 2
+                      else stable_sigmoid(x))
 
 
 def test_sigmoid_returning_none_is_rejected():
@@ -94,8 +104,8 @@ def test_check_leaves_warning_filters_as_they_were():
 # ---- check_sigmoid_derivative --------------------------------------------------------
 
 
-def test_reference_derivative_passes(capsys):
-    check_sigmoid_derivative(activations.sigmoid_derivative)
+def test_the_notebooks_derivative_passes(capsys):
+    check_sigmoid_derivative(SOLUTIONS["sigmoid_derivative"])
     assert capsys.readouterr().out.startswith("check_sigmoid_derivative: all 6 cases passed")
 
 
@@ -130,3 +140,42 @@ def test_derivative_that_changes_its_input_is_rejected():
 def test_unwritten_derivative_fails_the_check():
     with pytest.raises(AssertionError, match="not written yet"):
         check_sigmoid_derivative(not_written)
+
+
+def test_the_package_functions_are_refused_as_borrowed_answers():
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER: check_sigmoid refuses"):
+        check_sigmoid(activations.sigmoid)
+    with pytest.raises(BorrowedAnswer, match="sigmoid_derivative"):
+        check_sigmoid_derivative(lambda y: activations.sigmoid_derivative(y))
+
+
+# ---- check_neuron_output --------------------------------------------------------------
+
+
+def test_the_notebooks_neuron_passes(capsys):
+    check_neuron_output(SOLUTIONS["neuron_output"])
+    out = capsys.readouterr().out
+    assert out.startswith("check_neuron_output: all 5 cases passed: y = sigmoid(w^T x)")
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda w, x: stable_sigmoid(x @ w[1:]), "the bias w_0 is missing"),
+        (lambda w, x: stable_sigmoid(x @ w[:-1] + w[-1]), "the FIRST entry of w"),
+        (lambda w, x: x @ w[1:] + w[0], "the activation is missing"),
+        (lambda w, x: stable_sigmoid(-(x @ w[1:] + w[0])), "a sign is flipped"),
+        (lambda w, x: stable_sigmoid(np.atleast_2d(x) @ w[1:] + w[0]), "one input vector gives one number"),
+    ],
+    ids=["no bias", "bias at the end", "no activation", "sign", "always rows"],
+)
+def test_wrong_neurons_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_neuron_output(wrong)
+    assert hint in str(info.value)
+    assert "eq. 1." in str(info.value)
+
+
+def test_unwritten_neuron_fails_the_check():
+    with pytest.raises(AssertionError, match="not written yet"):
+        check_neuron_output(lambda w, x: not_written(x))

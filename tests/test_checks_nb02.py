@@ -8,12 +8,17 @@ from numpy.testing import assert_allclose
 from bpcourse.core import oo_network, vectorized
 from bpcourse.core.activations import sigmoid
 from bpcourse.exercises.checks.nb02 import (
+    check_count_parameters,
     check_layer_forward,
     check_network_forward,
     reference_layer_forward,
     reference_network_forward,
 )
+from bpcourse.exercises.originality import BorrowedAnswer
 from bpcourse.visuals.diagram import text_example
+from notebook_solutions import solutions
+
+SOLUTIONS = solutions("02")
 
 
 def test_reference_layer_forward_is_eq_3_8_for_one_sample_and_a_batch():
@@ -40,10 +45,20 @@ def correct_layer_forward(W, b, x):
     return sigmoid(x @ W.T + b)
 
 
-def test_check_layer_forward_passes_the_reference_and_a_correct_answer(capsys):
-    check_layer_forward(reference_layer_forward)
+def test_check_layer_forward_passes_the_notebooks_solution_and_another_correct_answer(capsys):
+    check_layer_forward(SOLUTIONS["layer_forward"])
     check_layer_forward(correct_layer_forward)
     assert capsys.readouterr().out.count("check_layer_forward: all 6 cases passed") == 2
+
+
+@pytest.mark.parametrize("borrowed", [
+    reference_layer_forward,
+    lambda W, b, x: reference_layer_forward(W, b, x),
+    lambda W, b, x: reference_network_forward([(W, b)], x),
+], ids=["the reference", "calls the reference", "calls the network reference"])
+def test_check_layer_forward_refuses_the_packages_answer(borrowed):
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER: check_layer_forward"):
+        check_layer_forward(borrowed)
 
 
 def test_check_layer_forward_passes_a_plain_exp_sigmoid_without_warnings(recwarn):
@@ -109,8 +124,8 @@ def forward(weights, x, bias=True, hidden=True, last=True, transposed=False):
     return a
 
 
-def test_check_network_forward_passes_the_reference_and_a_correct_answer(capsys):
-    check_network_forward(reference_network_forward)
+def test_check_network_forward_passes_the_notebooks_solution_and_another_correct_answer(capsys):
+    check_network_forward(SOLUTIONS["network_forward"])
     check_network_forward(correct_network_forward)
     assert capsys.readouterr().out.count("check_network_forward: all 6 cases passed") == 2
 
@@ -121,7 +136,7 @@ def test_check_network_forward_passes_the_reference_and_a_correct_answer(capsys)
         (lambda w, x: forward(w, x, last=False), "output layer has no sigmoid"),
         (lambda w, x: forward(w, x, hidden=False), "hidden layers have no sigmoid"),
         (lambda w, x: forward(w, x, bias=False), "biases are missing"),
-        (lambda w, x: forward(w, x, transposed=True), "W has shape (outputs, inputs)"),
+        (lambda w, x: forward(w, x, transposed=True), "each W of shape (outputs, inputs)"),
         (lambda w, x: forward(w[:1], x), "expected a result of shape (2,)"),  # stops after the first layer
     ],
     ids=["no last activation", "no hidden activation", "no bias", "W transposed", "first layer only"],
@@ -138,3 +153,38 @@ def test_check_network_forward_fails_when_not_written():
 
     with pytest.raises(AssertionError, match="not written yet"):
         check_network_forward(network_forward)
+
+
+def test_check_network_forward_refuses_a_network_built_from_the_package():
+    def borrowed(weights, x):
+        network = vectorized.Network([weights[0][0].shape[1]] + [W.shape[0] for W, _ in weights])
+        network.set_weights(weights)
+        return network.predict(x)
+
+    with pytest.raises(BorrowedAnswer, match=r"\.predict"):
+        check_network_forward(borrowed)
+
+
+# --- count_parameters ---------------------------------------------------------------------
+
+
+def test_check_count_parameters_passes_the_notebooks_solution(capsys):
+    check_count_parameters(SOLUTIONS["count_parameters"])
+    assert capsys.readouterr().out.startswith("check_count_parameters: all 4 cases passed")
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (lambda s: sum(a * b for a, b in zip(s[:-1], s[1:])), "the biases are missing"),
+        (lambda s: sum((a + 1) * b for a, b in zip(s[:-1], s[1:])) + s[0], "the input layer has no biases"),
+        (lambda s: int(np.prod(s)), "count pair by pair"),
+        (lambda s: sum(s), "that is the number of nodes"),
+        (lambda s: float(sum((a + 1) * b for a, b in zip(s[:-1], s[1:]))), "a whole number"),
+    ],
+    ids=["no biases", "input biases", "product", "sum of sizes", "float"],
+)
+def test_check_count_parameters_rejects_wrong_answers_with_a_hint(wrong, hint):
+    with pytest.raises(AssertionError) as error:
+        check_count_parameters(wrong)
+    assert hint in str(error.value)

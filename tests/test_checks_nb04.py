@@ -3,6 +3,7 @@
 import pytest
 
 from bpcourse.exercises.checks.nb04 import (
+    check_train_object_network,
     check_calc_gradient,
     check_calc_hidden_layer_delta,
     check_update_weight,
@@ -10,7 +11,11 @@ from bpcourse.exercises.checks.nb04 import (
     reference_calc_hidden_layer_delta,
     reference_update_weight,
 )
-from bpcourse.core.oo_network import Network
+from bpcourse.core.oo_network import Network, Node
+from bpcourse.exercises.originality import BorrowedAnswer
+from notebook_solutions import solutions
+
+SOLUTIONS = solutions("04")
 
 
 def not_written(*args):
@@ -41,14 +46,22 @@ def test_reference_functions_compute_without_side_effects():
 # ---- check_calc_hidden_layer_delta ---------------------------------------------------
 
 
-def test_reference_delta_passes(capsys):
-    check_calc_hidden_layer_delta(reference_calc_hidden_layer_delta)
-    assert capsys.readouterr().out.startswith("check_calc_hidden_layer_delta: all 15 hidden deltas")
+def test_the_notebooks_delta_passes(capsys):
+    check_calc_hidden_layer_delta(SOLUTIONS["calc_hidden_layer_delta"])
+    assert capsys.readouterr().out.startswith("check_calc_hidden_layer_delta: all 15 cases passed")
+
+
+@pytest.mark.parametrize("borrowed", [reference_calc_hidden_layer_delta,
+                                      lambda node: (node.calc_hidden_layer_delta(), node.delta)[1]],
+                         ids=["the reference", "the node's method"])
+def test_the_packages_delta_is_refused(borrowed):
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER"):
+        check_calc_hidden_layer_delta(borrowed)
 
 
 def test_hand_written_delta_passes(capsys):
     check_calc_hidden_layer_delta(lambda node: node.output * (1 - node.output) * downstream_sum(node))
-    assert "all 15 hidden deltas" in capsys.readouterr().out
+    assert "all 15 cases passed" in capsys.readouterr().out
 
 
 def test_delta_without_the_sigmoid_factor_is_rejected():
@@ -107,14 +120,21 @@ def test_unwritten_delta_fails_the_check():
 # ---- check_calc_gradient ---------------------------------------------------------------
 
 
-def test_reference_gradient_passes(capsys):
-    check_calc_gradient(reference_calc_gradient)
-    assert capsys.readouterr().out.startswith("check_calc_gradient: all 92 connections")
+def test_the_notebooks_gradient_passes(capsys):
+    check_calc_gradient(SOLUTIONS["calc_gradient"])
+    assert capsys.readouterr().out.startswith("check_calc_gradient: all 92 cases passed")
+
+
+@pytest.mark.parametrize("borrowed", [reference_calc_gradient, lambda conn: (conn.calc_gradient(), conn.gradient)[1]],
+                         ids=["the reference", "the connection's method"])
+def test_the_packages_gradient_is_refused(borrowed):
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER"):
+        check_calc_gradient(borrowed)
 
 
 def test_hand_written_gradient_passes(capsys):
     check_calc_gradient(lambda conn: conn.downstream_node.delta * conn.upstream_node.output)
-    assert "all 92 connections" in capsys.readouterr().out
+    assert "all 92 cases passed" in capsys.readouterr().out
 
 
 def test_gradient_with_the_downstream_output_is_rejected():
@@ -144,9 +164,14 @@ def test_unwritten_gradient_fails_the_check():
 # ---- check_update_weight ---------------------------------------------------------------
 
 
-def test_reference_update_passes(capsys):
-    check_update_weight(reference_update_weight)
-    assert capsys.readouterr().out.startswith("check_update_weight: all 184 updates")
+def test_the_notebooks_update_passes(capsys):
+    check_update_weight(SOLUTIONS["update_weight"])
+    assert capsys.readouterr().out.startswith("check_update_weight: all 184 cases passed")
+
+
+def test_the_packages_update_is_refused():
+    with pytest.raises(BorrowedAnswer, match="update_weight"):
+        check_update_weight(lambda conn, rate: conn.update_weight(rate))
 
 
 def test_hand_written_update_passes(capsys):
@@ -154,7 +179,7 @@ def test_hand_written_update_passes(capsys):
         conn.weight += rate * conn.downstream_node.delta * conn.upstream_node.output
 
     check_update_weight(update)
-    assert "all 184 updates" in capsys.readouterr().out
+    assert "all 184 cases passed" in capsys.readouterr().out
 
 
 def test_update_with_the_wrong_sign_is_rejected():
@@ -191,3 +216,65 @@ def test_update_without_the_rate_is_rejected():
 def test_unwritten_update_fails_the_check():
     with pytest.raises(AssertionError, match="not written yet"):
         check_update_weight(not_written)
+
+
+# ---- check_train_object_network ------------------------------------------------------------
+
+
+def test_the_notebooks_training_loop_passes(capsys):
+    check_train_object_network(SOLUTIONS["train_object_network"])
+    assert capsys.readouterr().out.startswith("check_train_object_network: all 3 cases passed")
+
+
+def training_loop(*, sign=1.0, output_slope=True, while_going_back=False, extra_epochs=0, one_sample=False):
+    """A hand-written training loop with switches for the mistakes the check must name."""
+    def train(network, X, T, rate, epochs):
+        samples = list(zip(X, T))[-1:] if one_sample else list(zip(X, T))
+        for _ in range(epochs + extra_epochs):
+            for x, t in samples:
+                network.predict(x)
+                for node, t_j in zip(network.layers[-1].nodes, t):
+                    node.delta = (node.output * (1 - node.output) if output_slope else 1.0) * (t_j - node.output)
+                    if while_going_back:
+                        for conn in node.upstream:
+                            conn.weight += sign * rate * node.delta * conn.upstream_node.output
+                for layer in network.layers[-2:0:-1]:
+                    for node in layer.nodes:
+                        if isinstance(node, Node):
+                            node.delta = node.output * (1 - node.output) * downstream_sum(node)
+                            if while_going_back:
+                                for conn in node.upstream:
+                                    conn.weight += sign * rate * node.delta * conn.upstream_node.output
+                if not while_going_back:
+                    for conn in network.connections:
+                        conn.weight += sign * rate * conn.downstream_node.delta * conn.upstream_node.output
+    return train
+
+
+def test_a_hand_written_loop_passes(capsys):
+    check_train_object_network(training_loop())
+    assert "all 3 cases passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (training_loop(while_going_back=True), "compute every delta first, then update"),
+    (training_loop(sign=-1.0), "the sign of the update is flipped"),
+    (training_loop(output_slope=False), "output deltas lack the sigmoid's slope"),
+    (training_loop(extra_epochs=1), "one epoch too many"),
+    (training_loop(one_sample=True), "only the last sample counts"),
+], ids=["update while going back", "sign", "no output slope", "extra epoch", "one sample"])
+def test_wrong_training_loops_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_train_object_network(wrong)
+    assert hint in str(info.value)
+    assert "eq. 4." in str(info.value) or "epochs" in str(info.value)
+
+
+@pytest.mark.parametrize("borrowed", [
+    lambda network, X, T, rate, epochs: network.train(T, X, rate, epochs),
+    lambda network, X, T, rate, epochs: [network.train_one_sample(t, x, rate) for _ in range(epochs)
+                                         for x, t in zip(X, T)],
+], ids=["Network.train", "train_one_sample"])
+def test_the_networks_own_training_is_refused(borrowed):
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER"):
+        check_train_object_network(borrowed)

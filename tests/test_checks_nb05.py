@@ -6,7 +6,21 @@ from numpy.testing import assert_allclose
 
 from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
-from bpcourse.exercises.checks.nb05 import THRESHOLD, check_fixed_gradients, reference_gradients
+import inspect
+
+from bpcourse.exercises.checks.nb05 import (THRESHOLD, check_fixed_gradients, check_gradient_check_errors,
+                                            check_rel_error, reference_gradients)
+from bpcourse.exercises.originality import BorrowedAnswer
+from notebook_solutions import solutions
+
+SOLUTIONS = solutions("05")
+
+
+def copied_into_a_notebook(function):
+    """The function re-created from its source, as a learner who copied it into a cell would have it."""
+    namespace = {"__name__": "__main__", "np": np, "get_activator": get_activator}
+    exec(inspect.getsource(function), namespace)
+    return namespace[function.__name__]
 from bpcourse.core.gradcheck import gradient_check
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import Network as VectorizedNetwork
@@ -75,19 +89,27 @@ def test_the_one_line_fix_gives_the_true_gradient():
 # ---- check_fixed_gradients ------------------------------------------------------------
 
 
-def test_reference_passes(capsys):
-    check_fixed_gradients(reference_gradients)
-    assert capsys.readouterr().out.startswith("check_fixed_gradients: all 5 networks pass the gradient check")
+def test_the_notebooks_fix_passes(capsys):
+    check_fixed_gradients(SOLUTIONS["fixed_gradients"])
+    assert capsys.readouterr().out.startswith("check_fixed_gradients: all 5 cases passed: every weight's gradient")
+
+
+@pytest.mark.parametrize("borrowed", [reference_gradients, lambda network, x, t: network.gradients(x, t),
+                                      buggy_gradients],
+                         ids=["the reference", "network.gradients", "the package's buggy version"])
+def test_the_packages_backward_passes_are_refused(borrowed):
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER: check_fixed_gradients"):
+        check_fixed_gradients(borrowed)
 
 
 def test_hand_written_fix_passes(capsys):
     check_fixed_gradients(corrected)
-    assert "all 5 networks pass" in capsys.readouterr().out
+    assert "all 5 cases passed" in capsys.readouterr().out
 
 
 def test_the_buggy_version_is_rejected_with_the_layers_it_gets_wrong():
     with pytest.raises(AssertionError) as info:
-        check_fixed_gradients(buggy_gradients)
+        check_fixed_gradients(copied_into_a_notebook(buggy_gradients))
     message = str(info.value)
     assert "still the planted bug" in message
     assert "layer 0: 25 of 25 weights wrong" in message
@@ -142,3 +164,93 @@ def test_a_function_that_changes_the_weights_is_rejected():
 def test_unwritten_function_fails_the_check():
     with pytest.raises(AssertionError, match="not written yet"):
         check_fixed_gradients(not_written)
+
+
+# ---- check_rel_error -----------------------------------------------------------------------
+
+
+def test_the_notebooks_rel_error_passes(capsys):
+    check_rel_error(SOLUTIONS["rel_error"])
+    assert capsys.readouterr().out.startswith("check_rel_error: all 6 cases passed")
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (lambda a, n: np.abs(np.subtract(a, n)) / (np.abs(a) + np.abs(n)), "the denominator has a floor"),
+    (lambda a, n: np.abs(np.subtract(a, n)) / np.maximum(1e-8, np.abs(a)), "divide by |a| + |n|"),
+    (lambda a, n: np.subtract(a, n) / np.maximum(1e-8, np.abs(a) + np.abs(n)), "absolute value of the difference"),
+    (lambda a, n: np.abs(np.subtract(a, n)) / np.maximum(1e-8, np.abs(np.add(a, n))), "not a + n"),
+], ids=["no floor", "over |a|", "no abs", "|a + n|"])
+def test_wrong_relative_errors_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_rel_error(wrong)
+    assert hint in str(info.value)
+
+
+def test_the_packages_relative_error_is_refused():
+    from bpcourse.core.gradcheck import relative_error
+
+    with pytest.raises(BorrowedAnswer):
+        check_rel_error(relative_error)
+
+
+# ---- check_gradient_check_errors -----------------------------------------------------------
+
+
+def gradient_check_by_hand(*, sign=1.0, halve=False, restore=True, own_gradients=False):
+    """A hand-written gradient check with switches for the mistakes the check must name."""
+    def errors_of(network, x, t, analytic, epsilon=1e-4):
+        grads = network.gradients(x, t) if own_gradients else analytic(network, x, t)
+        work = [(W.copy(), b.copy()) for W, b in network.get_weights()]
+        errors = []
+        for layer, pair in enumerate(grads):
+            out = []
+            for k, grad in enumerate(pair):
+                err = np.zeros(grad.shape)
+                for index in np.ndindex(grad.shape):
+                    original = work[layer][k][index]
+                    work[layer][k][index] = original + epsilon
+                    network.set_weights(work)
+                    plus = network.loss(x, t)
+                    work[layer][k][index] = original - epsilon
+                    network.set_weights(work)
+                    minus = network.loss(x, t)
+                    if restore:
+                        work[layer][k][index] = original
+                    numeric = sign * (plus - minus) / ((1 if halve else 2) * epsilon)
+                    err[index] = np.abs(grad[index] - numeric) / max(1e-8, abs(grad[index]) + abs(numeric))
+                out.append(err)
+            errors.append(tuple(out))
+        network.set_weights(work)
+        return errors
+    return errors_of
+
+
+def test_the_notebooks_gradient_check_passes(capsys):
+    check_gradient_check_errors(SOLUTIONS["gradient_check_errors"])
+    assert capsys.readouterr().out.startswith("check_gradient_check_errors: all 4 cases passed")
+
+
+def test_a_hand_written_gradient_check_passes(capsys):
+    check_gradient_check_errors(gradient_check_by_hand())
+    assert "all 4 cases passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (gradient_check_by_hand(sign=-1.0), "the numeric estimate has the wrong sign"),
+    (gradient_check_by_hand(halve=True), "twice too big"),
+    (gradient_check_by_hand(restore=False), "put every perturbed weight back"),
+    (gradient_check_by_hand(own_gradients=True), "compare with the gradients that `analytic` returns"),
+], ids=["sign", "no 2", "not restored", "ignores analytic"])
+def test_wrong_gradient_checks_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_gradient_check_errors(wrong)
+    assert hint in str(info.value)
+
+
+def test_the_packages_gradient_check_is_refused():
+    def borrowed(network, x, t, analytic, epsilon=1e-4):
+        report = gradient_check(network, x, t, epsilon=epsilon, analytic=analytic)
+        return report
+
+    with pytest.raises(BorrowedAnswer, match="gradient_check"):
+        check_gradient_check_errors(borrowed)

@@ -4,8 +4,13 @@ import numpy as np
 import pytest
 
 from bpcourse.core import data, training
-from bpcourse.exercises.checks.nb06 import _error_rate_cases, _FixedOutputs, check_error_rate, check_one_hot
+from bpcourse.exercises.checks.nb06 import (_error_rate_cases, _FixedOutputs, check_error_rate, check_one_hot,
+                                            check_sgd_train)
 from bpcourse.core.vectorized import Network
+from bpcourse.exercises.originality import BorrowedAnswer
+from notebook_solutions import solutions
+
+SOLUTIONS = solutions("06")
 
 
 def not_written(*args):
@@ -39,9 +44,16 @@ def vectorized_error_rate(network, X, y):
     return np.mean(network.predict(X).argmax(axis=1) != y)
 
 
-def test_reference_error_rate_passes(capsys):
-    check_error_rate(training.error_rate)
+def test_the_notebooks_error_rate_passes(capsys):
+    check_error_rate(SOLUTIONS["error_rate"])
     assert capsys.readouterr().out.startswith("check_error_rate: all 7 cases passed")
+
+
+def test_the_packages_error_rate_is_refused():
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER: check_error_rate"):
+        check_error_rate(training.error_rate)
+    with pytest.raises(BorrowedAnswer):
+        check_error_rate(lambda network, X, y: training.error_rate(network, X, y))
 
 
 def test_vectorized_error_rate_passes(capsys):
@@ -145,9 +157,14 @@ def right_one_hot(labels):
     return T
 
 
-def test_reference_one_hot_passes(capsys):
-    check_one_hot(data.one_hot)
+def test_the_notebooks_one_hot_passes(capsys):
+    check_one_hot(SOLUTIONS["one_hot"])
     assert capsys.readouterr().out.startswith("check_one_hot: all 5 cases passed")
+
+
+def test_the_packages_one_hot_is_refused():
+    with pytest.raises(BorrowedAnswer, match="one_hot"):
+        check_one_hot(lambda labels: data.one_hot(labels))
 
 
 def test_right_one_hot_passes(capsys):
@@ -206,3 +223,70 @@ def test_changing_the_labels_is_rejected():
 
     with pytest.raises(AssertionError, match="changed the labels"):
         check_one_hot(scribbles)
+
+
+# ---- check_sgd_train ------------------------------------------------------------------------
+
+
+def train_rate(network, X, y):
+    return float(np.mean(network.predict(X).argmax(axis=1) != y))
+
+
+def sgd_loop(*, shuffle="given", drop_last=False, evaluate_last=True, start_epoch=1):
+    """A hand-written SGD loop with switches for the mistakes the check must name."""
+    def sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every):
+        n, errors = len(X), []
+        once = rng.permutation(n) if shuffle == "once" else None
+        for epoch in range(start_epoch, epochs + start_epoch):
+            order = {"given": lambda: rng.permutation(n), "none": lambda: np.arange(n), "once": lambda: once,
+                     "fresh": lambda: np.random.default_rng(12345).permutation(n)}[shuffle]()
+            stop = n - n % batch_size if drop_last else n
+            for first in range(0, stop, batch_size):
+                rows = order[first:first + batch_size]
+                network.train_batch(X[rows], T[rows], rate)
+            if epoch % evaluate_every == 0 or (evaluate_last and epoch == epochs):
+                errors.append((epoch, train_rate(network, X, y)))
+        return errors
+    return sgd_train
+
+
+def test_the_notebooks_sgd_loop_passes(capsys):
+    namespace = solutions("06")
+    check_sgd_train(namespace["sgd_train"])
+    assert capsys.readouterr().out.startswith("check_sgd_train: all 3 cases passed: after your loop every weight "
+                                              "equals fit's bit for bit")
+
+
+def test_a_hand_written_loop_passes(capsys):
+    check_sgd_train(sgd_loop())
+    assert "all 3 cases passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (sgd_loop(shuffle="none"), "the samples were not shuffled"),
+    (sgd_loop(shuffle="fresh"), "from the given rng (not from np.random or a new generator)"),
+    (sgd_loop(drop_last=True), "the last, smaller batch is missing"),
+    (sgd_loop(evaluate_last=False), "after the last epoch in any case"),
+    (sgd_loop(start_epoch=0), "epochs count from 1"),
+], ids=["no shuffle", "other generator", "last batch dropped", "no final evaluation", "epochs from 0"])
+def test_wrong_loops_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_sgd_train(wrong)
+    assert hint in str(info.value)
+
+
+def test_a_permutation_drawn_once_is_named_on_the_case_with_several_epochs():
+    with pytest.raises(AssertionError) as info:
+        check_sgd_train(sgd_loop(shuffle="once"))
+    message = str(info.value)
+    assert "4 epochs" in message and "one permutation for all epochs" in message
+
+
+def test_fit_is_refused_as_a_borrowed_answer():
+    def borrowed(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every):
+        history = training.fit(network, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size, rng=rng,
+                               evaluate_every=evaluate_every, progress=False)
+        return list(zip(history.eval_epoch, history.train_error))
+
+    with pytest.raises(BorrowedAnswer, match="fit"):
+        check_sgd_train(borrowed)

@@ -3,7 +3,11 @@
 import numpy as np
 import pytest
 
+from bpcourse.core.activations import sigmoid
+from bpcourse.exercises.originality import BorrowedAnswer
+from notebook_solutions import solutions
 from bpcourse.exercises.checks.nb07 import (
+    check_two_layer_pass,
     check_batch_update,
     check_layer_backward,
     reference_batch_update,
@@ -59,9 +63,19 @@ def test_right_layer_backward_passes(capsys):
     assert capsys.readouterr().out.startswith("check_layer_backward: all 4 cases passed")
 
 
-def test_reference_layer_backward_passes(capsys):
-    check_layer_backward(reference_layer_backward)
+def test_the_notebooks_layer_backward_passes(capsys):
+    check_layer_backward(solutions("07")["layer_backward"])
     assert "all 4 cases passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("borrowed, check", [
+    (reference_layer_backward, check_layer_backward),
+    (lambda W, a_prev, delta: reference_layer_backward(W, a_prev, delta), check_layer_backward),
+    (reference_batch_update, check_batch_update),
+], ids=["backward reference", "calls it", "update reference"])
+def test_the_references_are_refused(borrowed, check):
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER"):
+        check(borrowed)
 
 
 def test_a_loop_over_samples_also_passes(capsys):
@@ -155,8 +169,8 @@ def test_right_batch_update_passes(capsys):
     assert capsys.readouterr().out.startswith("check_batch_update: all 4 cases passed")
 
 
-def test_reference_batch_update_passes(capsys):
-    check_batch_update(reference_batch_update)
+def test_the_notebooks_batch_update_passes(capsys):
+    check_batch_update(solutions("07")["batch_update"])
     assert "all 4 cases passed" in capsys.readouterr().out
 
 
@@ -222,3 +236,56 @@ def test_batch_update_changing_its_inputs_is_rejected():
 
     with pytest.raises(AssertionError, match="changed its argument delta"):
         check_batch_update(scribbles)
+
+
+# ---- check_two_layer_pass -------------------------------------------------------------------
+
+
+def two_layer(*, bias=True, hidden_slope=True, sign=-1.0, mean=True, transposed=False, db_axis=0):
+    """A hand-written vectorized pass with switches for the mistakes the check must name."""
+    def two_layer_pass(W1, b1, W2, b2, X, T):
+        A1 = sigmoid(X @ W1.T + (b1 if bias else 0))
+        Y = sigmoid(A1 @ W2.T + (b2 if bias else 0))
+        delta2 = Y * (1 - Y) * (T - Y)
+        delta1 = (A1 * (1 - A1) if hidden_slope else 1) * (delta2 @ W2)
+        scale = sign / (len(X) if mean else 1)
+        grads = []
+        for delta, a in ((delta1, X), (delta2, A1)):
+            dW = scale * (a.T @ delta if transposed else delta.T @ a)
+            grads.append((dW, scale * delta.sum(axis=db_axis)))
+        return Y, grads
+    return two_layer_pass
+
+
+def test_the_notebooks_two_layer_pass_passes(capsys):
+    check_two_layer_pass(solutions("07")["two_layer_pass"])
+    assert capsys.readouterr().out.startswith("check_two_layer_pass: all 3 cases passed")
+
+
+def test_a_hand_written_pass_passes(capsys):
+    check_two_layer_pass(two_layer())
+    assert "all 3 cases passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (two_layer(bias=False), "the biases are missing"),
+    (two_layer(hidden_slope=False), "lack the slope a(1 - a)"),
+    (two_layer(sign=1.0), "return the TRUE gradient"),
+    (two_layer(mean=False), "you sum over the 6 samples"),
+    (two_layer(transposed=True), "dW has the shape of its W"),
+    (two_layer(db_axis=1), "db has one entry per node"),
+], ids=["no bias", "no hidden slope", "text's sign", "sum", "dW transposed", "db wrong axis"])
+def test_wrong_passes_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_two_layer_pass(wrong)
+    assert hint in str(info.value)
+
+
+def test_the_networks_own_gradients_are_refused():
+    def borrowed(W1, b1, W2, b2, X, T):
+        network = Network((W1.shape[1], W1.shape[0], W2.shape[0]))
+        network.set_weights([(W1, b1), (W2, b2)])
+        return network.predict(X), network.gradients(X, T)
+
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER"):
+        check_two_layer_pass(borrowed)

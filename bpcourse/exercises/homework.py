@@ -4,11 +4,52 @@ In the student version every solution is replaced by
 ``raise NotImplementedError()``. A later cell that needs the learner's
 function (a plot, a training run) wraps it with :func:`learner_or_reference`,
 which falls back to the package's reference implementation, and says so.
+
+The notebooks name the reference by the exercise (``"layer_forward"``), so no
+reference implementation sits in the learner's namespace; the fallback is
+looked up here, inside the package. A check refuses a learner's function
+that calls the fallback (see :mod:`bpcourse.exercises.originality`).
 """
+
+import importlib
+
+REFERENCES = {
+    "sigmoid": "bpcourse.core.activations:sigmoid",
+    "sigmoid_derivative": "bpcourse.core.activations:sigmoid_derivative",
+    "neuron_output": "bpcourse.exercises.checks.nb01:reference_neuron_output",
+    "layer_forward": "bpcourse.exercises.checks.nb02:reference_layer_forward",
+    "network_forward": "bpcourse.exercises.checks.nb02:reference_network_forward",
+    "output_delta": "bpcourse.exercises.checks.nb03:reference_output_delta",
+    "hidden_delta": "bpcourse.exercises.checks.nb03:reference_hidden_delta",
+    "calc_hidden_layer_delta": "bpcourse.exercises.checks.nb04:reference_calc_hidden_layer_delta",
+    "calc_gradient": "bpcourse.exercises.checks.nb04:reference_calc_gradient",
+    "update_weight": "bpcourse.exercises.checks.nb04:reference_update_weight",
+    "fixed_gradients": "bpcourse.exercises.checks.nb05:reference_gradients",
+    "one_hot": "bpcourse.core.data:one_hot",
+    "error_rate": "bpcourse.core.training:error_rate",
+    "layer_backward": "bpcourse.exercises.checks.nb07:reference_layer_backward",
+    "batch_update": "bpcourse.exercises.checks.nb07:reference_batch_update",
+}
+"""Exercise name -> ``"module:function"`` of the package's reference, the fallback."""
+
+
+def reference(exercise):
+    """The package's reference implementation of ``exercise`` (a key of :data:`REFERENCES`)."""
+    try:
+        module, name = REFERENCES[exercise].split(":")
+    except KeyError:
+        raise ValueError(f"exercise: expected one of {sorted(REFERENCES)}, got {exercise!r}") from None
+    return getattr(importlib.import_module(module), name)
 
 
 def learner_or_reference(learner_function, reference_function, *probe_args, **probe_kwargs):
-    """Return ``learner_function``, or ``reference_function`` if the learner has not written it yet.
+    """Return ``learner_function``, or the reference if the learner has not written it yet.
+
+    Args:
+        learner_function: the learner's function.
+        reference_function: the exercise's name (a key of :data:`REFERENCES`, e.g. ``"layer_forward"``),
+            or the reference function itself.
+        probe_args, probe_kwargs: arguments for one trial call.
 
     The learner's function is called once with the probe arguments. If it
     raises ``NotImplementedError`` (the student version's placeholder), a
@@ -19,6 +60,8 @@ def learner_or_reference(learner_function, reference_function, *probe_args, **pr
     try:
         learner_function(*probe_args, **probe_kwargs)
     except NotImplementedError:
+        if isinstance(reference_function, str):
+            reference_function = reference(reference_function)
         name = getattr(learner_function, "__name__", "this function")
         module = getattr(reference_function, "__module__", "bpcourse")
         print(
@@ -27,4 +70,3 @@ def learner_or_reference(learner_function, reference_function, *probe_args, **pr
         )
         return reference_function
     return learner_function
-

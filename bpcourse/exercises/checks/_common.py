@@ -269,3 +269,28 @@ def compare_arrays(head_text, name, expected, got, *, rtol, atol, hint, wrong_an
     text = diagnose(got_array, wrong_answers, None)
     raise mismatch(head_text, expected, got_array, text if text is not None else resolve(hint, got_array),
                    rtol=rtol, atol=atol, label=part, detail=detail)
+
+
+# --- hidden tests and the success line ---------------------------------------------
+
+
+def random_shape(rng, max_ndim=3, max_size=6):
+    """A random array shape for hidden tests: 1 to ``max_ndim`` axes of 1 to ``max_size`` elements."""
+    return tuple(int(n) for n in rng.integers(1, max_size + 1, size=int(rng.integers(1, max_ndim + 1))))
+
+
+def distinct_sizes(rng, count, low=1, high=9):
+    """``count`` different random layer sizes in [low, high], so that a transposed matrix shows."""
+    return tuple(int(n) for n in rng.choice(np.arange(low, high + 1), size=count, replace=False))
+
+
+def passed(check, seed, count, what):
+    """Print the one-line success message: how many cases passed and what they verified.
+
+    ``seed`` is None for the visible cases; for hidden tests the line says so
+    (without the seed, which stays the instructor's).
+    """
+    if seed is not None:
+        print(f"{check}: all {count} hidden cases passed (other shapes, sizes and values than the visible ones)")
+    else:
+        print(f"{check}: all {count} cases passed: {what}")

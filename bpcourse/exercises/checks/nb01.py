@@ -1,4 +1,4 @@
-"""Checks for the exercises of notebook 01: the sigmoid (eq. 1.2) and its derivative (eq. 1.4).
+"""Checks for the exercises of notebook 01: the sigmoid (eq. 1.2), its derivative (eq. 1.4), one neuron (eq. 1.1).
 
 Each check calls the learner's function on several inputs (scalars, a 1-D
 array, a 2-D batch and edge cases), with every warning turned into an error,
@@ -6,29 +6,34 @@ and compares the result with :mod:`bpcourse.core.activations` within explicit
 tolerances. A failure raises ``AssertionError`` naming the case, the input,
 what was expected, what came back and a hint for the usual mistake; success
 prints one line.
+
+Every check takes ``seed``: without it, it runs the visible cases; with it
+(the instructor's hidden tests), cases of random shapes and values drawn from
+that seed, so an answer that special-cases the visible inputs fails. Every
+check first refuses a borrowed answer (:mod:`bpcourse.exercises.originality`).
 """
 
 import numpy as np
 
 from bpcourse.core import activations
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
-                                     head, matches, show_args)
+                                               head, matches, passed, random_shape, show_args)
+from bpcourse.exercises.originality import refuse_borrowed
 
 RTOL = 1e-9
 """Relative tolerance: different correct formulas agree to about 1e-16."""
 ATOL = 1e-12
 """Absolute tolerance, for results that are (nearly) 0, such as sigmoid(-1000)."""
 
-def check_sigmoid(sigmoid):
-    """Check a learner's ``sigmoid(x)`` (eq. 1.2) against the package's reference.
-
-    Cases: scalars, a 1-D array, a 2-D batch of shape (3, 4) and x = -1000 and
-    1000, all run with warnings turned into errors so that an overflow in
-    ``np.exp`` fails. The result must have the input's shape, lie within
-    RTOL/ATOL of the reference and leave the input unchanged.
-    """
+def _sigmoid_cases(seed):
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        return [(f"hidden case {k}: an array of shape {shape}", rng.normal(0.0, scale, size=shape))
+                for k, (shape, scale) in enumerate((random_shape(rng), scale) for scale in (1.0, 5.0, 400.0))] + [
+            ("hidden case: a random large negative scalar", -float(rng.uniform(750.0, 1500.0))),
+            ("hidden case: a random large positive scalar", float(rng.uniform(750.0, 1500.0)))]
     rng = np.random.default_rng(1)
-    cases = [
+    return [
         ("x = 0, a scalar", 0.0),
         ("a positive scalar", 2.0),
         ("a negative scalar", -3.5),
@@ -37,15 +42,48 @@ def check_sigmoid(sigmoid):
         ("large |x| in an array", np.array([-1000.0, -50.0, 0.0, 50.0, 1000.0])),
         ("a large negative scalar", -1000.0),
     ]
+
+
+def check_sigmoid(sigmoid, *, seed=None):
+    """Check a learner's ``sigmoid(x)`` (eq. 1.2) against the package's reference.
+
+    Cases: scalars, a 1-D array, a 2-D batch of shape (3, 4) and x = -1000 and
+    1000, all run with warnings turned into errors so that an overflow in
+    ``np.exp`` fails. The result must have the input's shape, lie within
+    RTOL/ATOL of the reference and leave the input unchanged.
+    """
+    refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid", equation="eq. 1.2",
+                    forbidden=(activations.sigmoid, activations.SigmoidActivator.forward),
+                    forbidden_attributes={"sigmoid", "forward", "expit"})
+    cases = _sigmoid_cases(seed)
     for description, x in cases:
         expected = activations.sigmoid(x)
         _run_case("check_sigmoid", sigmoid, "sigmoid", "x", description, x, _sigmoid_error_hint,
                   _sigmoid_value_hint, expected)
-    print(f"check_sigmoid: all {len(cases)} cases passed (scalars, a 1-D array, a 2-D batch, "
-          f"x = ±1000 with warnings turned into errors)")
+    passed("check_sigmoid", seed, len(cases), "sigmoid(x) matches eq. 1.2 to 1e-9 for scalars, a 1-D array, "
+           "a 2-D batch and x = ±1000, with no overflow warning and the input left unchanged")
 
 
-def check_sigmoid_derivative(sigmoid_derivative):
+def _derivative_cases(seed):
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        shape = random_shape(rng)
+        y = activations.sigmoid(rng.normal(0.0, 4.0, size=shape))
+        return [(f"hidden case: y = sigmoid(x) of shape {shape}", y),
+                ("hidden case: a random scalar y", float(rng.uniform(0.01, 0.99))),
+                ("hidden case: y = 0, 1 and 0.5 in a column", np.array([[0.0], [1.0], [0.5]]))]
+    rng = np.random.default_rng(2)
+    return [
+        ("y = 0.5, a scalar (x = 0, the steepest point)", 0.5),
+        ("y = sigmoid(2), a scalar", float(activations.sigmoid(2.0))),
+        ("y = 0.9, a scalar", 0.9),
+        ("the saturated ends y = 0 and y = 1", np.array([0.0, 1.0])),
+        ("a 1-D array y = sigmoid(x)", activations.sigmoid(np.linspace(-6.0, 6.0, 13))),
+        ("a 2-D batch of shape (3, 4)", activations.sigmoid(rng.normal(0.0, 3.0, size=(3, 4)))),
+    ]
+
+
+def check_sigmoid_derivative(sigmoid_derivative, *, seed=None):
     """Check a learner's ``sigmoid_derivative(y)``, the slope written from the output y (eq. 1.4).
 
     The argument is y = sigmoid(x), not x: the expected result is y(1 - y).
@@ -54,21 +92,16 @@ def check_sigmoid_derivative(sigmoid_derivative):
     (3, 4). A function that applies the sigmoid to its argument again (the
     derivative taken from x) is rejected with a hint.
     """
-    rng = np.random.default_rng(2)
-    cases = [
-        ("y = 0.5, a scalar (x = 0, the steepest point)", 0.5),
-        ("y = sigmoid(2), a scalar", float(activations.sigmoid(2.0))),
-        ("y = 0.9, a scalar", 0.9),
-        ("the saturated ends y = 0 and y = 1", np.array([0.0, 1.0])),
-        ("a 1-D array y = sigmoid(x)", activations.sigmoid(np.linspace(-6.0, 6.0, 13))),
-        ("a 2-D batch of shape (3, 4)", activations.sigmoid(rng.normal(0.0, 3.0, size=(3, 4)))),
-    ]
+    refuse_borrowed(sigmoid_derivative, check="check_sigmoid_derivative", name="sigmoid_derivative",
+                    equation="eq. 1.4", forbidden=(activations.sigmoid_derivative, activations.SigmoidActivator.backward),
+                    forbidden_attributes={"sigmoid_derivative", "backward"})
+    cases = _derivative_cases(seed)
     for description, y in cases:
         expected = activations.sigmoid_derivative(y)
         _run_case("check_sigmoid_derivative", sigmoid_derivative, "sigmoid_derivative", "y", description, y,
                   _derivative_error_hint, _derivative_value_hint, expected)
-    print(f"check_sigmoid_derivative: all {len(cases)} cases passed (scalars, y = 0 and 1, "
-          f"a 1-D array, a 2-D batch)")
+    passed("check_sigmoid_derivative", seed, len(cases), "the slope from the output matches y(1 - y) (eq. 1.4) "
+           "for scalars, y = 0 and 1, a 1-D array and a 2-D batch")
 
 
 def _run_case(check, function, name, argument, description, value, error_hint, value_hint, expected):
@@ -82,8 +115,8 @@ def _run_case(check, function, name, argument, description, value, error_hint, v
     got = call_learner(function, [given], check=check, name=name, head_text=head_text,
                        hint=lambda error: error_hint(value, error), warnings_as_errors=True)
     check_unchanged(head_text, name, [(argument, value)], [given],
-                    f"build a new array (e.g. `{argument} * (1 - {argument})`) instead of "
-                    f"`{argument} *= ...` or `{argument}[...] = ...`: the caller still needs its values.")
+                    f"build a new array instead of changing the argument with `{argument} *= ...` or "
+                    f"`{argument}[...] = ...`: the caller still needs its values.")
     check_returned(head_text, name, got)
     return compare_arrays(
         head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=lambda got_array: value_hint(value, got_array),
@@ -94,13 +127,13 @@ def _run_case(check, function, name, argument, description, value, error_hint, v
 
 def _sigmoid_error_hint(x, err):
     if isinstance(err, Warning) and "overflow" in str(err):
-        return ("np.exp(-x) overflows when x is a large negative number (e^1000 is too big for "
-                "a float). For x < 0 use the equal form e^x / (1 + e^x). Note that np.where "
-                "computes both branches for every element, so compute e = np.exp(-np.abs(x)), "
-                "which is never larger than 1, and combine: np.where(x >= 0, 1 / (1 + e), e / (1 + e)).")
+        return ("the exponential overflows when x is a large negative number (e^1000 is too big for "
+                "a float). Eq. 1.2 has a second, equal form for x < 0, e^x / (1 + e^x), in which the "
+                "exponent is never positive. Careful: np.where evaluates both of its branches for every "
+                "element, so the exponential you compute must stay small for every x, whatever its sign.")
     if isinstance(err, Warning):
-        return ("a correct sigmoid gives no warning for any x; look for inf/inf or 0/0 for large |x| "
-                "and compute with e = np.exp(-np.abs(x)), which stays in (0, 1].")
+        return ("a correct sigmoid gives no warning for any x; look for inf/inf or 0/0 for large |x|: "
+                "only ever take the exponential of a number that is not positive (eq. 1.2).")
     if isinstance(err, (TypeError, ValueError)):
         return ("your function must work on NumPy arrays as well as numbers: use np.exp rather "
                 "than math.exp, and np.where rather than `if x >= 0:` (an `if` cannot decide "
@@ -116,15 +149,15 @@ def _sigmoid_value_hint(x, got):
         return f"that is tanh(x), not the sigmoid; {formula}."
     if _any_nan(got):
         return (f"nan usually comes from inf/inf or 0/0 for large |x|; {formula}, computed "
-                "with e = np.exp(-np.abs(x)) so nothing overflows.")
+                "so that no exponential ever gets a positive argument.")
     return f"{formula}, and for x < 0 the same value is e^x / (1 + e^x)."
 
 
 def _derivative_error_hint(y, err):
     if isinstance(err, (TypeError, ValueError)):
         return ("your function must work on NumPy arrays as well as numbers: "
-                "use plain arithmetic, y * (1 - y) (eq. 1.4).")
-    return "the derivative from the output is y * (1 - y) (eq. 1.4); it needs no exponential."
+                "element-wise arithmetic on y works for both (eq. 1.4).")
+    return "the derivative written from the output y needs no exponential (eq. 1.4)."
 
 
 def _derivative_value_hint(y, got):
@@ -133,7 +166,7 @@ def _derivative_value_hint(y, got):
     if _matches(got, s * (1 - s)):
         return ("you took the derivative from x: your function applies the sigmoid to its "
                 "argument again. The argument is already the output y = sigmoid(x), so the "
-                "slope is just y * (1 - y) (eq. 1.4); do not call sigmoid inside.")
+                "slope is y(1 - y) of that very y (eq. 1.4); do not call the sigmoid inside.")
     if _matches(got, y * (1 + y)) or _matches(got, 1 - y) or _matches(got, y * y):
         return "check the formula: eq. 1.4 says y' = y(1 - y), with y the sigmoid's output."
     return "eq. 1.4: if y = sigmoid(x) then dy/dx = y(1 - y), with y the argument you are given."
@@ -148,3 +181,74 @@ def _any_nan(got):
         return bool(np.isnan(np.asarray(got, dtype=np.float64)).any())
     except (TypeError, ValueError):
         return False
+
+
+# --- one neuron with the bias folded in (eq. 1.1) --------------------------------------------
+
+
+def reference_neuron_output(w, x):
+    """y = sigmoid(w^T x) with x_0 = 1 carrying the bias w_0 (eq. 1.1).
+
+    w has shape (n + 1,), w[0] the bias; x one input (n,) or one input per row (N, n).
+    Returns a number for one input, shape (N,) for rows.
+    """
+    w = np.asarray(w, dtype=np.float64)
+    return activations.sigmoid(np.asarray(x, dtype=np.float64) @ w[1:] + w[0])
+
+
+def _neuron_cases(seed):
+    rng = np.random.default_rng(11 if seed is None else seed)
+    if seed is not None:
+        n, rows = int(rng.integers(2, 9)), int(rng.integers(2, 8))
+        return [(f"hidden case: {n} inputs, one sample", rng.normal(size=n + 1), rng.normal(size=n)),
+                (f"hidden case: {n} inputs, {rows} rows", rng.normal(size=n + 1), rng.normal(size=(rows, n))),
+                ("hidden case: one input, large weights", 30 * rng.normal(size=2), rng.normal(size=1))]
+    return [
+        ("the notebook's neuron: w = (0.1, 0.5, -0.3), x = (1, 0.5)", np.array([0.1, 0.5, -0.3]),
+         np.array([1.0, 0.5])),
+        ("all inputs 0: the output is sigmoid(w_0)", np.array([-1.5, 2.0, 3.0]), np.zeros(2)),
+        ("4 inputs, one sample", rng.normal(size=5), rng.normal(size=4)),
+        ("3 inputs, 5 inputs as rows (x of shape (5, 3))", rng.normal(size=4), rng.normal(size=(5, 3))),
+        ("one input, one row (x of shape (1, 1))", np.array([0.2, -0.7]), np.array([[2.0]])),
+    ]
+
+
+def check_neuron_output(neuron_output, *, seed=None):
+    """Check a learner's ``neuron_output(w, x)``: y = sigmoid(w^T x), the bias folded in as w_0 (eq. 1.1).
+
+    ``w`` has n + 1 entries, ``w[0]`` the bias; ``x`` is one input of shape (n,)
+    (result: a number) or one input per row, shape (N, n) (result: shape (N,)).
+    Cases: the notebook's neuron, all inputs 0 (only the bias counts), one
+    sample, rows, a single row. Catches the forgotten bias, the bias taken from
+    the wrong end of w, the missing sigmoid and a flipped sign.
+    """
+    refuse_borrowed(neuron_output, check="check_neuron_output", name="neuron_output", equation="eq. 1.1",
+                    forbidden=(reference_neuron_output,), forbidden_attributes={"predict", "forward"})
+    cases = _neuron_cases(seed)
+    for description, w, x in cases:
+        args = [("w", w), ("x", x)]
+        head_text = head("check_neuron_output", description, *show_args(args))
+        copies = [copy_value(w), copy_value(x)]
+        got = call_learner(neuron_output, copies, check="check_neuron_output", name="neuron_output",
+                           head_text=head_text, errstate={"over": "ignore"},
+                           hint="w has one entry more than x: the first is the bias w_0, whose input x_0 is "
+                                "always 1 (eq. 1.1); for rows, every row is one input vector")
+        check_unchanged(head_text, "neuron_output", args, copies,
+                        "build new arrays instead of changing w or x in place: the caller still needs them")
+        check_returned(head_text, "neuron_output", got)
+        net = x @ w[1:] + w[0]
+        wrong = [
+            (activations.sigmoid(x @ w[1:]), "the bias w_0 is missing: its input x_0 = 1 adds w_0 to every net "
+                                             "input (eq. 1.1)"),
+            (activations.sigmoid(x @ w[:-1] + w[-1]), "the bias is w[0], the FIRST entry of w (x_0 = 1 comes "
+                                                       "first in x), not the last one (eq. 1.1)"),
+            (net, "the activation is missing: the output is the sigmoid of the net input (eq. 1.1, 1.2)"),
+            (activations.sigmoid(-net), "a sign is flipped: y = 1 / (1 + e^(-net)) (eq. 1.3)"),
+        ]
+        compare_arrays(head_text, "neuron_output", reference_neuron_output(w, x), got, rtol=RTOL, atol=ATOL,
+                       hint="y = sigmoid(w^T x) with x = (1, x_1, ..., x_n) (eq. 1.1): one number per input vector",
+                       wrong_answers=wrong,
+                       shape_hint="one input vector gives one number; N rows give N outputs, shape (N,) (eq. 1.1 "
+                                  "once per row)")
+    passed("check_neuron_output", seed, len(cases), "y = sigmoid(w^T x) with the bias as w_0 (eq. 1.1), for one "
+           "input and for rows of inputs")

@@ -17,10 +17,15 @@ forgotten bias, a missing activation, W transposed); success prints one line.
 import numpy as np
 
 from bpcourse.core.activations import sigmoid
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
-                                     head, show_args)
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value, mismatch,
+                                               distinct_sizes, head, passed, show_args)
+from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
-from bpcourse.core.vectorized import Network
+from bpcourse.core.oo_network import Network as ObjectNetwork
+from bpcourse.core.vectorized import FullConnectedLayer, Network
+
+FORWARD_METHODS = {"predict", "forward", "forward_trace", "_forward"}
+"""Names of the package's forward passes: a forward-pass exercise must not call them."""
 
 RTOL = 1e-9
 """Relative tolerance: correct ways of writing eq. 3.8 agree to about 1e-15."""
@@ -48,19 +53,18 @@ def reference_layer_forward(W, b, x):
     return reference_network_forward([(W, b)], x)
 
 
-def check_layer_forward(layer_forward):
-    """Check a learner's ``layer_forward(W, b, x)`` (eq. 3.8) against the package's reference.
-
-    Cases: the text's hidden and output layers for one sample, batches of 5 and
-    of 1 sample, a layer with a single node and a saturated layer (net up to
-    about ±300). The result must have shape (n_out,) for one sample and
-    (N, n_out) for a batch.
-    """
-    rng = np.random.default_rng(20)
+def _layer_cases(seed):
+    rng = np.random.default_rng(20 if seed is None else seed)
+    if seed is not None:
+        n_in, n_out, n = distinct_sizes(rng, 3, 2, 9)
+        return [(f"hidden case: W of shape ({n_out}, {n_in}), one sample", rng.normal(size=(n_out, n_in)),
+                 rng.normal(size=n_out), rng.normal(size=n_in)),
+                (f"hidden case: W of shape ({n_in}, {n_out}), a batch of {n}", rng.normal(size=(n_in, n_out)),
+                 rng.normal(size=n_in), rng.normal(size=(n, n_out)))]
     (W1, b1), (W2, b2) = text_example()[0]
     x = text_example()[1]
     W5, b5 = rng.normal(size=(2, 5)), rng.normal(size=2)
-    cases = [
+    return [
         ("the text's hidden layer (W of shape (4, 3)), one sample x of shape (3,)", W1, b1, x),
         ("the text's output layer (W of shape (2, 4)), one sample of shape (4,)", W2, b2, rng.uniform(size=4)),
         ("a batch of 5 samples, x of shape (5, 3)", W1, b1, rng.normal(size=(5, 3))),
@@ -70,6 +74,21 @@ def check_layer_forward(layer_forward):
         ("a saturated layer (net up to about ±300), batch of 3, W of shape (2, 5)", 100 * W5, b5,
          rng.normal(size=(3, 5))),
     ]
+
+
+def check_layer_forward(layer_forward, *, seed=None):
+    """Check a learner's ``layer_forward(W, b, x)`` (eq. 3.8) against the package's reference.
+
+    Cases: the text's hidden and output layers for one sample, batches of 5 and
+    of 1 sample, a layer with a single node and a saturated layer (net up to
+    about ±300). The result must have shape (n_out,) for one sample and
+    (N, n_out) for a batch.
+    """
+    refuse_borrowed(layer_forward, check="check_layer_forward", name="layer_forward", equation="eq. 3.8",
+                    forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
+                               Network.predict, ObjectNetwork.predict),
+                    forbidden_attributes=FORWARD_METHODS)
+    cases = _layer_cases(seed)
     for description, W, b, x in cases:
         args = [("W", W), ("b", b), ("x", x)]
         net = np.asarray(x) @ W.T
@@ -82,22 +101,21 @@ def check_layer_forward(layer_forward):
         ]
         run_case("check_layer_forward", "layer_forward", layer_forward, args, description,
                  reference_layer_forward(W, b, x), wrong, _shape_hint(W, x))
-    print(f"check_layer_forward: all {len(cases)} cases passed (single samples, batches, "
-          f"one node, saturated sigmoid)")
+    passed("check_layer_forward", seed, len(cases), "a = sigmoid(W x + b) (eq. 3.8) for single samples, batches, "
+           "one node and a saturated layer, inputs left unchanged")
 
 
-def check_network_forward(network_forward):
-    """Check a learner's ``network_forward(weights, x)`` (eq. 3.8 applied layer after layer).
-
-    Cases: the text's 3-4-2 network for one sample and a batch of 4, a deep
-    3-5-4-3-2 network for one sample and a batch of 3, a network of a single
-    layer and a saturated network. The result is the output layer's y, shape
-    (n_out,) for one sample or (N, n_out) for a batch.
-    """
-    rng = np.random.default_rng(21)
+def _network_cases(seed):
+    rng = np.random.default_rng(21 if seed is None else seed)
+    if seed is not None:
+        sizes = distinct_sizes(rng, int(rng.integers(3, 6)), 1, 8)
+        return [(f"hidden case: a {'-'.join(map(str, sizes))} network, one sample", _random_weights(rng, sizes),
+                 rng.normal(size=sizes[0])),
+                (f"hidden case: a {'-'.join(map(str, sizes))} network, a batch of 3", _random_weights(rng, sizes),
+                 rng.normal(size=(3, sizes[0])))]
     text_weights, x, _ = text_example()
     deep = _random_weights(rng, (3, 5, 4, 3, 2))
-    cases = [
+    return [
         ("the text's 3-4-2 network, one sample x of shape (3,)", text_weights, x),
         ("the text's 3-4-2 network, a batch x of shape (4, 3)", text_weights, rng.normal(size=(4, 3))),
         ("a deep 3-5-4-3-2 network, one sample", deep, rng.normal(size=3)),
@@ -106,13 +124,29 @@ def check_network_forward(network_forward):
         ("a saturated 4-3-2 network (large weights), a batch of 2",
          [(50 * W, b) for W, b in _random_weights(rng, (4, 3, 2))], rng.normal(size=(2, 4))),
     ]
+
+
+def check_network_forward(network_forward, *, seed=None):
+    """Check a learner's ``network_forward(weights, x)`` (eq. 3.8 applied layer after layer).
+
+    Cases: the text's 3-4-2 network for one sample and a batch of 4, a deep
+    3-5-4-3-2 network for one sample and a batch of 3, a network of a single
+    layer and a saturated network. The result is the output layer's y, shape
+    (n_out,) for one sample or (N, n_out) for a batch.
+    """
+    refuse_borrowed(network_forward, check="check_network_forward", name="network_forward",
+                    equation="eq. 3.8, layer after layer",
+                    forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
+                               Network.predict, ObjectNetwork.predict),
+                    forbidden_attributes=FORWARD_METHODS)
+    cases = _network_cases(seed)
     for description, weights, x in cases:
         args = [("weights", weights), ("x", x)]
         sizes = " -> ".join(str(n) for n in (weights[0][0].shape[1],) + tuple(W.shape[0] for W, _ in weights))
         out_shape = (weights[-1][0].shape[0],) if np.ndim(x) == 1 else (len(x), weights[-1][0].shape[0])
-        hint = (f"layer sizes {sizes}. Start from a = x; for each (W, b) in weights, in order, compute "
-                f"a = sigmoid(a @ W.T + b) (W has shape (outputs, inputs), so a @ W.T works for one sample "
-                f"and for a batch); return the last a, here of shape {out_shape}.")
+        hint = (f"layer sizes {sizes}: the output of each layer is the input of the next (eq. 3.8 once per "
+                f"layer, in the order of weights, each W of shape (outputs, inputs)); the result is the last "
+                f"layer's output, here of shape {out_shape}.")
         wrong = [
             (_forward(weights, x, last_activation=False),
              "the output layer has no sigmoid: apply a = sigmoid(W a + b) to every layer, the last one too"),
@@ -122,8 +156,8 @@ def check_network_forward(network_forward):
         ]
         run_case("check_network_forward", "network_forward", network_forward, args, description,
                  reference_network_forward(weights, x), wrong, hint)
-    print(f"check_network_forward: all {len(cases)} cases passed (the text's network, a deep network, "
-          f"one layer, batches)")
+    passed("check_network_forward", seed, len(cases), "the output y of the text's network, a deep network and "
+           "a single layer (eq. 3.8 layer after layer), for one sample and for batches")
 
 
 def _random_weights(rng, sizes):
@@ -145,11 +179,11 @@ def _shape_hint(W, x):
     x_shape = np.shape(x)
     if len(x_shape) == 1:
         return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs): row j holds the weights w_ji into node j. "
-                f"For one sample x of shape ({n_in},) the result is W @ x + b through the sigmoid, "
-                f"shape ({n_out},).")
+                f"For one sample x of shape ({n_in},) the result has one value per node, shape ({n_out},) "
+                f"(eq. 3.8).")
     return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs) and x is a batch of shape {x_shape}, one sample "
-            f"per row. Then net = x @ W.T + b, of shape ({x_shape[0]}, {n_out}), one row per sample "
-            f"(x @ W.T + b also works for a single sample).")
+            f"per row. The result has one row per sample, shape ({x_shape[0]}, {n_out}): with samples as rows, "
+            f"eq. 3.8's product W x needs W's transpose on the right.")
 
 
 def run_case(check, name, function, args, description, expected, wrong_answers, hint):
@@ -174,8 +208,65 @@ def run_case(check, name, function, args, description, expected, wrong_answers, 
     got = call_learner(function, copies, check=check, name=name, head_text=head_text, hint=hint,
                        errstate={"over": "ignore"})
     check_unchanged(head_text, name, args, copies,
-                    lambda argument: f"compute new arrays (e.g. `a = sigmoid(a @ W.T + b)`) rather than `+=` or "
-                                     f"assigning into {argument}: the caller still needs its values.")
+                    lambda argument: f"compute new arrays rather than `+=` or assigning into {argument}: "
+                                     f"the caller still needs its values.")
     check_returned(head_text, name, got)
     compare_arrays(head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=hint,
                    wrong_answers=wrong_answers)
+
+
+# --- how many numbers a network learns --------------------------------------------------------
+
+
+def reference_count_parameters(layer_sizes):
+    """Number of weights and biases of a fully connected network with these layer sizes (eq. 3.8 per layer)."""
+    return int(sum((n_in + 1) * n_out for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])))
+
+
+def _count_cases(seed):
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        return [(f"hidden case {k}", tuple(int(n) for n in rng.integers(1, 500, size=int(rng.integers(2, 6)))))
+                for k in range(3)]
+    return [("the text's 3-4-2 network", (3, 4, 2)), ("the MNIST network 784-300-10", (784, 300, 10)),
+            ("a single layer 5 -> 1", (5, 1)), ("a deep 2-3-3-2 network", (2, 3, 3, 2))]
+
+
+def check_count_parameters(count_parameters, *, seed=None):
+    """Check a learner's ``count_parameters(layer_sizes)``: how many weights and biases the network has.
+
+    Every layer of eq. 3.8 has a weight from each input to each node, and one
+    bias per node. Cases: the text's 3-4-2 network (26), the MNIST network
+    784-300-10 (238,510), a single layer, a deep network. The answer must be an
+    integer, exactly right. Catches the forgotten biases, a bias for the input
+    layer too, and the product or sum of all sizes.
+    """
+    refuse_borrowed(count_parameters, check="check_count_parameters", name="count_parameters",
+                    equation="eq. 3.8 (one weight per input and node, one bias per node)",
+                    forbidden=(reference_count_parameters,),
+                    forbidden_attributes={"get_weights", "connections", "nodes", "dump", "layers"})
+    cases = _count_cases(seed)
+    for description, sizes in cases:
+        head_text = head("check_count_parameters", description, f"input layer_sizes = {sizes}")
+        got = call_learner(count_parameters, (sizes,), check="check_count_parameters", name="count_parameters",
+                           head_text=head_text, hint="layer_sizes lists the number of nodes per layer, the inputs "
+                                                     "first; count each pair of neighbouring layers")
+        check_returned(head_text, "count_parameters", got)
+        expected = reference_count_parameters(sizes)
+        if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or int(got) != expected:
+            pairs = list(zip(sizes[:-1], sizes[1:]))
+            weights = sum(a * b for a, b in pairs)
+            candidates = {
+                weights: "the biases are missing: every node of every layer after the input has one bias (eq. 3.2)",
+                expected + sizes[0]: "the input layer has no biases: its nodes only hold the sample",
+                int(np.prod(sizes)): "a layer's weights connect two neighbouring layers only: count pair by pair",
+                sum(sizes): "that is the number of nodes; the weights connect every input of a layer to every node",
+            }
+            hint = candidates.get(int(got) if isinstance(got, (int, np.integer, float)) and float(got).is_integer()
+                                  else None, "each layer has (inputs x nodes) weights plus one bias per node "
+                                             "(eq. 3.2, 3.8)")
+            if isinstance(got, float):
+                hint = "return a whole number (an int): parameters are counted, not measured"
+            raise mismatch(head_text, expected, got, hint, label="number of parameters")
+    passed("check_count_parameters", seed, len(cases), "the number of weights and biases of the text's network, "
+           "the MNIST network (238,510), a single layer and a deep network")

@@ -19,14 +19,23 @@ one, the wrong sign); success prints one line.
 
 The ``reference_*`` functions wrap the package's methods in the exercises'
 function form; the notebook falls back to them while an exercise is not done.
+Every check takes ``seed`` for the instructor's hidden tests (networks of
+random sizes and weights) and refuses a borrowed answer first: an exercise
+function may read the objects' attributes but not call the method it
+re-implements.
 """
 
 from numbers import Real
 
 import numpy as np
 
-from bpcourse.exercises.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch
 from bpcourse.core.oo_network import ConstNode, Connection, Network, Node
+from bpcourse.exercises.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch, passed
+from bpcourse.exercises.originality import refuse_borrowed
+
+OBJECT_METHODS = {"calc_hidden_layer_delta", "calc_output_layer_delta", "calc_delta", "calc_gradient", "get_gradient",
+                  "update_weight", "train_one_sample", "train", "gradients", "train_batch"}
+"""The object network's own methods for the backward pass and the update."""
 
 RTOL = 1e-9
 """Relative tolerance: any correct order of summation agrees to about 1e-15."""
@@ -61,7 +70,7 @@ def reference_update_weight(conn, rate):
 # --- the checks -------------------------------------------------------------
 
 
-def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
+def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
     """Check a learner's ``calc_hidden_layer_delta(node)`` (eq. 4.3) on four networks.
 
     For every case the check runs the forward pass and the output layer's
@@ -74,8 +83,11 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
     hidden layer of one node.
     """
     name, check = "calc_hidden_layer_delta", "check_calc_hidden_layer_delta"
+    refuse_borrowed(calc_hidden_layer_delta, check=check, name=name, equation="eq. 4.3",
+                    forbidden=(reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta),
+                    forbidden_attributes=OBJECT_METHODS)
     checked = 0
-    for description, network, twin, x, t in _cases():
+    for description, network, twin, x, t in _cases(seed):
         twin.get_gradient(x, t)
         network.predict(x)
         for node, t_j in zip(network.layers[-1].nodes, t.tolist()):
@@ -95,11 +107,11 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta):
                                    label="delta")
                 node.delta = got  # the learner's delta feeds the next layer down
                 checked += 1
-    print(f"check_calc_hidden_layer_delta: all {checked} hidden deltas of 4 networks match eq. 4.3 "
-          f"(deep and nearly saturated networks included)")
+    passed(check, seed, checked, "every hidden node's delta_j matches eq. 4.3 on the networks tried "
+           "(deep and nearly saturated ones included), with your deltas feeding the layer below")
 
 
-def check_calc_gradient(calc_gradient):
+def check_calc_gradient(calc_gradient, *, seed=None):
     """Check a learner's ``calc_gradient(conn)``, delta_j * x_ji (eq. 4.5), on hand-made and network connections.
 
     Cases: a connection built by hand between two nodes (numbers you can
@@ -108,6 +120,9 @@ def check_calc_gradient(calc_gradient):
     package's ``Connection.calc_gradient``.
     """
     name, check = "calc_gradient", "check_calc_gradient"
+    refuse_borrowed(calc_gradient, check=check, name=name, equation="eq. 4.5",
+                    forbidden=(reference_calc_gradient, Connection.calc_gradient, Connection.get_gradient),
+                    forbidden_attributes=OBJECT_METHODS | {"gradient"})
     checked = 0
     for description, conn in _hand_made_connections():
         expected = reference_calc_gradient(conn)
@@ -115,18 +130,18 @@ def check_calc_gradient(calc_gradient):
         got = _gradient_of(head_text, check, name, calc_gradient, conn)
         _compare_gradient(head_text, conn, expected, got)
         checked += 1
-    for description, network, _, x, t in _cases():
+    for description, network, _, x, t in _cases(seed):
         network.get_gradient(x, t)
         for conn in network.connections:
             head_text = _conn_head(check, description, conn)
             got = _gradient_of(head_text, check, name, calc_gradient, conn)
             _compare_gradient(head_text, conn, conn.gradient, got)
             checked += 1
-    print(f"check_calc_gradient: all {checked} connections match delta_j * x_ji (eq. 4.5), bias connections "
-          f"included")
+    passed(check, seed, checked, "every connection's gradient matches delta_j * x_ji (eq. 4.5), bias "
+           "connections included")
 
 
-def check_update_weight(update_weight):
+def check_update_weight(update_weight, *, seed=None):
     """Check a learner's ``update_weight(conn, rate)``, w_ji += eta * delta_j * x_ji in place (eq. 4.5).
 
     Cases: a hand-made connection and a bias connection, then one SGD step on
@@ -138,6 +153,9 @@ def check_update_weight(update_weight):
     training loop, so the update must compute delta_j * x_ji from the nodes.
     """
     name, check = "update_weight", "check_update_weight"
+    refuse_borrowed(update_weight, check=check, name=name, equation="eq. 4.5",
+                    forbidden=(reference_update_weight, Connection.update_weight, Network.update_weight),
+                    forbidden_attributes=OBJECT_METHODS)
     checked = 0
     for description, conn in _hand_made_connections():
         for rate in (0.5, 2.0):
@@ -152,7 +170,7 @@ def check_update_weight(update_weight):
             conn.weight = old
             checked += 1
     for rate in (0.5, 0.05):
-        for description, network, twin, x, t in _cases():
+        for description, network, twin, x, t in _cases(seed):
             for net in (network, twin):
                 net.predict(x)
                 net.calc_delta(t)
@@ -164,21 +182,30 @@ def check_update_weight(update_weight):
                 twin_conn.update_weight(rate)
                 _compare_update(head_text, conn, old, rate, twin_conn.weight, conn.weight)
                 checked += 1
-    print(f"check_update_weight: all {checked} updates match w_ji += eta * delta_j * x_ji (eq. 4.5)")
+    passed(check, seed, checked, "every weight after your update matches w_ji + eta delta_j x_ji (eq. 4.5), in "
+           "place, for two rates")
 
 
 # --- cases ------------------------------------------------------------------
 
 
-def _cases():
-    """Yield (description, network, twin with the same weights, x, t); fresh networks each time."""
-    rng = np.random.default_rng(404)
+def _cases(seed=None):
+    """Yield (description, network, twin with the same weights, x, t); fresh networks each time.
+
+    With ``seed`` (hidden tests): two networks of random sizes and weights drawn from it.
+    """
+    rng = np.random.default_rng(404 if seed is None else seed)
     specs = [
         ("a 3-4-2 network (the text's shape)", (3, 4, 2), 1.0),
         ("a deep 2-3-3-2 network (two hidden layers)", (2, 3, 3, 2), 1.0),
         ("a nearly saturated 3-4-2 network (weights x 6: a(1 - a) down to about 2e-3)", (3, 4, 2), 6.0),
         ("a 2-1-3 network (one hidden node)", (2, 1, 3), 1.0),
     ]
+    if seed is not None:
+        specs = []
+        for depth in (3, 4):
+            sizes = tuple(int(n) for n in rng.integers(1, 6, size=depth))
+            specs.append((f"hidden case: a {'-'.join(map(str, sizes))} network", sizes, float(rng.uniform(0.5, 3))))
     for description, sizes, scale in specs:
         weights = [
             (scale * rng.normal(size=(n_out, n_in)), scale * rng.normal(size=n_out))
@@ -243,8 +270,9 @@ def _unchanged(head_text, name, network, before):
 
 def _as_number(head_text, name, value, hint):
     check_returned(head_text, name, value, hint)
-    if isinstance(value, bool) or not (isinstance(value, Real) or (np.ndim(value) == 0 and
-                                                                    np.isrealobj(value))):
+    number = isinstance(value, (Real, np.number)) or (
+        isinstance(value, np.ndarray) and value.ndim == 0 and np.issubdtype(value.dtype, np.number))
+    if isinstance(value, bool) or not number or np.iscomplexobj(value):
         raise failure(head_text, f"expected a number, your {name} returned {type(value).__name__} {value!r}",
                       hint=hint)
     return float(value)
@@ -272,8 +300,8 @@ def _conn_head(check, description, conn, rate=None):
 
 
 def _hint_delta():
-    return ("delta_j = a_j * (1 - a_j) * sum(conn.weight * conn.downstream_node.delta for conn in node.downstream), "
-            "with a_j = node.output (eq. 4.3)")
+    return ("eq. 4.3: the node's own output a_j gives the slope a_j(1 - a_j); the sum runs over the connections "
+            "in node.downstream, each weight times the delta of the node that connection leads to")
 
 
 def _diagnose_delta(node, got):
@@ -298,13 +326,12 @@ def _diagnose_delta(node, got):
 def _gradient_of(head_text, check, name, calc_gradient, conn):
     before = (conn.weight, conn.upstream_node.output, conn.downstream_node.delta)
     value = call_learner(calc_gradient, (conn,), check=check, name=name, head_text=head_text,
-                         hint="return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)")
+                         hint=_hint_gradient())
     if (conn.weight, conn.upstream_node.output, conn.downstream_node.delta) != before:
         raise failure(head_text, f"your {name} changed the weight, the upstream node's output or the downstream "
                                  f"node's delta",
                       hint="calc_gradient only computes delta_j * x_ji; the weight changes in update_weight")
-    return _as_number(head_text, name, value,
-                      "return delta_j * x_ji as a number (conn.downstream_node.delta * conn.upstream_node.output)")
+    return _as_number(head_text, name, value, "return delta_j x_ji as one number (eq. 4.5)")
 
 
 def _compare_gradient(head_text, conn, expected, got):
@@ -320,14 +347,18 @@ def _compare_gradient(head_text, conn, expected, got):
         (down.delta, "x_ji is missing: the gradient is delta_j times the input x_ji (eq. 4.5)"),
         (down.delta * conn.weight, "you multiplied by the weight; eq. 4.5 multiplies delta_j by the input x_ji"),
     ]
-    hint = diagnose(got, candidates, "return conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5)",
-                    atol=1e-14)
+    hint = diagnose(got, candidates, _hint_gradient(), atol=1e-14)
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="gradient")
 
 
+def _hint_gradient():
+    return ("eq. 4.5: delta_j belongs to the node the connection leads to (downstream), x_ji is the input it "
+            "carries, the output of the node it comes from (upstream; 1 for a bias)")
+
+
 def _hint_update():
-    return ("conn.weight += rate * conn.downstream_node.delta * conn.upstream_node.output (eq. 4.5); "
-            "you may call your calc_gradient(conn)")
+    return ("eq. 4.5 changes the weight stored in the connection by eta times delta_j x_ji, with delta_j x_ji "
+            "computed from the nodes now (your calc_gradient does that)")
 
 
 def _compare_update(head_text, conn, old, rate, expected, got):
@@ -338,15 +369,128 @@ def _compare_update(head_text, conn, old, rate, expected, got):
     up, down = conn.upstream_node, conn.downstream_node
     step = down.delta * up.output
     candidates = [
-        (old, "conn.weight did not change: update it in place (conn.weight += ...); a return value is ignored"),
+        (old, "conn.weight did not change: the update happens in the connection itself (in place); a return "
+              "value is ignored"),
         (old - rate * step, "the sign is wrong: the text's delta_j * x_ji is already -dE/dw_ji, so eq. 4.5 "
                             "ADDS eta * delta_j * x_ji"),
-        (old + step, "the learning rate is missing: w_ji += eta * delta_j * x_ji (eq. 4.5)"),
+        (old + step, "the learning rate is missing: eq. 4.5 multiplies delta_j x_ji by eta"),
         (old + rate * down.delta * down.output, "you used the downstream node's output; x_ji is the output of "
                                                 "the upstream node i"),
         (old + rate * conn.gradient, "you used conn.gradient, which was not refreshed for this sample; compute "
-                                     "delta_j * x_ji from the nodes (call your calc_gradient(conn))"),
+                                     "delta_j x_ji from the nodes (your calc_gradient does that)"),
         (rate * step, "you replaced the weight by the step: add the step to the old weight"),
     ]
     hint = diagnose(got, candidates, _hint_update(), atol=1e-14)
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="weight after")
+
+
+# --- the whole training loop of the object network -------------------------------------------
+
+
+def _train_variant(network, X, T, rate, epochs, *, sign=1.0, output_slope=True, hidden_slope=True,
+                   update_while_going_back=False, extra_epochs=0, last_sample_only=False):
+    """The text's per-sample training loop, with switches for typical mistakes (only to recognise them)."""
+    samples = list(zip(X, T))[-1:] if last_sample_only else list(zip(X, T))
+    for _ in range(epochs + extra_epochs):
+        for x, t in samples:
+            network.predict(x)
+            for node, t_j in zip(network.layers[-1].nodes, t):
+                y = node.output
+                node.delta = (y * (1 - y) if output_slope else 1.0) * (t_j - y)  # eq. 4.1
+            if update_while_going_back:
+                for node in network.layers[-1].nodes:
+                    for conn in node.upstream:
+                        conn.weight += sign * rate * node.delta * conn.upstream_node.output
+            for layer in network.layers[-2:0:-1]:
+                for node in _neurons(layer):
+                    a = node.output
+                    back = sum(conn.weight * conn.downstream_node.delta for conn in node.downstream)
+                    node.delta = (a * (1 - a) if hidden_slope else 1.0) * back  # eq. 4.3
+                    if update_while_going_back:
+                        for conn in node.upstream:
+                            conn.weight += sign * rate * node.delta * conn.upstream_node.output
+            if not update_while_going_back:
+                for conn in network.connections:
+                    conn.weight += sign * rate * conn.downstream_node.delta * conn.upstream_node.output  # eq. 4.5
+    return network.get_weights()
+
+
+def _training_cases(seed):
+    rng = np.random.default_rng(405 if seed is None else seed)
+    specs = [("the text's 3-4-2 shape, 4 samples, 1 epoch", (3, 4, 2), 4, 1, 0.5),
+             ("a deep 2-3-3-2 network, 5 samples, 2 epochs", (2, 3, 3, 2), 5, 2, 0.3),
+             ("a 2-1-3 network (one hidden node), 3 samples, 3 epochs", (2, 1, 3), 3, 3, 1.0)]
+    if seed is not None:
+        specs = [(f"hidden case {k}", tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(3, 5)))),
+                  int(rng.integers(2, 6)), int(rng.integers(1, 4)), float(rng.uniform(0.1, 1.0))) for k in range(2)]
+    for description, sizes, n, epochs, rate in specs:
+        X = rng.uniform(-1, 1, size=(n, sizes[0]))
+        T = np.where(rng.uniform(size=(n, sizes[-1])) < 0.5, 0.1, 0.9)
+        yield description, sizes, int(rng.integers(1000)), X, T, rate, epochs
+
+
+def check_train_object_network(train_object_network, *, seed=None):
+    """Check a learner's ``train_object_network(network, X, T, rate, epochs)``: the text's training, by hand.
+
+    For every epoch and every sample in order: the forward pass
+    (``network.predict``, given), the output deltas (eq. 4.1), the hidden
+    deltas from the last hidden layer back (eq. 4.3), then every weight's
+    update (eq. 4.5), over the network's nodes and connections. The
+    network's own training methods (``train``, ``train_one_sample``,
+    ``calc_delta``, the nodes' and connections' ``calc_*`` and
+    ``update_weight``) may not be called; the learner's own functions from
+    the exercises above may. The weights afterwards are compared with a twin
+    network trained by ``Network.train`` (rtol 1e-10). Cases: the text's
+    shape, a deep network over two epochs, one hidden node over three.
+    Catches updating while going back, a flipped sign, a missing slope, an
+    extra epoch and training on one sample only.
+    """
+    check, name = "check_train_object_network", "train_object_network"
+    refuse_borrowed(train_object_network, check=check, name=name, equation="eq. 4.1, 4.3 and 4.5",
+                    forbidden=(Network.train, Network.train_one_sample, Network.calc_delta, Network.update_weight),
+                    forbidden_attributes=OBJECT_METHODS)
+    cases = list(_training_cases(seed))
+    for description, sizes, network_seed, X, T, rate, epochs in cases:
+        network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
+        start = network.get_weights()
+        head_text = head(check, description, f"layer sizes {sizes}, X of shape {X.shape}, T of shape {T.shape}",
+                         f"rate = {rate}, epochs = {epochs}")
+        call_learner(train_object_network, (network, X.copy(), T.copy(), rate, epochs), check=check, name=name,
+                     head_text=head_text, hint="loop over the epochs, then over the samples in their order; for "
+                                               "each: forward pass, deltas backwards (eq. 4.1, 4.3), then the update "
+                                               "of every connection (eq. 4.5)")
+        twin.train(T, X, rate, epochs)
+        got, expected = network.get_weights(), twin.get_weights()
+        ok = all(np.allclose(g, e, rtol=1e-10, atol=1e-13) for pair, ref in zip(got, expected) for g, e in zip(pair, ref))
+        if ok:
+            continue
+        variants = [
+            (dict(update_while_going_back=True), "you update weights while going back: a hidden delta (eq. 4.3) "
+             "must use the weights as they were in the forward pass, so compute every delta first, then update"),
+            (dict(sign=-1.0), "the sign of the update is flipped: the text's delta_j x_ji is -dE/dw_ji, so eq. 4.5 "
+                              "ADDS eta delta_j x_ji"),
+            (dict(output_slope=False), "the output deltas lack the sigmoid's slope y(1 - y) (eq. 4.1)"),
+            (dict(hidden_slope=False), "the hidden deltas lack the sigmoid's slope a(1 - a) (eq. 4.3)"),
+            (dict(extra_epochs=1), "one epoch too many: the loop runs `epochs` times over the samples"),
+            (dict(extra_epochs=-1), "one epoch too few: the loop runs `epochs` times over the samples")
+            if epochs > 1 else None,
+            (dict(last_sample_only=True), "only the last sample counts: every sample takes its own step, one "
+                                          "after the other, in every epoch"),
+        ]
+        hint = ("compare one step on one sample with the text's order: forward pass, every delta backwards, then "
+                "every weight (eq. 4.1, 4.3, 4.5)")
+        for variant in filter(None, variants):
+            kwargs, text = variant
+            trial = Network(sizes)
+            trial.set_weights(start)
+            candidate = _train_variant(trial, X, T, rate, epochs, **kwargs)
+            if all(np.allclose(g, c, rtol=1e-8, atol=1e-12) for pair, cand in zip(got, candidate)
+                   for g, c in zip(pair, cand)):
+                hint = text
+                break
+        layer = next(l for l, (pair, ref) in enumerate(zip(got, expected))
+                     if not all(np.allclose(g, e, rtol=1e-10, atol=1e-13) for g, e in zip(pair, ref)))
+        raise mismatch(head_text, expected[layer][0], got[layer][0], hint, rtol=1e-10, atol=1e-13,
+                       label=f"W of layer {layer} after training")
+    passed(check, seed, len(cases), "after your training loop every weight equals Network.train's (eq. 4.1, 4.3, "
+           "4.5, sample by sample), over one to three epochs and a deep network")

@@ -13,15 +13,25 @@ the sigmoid. A failure raises ``AssertionError`` with the case, the
 relative errors per layer, the worst weight and a hint: the planted bug still
 there, the sign of the gradient flipped, the sigmoid's derivative written
 in where the activator's belongs, W transposed. Success prints one line.
+
+``seed`` runs the instructor's hidden cases instead (networks of random
+sizes, both kinds, both activations); a borrowed answer (a call of the
+network's own ``gradients``, ``get_gradient`` ...) is refused first.
 """
+
+GRADIENT_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_gradient", "train_batch", "train_one_sample",
+                    "train", "_backward", "_train_step", "_output_delta"}
+"""The networks' own backward passes: a backward-pass exercise must not call them."""
 
 import numpy as np
 
 from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
-from bpcourse.exercises.checks._common import call_learner, failure, head, same_values, show
+from bpcourse.exercises.checks._common import (call_learner, check_returned, compare_arrays, copy_value, failure, head,
+                                               passed, same_values, show, show_args)
+from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
-from bpcourse.core.gradcheck import gradient_check
+from bpcourse.core.gradcheck import gradient_check, numeric_gradient, relative_error
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import Network as VectorizedNetwork
 
@@ -46,7 +56,7 @@ def reference_gradients(network, x, t):
     return network.gradients(x, t)
 
 
-def check_fixed_gradients(fixed_gradients):
+def check_fixed_gradients(fixed_gradients, *, seed=None):
     """Check a learner's ``fixed_gradients(network, x, t)`` with the gradient check, on five cases.
 
     Cases: the notebook's vectorized 4-5-4-3 sigmoid network, the text's 3-4-2
@@ -56,7 +66,11 @@ def check_fixed_gradients(fixed_gradients):
     ``THRESHOLD`` and match ``network.gradients`` (rtol 1e-7); the network's
     weights must be unchanged afterwards.
     """
-    cases = list(_cases())
+    refuse_borrowed(fixed_gradients, check="check_fixed_gradients", name="fixed_gradients",
+                    equation="eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
+                    forbidden=(reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients),
+                    forbidden_attributes=GRADIENT_METHODS)
+    cases = list(_cases(seed))
     for description, network, x, t in cases:
         head_text = head("check_fixed_gradients", description,
                          f"layer sizes {network.layer_sizes}, x = {show(x)}, t = {show(t)}")
@@ -64,8 +78,8 @@ def check_fixed_gradients(fixed_gradients):
         got = call_learner(
             fixed_gradients, (network, x.copy(), t.copy()), check="check_fixed_gradients", name="fixed_gradients",
             head_text=head_text,
-            hint="read the weights with network.get_weights() and the activation with network.activator "
-                 "(forward(net) and backward(a)), as buggy_gradients does; it must work for both networks")
+            hint="read the weights and the activation from the network, as buggy_gradients does (its weights "
+                 "method and its activator); it must work for both kinds of network")
         _unchanged(head_text, network, before)
         expected = network.gradients(x, t)
         _check_structure(head_text, got, expected)
@@ -75,16 +89,17 @@ def check_fixed_gradients(fixed_gradients):
                       for g, e in zip(pair, ref))
         if not (report.passed(THRESHOLD) and matches):
             raise _failure(head_text, network, x, t, got, report)
-    print(f"check_fixed_gradients: all {len(cases)} networks pass the gradient check "
-          f"(max relative error below {THRESHOLD:g}) and match network.gradients")
+    passed("check_fixed_gradients", seed, len(cases), f"every weight's gradient passes the gradient check "
+           f"(eq. 5.4, relative error below {THRESHOLD:g}) and matches network.gradients, on both kinds of "
+           f"network, sigmoid and tanh")
 
 
 # --- cases ------------------------------------------------------------------
 
 
-def _cases():
-    """Yield (description, network, x, t), fresh networks each time."""
-    rng = np.random.default_rng(505)
+def _cases(seed=None):
+    """Yield (description, network, x, t), fresh networks each time (random ones from ``seed`` if given)."""
+    rng = np.random.default_rng(505 if seed is None else seed)
 
     def scaled(network, scale=0.5):
         network.set_weights([(scale * rng.normal(size=W.shape), scale * rng.normal(size=b.shape))
@@ -93,6 +108,16 @@ def _cases():
 
     def target(n):
         return np.where(rng.uniform(size=n) < 0.5, 0.1, 0.9)
+
+    if seed is not None:
+        for kind, Network in (("object", ObjectNetwork), ("vectorized", VectorizedNetwork)):
+            for activator in ("sigmoid", "tanh"):
+                sizes = tuple(int(n) for n in rng.integers(1, 6, size=int(rng.integers(2, 5))))
+                network = scaled(Network(sizes, activator=activator, seed=int(rng.integers(1000))))
+                yield (f"hidden case: a {kind} {'-'.join(map(str, sizes))} {activator} network", network,
+                       rng.uniform(-1, 1, size=sizes[0]), rng.uniform(-0.8, 0.8, size=sizes[-1]) if
+                       activator == "tanh" else target(sizes[-1]))
+        return
 
     yield ("the notebook's vectorized 4-5-4-3 sigmoid network (two hidden layers)",
            scaled(VectorizedNetwork((4, 5, 4, 3), seed=1)), rng.uniform(size=4), target(3))
@@ -200,3 +225,198 @@ def _same(got, candidate):
     return all(np.allclose(g, c, rtol=1e-6, atol=1e-12) for pair, cand in zip(got, candidate)
                for g, c in zip(pair, cand))
 
+
+
+# --- the relative error -----------------------------------------------------------------------
+
+
+def _rel_error_cases(seed):
+    rng = np.random.default_rng(515 if seed is None else seed)
+    if seed is not None:
+        n = int(rng.integers(3, 12))
+        a = rng.normal(size=n) * 10.0 ** rng.integers(-6, 1, size=n)
+        return [(f"hidden case: {n} random pairs", a, a * (1 + rng.normal(0, 1e-3, size=n))),
+                ("hidden case: zeros and opposite signs", np.array([0.0, 2.0, -1e-9]), np.array([0.0, -2.0, 0.0]))]
+    return [("equal values", np.array([0.5, -2.0]), np.array([0.5, -2.0])),
+            ("a small relative difference", np.array([1.0, -3.0]), np.array([1.001, -3.003])),
+            ("opposite signs", np.array([0.25]), np.array([-0.25])),
+            ("both zero (a weight with no influence)", np.array([0.0, 0.0]), np.array([0.0, 0.0])),
+            ("tiny gradients next to zero", np.array([1e-12, 0.0]), np.array([0.0, 3e-12])),
+            ("numbers, not arrays", 0.3, 0.30000003)]
+
+
+def check_rel_error(rel_error, *, seed=None):
+    """Check a learner's ``rel_error(a, n)``: |a - n| / max(1e-8, |a| + |n|), element by element.
+
+    ``a`` is the analytic gradient, ``n`` the numeric one (eq. 5.4), numbers or
+    arrays of one shape. Cases: equal values (0), a small difference, opposite
+    signs (1), both zero (0, not nan), tiny gradients next to zero, plain
+    numbers. Catches dividing by |a| alone, a missing absolute value, the
+    missing floor 1e-8 (0/0 = nan) and the squared difference.
+    """
+    check, name = "check_rel_error", "rel_error"
+    refuse_borrowed(rel_error, check=check, name=name, equation="the relative error of section 1",
+                    forbidden=(relative_error,), forbidden_attributes={"relative_error", "gradient_check"})
+    cases = _rel_error_cases(seed)
+    for description, a, n in cases:
+        args = [("a", a), ("n", n)]
+        head_text = head(check, description, *show_args(args))
+        copies = [copy_value(a), copy_value(n)]
+        got = call_learner(rel_error, copies, check=check, name=name, head_text=head_text,
+                           errstate={"invalid": "ignore", "divide": "ignore"},
+                           hint="work element by element, so that arrays and numbers both work")
+        check_returned(head_text, name, got)
+        a_, n_ = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            wrong = [
+                (np.abs(a_ - n_) / (np.abs(a_) + np.abs(n_)), "0 / 0 gives nan when both gradients are 0: the "
+                 "denominator has a floor, max(1e-8, |a| + |n|)"),
+                (np.abs(a_ - n_) / np.maximum(1e-8, np.abs(a_)), "divide by |a| + |n|, both sizes: then the error "
+                 "is symmetric and at most 1"),
+                ((a_ - n_) / np.maximum(1e-8, np.abs(a_) + np.abs(n_)), "the absolute value of the difference is "
+                 "missing: an error is never negative"),
+                (np.abs(a_ - n_) / np.maximum(1e-8, np.abs(a_ + n_)), "the denominator adds the sizes, |a| + |n|, "
+                 "not a + n (which is 0 for opposite signs)"),
+            ]
+        compare_arrays(head_text, name, relative_error(a, n), got, rtol=1e-9, atol=1e-15,
+                       hint=lambda got_array: wrong[0][1] if np.isnan(got_array).any() else (
+                           "the relative error of section 1: the size of the difference over the sum of the two "
+                           "sizes, with a floor of 1e-8 under the denominator"),
+                       wrong_answers=wrong)
+    passed(check, seed, len(cases), "|a - n| / max(1e-8, |a| + |n|) for equal, close, opposite and zero "
+           "gradients, arrays and numbers")
+
+
+# --- the gradient check itself ---------------------------------------------------------------
+
+
+def _check_networks(seed):
+    """Yield (description, network, x, t, analytic, is_correct)."""
+    rng = np.random.default_rng(525 if seed is None else seed)
+    specs = [("a vectorized 3-4-2 network, its own backward pass", VectorizedNetwork, (3, 4, 2), "sigmoid", True),
+             ("the same network with the planted bug (buggy_gradients)", VectorizedNetwork, (3, 4, 2), "sigmoid",
+              False),
+             ("an object 2-3-2 network, its own backward pass", ObjectNetwork, (2, 3, 2), "sigmoid", True),
+             ("a vectorized 4-3-3-2 tanh network with the planted bug", VectorizedNetwork, (4, 3, 3, 2), "tanh", False)]
+    if seed is not None:
+        specs = []
+        for correct in (True, False):
+            sizes = tuple(int(n) for n in rng.integers(2, 5, size=int(rng.integers(3, 5))))
+            specs.append((f"hidden case: a {'-'.join(map(str, sizes))} network", VectorizedNetwork, sizes,
+                          "sigmoid", correct))
+    for description, Network, sizes, activator, correct in specs:
+        network = Network(sizes, activator=activator, seed=int(rng.integers(1000)))
+        network.set_weights([(rng.normal(size=W.shape), rng.normal(size=b.shape)) for W, b in network.get_weights()])
+        x = rng.uniform(-1, 1, size=sizes[0])
+        t = rng.uniform(0.1, 0.9, size=sizes[-1])
+        analytic = (lambda net, x_, t_: net.gradients(x_, t_)) if correct else buggy_gradients
+        yield description, network, x, t, analytic, correct
+
+
+def _expected_errors(network, x, t, analytic, epsilon):
+    report = gradient_check(network, x, t, epsilon=epsilon, analytic=analytic)
+    errors = [(np.zeros(W.shape), np.zeros(b.shape)) for W, b in network.get_weights()]
+    for l, j, i, r in zip(report.layer, report.row, report.col, report.relative_error):
+        if i >= 0:
+            errors[l][0][j, i] = r
+        else:
+            errors[l][1][j] = r
+    return errors
+
+
+def _variant_errors(network, x, t, analytic, epsilon, kind):
+    """Per-weight relative errors of a typical wrong gradient check (only to recognise it)."""
+    grads = analytic(network, x, t)
+    saved = network.get_weights()
+    errors = []
+    base = network.loss(x, t)
+    for l, ((W, b), (dW, db)) in enumerate(zip(saved, grads)):
+        pair = []
+        for which, (value, grad) in enumerate(((W, dW), (b, db))):
+            err = np.zeros(value.shape)
+            for index in np.ndindex(value.shape):
+                losses = []
+                for step in (epsilon, -epsilon):
+                    work = [(W_.copy(), b_.copy()) for W_, b_ in saved]
+                    work[l][which][index] += step
+                    network.set_weights(work)
+                    losses.append(network.loss(x, t))
+                numeric = {"sign": (losses[1] - losses[0]) / (2 * epsilon),
+                           "no 2": (losses[0] - losses[1]) / epsilon,
+                           "one-sided": (losses[0] - base) / epsilon}[kind]
+                err[index] = relative_error(grad[index], numeric)
+            pair.append(err)
+        errors.append(tuple(pair))
+    network.set_weights(saved)
+    return errors
+
+
+def check_gradient_check_errors(gradient_check_errors, *, seed=None):
+    """Check a learner's ``gradient_check_errors(network, x, t, analytic, epsilon)``, the gradient check itself.
+
+    For every weight and bias of ``network`` (read with ``get_weights``, changed
+    with ``set_weights``, the loss from ``network.loss(x, t)``): compare the
+    gradient that ``analytic(network, x, t)`` gives (a list of (dW, db)) with
+    eq. 5.4's centred difference, and return the relative errors as a list of
+    (errors_W, errors_b) in the shapes of the weights. The network's weights
+    must be exactly as before afterwards. The check runs it on correct
+    backward passes (every error below THRESHOLD) and on the planted bug of
+    this notebook (some errors far above it), expects the learner's errors to
+    tell them apart, and compares every error with the package's
+    :func:`bpcourse.core.gradcheck.gradient_check` (errors below 1e-6 count as
+    equal). Catches the sign of eq. 5.4, the missing 2, a one-sided difference,
+    a weight not put back, and ignoring ``analytic``.
+    """
+    check, name = "check_gradient_check_errors", "gradient_check_errors"
+    refuse_borrowed(gradient_check_errors, check=check, name=name, equation="eq. 5.1-5.4",
+                    forbidden=(gradient_check, numeric_gradient), forbidden_attributes={
+                        "gradient_check", "numeric_gradient", "_central_difference", "passed", "rows"})
+    cases = list(_check_networks(seed))
+    epsilon = 1e-4
+    for description, network, x, t, analytic, correct in cases:
+        before = network.get_weights()
+        head_text = head(check, description, f"layer sizes {network.layer_sizes}, x = {show(x)}, t = {show(t)}",
+                         f"analytic = {'network.gradients' if correct else 'buggy_gradients'}, epsilon = {epsilon}")
+        got = call_learner(gradient_check_errors, (network, x.copy(), t.copy(), analytic, epsilon), check=check,
+                           name=name, head_text=head_text,
+                           hint="for each weight: save it, set it to w + epsilon, take the loss, set it to "
+                                "w - epsilon, take the loss, put the saved value back (eq. 5.4)")
+        if not same_values(before, network.get_weights()):
+            network.set_weights(before)
+            raise failure(head_text, f"your {name} left the network's weights changed",
+                          hint="the text's second bug: put every perturbed weight back by assigning its saved value, "
+                               "not by adding epsilon again (section 2)")
+        expected = _expected_errors(network, x, t, analytic, epsilon)
+        _check_structure(head_text, got, [(np.zeros(W.shape), np.zeros(b.shape)) for W, b in before])
+        got = [(np.asarray(eW, dtype=np.float64), np.asarray(eb, dtype=np.float64)) for eW, eb in got]
+        flat_got = np.concatenate([np.ravel(e) for pair in got for e in pair])
+        flat_expected = np.concatenate([np.ravel(e) for pair in expected for e in pair])
+        close = (np.abs(flat_got - flat_expected) <= 1e-3 * flat_expected + 1e-6) | (
+            (flat_got < 1e-6) & (flat_expected < 1e-6))
+        if close.all():
+            continue
+        hint = ("compare your numeric estimate for one weight with the table of section 3: eq. 5.4 divides "
+                "E(w + epsilon) - E(w - epsilon) by 2 epsilon")
+        if not correct and flat_got.max() < THRESHOLD:
+            hint = ("your errors are all small although this backward pass is the planted bug: compare with the "
+                    "gradients that `analytic` returns, not with the network's own")
+        else:
+            for kind, text in (("sign", "the numeric estimate has the wrong sign: eq. 5.4 is (E(w + eps) - "
+                                        "E(w - eps)) / (2 eps), plus first"),
+                               ("no 2", "the numeric estimate is twice too big: the two points are 2 epsilon apart "
+                                        "(eq. 5.4)"),
+                               ("one-sided", "that is the one-sided difference (eq. 5.2); use the centred one, "
+                                             "eq. 5.4, whose error is of order epsilon^2")):
+                candidate = _variant_errors(network, x, t, analytic, epsilon, kind)
+                flat = np.concatenate([np.ravel(e) for pair in candidate for e in pair])
+                if np.all((np.abs(flat_got - flat) <= 1e-3 * flat + 1e-6) | ((flat_got < 1e-6) & (flat < 1e-6))):
+                    hint = text
+                    break
+        worst = int(np.argmax(np.where(close, -1.0, np.abs(flat_got - flat_expected))))
+        raise failure(head_text, f"{int((~close).sum())} of {close.size} relative errors differ from the package's "
+                                 f"gradient check",
+                      f"first such weight (in get_weights order, W before b): number {worst}: expected "
+                      f"{flat_expected[worst]:.3g}, got {flat_got[worst]:.3g}",
+                      f"expected: {'all below' if correct else 'some above'} the threshold {THRESHOLD:g}", hint=hint)
+    passed(check, seed, len(cases), "your relative errors equal the package's gradient check for every weight: "
+           f"below {THRESHOLD:g} for correct backward passes, above it for the planted bug, weights put back")

@@ -6,14 +6,17 @@ is known exactly) and compares it with :func:`bpcourse.core.training.error_rate`
 ``check_one_hot`` compares the learner's ``one_hot(labels)`` with
 :func:`bpcourse.core.data.one_hot`. A failure raises ``AssertionError`` naming the
 case, the input, what was expected, what came back and a hint for the usual
-mistake; success prints one line.
+mistake; success prints one line. Every check takes ``seed`` for the
+instructor's hidden cases and refuses a borrowed answer first.
 """
 
 import numpy as np
 
 from bpcourse.core import data, training
+from bpcourse.core.vectorized import Network
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
-                                     mismatch, show, show_args)
+                                               mismatch, passed, show, show_args)
+from bpcourse.exercises.originality import refuse_borrowed
 
 ATOL = 1e-12
 """Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
@@ -59,10 +62,16 @@ def _outputs_for(predicted, rng, low=0.05, high=0.6):
     return outputs
 
 
-def _error_rate_cases():
-    """(description, outputs (N, 10), labels (N,)) for check_error_rate."""
-    rng = np.random.default_rng(6)
+def _error_rate_cases(seed=None):
+    """(description, outputs (N, 10), labels (N,)) for check_error_rate; random ones from ``seed`` if given."""
+    rng = np.random.default_rng(6 if seed is None else seed)
     cases = []
+    if seed is not None:
+        for n in (int(rng.integers(2, 10)), 10, int(rng.integers(50, 300))):
+            y = rng.integers(0, 10, size=n)
+            predicted = np.where(rng.random(n) < rng.uniform(0.1, 0.9), (y + rng.integers(1, 10, n)) % 10, y)
+            cases.append((f"hidden case: {n} random samples", _outputs_for(predicted, rng), y))
+        return cases
 
     y = np.array([3, 1, 4, 1, 5, 9, 2])
     predicted = np.array([3, 1, 4, 7, 5, 0, 2])  # 2 of 7 wrong
@@ -98,7 +107,7 @@ def _error_rate_cases():
     return cases
 
 
-def check_error_rate(error_rate):
+def check_error_rate(error_rate, *, seed=None):
     """Check a learner's ``error_rate(network, X, y)``: the fraction of samples predicted wrongly.
 
     The prediction for a sample is the index of the largest of the network's
@@ -108,7 +117,10 @@ def check_error_rate(error_rate):
     outputs negative, 250 random samples. Compared with
     :func:`bpcourse.core.training.error_rate` to within ATOL.
     """
-    cases = _error_rate_cases()
+    refuse_borrowed(error_rate, check="check_error_rate", name="error_rate", equation="the definition above "
+                    "(wrong predictions / N)", forbidden=(training.error_rate,),
+                    forbidden_attributes={"error_rate", "evaluate", "accuracy"})
+    cases = _error_rate_cases(seed)
     for description, outputs, y in cases:
         network = _FixedOutputs(outputs)
         X = network.X.copy()
@@ -118,20 +130,20 @@ def check_error_rate(error_rate):
                          f"predicted (argmax of the outputs) = {show(outputs.argmax(axis=1), indent=37)}")
         got = call_learner(error_rate, (network, X, y.copy()), check="check_error_rate", name="error_rate",
                            head_text=head_text,
-                           hint="outputs = network.predict(X) gives one row of 10 outputs per sample, "
-                                "shape (N, 10); take the argmax of each row (axis=1).")
+                           hint="the network's prediction for X has one row of 10 outputs per sample, "
+                                "shape (N, 10); the predicted digit of a sample is the index of its row's largest "
+                                "output.")
         check_returned(head_text, "error_rate", got)
         try:
             got_value = float(np.asarray(got, dtype=np.float64))
         except (TypeError, ValueError) as err:
             raise failure(head_text, f"expected one number, your error_rate returned {show(got)}",
-                          hint="return a single number, the fraction of wrong predictions, "
-                               "e.g. np.mean(predicted != y).") from err
+                          hint="return a single number, the fraction of wrong predictions.") from err
         if abs(got_value - expected) > ATOL:
             raise mismatch(head_text, expected, got_value, _error_rate_hint(got_value, expected, outputs, y),
                            rtol=0, atol=ATOL, label="error rate")
-    print(f"check_error_rate: all {len(cases)} cases passed (some wrong, none wrong, all wrong, "
-          f"a single sample, tanh outputs)")
+    passed("check_error_rate", seed, len(cases), "the fraction of samples whose largest output is not the label, "
+           "with some, none and all wrong, a single sample and tanh outputs")
 
 
 def _error_rate_hint(got, expected, outputs, y):
@@ -152,18 +164,23 @@ def _error_rate_hint(got, expected, outputs, y):
     column_pred = outputs.argmax(axis=0)
     if len(column_pred) == n and abs(got - np.mean(column_pred != y)) <= ATOL:
         return ("you take the argmax over axis 0 (over the samples); each sample is a row of "
-                "10 outputs, so take the argmax of each row: outputs.argmax(axis=1).")
+                "10 outputs, so the largest output must be found within each row.")
     if abs(got - np.mean(outputs.argmax(axis=1) + 1 != y)) <= ATOL or abs(
             got - np.mean(outputs.argmax(axis=1) - 1 != y)) <= ATOL:
         return ("off by one: output index n stands for digit n (counting from 0), so the "
                 "predicted digit is the argmax itself, not argmax + 1 or argmax - 1.")
-    return ("predicted digit = index of the largest output (argmax of each row of "
-            "network.predict(X)); error rate = number of predictions != y, divided by N.")
+    return ("predicted digit = index of the largest output of the sample's row; error rate = number of "
+            "wrong predictions divided by N.")
 
 
-def _one_hot_cases():
-    """(description, labels) for check_one_hot."""
-    rng = np.random.default_rng(7)
+def _one_hot_cases(seed=None):
+    """(description, labels) for check_one_hot; random ones from ``seed`` if given."""
+    rng = np.random.default_rng(7 if seed is None else seed)
+    if seed is not None:
+        n = int(rng.integers(2, 40))
+        return [(f"hidden case: {n} random labels", rng.integers(0, 10, size=n)),
+                ("hidden case: one random label", rng.integers(0, 10, size=1)),
+                ("hidden case: labels as int16", rng.integers(0, 10, size=7).astype(np.int16))]
     return [
         ("the text's example, the label 2", np.array([2])),
         ("the ten digits 0-9 in order", np.arange(10)),
@@ -173,7 +190,7 @@ def _one_hot_cases():
     ]
 
 
-def check_one_hot(one_hot):
+def check_one_hot(one_hot, *, seed=None):
     """Check a learner's ``one_hot(labels)``: label n -> 10 values, 0.9 at index n, 0.1 elsewhere.
 
     Input: labels, a 1-D integer array of shape (N,). Expected: a float array of
@@ -182,14 +199,16 @@ def check_one_hot(one_hot):
     with :func:`bpcourse.core.data.one_hot` to within ATOL; the labels must not be
     changed.
     """
-    cases = _one_hot_cases()
+    refuse_borrowed(one_hot, check="check_one_hot", name="one_hot", equation="the target rule above (0.9 / 0.1)",
+                    forbidden=(data.one_hot,), forbidden_attributes={"one_hot", "load_mnist"})
+    cases = _one_hot_cases(seed)
     for description, labels in cases:
         expected = data.one_hot(labels)
         given = labels.copy()
         head_text = head("check_one_hot", description, *show_args([("labels", labels)]))
         got = call_learner(one_hot, (given,), check="check_one_hot", name="one_hot", head_text=head_text,
-                           hint="start from np.full((len(labels), 10), 0.1), then set 0.9 at "
-                                "[np.arange(len(labels)), labels].")
+                           hint="build an (N, 10) float array filled with the 'off' value, then put the 'on' "
+                                "value in each row at the column given by that row's label.")
         check_unchanged(head_text, "one_hot", [("labels", labels)], [given],
                         "build a new array for the targets.", phrase="the {} array")
         check_returned(head_text, "one_hot", got)
@@ -204,8 +223,8 @@ def check_one_hot(one_hot):
             row = int(np.argmax(~np.isclose(got_array, expected, rtol=0, atol=ATOL).all(axis=1)))
             raise mismatch(head_text, expected[row], got_array[row], _one_hot_hint(got_array, expected, labels),
                            rtol=0, atol=ATOL, label=f"row {row} (label {labels[row]})")
-    print(f"check_one_hot: all {len(cases)} cases passed (0.9 at the label, 0.1 elsewhere, "
-          f"shape (N, 10))")
+    passed("check_one_hot", seed, len(cases), "one row per label of shape (N, 10), 0.9 at the label and 0.1 "
+           "elsewhere, for single labels, all ten digits and int32 labels")
 
 
 def _one_hot_hint(got, expected, labels):
@@ -221,3 +240,126 @@ def _one_hot_hint(got, expected, labels):
         return "the values are whole numbers: build a float array (0.1 and 0.9 do not fit in ints)."
     return "each row: 0.9 at the label's index, 0.1 in the other nine places."
 
+
+
+# --- the SGD training loop ------------------------------------------------------------------------
+
+
+def _sgd_variant(network, X, T, y, *, epochs, rate, batch_size, rng, evaluate_every, shuffle="given",
+                 drop_last=False, evaluate_last=True):
+    """The loop of ``fit`` with switches for typical mistakes (only to recognise them in hints)."""
+    n = len(X)
+    errors = []
+    fixed = rng.permutation(n) if shuffle == "once" else None
+    for epoch in range(1, epochs + 1):
+        order = {"given": lambda: rng.permutation(n), "none": lambda: np.arange(n), "once": lambda: fixed,
+                 "fresh": lambda: np.random.default_rng().permutation(n)}[shuffle]()
+        stop = n - n % batch_size if drop_last else n
+        for first in range(0, stop, batch_size):
+            rows = order[first:first + batch_size]
+            network.train_batch(X[rows], T[rows], rate)
+        if epoch % evaluate_every == 0 or (evaluate_last and epoch == epochs):
+            errors.append((epoch, float(training.error_rate(network, X, y))))
+    return errors
+
+
+def _sgd_cases(seed):
+    rng = np.random.default_rng(606 if seed is None else seed)
+    specs = [("one epoch, 23 samples in batches of 5 (the last batch has 3)", (8, 6, 4), 23, 1, 5, 1, 0.5),
+             ("one epoch, per-sample SGD (batch_size 1) on 12 samples", (5, 4, 3), 12, 1, 1, 1, 0.3),
+             ("4 epochs, batches of 4 on 18 samples, error rate every 3 epochs", (6, 5, 3), 18, 4, 4, 3, 0.8)]
+    if seed is not None:
+        specs = []
+        for k in range(2):
+            sizes = tuple(int(v) for v in rng.integers(2, 8, size=3))
+            n, batch = int(rng.integers(7, 30)), int(rng.integers(2, 6))
+            specs.append((f"hidden case {k}: {n} samples, batches of {batch}", sizes, n, int(rng.integers(1, 4)),
+                          batch, int(rng.integers(1, 3)), float(rng.uniform(0.1, 1.0))))
+    for description, sizes, n, epochs, batch_size, every, rate in specs:
+        X = rng.uniform(0, 1, size=(n, sizes[0]))
+        y = rng.integers(0, sizes[-1], size=n)
+        T = np.full((n, sizes[-1]), 0.1)
+        T[np.arange(n), y] = 0.9
+        yield description, sizes, int(rng.integers(1000)), X, T, y, epochs, batch_size, every, rate, int(
+            rng.integers(1000))
+
+
+def check_sgd_train(sgd_train, *, seed=None):
+    """Check a learner's ``sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every)``.
+
+    The training loop of ``bpcourse.core.training.fit``, written by the learner:
+    every epoch, shuffle the sample indices with ``rng.permutation`` (the given
+    generator), cut them into consecutive mini-batches of ``batch_size`` (the
+    last one may be smaller), do one ``network.train_batch(X_batch, T_batch,
+    rate)`` step per batch (forward pass, deltas, update: eq. 6.1-6.6), and
+    every ``evaluate_every`` epochs and after the last one record
+    ``(epoch, training error rate)``; return that list. The check trains a
+    network with the learner's loop and a twin with ``fit`` (same seed for the
+    generator) and compares every weight bit for bit, and the recorded error
+    rates with fit's history. Cases: one epoch with a partial last batch, one
+    epoch per sample, four epochs evaluated every three. Catches no
+    shuffling, a generator other than the given one, one permutation for all
+    epochs, a dropped last batch and a missing final evaluation.
+    """
+    check, name = "check_sgd_train", "sgd_train"
+    refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
+                    forbidden=(training.fit,),
+                    forbidden_attributes={"fit", "train", "_train_step", "train_one_sample", "History"})
+    cases = list(_sgd_cases(seed))
+    for description, sizes, network_seed, X, T, y, epochs, batch_size, every, rate, rng_seed in cases:
+        network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
+        start = network.get_weights()
+        head_text = head(check, description, f"layer sizes {sizes}, X {X.shape}, T {T.shape}, y {y.shape}",
+                         f"epochs = {epochs}, rate = {rate}, batch_size = {batch_size}, evaluate_every = {every}, "
+                         f"rng = np.random.default_rng({rng_seed})")
+        got = call_learner(sgd_train, (network, X.copy(), T.copy(), y.copy(), epochs, rate, batch_size,
+                                       np.random.default_rng(rng_seed), every), check=check, name=name,
+                           head_text=head_text, hint="one loop over the epochs; inside it, one permutation of the "
+                                                     "sample indices from rng, then one train_batch step per slice "
+                                                     "of batch_size indices")
+        history = training.fit(twin, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
+                               evaluate_every=every, rng=np.random.default_rng(rng_seed), progress=False)
+        expected_errors = list(zip(history.eval_epoch, history.train_error))
+        same = all(np.array_equal(g, e) for pair, ref in zip(network.get_weights(), twin.get_weights())
+                   for g, e in zip(pair, ref))
+        if same:
+            check_returned(head_text, name, got, "return the list of (epoch, training error rate) pairs")
+            try:
+                got_errors = [(int(e), float(r)) for e, r in got]
+            except (TypeError, ValueError) as error:
+                raise failure(head_text, f"expected a list of (epoch, error rate) pairs, got {show(got)}",
+                              hint="append (epoch, error rate) after the epochs you evaluate, then return the "
+                                   "list") from error
+            if len(got_errors) == len(expected_errors) and all(
+                    e == ge and abs(r - gr) <= ATOL for (e, r), (ge, gr) in zip(expected_errors, got_errors)):
+                continue
+            raise failure(head_text, f"the weights are right, but the recorded error rates are not",
+                          f"expected {expected_errors}", f"got      {got_errors}",
+                          hint="evaluate after every epoch whose number is a multiple of evaluate_every, and "
+                               "after the last epoch in any case (epochs count from 1); the error rate is "
+                               "measured on the training samples after that epoch's steps")
+        variants = [
+            (dict(shuffle="none"), "the samples were not shuffled: every epoch visits them in a new random order, "
+                                   "a permutation drawn from the generator rng you are given"),
+            (dict(shuffle="once"), "one permutation for all epochs: draw a new one from rng at the start of every "
+                                   "epoch"),
+            (dict(drop_last=True), "the last, smaller batch is missing: when N is not a multiple of batch_size the "
+                                   "last batch takes the remaining samples"),
+        ]
+        hint = ("same generator, same steps: the weights differ, so the order of the samples or the batches differ "
+                "from fit's. Draw exactly one permutation per epoch from the given rng (not from np.random or a new "
+                "generator), and cut it into consecutive slices of batch_size")
+        for kwargs, text in variants:
+            trial = Network(sizes)
+            trial.set_weights(start)
+            _sgd_variant(trial, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
+                         rng=np.random.default_rng(rng_seed), evaluate_every=every, **kwargs)
+            if all(np.allclose(g, e, rtol=1e-9, atol=1e-12) for pair, ref in zip(network.get_weights(),
+                                                                                 trial.get_weights())
+                   for g, e in zip(pair, ref)):
+                hint = text
+                break
+        (W_got, _), (W_expected, _) = network.get_weights()[0], twin.get_weights()[0]
+        raise mismatch(head_text, W_expected, W_got, hint, label="W of the first layer after training")
+    passed(check, seed, len(cases), "after your loop every weight equals fit's bit for bit (same generator), and "
+           "the error rates you recorded equal fit's history, with partial batches and several epochs")

@@ -17,15 +17,22 @@ delta = -dE/dnet (eq. 4.1, 4.3, 6.2, 6.3).
 A failure raises ``AssertionError`` naming the case, the shapes, what was
 expected, what came back and a hint for the usual mistake (transposed
 weights, a sum instead of the mean, a missing derivative, a flipped sign);
-success prints one line.
+success prints one line. Every check takes ``seed`` for the instructor's
+hidden cases (layers of random sizes) and refuses a borrowed answer first.
 """
 
 import numpy as np
 
 from bpcourse.core.activations import sigmoid
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure, head,
-                                     matches)
-from bpcourse.core.vectorized import FullConnectedLayer
+from bpcourse.core.oo_network import Network as ObjectNetwork
+from bpcourse.core.vectorized import FullConnectedLayer, Network
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
+                                               distinct_sizes, failure, head, matches, passed)
+from bpcourse.exercises.originality import refuse_borrowed
+
+VECTOR_METHODS = {"backward", "update", "gradients", "get_gradient", "train_batch", "train", "train_one_sample",
+                  "_backward", "_descend", "_train_step", "_output_delta", "_forward", "forward", "predict"}
+"""The vectorized layer's and networks' own passes: the vectorized exercises must not call them."""
 
 RTOL = 1e-10
 """Relative tolerance: other correct orders of summation agree to about 1e-15."""
@@ -65,8 +72,13 @@ def _layer(W, b):
     return layer
 
 
-def _cases():
-    """(description, n_in, n_out, N): non-square layers, so a transposed W shows."""
+def _cases(seed=None):
+    """(description, n_in, n_out, N): non-square layers, so a transposed W shows; random ones from ``seed``."""
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        n_in, n_out, n = distinct_sizes(rng, 3, 2, 12)
+        return [(f"hidden case: a {n_in}-{n_out} layer, a batch of {n}", n_in, n_out, n),
+                (f"hidden case: a {n_out}-{n_in} layer, one sample", n_out, n_in, 1)]
     return [
         ("a single sample (N = 1, one row)", 5, 3, 1),
         ("a batch of N = 4 samples", 5, 3, 4),
@@ -83,7 +95,7 @@ def _data(rng, n_in, n_out, n):
     return W, b, a_prev, delta
 
 
-def check_layer_backward(layer_backward):
+def check_layer_backward(layer_backward, *, seed=None):
     """Check a learner's ``layer_backward(W, a_prev, delta)`` -> ``(delta_prev, dW, db)``.
 
     Inputs given: W (n_out, n_in); a_prev (N, n_in), the layer's inputs (sigmoid
@@ -93,8 +105,11 @@ def check_layer_backward(layer_backward):
     dW = -(1/N) delta^T a_prev, db = -(1/N) sum_n delta_n   (true gradient, mean).
     Cases: one sample, batches of 4, 7 and 16, non-square layers.
     """
-    rng = np.random.default_rng(70)
-    cases = _cases()
+    refuse_borrowed(layer_backward, check="check_layer_backward", name="layer_backward", equation="eq. 6.3-6.5",
+                    forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.backward,
+                               Network.gradients, ObjectNetwork.gradients), forbidden_attributes=VECTOR_METHODS)
+    rng = np.random.default_rng(70 if seed is None else seed + 1)
+    cases = _cases(seed)
     for description, n_in, n_out, n in cases:
         W, b, a_prev, delta = _data(rng, n_in, n_out, n)
         expected = reference_layer_backward(W, a_prev, delta)
@@ -103,8 +118,9 @@ def check_layer_backward(layer_backward):
                          f"input shapes: W {W.shape}, a_prev {a_prev.shape}, delta {delta.shape}")
         got = call_learner(layer_backward, given, check="check_layer_backward", name="layer_backward",
                            head_text=head_text,
-                           hint=_error_hint("delta_prev = a_prev * (1 - a_prev) * (delta @ W); "
-                                            "dW = -(delta.T @ a_prev) / N; db = -delta.mean(axis=0)."))
+                           hint=_error_hint("delta_prev is eq. 6.3 written for rows; dW and db are the true "
+                                            "gradient, the negative of eq. 6.5's step without eta, averaged over the N "
+                                            "rows."))
         check_unchanged(head_text, "layer_backward", [("W", W), ("a_prev", a_prev), ("delta", delta)], given,
                         _UNCHANGED_HINT, phrase="its argument {}")
         got = _as_tuple(head_text, "layer_backward", got, 3, "(delta_prev, dW, db)")
@@ -112,11 +128,11 @@ def check_layer_backward(layer_backward):
             compare_arrays(head_text, "layer_backward", reference, value, rtol=RTOL, atol=ATOL, part=name,
                            type_hint="return NumPy arrays.",
                            hint=lambda v, name=name: _backward_hint(name, v, W, a_prev, delta))
-    print(f"check_layer_backward: all {len(cases)} cases passed (a single sample, batches, "
-          f"delta_prev, dW and db)")
+    passed("check_layer_backward", seed, len(cases), "delta_prev (eq. 6.3) and the mean true gradient dW, db "
+           "match FullConnectedLayer.backward for a single sample and batches")
 
 
-def check_batch_update(batch_update):
+def check_batch_update(batch_update, *, seed=None):
     """Check a learner's ``batch_update(W, b, X, delta, rate)`` -> ``(W_new, b_new)``.
 
     Inputs given: W (n_out, n_in), b (n_out,), X (N, n_in) the layer's inputs,
@@ -125,8 +141,11 @@ def check_batch_update(batch_update):
     b_new = b + eta * mean over the rows of delta.
     Cases: one sample, batches of 4, 7 and 16, non-square layers, several rates.
     """
-    rng = np.random.default_rng(71)
-    cases = _cases()
+    refuse_borrowed(batch_update, check="check_batch_update", name="batch_update", equation="eq. 6.5 and 6.6",
+                    forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.update,
+                               FullConnectedLayer.backward), forbidden_attributes=VECTOR_METHODS)
+    rng = np.random.default_rng(71 if seed is None else seed + 2)
+    cases = _cases(seed)
     rates = (0.5, 0.1, 2.0, 0.3)
     for (description, n_in, n_out, n), rate in zip(cases, rates):
         W, b, X, delta = _data(rng, n_in, n_out, n)
@@ -136,8 +155,7 @@ def check_batch_update(batch_update):
                          f"input shapes: W {W.shape}, b {b.shape}, X {X.shape}, delta {delta.shape}")
         got = call_learner(batch_update, given, check="check_batch_update", name="batch_update",
                            head_text=head_text,
-                           hint=_error_hint("W_new = W + rate * (delta.T @ X) / N; "
-                                            "b_new = b + rate * delta.mean(axis=0)."))
+                           hint=_error_hint("eq. 6.5 and 6.6, with the sum over the N rows divided by N."))
         check_unchanged(head_text, "batch_update", [("X", X), ("delta", delta)], given[2:4], _UNCHANGED_HINT,
                         phrase="its argument {}")
         got = _as_tuple(head_text, "batch_update", got, 2, "(W_new, b_new)")
@@ -145,8 +163,8 @@ def check_batch_update(batch_update):
             compare_arrays(head_text, "batch_update", reference, value, rtol=RTOL, atol=ATOL, part=name,
                            type_hint="return NumPy arrays.",
                            hint=lambda v, name=name: _update_hint(name, v, W, b, X, delta, rate))
-    print(f"check_batch_update: all {len(cases)} cases passed (a single sample, batches, "
-          f"W and b)")
+    passed("check_batch_update", seed, len(cases), "W_new and b_new match eq. 6.5 and 6.6 averaged over the "
+           "batch, for a single sample, batches and several rates, inputs left unchanged")
 
 
 # --- helpers ------------------------------------------------------------------------
@@ -160,8 +178,8 @@ def _error_hint(formula):
     def hint(err):
         if isinstance(err, ValueError) and ("matmul" in str(err) or "shapes" in str(err)):
             return ("the shapes do not fit a matrix product: W has shape (n_out, n_in), "
-                    "delta (N, n_out), a row per sample, so delta @ W has shape (N, n_in) "
-                    "and delta.T @ X has the shape of W. " + formula)
+                    "delta (N, n_out), a row per sample; delta_prev has shape (N, n_in) and the "
+                    "weight gradient the shape of W. " + formula)
         return f"with one sample per row: {formula}"
     return hint
 
@@ -188,32 +206,32 @@ def _backward_hint(name, got, W, a_prev, delta):
     if name == "delta_prev":
         if got.shape == (n, W.shape[0]) or got.shape == (W.shape[1], n):
             return ("the weights are used the wrong way round: with one sample per row, "
-                    "eq. 6.3's W^T delta becomes delta @ W, shape (N, n_in).")
+                    "eq. 6.3's W^T delta turns into a product with W on the right, shape (N, n_in).")
         if _matches(got, delta @ W):
             return ("the derivative is missing: eq. 6.3 multiplies W^T delta by "
-                    "a(1 - a) of the layer below, here a_prev * (1 - a_prev).")
+                    "a(1 - a) of the layer below, whose outputs are a_prev.")
         if _matches(got, -(a_prev * (1 - a_prev)) * (delta @ W)):
-            return "the sign is flipped: delta_prev = a_prev * (1 - a_prev) * (delta @ W) (eq. 6.3)."
+            return "the sign is flipped: eq. 6.3 has no minus sign; delta keeps the text's sign, -dE/dnet."
         s = sigmoid(a_prev)
         if _matches(got, s * (1 - s) * (delta @ W)):
             return ("a_prev already is the sigmoid's output a; its derivative is "
-                    "a_prev * (1 - a_prev) (eq. 1.4), do not apply the sigmoid again.")
-        return "delta_prev = a_prev * (1 - a_prev) * (delta @ W), eq. 6.3 with a row per sample."
+                    "a(1 - a) of that very output (eq. 1.4), do not apply the sigmoid again.")
+        return "eq. 6.3 with a row per sample: the derivative of the layer below times the back-propagated delta."
     sums = {"dW": -delta.T @ a_prev, "db": -delta.sum(axis=0)}
     if got.shape == sums["dW"].T.shape and name == "dW" and W.shape[0] != W.shape[1]:
-        return "dW has the shape of W, (n_out, n_in): it is delta.T @ a_prev, not a_prev.T @ delta."
+        return "dW has the shape of W, (n_out, n_in): the product of delta and a_prev is taken the other way round."
     if name == "db" and got.shape != (W.shape[0],):
-        return "db has one entry per output: average delta over the rows (axis=0)."
+        return "db has one entry per output: average over the rows (the samples), not over the columns."
     if n > 1 and _matches(got, sums[name]):
         return (f"you sum over the {n} samples; the package uses the MEAN gradient of the batch "
                 f"(divide by N = {n}), so the same rate works for any batch size.")
     if _matches(got, -sums[name] / n):
-        return ("the sign is flipped: delta = -dE/dnet, so the true gradient is "
-                "dW = -(delta.T @ a_prev) / N (the text's update ADDS eta delta x^T, eq. 6.5).")
+        return ("the sign is flipped: delta = -dE/dnet, so the true gradient is the NEGATIVE of eq. 6.5's "
+                "delta x^T (the text's update ADDS eta delta x^T).")
     if n > 1 and _matches(got, -sums[name]):
-        return "sign flipped and summed: dW = -(delta.T @ a_prev) / N, the mean true gradient."
-    return ("dW = -(delta.T @ a_prev) / N and db = -delta.mean(axis=0): the true gradient "
-            "dE/dW averaged over the batch (eq. 6.5 and 6.6 without eta, sign turned).")
+        return "sign flipped and summed: the true gradient is minus delta x^T, averaged (not summed) over the batch."
+    return ("the true gradient dE/dW averaged over the batch: eq. 6.5 and 6.6 without eta, with the sign "
+            "turned, the sum over the rows divided by N.")
 
 
 def _update_hint(name, got, W, b, X, delta, rate):
@@ -221,10 +239,10 @@ def _update_hint(name, got, W, b, X, delta, rate):
     step = {"W_new": delta.T @ X, "b_new": delta.sum(axis=0)}[name]
     old = {"W_new": W, "b_new": b}[name]
     if name == "W_new" and got.shape == W.T.shape and W.shape[0] != W.shape[1]:
-        return ("transposed: W has shape (n_out, n_in) and so must its update: "
-                "delta.T @ X, not X.T @ delta (eq. 6.5: delta x^T).")
+        return ("transposed: W has shape (n_out, n_in) and so must its update (eq. 6.5: delta x^T, the output "
+                "side first).")
     if name == "b_new" and got.shape != b.shape:
-        return "b_new has one entry per output: average delta over the rows (axis=0)."
+        return "b_new has one entry per output: average over the rows (the samples), not over the columns."
     if n > 1 and _matches(got, old + rate * step):
         return (f"you sum over the {n} samples; the package averages the batch: divide by "
                 f"N = {n} (the same rate then works for any batch size).")
@@ -235,4 +253,103 @@ def _update_hint(name, got, W, b, X, delta, rate):
         return "you return only the change; return the updated weights, W + change."
     if _matches(got, old + step / n):
         return "the learning rate is missing: multiply the change by rate (eta)."
-    return "W_new = W + rate * (delta.T @ X) / N and b_new = b + rate * delta.mean(axis=0)."
+    return "eq. 6.5 and 6.6: the old values plus eta times the step, with the step averaged over the N rows."
+
+
+# --- the whole forward and backward pass of a two-layer network ----------------------------------
+
+
+def _object_network_answer(W1, b1, W2, b2, X, T):
+    """Y and the batch-mean true gradients from the object network, one sample at a time (the slow reference)."""
+    network = ObjectNetwork((W1.shape[1], W1.shape[0], W2.shape[0]))
+    network.set_weights([(W1, b1), (W2, b2)])
+    Y = np.array([network.predict(x) for x in X])
+    per_sample = [network.gradients(x, t) for x, t in zip(X, T)]
+    grads = [(np.mean([g[l][0] for g in per_sample], axis=0), np.mean([g[l][1] for g in per_sample], axis=0))
+             for l in range(2)]
+    return Y, grads
+
+
+def _two_layer_variant(W1, b1, W2, b2, X, T, *, bias=True, hidden_slope=True, sign=-1.0, mean=True):
+    """A configurable vectorized pass, only to recognise typical mistakes in hints."""
+    A1 = sigmoid(X @ W1.T + (b1 if bias else 0))
+    Y = sigmoid(A1 @ W2.T + (b2 if bias else 0))
+    delta2 = Y * (1 - Y) * (T - Y)
+    delta1 = (A1 * (1 - A1) if hidden_slope else 1.0) * (delta2 @ W2)
+    scale = sign / (len(X) if mean else 1)
+    return Y, [(scale * delta1.T @ X, scale * delta1.sum(axis=0)), (scale * delta2.T @ A1, scale * delta2.sum(axis=0))]
+
+
+def _two_layer_cases(seed):
+    rng = np.random.default_rng(72 if seed is None else seed)
+    specs = [("a 5-4-3 network, a batch of N = 6", (5, 4, 3), 6), ("a single sample (N = 1) on a 3-6-2 network",
+                                                                   (3, 6, 2), 1),
+             ("a 784-30-10 network (MNIST size), N = 8", (784, 30, 10), 8)]
+    if seed is not None:
+        specs = [(f"hidden case {k}", distinct_sizes(rng, 3, 2, 9), int(rng.integers(1, 9))) for k in range(2)]
+    for description, (n_in, n_hidden, n_out), n in specs:
+        yield (description, rng.uniform(-0.5, 0.5, size=(n_hidden, n_in)), rng.uniform(-0.5, 0.5, size=n_hidden),
+               rng.uniform(-0.5, 0.5, size=(n_out, n_hidden)), rng.uniform(-0.5, 0.5, size=n_out),
+               rng.uniform(0, 1, size=(n, n_in)), np.where(rng.uniform(size=(n, n_out)) < 0.5, 0.1, 0.9))
+
+
+def check_two_layer_pass(two_layer_pass, *, seed=None):
+    """Check a learner's ``two_layer_pass(W1, b1, W2, b2, X, T)`` -> ``(Y, [(dW1, db1), (dW2, db2)])``.
+
+    The whole vectorized pass of a sigmoid network with one hidden layer for a
+    batch X of shape (N, n_in), one sample per row, targets T (N, n_out): the
+    forward pass (eq. 6.1), the output error terms (eq. 6.2), the hidden ones
+    (eq. 6.3) and the TRUE gradient dE/dW, dE/db of each layer, averaged over
+    the batch. Compared with the object network of notebook 04, run one sample
+    at a time (rtol 1e-9): Y with its ``predict``, the gradients with the
+    mean of its ``gradients``. Cases: a batch of 6, a single sample, an MNIST-
+    sized 784-30-10 network. Catches a forgotten bias, a missing hidden
+    slope, the text's sign instead of the true gradient, a sum instead of the
+    mean, a transposed dW and the wrong axis for db.
+    """
+    check, name = "check_two_layer_pass", "two_layer_pass"
+    refuse_borrowed(two_layer_pass, check=check, name=name, equation="eq. 6.1-6.6",
+                    forbidden=(reference_layer_backward, reference_batch_update, Network.gradients,
+                               ObjectNetwork.gradients, FullConnectedLayer.forward, FullConnectedLayer.backward),
+                    forbidden_attributes=VECTOR_METHODS)
+    cases = list(_two_layer_cases(seed))
+    for description, W1, b1, W2, b2, X, T in cases:
+        args = (W1, b1, W2, b2, X, T)
+        given = tuple(a.copy() for a in args)
+        head_text = head(check, description, f"input shapes: W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, "
+                                             f"b2 {b2.shape}, X {X.shape}, T {T.shape}")
+        got = call_learner(two_layer_pass, given, check=check, name=name, head_text=head_text,
+                           hint=_error_hint("forward pass layer by layer (eq. 6.1), then the error terms from the "
+                                            "output back (eq. 6.2, 6.3), then each layer's gradient."))
+        check_unchanged(head_text, name, [(n, a) for n, a in zip(("W1", "b1", "W2", "b2", "X", "T"), args)], given,
+                        _UNCHANGED_HINT, phrase="its argument {}")
+        got = _as_tuple(head_text, name, got, 2, "(Y, grads)")
+        Y, grads = got
+        expected_Y, expected_grads = _object_network_answer(*args)
+        compare_arrays(head_text, name, expected_Y, Y, rtol=1e-9, atol=1e-12, part="Y", type_hint="return arrays.",
+                       hint="the output of eq. 6.1 applied twice, one row per sample", wrong_answers=[
+                           (_two_layer_variant(*args, bias=False)[0], "the biases are missing from the forward pass "
+                                                                      "(eq. 6.1: W a + b)")])
+        grads = _as_tuple(head_text, name, grads, 2, "[(dW1, db1), (dW2, db2)]")
+        variants = [
+            (dict(sign=1.0), "that is the text's delta x^T, which is -dE/dW: return the TRUE gradient, its negative"),
+            (dict(mean=False), f"you sum over the {len(X)} samples; average them (divide by N = {len(X)})"),
+            (dict(sign=1.0, mean=False), "sign and scale: the true gradient is minus the text's delta x^T, averaged "
+                                         "over the batch"),
+            (dict(hidden_slope=False), "the hidden error terms lack the slope a(1 - a) of the hidden layer "
+                                       "(eq. 6.3)"),
+        ]
+        for layer, (pair, expected_pair) in enumerate(zip(grads, expected_grads), start=1):
+            pair = _as_tuple(head_text, name, pair, 2, f"(dW{layer}, db{layer})")
+            for index, part in enumerate((f"dW{layer}", f"db{layer}")):
+                wrong = [(_two_layer_variant(*args, **kwargs)[1][layer - 1][index], text) for kwargs, text in variants]
+                expected = expected_pair[index]
+                shape_hint = ("dW has the shape of its W, (outputs, inputs): the output side comes first in the "
+                              "product" if index == 0 else
+                              "db has one entry per node of the layer: average over the rows (the samples)")
+                compare_arrays(head_text, name, expected, pair[index], rtol=1e-9, atol=1e-13, part=part,
+                               type_hint="return arrays.", shape_hint=shape_hint, wrong_answers=wrong,
+                               hint="the true gradient of eq. 6.5, 6.6 without eta (minus the text's step), "
+                                    "averaged over the batch")
+    passed(check, seed, len(cases), "Y and the batch-mean gradients of both layers equal the object network's "
+           "predict and gradients, sample by sample, for a batch, a single sample and an MNIST-sized network")

@@ -263,18 +263,19 @@ class DigitDrawer(widgets.HBox):
         except EmptyDrawingError as error:
             self.image = self.outputs = self.hidden = self.prediction = None
             self.text = str(error)
-            self.prediction_html.value = f"<i>{self.text}</i>"
-            self._redraw()
-            return
-        outputs = np.asarray(self.network.predict(x), dtype=np.float64).reshape(-1)
-        self.image = x.reshape(SIDE, SIDE)
-        self.outputs = outputs
-        self.hidden = hidden_activations(self.network, x)
-        self.prediction = int(outputs.argmax())
-        self.text = f"the network reads a {self.prediction} (output {outputs[self.prediction]:.2f})"
-        self.prediction_html.value = (f"the network reads a <b style='font-size: 150%'>{self.prediction}</b> "
-                                      f"(output {outputs[self.prediction]:.2f})")
+            html = f"<i>{self.text}</i>"
+        else:
+            outputs = np.asarray(self.network.predict(x), dtype=np.float64).reshape(-1)
+            self.image = x.reshape(SIDE, SIDE)
+            self.outputs = outputs
+            self.hidden = hidden_activations(self.network, x)
+            self.prediction = int(outputs.argmax())
+            value = f"(output {outputs[self.prediction]:.2f})"
+            self.text = f"the network reads a {self.prediction} {value}"
+            html = f"the network reads a <b style='font-size: 150%'>{self.prediction}</b> {value}"
+        # the picture first, then the text: when the page shows the new text, the new picture is there
         self._redraw()
+        self.prediction_html.value = html
 
     # --- the picture: one figure, built once, its artists updated at every reading -----------
 

@@ -531,6 +531,7 @@ def _draw_digit_check(page, run, panel_class, wait, screenshot_stem=None):
             run.failures.append(f"draw check: after 'clear' the panel did not say that nothing is "
                                 f"drawn within {wait:.0f} s (it says {text.inner_text()!r})")
             return
+        # the panel sends its picture before its text: "nothing drawn" means the cleared picture is in
         before_text, before_picture = text.inner_text(), picture.get_attribute("src")
         _draw_strokes_with_the_mouse(page, canvas.bounding_box(), strokes)
         changed = wait_for(lambda: "reads" in text.inner_text()
@@ -538,6 +539,7 @@ def _draw_digit_check(page, run, panel_class, wait, screenshot_stem=None):
         after_text = text.inner_text()
         run.draw_readings.append(after_text)
         if screenshot_stem is not None:
+            time.sleep(0.5)  # let the new picture be painted
             path = SCREENSHOT_DIR / f"draw-{screenshot_stem}-{number}.png"
             panel.screenshot(path=str(path))
             run.screenshots.append(path)

@@ -16,19 +16,24 @@ with JupyterLab's own "Run All" command, waits until no cell shows the busy
   fell back to text;
 - notebook 01: dragging the neuron's w1 slider changes the printed output;
 - notebook 06: the live training plot shows an image that changes while the
-  training cell runs.
+  training cell runs; and in its draw-a-digit panel, two digits drawn with
+  real mouse strokes (a 1, then a 0, with "clear" before each) each change
+  the prediction text and the picture with the bar chart (a screenshot of
+  the panel after each digit: ``build/screenshots/draw-06_mnist-N.png``).
 
 Screenshots of the whole notebook (several when it is long) go to
 ``build/screenshots/<notebook>-NN.png`` for a person to look at.
 
-Two extra tests run the same harness on small notebooks made on the fly: one
+Three extra tests run the same harness on small notebooks made on the fly: one
 that passes every check, and one that must fail each of them (an exception
 inside an Output widget, a SyntaxError that stops the run, a slider whose
 output does not follow, a widget that never appears, no live plot), to show
-that the checks can fail.
+that the checks can fail; and one with two draw-a-digit panels, one that
+works and one whose readings never change, which the draw check must report.
 """
 
 import json
+import math
 import os
 import re
 import time
@@ -57,6 +62,7 @@ SLIDER_CHECKS = {
     "01": ("bpcourse-neuron-w1", "bpcourse-neuron-output"),
 }
 LIVE_PLOT_CHECKS = {"06": "bpcourse-live-plot"}
+DRAW_CHECKS = {"06": "bpcourse-draw"}  # the CSS class of bpcourse.visuals.draw's panel
 
 # Widget models in the kernel -> the elements that must then be in the page.
 WIDGET_KINDS = {
@@ -285,6 +291,7 @@ class NotebookRun:
     kernel_widgets: list = field(default_factory=list)  # widget model names in the kernel
     live_images: dict = field(default_factory=dict)  # element -> distinct pictures while running
     screenshots: list = field(default_factory=list)
+    draw_readings: list = field(default_factory=list)  # the prediction text after each drawn digit
     seconds: float = 0.0
     phases: dict = field(default_factory=dict)  # phase -> seconds
 
@@ -466,6 +473,85 @@ def _move_slider_check(page, run, slider_class, output_class, wait):
     time.sleep(1.0)
 
 
+# Mouse strokes for the draw check, in canvas pixels (the panel's canvas is 280 x 280):
+# a vertical bar, and an ellipse drawn as one closed stroke.
+DRAW_STROKES = {
+    "1": [[(140, 40), (140, 240)]],
+    "0": [[(140 + 65 * math.sin(2 * math.pi * k / 32), 140 - 95 * math.cos(2 * math.pi * k / 32))
+           for k in range(33)]],
+}
+
+
+def _draw_strokes_with_the_mouse(page, box, strokes):
+    """Press, drag through every point (with intermediate moves) and release, stroke by stroke."""
+    for stroke in strokes:
+        x, y = stroke[0]
+        page.mouse.move(box["x"] + x, box["y"] + y)
+        page.mouse.down()
+        for x, y in stroke[1:]:
+            page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+        page.mouse.up()
+
+
+def _draw_digit_check(page, run, panel_class, wait, screenshot_stem=None):
+    """In the first panel of ``panel_class``: clear, draw a 1, clear, draw a 0, with the mouse.
+
+    After each digit the prediction text must say what the network reads and
+    differ from before, and the picture (input, bar chart, hidden layer) must
+    be a new one. ``run.draw_readings`` gets the text after each digit.
+    """
+    notebook = page.locator(".jp-NotebookPanel:visible .jp-Notebook")
+    panel = notebook.locator(f".{panel_class}")
+    if panel.count() == 0:
+        run.failures.append(f"draw check: no draw-a-digit panel .{panel_class} in the notebook")
+        return
+    panel = panel.first
+    canvas = panel.locator(".bpcourse-draw-canvas")
+    if canvas.locator("canvas").count():
+        canvas = canvas.locator("canvas")
+    canvas = canvas.last
+    text = panel.locator(".bpcourse-draw-prediction").first
+    picture = panel.locator("img.bpcourse-draw-plot, .bpcourse-draw-plot img").first
+    clear = panel.locator(".bpcourse-draw-clear").first
+    if screenshot_stem is not None:
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        for old in SCREENSHOT_DIR.glob(f"draw-{screenshot_stem}-*.png"):
+            old.unlink()
+
+    def wait_for(condition):
+        deadline = time.monotonic() + wait
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.25)
+        return condition()
+
+    panel.scroll_into_view_if_needed()
+    for number, (digit, strokes) in enumerate(DRAW_STROKES.items(), 1):
+        clear.click()
+        if not wait_for(lambda: "nothing drawn" in text.inner_text()):
+            run.failures.append(f"draw check: after 'clear' the panel did not say that nothing is "
+                                f"drawn within {wait:.0f} s (it says {text.inner_text()!r})")
+            return
+        # the panel sends its picture before its text: "nothing drawn" means the cleared picture is in
+        before_text, before_picture = text.inner_text(), picture.get_attribute("src")
+        _draw_strokes_with_the_mouse(page, canvas.bounding_box(), strokes)
+        changed = wait_for(lambda: "reads" in text.inner_text()
+                           and picture.get_attribute("src") != before_picture)
+        after_text = text.inner_text()
+        run.draw_readings.append(after_text)
+        if screenshot_stem is not None:
+            time.sleep(0.5)  # let the new picture be painted
+            path = SCREENSHOT_DIR / f"draw-{screenshot_stem}-{number}.png"
+            panel.screenshot(path=str(path))
+            run.screenshots.append(path)
+        if not changed:
+            what = ("the prediction text" if "reads" not in after_text or after_text == before_text
+                    else "the picture with the bar chart")
+            run.failures.append(f"draw check: drew a {digit} with the mouse but {what} did not change "
+                                f"within {wait:.0f} s (text before {before_text!r}, after {after_text!r})")
+            return
+        run.notes.append(f"drew a {digit} with the mouse: {after_text!r}")
+
+
 def _live_plot_check(run, live_class):
     """The live plot showed at least two different pictures while the training cell ran."""
     preferred = {k: v for k, v in run.live_images.items() if k.startswith("." + live_class)}
@@ -514,7 +600,8 @@ def _screenshots(page, run, stem):
 
 
 def run_notebook(context, server, relative_path, *, live_class=None, slider=None,
-                 slider_wait=20.0, screenshot_stem=None, timeout=RUN_TIMEOUT):
+                 slider_wait=20.0, draw=None, draw_wait=30.0, screenshot_stem=None,
+                 timeout=RUN_TIMEOUT):
     """Open ``relative_path`` (inside the server's folder), run all cells, check the page.
 
     Returns a :class:`NotebookRun`; ``run.failures`` lists what went wrong.
@@ -552,6 +639,9 @@ def run_notebook(context, server, relative_path, *, live_class=None, slider=None
             run.kernel_widgets = _kernel_widget_models(page, run)
             if slider is not None:
                 _move_slider_check(page, run, *slider, wait=slider_wait)
+            if draw is not None:
+                _draw_digit_check(page, run, draw, wait=draw_wait,
+                                  screenshot_stem=screenshot_stem)
             if live_class is not None:
                 _live_plot_check(run, live_class)
         time.sleep(0.5)  # let the last outputs render
@@ -678,6 +768,37 @@ def test_harness_reports_errors(lab_server, chromium_context):
     assert len(run.failures) == 6, text
 
 
+DRAW_CELLS = [
+    "import numpy as np\nfrom IPython.display import display\nfrom bpcourse.visuals.draw import draw_digit\n\n"
+    "class InkRows:  # stands in for a trained network: output k is the ink in one band of rows\n"
+    "    def predict(self, x):\n"
+    "        rows = np.asarray(x).reshape(28, 28).sum(axis=1)\n"
+    "        return np.array([rows[round(2.8 * k):round(2.8 * (k + 1))].sum() for k in range(10)]) / 100",
+    "working = draw_digit(InkRows())\nworking.add_class('bpcourse-draw-works')\ndisplay(working)",
+    # a panel whose readings never change: the draw check must say so
+    "stuck = draw_digit(InkRows())\nstuck.update = lambda: None\nstuck.add_class('bpcourse-draw-stuck')\n"
+    "display(stuck)",
+]
+
+
+def test_draw_check_reads_two_digits_and_reports_a_panel_that_does_not_follow(
+        lab_server, chromium_context):
+    _write_notebook(lab_server.root / "_harness" / "draw.ipynb", DRAW_CELLS)
+    run = run_notebook(chromium_context, lab_server, "_harness/draw.ipynb",
+                       draw="bpcourse-draw-works", timeout=60)
+    print(_summary(run))
+    assert not run.failures, "\n".join(run.failures)
+    assert len(run.draw_readings) == 2, run.notes
+    assert all(r.startswith("the network reads a ") for r in run.draw_readings), run.draw_readings
+    assert "CanvasModel" in run.kernel_widgets, run.kernel_widgets
+    stuck = run_notebook(chromium_context, lab_server, "_harness/draw.ipynb",
+                         draw="bpcourse-draw-stuck", draw_wait=3.0, timeout=60)
+    print(_summary(stuck))
+    text = "\n".join(stuck.failures)
+    assert "draw check: drew a 1 with the mouse but the prediction text did not change" in text, text
+    assert len(stuck.failures) == 1, text
+
+
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
 def test_notebook_in_jupyterlab(notebook, lab_server, chromium_context, browser_timings):
     number = notebook.stem.split("_")[0]
@@ -685,6 +806,7 @@ def test_notebook_in_jupyterlab(notebook, lab_server, chromium_context, browser_
         chromium_context, lab_server, notebook.name,
         live_class=LIVE_PLOT_CHECKS.get(number),
         slider=SLIDER_CHECKS.get(number),
+        draw=DRAW_CHECKS.get(number),
         screenshot_stem=notebook.stem,
     )
     browser_timings.append((notebook.name, run.seconds, _timing_detail(run)))

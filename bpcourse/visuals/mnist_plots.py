@@ -176,7 +176,7 @@ def confusion_matrix(y_true, y_pred, n_classes=N_CLASSES):
 def plot_confusion_matrix(C, *, title="Confusion matrix on the test set"):
     """Draw a confusion matrix C (10, 10) with the counts written in each cell.
 
-    The colour scale hides the diagonal (it is much larger than the rest) so
+    The color scale hides the diagonal (it is much larger than the rest) so
     that the mistakes stand out; the diagonal counts are still written.
     Returns the Figure.
     """
@@ -198,7 +198,7 @@ def plot_confusion_matrix(C, *, title="Confusion matrix on the test set"):
     ax.set_xlabel("predicted digit")
     ax.set_ylabel("true digit")
     errors = C.sum() - np.trace(C)
-    ax.set_title(f"{title}\n({errors} mistakes in {C.sum()} images; colour = mistakes only)",
+    ax.set_title(f"{title}\n({errors} mistakes in {C.sum()} images; color = mistakes only)",
                  fontsize=11)
     fig.colorbar(image, ax=ax, label="number of images (off the diagonal)")
     fig.tight_layout()
@@ -259,7 +259,7 @@ def plot_hidden_weights(W, *, units=None, n=24, cols=8,
     Inputs:
     - W: first-layer weights, shape (hidden, 784) (row j = weights into hidden unit j).
     - units: which hidden units to draw (default: the first ``n``).
-    Each picture has its own symmetric colour scale: red = positive weight
+    Each picture has its own symmetric color scale: red = positive weight
     (ink there excites the unit), blue = negative. Returns the Figure.
     """
     W = np.asarray(W)
@@ -343,7 +343,7 @@ def plot_cost_growth(hidden_sizes, epoch_by_hidden, batch_sizes, epoch_by_batch,
     - batch_sizes (B,), epoch_by_batch (B,): batch sizes and seconds per epoch.
     - subset: how many samples were timed (said in the title: the epoch times
       are extrapolated to ``n_train`` samples).
-    Each point of the left panel is labelled with the network's number of
+    Each point of the left panel is labeled with the network's number of
     weights, m (n_in + 1) + n_out (m + 1). Returns the Figure.
     """
     hidden_sizes = _check_positive(hidden_sizes, "hidden_sizes")
@@ -356,11 +356,11 @@ def plot_cost_growth(hidden_sizes, epoch_by_hidden, batch_sizes, epoch_by_batch,
                          f"{len(batch_sizes)} and {len(epoch_by_batch)}")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.4))
     ax1.plot(hidden_sizes, epoch_by_hidden, "o-")
-    labelled = -np.inf
+    labeled = -np.inf
     for m, seconds in zip(hidden_sizes, epoch_by_hidden):
-        if m - labelled < 0.12 * hidden_sizes.max():
+        if m - labeled < 0.12 * hidden_sizes.max():
             continue  # too close to the last label: it would overlap
-        labelled = m
+        labeled = m
         weights = int(m) * (n_in + 1) + n_out * (int(m) + 1)
         last = m == hidden_sizes.max()
         ax1.annotate(f"{weights:,} weights", (m, seconds), textcoords="offset points",

@@ -118,7 +118,7 @@ def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
     - net_range: (low, high), the range of net inputs shown
 
     Returns:
-    - the marker (a Line2D at (net, y), labelled "neuron output (net, y)")
+    - the marker (a Line2D at (net, y), labeled "neuron output (net, y)")
     """
     activation = get_activation(activation)
     low, high = _checked_range(net_range)

@@ -11,9 +11,9 @@ is what the code linked together:
 - one circle per :class:`~bpcourse.core.oo_network.Node`, one square per
   :class:`~bpcourse.core.oo_network.ConstNode` (output always 1, its weights are the biases);
 - one arrow per :class:`~bpcourse.core.oo_network.Connection`, from its
-  ``upstream_node`` to its ``downstream_node``, labelled with its ``weight``;
+  ``upstream_node`` to its ``downstream_node``, labeled with its ``weight``;
 - for one highlighted node, its ``upstream`` and ``downstream`` connection
-  lists in two colours (eq. 4.3 sums over the downstream list);
+  lists in two colors (eq. 4.3 sums over the downstream list);
 - a caption for the ``Network`` object (its ``layers``) and the
   ``Connections`` collection (all the arrows).
 
@@ -43,7 +43,7 @@ def node_positions(network):
 
     Layer l is the column x = 3.2 l; the nodes of a layer are spaced 1.25 apart
     from the top, the ConstNode (last in ``layer.nodes``) at the bottom, and
-    the columns are centred on y = 0.
+    the columns are centered on y = 0.
     """
     positions = {}
     for layer in network.layers:
@@ -65,7 +65,7 @@ def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
         Where to draw; a new figure of a fitting size is made when omitted.
     highlight : (layer_index, node_index) or None
         The node whose ``upstream`` (blue) and ``downstream`` (red) connection
-        lists are coloured; ``None`` colours nothing. The default is the first
+        lists are colored; ``None`` colors nothing. The default is the first
         hidden node.
     show_weights : bool
         Write each connection's weight next to its arrow.
@@ -192,19 +192,19 @@ def _draw_node(ax, node, xy, kind, is_highlighted):
 def _draw_connection(ax, conn, positions, highlighted, show_weights):
     (x0, y0), (x1, y1) = positions[id(conn.upstream_node)], positions[id(conn.downstream_node)]
     if highlighted is not None and conn.downstream_node is highlighted:
-        colour, width, z = _UPSTREAM_COLOUR, 2.2, 2
+        color, width, z = _UPSTREAM_COLOUR, 2.2, 2
     elif highlighted is not None and conn.upstream_node is highlighted:
-        colour, width, z = _DOWNSTREAM_COLOUR, 2.2, 2
+        color, width, z = _DOWNSTREAM_COLOUR, 2.2, 2
     else:
-        colour, width, z = _PLAIN_COLOUR, 1.0, 1
+        color, width, z = _PLAIN_COLOUR, 1.0, 1
     ax.add_patch(FancyArrowPatch(
-        (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=colour, linewidth=width,
+        (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=color, linewidth=width,
         shrinkA=14, shrinkB=14, zorder=z, gid="connection",
     ))
     if show_weights:
         f = 0.3  # near the upstream end, where the arrows are still apart
         ax.text(
             x0 + f * (x1 - x0), y0 + f * (y1 - y0), f"{conn.weight:+.2f}", ha="center", va="center",
-            fontsize=7, color=colour if colour != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
+            fontsize=7, color=color if color != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
             bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
         )

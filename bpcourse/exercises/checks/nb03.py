@@ -176,11 +176,11 @@ def cross_entropy(y, t):
 
 
 def numeric_deltas(x, W1, b1, W2, b2, t, epsilon=1e-4):
-    """delta = -dE/dnet of the output and the hidden layer, E the cross-entropy, by centred differences.
+    """delta = -dE/dnet of the output and the hidden layer, E the cross-entropy, by centered differences.
 
     The network: a = sigmoid(W1 x + b1), y = sigmoid(W2 a + b2). Nothing here
     uses a derivative formula: each net input is nudged by ±epsilon and
-    ±2 epsilon and E recomputed; the five-point centred difference (eq. 5.4
+    ±2 epsilon and E recomputed; the five-point centered difference (eq. 5.4
     refined, error of order epsilon^4) keeps even saturated layers to about 1e-10.
     Returns (delta_out (n_out,), delta_hidden (n_hidden,)).
     """
@@ -229,7 +229,7 @@ def check_cross_entropy_deltas(cross_entropy_deltas, *, seed=None):
     eq. 4.9. The learner derives, following eq. 4.10-4.17 (only eq. 4.14
     changes), the error terms delta = -dE/dnet of the output layer, shape
     (n_out,), and of the hidden layer, shape (n_hidden,), and returns
-    ``(delta_out, delta_hidden)``. The check compares them with centred
+    ``(delta_out, delta_hidden)``. The check compares them with centered
     differences of E with respect to each net input (:func:`numeric_deltas`,
     no formula involved), rtol 1e-5. Cases: five networks, one with a single
     hidden node, one with square matrices, one nearly saturated. Catches the
@@ -262,7 +262,7 @@ def check_cross_entropy_deltas(cross_entropy_deltas, *, seed=None):
                            hint=_cross_entropy_hint(part),
                            wrong_answers=[(candidate[index], text) for candidate, text in wrong])
     passed(check, seed, len(cases), "your delta_out and delta_hidden equal -dE/dnet of the cross-entropy, measured "
-           "by centred differences (eq. 5.4 on the net inputs), on five networks, saturated and square ones included")
+           "by centered differences (eq. 5.4 on the net inputs), on five networks, saturated and square ones included")
 
 
 def _cross_entropy_hint(part):

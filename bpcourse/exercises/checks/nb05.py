@@ -357,7 +357,7 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
     For every weight and bias of ``network`` (read with ``get_weights``, changed
     with ``set_weights``, the loss from ``network.loss(x, t)``): compare the
     gradient that ``analytic(network, x, t)`` gives (a list of (dW, db)) with
-    eq. 5.4's centred difference, and return the relative errors as a list of
+    eq. 5.4's centered difference, and return the relative errors as a list of
     (errors_W, errors_b) in the shapes of the weights. The network's weights
     must be exactly as before afterwards. The check runs it on correct
     backward passes (every error below THRESHOLD) and on the planted bug of
@@ -405,7 +405,7 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
                                         "E(w - eps)) / (2 eps), plus first"),
                                ("no 2", "the numeric estimate is twice too big: the two points are 2 epsilon apart "
                                         "(eq. 5.4)"),
-                               ("one-sided", "that is the one-sided difference (eq. 5.2); use the centred one, "
+                               ("one-sided", "that is the one-sided difference (eq. 5.2); use the centered one, "
                                              "eq. 5.4, whose error is of order epsilon^2")):
                 candidate = _variant_errors(network, x, t, analytic, epsilon, kind)
                 flat = np.concatenate([np.ravel(e) for pair in candidate for e in pair])

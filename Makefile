@@ -3,7 +3,7 @@
 #   make test     set up, get MNIST, run every test (unit, notebooks, browser)
 #   make lab      set up, get MNIST, open JupyterLab on notebooks/
 #   make student  write student versions into build/student/ (and build/solutions/)
-#   make grade SUBMISSIONS=folder   grade submitted notebooks into build/grades.csv
+#   make grade SUBMISSIONS=folder   grade submitted notebooks, each in a sandbox, into build/grades.csv
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,7 +23,7 @@ export MPLBACKEND ?= Agg
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup data course test lab student grade browser-deps clean
+.PHONY: setup data course test lab student grade browser-deps sandbox-deps clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -42,15 +42,21 @@ course: data
 browser-deps: setup
 	bash tests/browser/install_chromium.sh
 
-test: data browser-deps
+# bubblewrap sandboxes learners' code in `bpcourse grade` (installed with apt-get as root).
+sandbox-deps:
+	bash tests/install_bubblewrap.sh
+
+test: data browser-deps sandbox-deps
 	$(PY) -m pytest tests notebooks --nbval-lax
 
 student: setup
 	$(VENV)/bin/bpcourse student --source notebooks --out build
 
 # make grade SUBMISSIONS=path/to/submitted   (one sub-folder per student)
-grade: setup
-	$(VENV)/bin/bpcourse grade $(SUBMISSIONS) --source notebooks --csv build/grades.csv
+# Extra options of `bpcourse grade` go in GRADE_FLAGS, e.g. GRADE_FLAGS="--cell-timeout 300".
+grade: setup sandbox-deps
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted [GRADE_FLAGS=...]" >&2; exit 2; }
+	$(VENV)/bin/bpcourse grade "$(SUBMISSIONS)" --source notebooks --csv build/grades.csv $(GRADE_FLAGS)
 
 # JupyterLab refuses to run as root unless told (containers, cloud machines).
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -1,106 +1,192 @@
-"""The grader scores fake submissions as expected: all right, all wrong, half,
-an endless loop (interrupted, zero for that exercise only), a crash, a tampered
-check cell, a missing notebook."""
+"""The grader against hostile and broken submissions, graded for real.
 
-import csv
+tests/fixtures/grading/ holds one small instructor notebook (sigmoid, 2 points,
+checked by the course's ``check_sigmoid``; double, 3 points, with a hidden
+test) and one submission per attack (see make_fixtures.py there). They are
+graded once, in the sandbox, through ``grade_folder``; the tests then check
+every student's score (an honest student, graded after all the attackers,
+keeps full marks), that the checkout is unchanged, and that the grade sheet is
+complete and current. A second, smaller run without the sandbox shows that
+the verdicts and the run survive even then.
+"""
 
-import nbformat
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+
 import pytest
 
+import bpcourse
+from bpcourse.tools import grading
 from bpcourse.tools.cli import main as bpcourse_main
-from bpcourse.tools.grading import grade_folder
-from bpcourse.tools.student import make_student_notebook
+from bpcourse.tools.grading import grade_folder, read_sheet
+from bpcourse.tools.kernel import sandbox_problem
 
-from test_student import check_cell, solution_cell
+CHECKOUT = Path(__file__).resolve().parents[1]
+FIXTURES = CHECKOUT / "tests" / "fixtures" / "grading"
+SOURCE, SUBMITTED = FIXTURES / "source", FIXTURES / "submitted"
+CELL_TIMEOUT = 20  # seconds per cell: generous on a loaded 2-core machine; one attacker spends it once
 
-DOUBLE = "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION"
-SQUARE = "def square(x):\n    ### BEGIN SOLUTION\n    return x * x\n    ### END SOLUTION"
+# student -> (sigmoid points, double points, what the status of the zero starts with)
+EXPECTED = {
+    "a_rebind_check": (0, 0),
+    "b_patch_package": (0, 0),
+    "c_input_transformer": (0, 0),
+    "d_edit_checks": (0, 0),
+    "e_read_instructor": (0, 0),
+    "f_list_students": (0, 0),
+    "g_overwrite_other": (0, 0),
+    "h_kill_grader": (2, 0),  # its sigmoid is right: killing (trying to) costs it nothing else
+    "i_bad_metadata": (0, 3),  # its sigmoid cell's metadata is broken (counts as missing), its double is right
+    "j_sigint_loop": (0, 3),  # sigmoid loops ignoring SIGINT: timeout, restart, double graded in its own time
+    "k_resources": (0, 0),
+    "l_broken_json": (0, 0),
+    "y_absent": (0, 0),
+    "z_honest": (2, 3),
+}
 
 
-def instructor_notebook():
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    nb.cells = [
-        nbformat.v4.new_code_cell("import math"),
-        solution_cell(DOUBLE, "nb98_double"),
-        check_cell("assert double(3) == 6\n### BEGIN HIDDEN TESTS\nassert double(-2) == -4\n### END HIDDEN TESTS",
-                   "nb98_double_check", points=2),
-        solution_cell(SQUARE, "nb98_square"),
-        check_cell("assert square(3) == 9", "nb98_square_check", points=3),
-    ]
-    return nb
+
+def require_sandbox():
+    """Skip (on a developer's machine) or fail (in CI) when bubblewrap cannot run here."""
+    problem = sandbox_problem()
+    if problem is None:
+        return
+    message = f"no sandbox here: {problem} (as root: make sandbox-deps)"
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true: " + message)
+    pytest.skip(message)
 
 
-def submission(double_body, square_body):
-    """The student version with the learner's bodies written in."""
-    nb = make_student_notebook(instructor_notebook())
-    nb.cells[1].source = f"def double(x):\n    {double_body}"
-    nb.cells[3].source = f"def square(x):\n    {square_body}"
-    return nb
+def git_status():
+    result = subprocess.run(["git", "status", "--porcelain", "--untracked-files=all"], cwd=CHECKOUT,
+                            capture_output=True, text=True)
+    return result.stdout if result.returncode == 0 else None
+
+
+def digests():
+    """SHA-256 of every fixture file and of the package's sources (what attackers try to change)."""
+    paths = sorted(FIXTURES.rglob("*")) + sorted(Path(bpcourse.__file__).parent.rglob("*.py"))
+    return {str(p): hashlib.sha256(p.read_bytes()).hexdigest() for p in paths if p.is_file()}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
-    tmp_path = tmp_path_factory.mktemp("grading")
-    source = tmp_path / "notebooks"
-    source.mkdir()
-    nbformat.write(instructor_notebook(), source / "98_fake.ipynb")
-    submissions = {
-        "all_right": submission("return x + x", "return x ** 2"),
-        "all_wrong": submission("return x + 2", "return 2 * x"),
-        "half": submission("return x * 2", "raise NotImplementedError()"),
-        "hidden_fail": submission("return abs(x) * 2", "return x * x"),
-        "loops": submission("while True:\n        pass", "return x * x"),
-        "crash": submission("import os; os._exit(1)", "return x * x"),
-    }
-    tampered = submission("return 0", "return x * x")
-    tampered.cells[2].source = "pass  # the learner removed the check"
-    submissions["tampered"] = tampered
-    for student, nb in submissions.items():
-        (tmp_path / "submitted" / student / "hw1").mkdir(parents=True)
-        nbformat.write(nb, tmp_path / "submitted" / student / "hw1" / "98_fake.ipynb")
-    (tmp_path / "submitted" / "absent").mkdir()
-    csv_path = tmp_path / "grades.csv"
-    scores = grade_folder(tmp_path / "submitted", source, csv_path, cell_timeout=5, echo=lambda *a: None)
-    return scores, csv_path
+    require_sandbox()
+    sheet = tmp_path_factory.mktemp("grading") / "grades.csv"
+    sheet.write_text("student,notebook,exercise,score,max_score,status\nold,01.ipynb,x,5,5,ok\n")
+    before = (git_status(), digests())
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    snapshots, output = {}, io.StringIO()
+
+    def echo(line=""):
+        output.write(line + "\n")
+        if line.startswith("grading "):  # the sheet as it is before each submission
+            snapshots[line.split()[1]] = read_sheet(sheet)
+
+    scores = grade_folder(SUBMITTED, SOURCE, sheet, cell_timeout=CELL_TIMEOUT, echo=echo)
+    return {"scores": scores, "sheet": read_sheet(sheet), "before": before, "after": (git_status(), digests()),
+            "started": started, "snapshots": snapshots, "output": output.getvalue()}
 
 
-def table(scores):
-    return {(s.student, s.exercise): (s.score, s.status) for s in scores}
+def points(rows, student):
+    mine = {r["exercise"]: r for r in rows if r["student"] == student}
+    return float(mine["nb98_sigmoid_check"]["score"]), float(mine["nb98_double_check"]["score"])
 
 
-def test_scores_per_student_and_exercise(graded):
-    scores, _ = graded
-    got = table(scores)
-    expected = {
-        "all_right": ((2, "ok"), (3, "ok")),
-        "all_wrong": ((0, "failed"), (0, "failed")),
-        "half": ((2, "ok"), (0, "failed")),
-        "hidden_fail": ((0, "failed"), (3, "ok")),
-        "loops": ((0, "timeout"), (3, "ok")),
-        "tampered": ((0, "failed"), (3, "ok")),
-        "absent": ((0, "missing notebook"), (0, "missing notebook")),
-    }
-    for student, (double, square) in expected.items():
-        assert got[(student, "nb98_double_check")] == double, student
-        assert got[(student, "nb98_square_check")] == square, student
-    crash = (got[("crash", "nb98_double_check")], got[("crash", "nb98_square_check")])
-    assert crash[0][0] == 0 and crash[1][0] == 0, "a dead kernel scores zero for what it did not run"
+@pytest.mark.parametrize("student", sorted(EXPECTED))
+def test_each_submission_gets_exactly_its_points(graded, student):
+    assert points(graded["sheet"][1], student) == EXPECTED[student]
 
 
-def test_csv_has_a_row_per_student_per_exercise(graded):
-    scores, csv_path = graded
-    with open(csv_path, newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    assert len(rows) == len(scores) == 8 * 2
-    right = [r for r in rows if r["student"] == "all_right"]
-    assert sorted((r["exercise"], float(r["score"]), float(r["max_score"])) for r in right) == [
-        ("nb98_double_check", 2.0, 2.0),
-        ("nb98_square_check", 3.0, 3.0),
-    ]
+def test_statuses_name_what_happened(graded):
+    rows = {(r["student"], r["exercise"]): r for r in graded["sheet"][1]}
+    assert rows[("j_sigint_loop", "nb98_sigmoid_check")]["status"] == "timeout"
+    assert rows[("l_broken_json", "nb98_double_check")]["status"].startswith("unreadable: not a notebook")
+    assert rows[("y_absent", "nb98_double_check")]["status"] == "missing notebook"
+    assert "File too large" in rows[("k_resources", "nb98_double_check")]["status"], "output must be capped"
+    assert "not written yet" in rows[("i_bad_metadata", "nb98_sigmoid_check")]["status"]
+    assert rows[("z_honest", "nb98_sigmoid_check")]["status"] == "ok"
+
+
+def test_the_checkout_and_the_package_are_unchanged(graded):
+    assert graded["before"][1] == graded["after"][1], "a fixture or a package file changed"
+    if graded["before"][0] is None:
+        pytest.skip("not a git checkout: git status cannot be compared (the file digests above were)")
+    assert graded["after"][0] == graded["before"][0]
+
+
+def test_the_grade_sheet_is_complete_and_dated(graded):
+    header, rows = graded["sheet"]
+    assert len(rows) == 2 * len(EXPECTED)
+    assert {r["student"] for r in rows} == set(EXPECTED), "the old sheet's rows must be gone"
+    assert f"{len(EXPECTED)} of {len(EXPECTED)} submissions graded; finished" in header
+    started = datetime.fromisoformat(header.split("run started ")[1].split(";")[0])
+    assert started >= graded["started"], "the sheet must name this run's start"
+    assert list(rows[0]) == grading.SHEET_COLUMNS
+
+
+def test_the_sheet_is_rewritten_after_every_submission(graded):
+    snapshots = graded["snapshots"]
+    header, rows = snapshots["a_rebind_check"]
+    assert "0 of" in header and "in progress" in header and rows == [], "the old sheet is replaced at once"
+    header, rows = snapshots["z_honest"]
+    assert {r["student"] for r in rows} == set(EXPECTED) - {"z_honest"}
+    assert f"{len(EXPECTED) - 1} of {len(EXPECTED)}" in header
+
+
+def test_solutions_using_the_package_or_code_loading_are_marked_for_review(graded):
+    review = {(r["student"], r["exercise"]): r["review"] for r in graded["sheet"][1]}
+    assert "imports bpcourse" in review[("b_patch_package", "nb98_sigmoid_check")]
+    assert "get_ipython" in review[("c_input_transformer", "nb98_sigmoid_check")]
+    assert review[("z_honest", "nb98_sigmoid_check")] == review[("z_honest", "nb98_double_check")] == ""
+
+
+def test_summary_lists_totals_and_problems(graded):
+    output = graded["output"]
+    assert "z_honest: 5 / 5" in output and "h_kill_grader: 2 / 5" in output
+    assert "problems met:" in output and "j_sigint_loop" in output.split("problems met:")[1]
+    assert "l_broken_json" in output.split("problems met:")[1]
+
+
+def test_grading_refuses_without_a_sandbox_unless_told(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(grading, "sandbox_problem", lambda: "bubblewrap (`bwrap`) is not installed")
+    code = bpcourse_main(["grade", str(SUBMITTED), "--source", str(SOURCE), "--csv", str(tmp_path / "g.csv")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "bwrap" in err and "--no-sandbox" in err and "read and change your files" in err
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_without_the_sandbox_verdicts_and_the_run_still_hold(tmp_path, capsys):
+    """--no-sandbox: a rebinding attacker still gets nothing, and a killed child costs only its submission."""
+    submitted = tmp_path / "submitted"
+    for student in ("a_rebind_check", "h_kill_grader", "z_honest"):
+        shutil.copytree(SUBMITTED / student, submitted / student)
+    sheet = tmp_path / "grades.csv"
+    code = bpcourse_main(["grade", str(submitted), "--source", str(SOURCE), "--csv", str(sheet),
+                          "--cell-timeout", str(CELL_TIMEOUT), "--no-sandbox"])
+    assert code == 0
+    assert "WITHOUT a sandbox" in capsys.readouterr().out
+    header, rows = read_sheet(sheet)
+    assert points(rows, "a_rebind_check") == (0, 0)
+    assert points(rows, "z_honest") == (2, 3)
+    killed = [r for r in rows if r["student"] == "h_kill_grader"]
+    assert len(killed) == 2 and all(float(r["score"]) == 0 for r in killed)  # its kernel killed its own grader
+    assert any(r["status"].startswith("grader error") for r in killed)
+    assert "3 of 3 submissions graded; finished" in header
 
 
 def test_command_line_refuses_an_empty_folder(tmp_path, capsys):
     (tmp_path / "empty").mkdir()
-    assert bpcourse_main(["grade", str(tmp_path / "empty"), "--source", str(tmp_path)]) == 2
+    assert bpcourse_main(["grade", str(tmp_path / "empty"), "--source", str(tmp_path), "--no-sandbox"]) == 2
     assert "no student folders" in capsys.readouterr().err
+
+
+def test_command_line_refuses_a_bad_timeout(tmp_path, capsys):
+    assert bpcourse_main(["grade", str(tmp_path), "--cell-timeout", "0", "--no-sandbox"]) == 2
+    assert "--cell-timeout must be a positive number" in capsys.readouterr().err

@@ -3,14 +3,19 @@
     bpcourse student [--source notebooks] [--out build]
         write build/student/ (what learners get) and build/solutions/
     bpcourse grade SUBMISSIONS [--source notebooks] [--csv build/grades.csv] [--cell-timeout 120]
-        run every SUBMISSIONS/<student>/NN_name.ipynb, print and write scores
+                   [--memory-mb 4096] [--cpu-seconds 3600] [--no-sandbox]
+        grade every SUBMISSIONS/<student>/.../NN_name.ipynb, each in its own
+        sandbox (bubblewrap), print the scores and keep the grade sheet current
 """
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-from bpcourse.tools.grading import CELL_TIMEOUT_SECONDS, grade_folder
+from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS
+from bpcourse.tools.grading import NO_SANDBOX_RISK, SandboxUnavailable, grade_folder
+from bpcourse.tools.kernel import Limits
 from bpcourse.tools.student import NotebookFormatError, make_student_versions
 
 
@@ -22,11 +27,18 @@ def main(argv=None):
     student.add_argument("--source", default="notebooks", help="the instructor's notebooks (default: notebooks)")
     student.add_argument("--out", default="build", help="writes OUT/student/ and OUT/solutions/ (default: build)")
 
-    grade = commands.add_parser("grade", help="grade a folder of submitted notebooks")
+    grade = commands.add_parser("grade", help="grade a folder of submitted notebooks, each in a sandbox")
     grade.add_argument("submissions", help="folder with one sub-folder per student")
     grade.add_argument("--source", default="notebooks", help="the instructor's notebooks (default: notebooks)")
-    grade.add_argument("--csv", default="build/grades.csv", help="where the scores go (default: build/grades.csv)")
-    grade.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_SECONDS, help="seconds a cell may run")
+    grade.add_argument("--csv", default="build/grades.csv", help="the grade sheet (default: build/grades.csv)")
+    grade.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_SECONDS,
+                       help=f"seconds of wall time per cell (default: {CELL_TIMEOUT_SECONDS})")
+    grade.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
+                       help=f"address space of a learner's kernel in MB (default: {Limits.memory_mb})")
+    grade.add_argument("--cpu-seconds", type=int, default=Limits.cpu_seconds,
+                       help=f"CPU seconds of a learner's kernel in total (default: {Limits.cpu_seconds})")
+    grade.add_argument("--no-sandbox", action="store_true",
+                       help=f"grade without bubblewrap: {NO_SANDBOX_RISK}")
 
     args = parser.parse_args(argv)
     try:
@@ -37,8 +49,14 @@ def main(argv=None):
                 print(f"wrote {path}")
             print(f"solutions copy in {out / 'solutions'}/")
         else:
-            grade_folder(args.submissions, args.source, args.csv, args.cell_timeout)
-    except (NotebookFormatError, ValueError, FileNotFoundError) as error:
+            for name in ("cell_timeout", "memory_mb", "cpu_seconds"):
+                if getattr(args, name) <= 0:
+                    raise ValueError(f"--{name.replace('_', '-')} must be a positive number, got {getattr(args, name)}")
+            limits = Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds)
+            os.environ.setdefault("MPLBACKEND", "Agg")  # the checks import pyplot; no window may open
+            grade_folder(args.submissions, args.source, args.csv, args.cell_timeout, sandbox=not args.no_sandbox,
+                         limits=limits)
+    except (NotebookFormatError, ValueError, FileNotFoundError, SandboxUnavailable) as error:
         print(f"bpcourse {args.command}: {error}", file=sys.stderr)
         return 2
     return 0

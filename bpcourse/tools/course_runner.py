@@ -26,6 +26,7 @@ import jupyter_server_mathjax
 from nbconvert import HTMLExporter
 
 from bpcourse.core.atomic import atomic_write
+from bpcourse.tools.ipc_kernel import IPCKernelManager
 
 CELL_TIMEOUT_SECONDS = 600
 MATHJAX_SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
@@ -72,6 +73,7 @@ def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
         notebook,
         timeout=cell_timeout,
         kernel_name="python3",
+        kernel_manager_class=IPCKernelManager,  # Unix sockets: no port, no "TCP without encryption" warning
         resources={"metadata": {"path": str(source.parent)}},
     )
     error = None

@@ -1,49 +1,81 @@
-"""Grade submitted student notebooks from the points in their nbgrader metadata.
+"""Grade a folder of submitted notebooks so that no submission can forge its grade or hurt another.
 
-For every student folder in the submissions folder, each submitted notebook is
-matched by file name with the instructor's notebook. The graded notebook is the
-instructor's, with the learner's *solution cells* (matched by ``grade_id``)
-put in: check cells, hidden tests and the rest come from the instructor, so a
-learner cannot edit a check away. It is run in a fresh kernel with a per-cell
-timeout (an endless loop is interrupted and the run goes on), and each graded
-cell that runs without error earns its points. A crash, a timeout or a dead
-kernel costs only the exercises it affects; the grader itself never fails on a
-submission.
+``grade_folder`` matches each student's notebooks by file name with the
+instructor's (``source_dir/NN_name.ipynb``) and grades every submission in
+its own child process (:mod:`bpcourse.tools.checker`), which runs the
+learner's code in a sandboxed kernel (:mod:`bpcourse.tools.kernel`) and
+decides every verdict itself. The design, in short:
+
+1. **Sandbox per submission.** The learner's cells run under bubblewrap: no
+   network, its own process and user namespaces, no capabilities, only Python,
+   the virtual environment, the ``bpcourse`` package and MNIST visible (all
+   read-only), a small private tmpfs as working folder, and limits on memory,
+   CPU time, file size and wall time per cell. The instructor's notebook,
+   the hidden tests, other submissions and the grade sheet are not in it.
+   Without bubblewrap, grading refuses unless ``sandbox=False``
+   (``--no-sandbox``), which keeps the limits and runs the checks outside the
+   learner's process, but lets the learner's code read and write what the
+   instructor can (the grade sheet included).
+2. **Verdicts outside the kernel.** Check cells and hidden tests run in the
+   grader's child process, calling the learner's functions through proxies
+   that bring back plain data only (:mod:`bpcourse.tools.plain`). Patching
+   ``bpcourse``, NumPy, the check's name or IPython in the kernel changes
+   nothing here. Solution cells that import ``bpcourse`` or use
+   ``importlib``, ``__import__``, ``exec``, ``eval``, ``get_ipython``
+   (:mod:`bpcourse.tools.review`) are marked for review in the sheet.
+3. **No run lost.** A child that crashes, is killed or runs past its time
+   budget costs only the exercises of that submission it had not finished.
+   The grade sheet is rewritten atomically after every submission; its first
+   line names the run's start time and how far it got, so an old sheet can't
+   pass for a new one. A summary lists every student's total and every
+   problem met.
+
+``execute_cells`` (a Jupyter kernel run of a whole notebook, used to test the
+student versions) is here as well; it talks to its kernel over Unix sockets.
 """
 
 import csv
+import io
+import json
+import multiprocessing
 import os
 import tempfile
-from dataclasses import dataclass
+import traceback
+from datetime import datetime, timezone
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
-from bpcourse.tools.student import exercises, is_solution_cell, make_student_notebook, nbgrader_metadata
+from bpcourse.core.atomic import atomic_write
+from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, run_job
+from bpcourse.tools.ipc_kernel import IPCKernelManager
+from bpcourse.tools.kernel import Limits, sandbox_problem
+from bpcourse.tools.student import check_grade_ids, exercises, make_student_notebook
+from bpcourse.tools.submission import grading_plan, read_notebook, trusted_imports
 
-CELL_TIMEOUT_SECONDS = 120
+SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "review"]
+NO_SANDBOX_RISK = (
+    "without the sandbox the learners' code runs as you: it can read and change your files (the instructor's "
+    "notebooks and hidden tests, other submissions, the installed package, the grade sheet), use the network and "
+    "signal your processes; checks still run outside the learner's process (rebinding or patching names there "
+    "earns nothing) and the time and memory limits still hold, but a submission written to attack your machine "
+    "can forge its grade"
+)
 
 
-@dataclass
-class ExerciseScore:
-    """One row of the grade sheet."""
-
-    student: str
-    notebook: str
-    exercise: str  # the check cell's grade_id
-    score: float
-    max_score: float
-    status: str  # ok, failed, timeout, not run, missing notebook
+class SandboxUnavailable(RuntimeError):
+    """Grading was asked for with the sandbox, and no sandbox can run here."""
 
 
 def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
-    """Run ``notebook`` (in place) and return ``{cell_index: status}`` for every code cell.
+    """Run ``notebook`` (in place) in a Jupyter kernel; return ``{cell_index: status}`` for every code cell.
 
     A status is ``"ok"``, ``"failed"`` (the cell raised), ``"timeout"`` (the cell
     ran longer than ``cell_timeout`` seconds and was interrupted) or
-    ``"not run"`` (the kernel died before it).
+    ``"not run"`` (the kernel died before it). Not sandboxed: for the course's
+    own notebooks, not for learners' submissions.
     """
     statuses = {index: "not run" for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
 
@@ -67,6 +99,7 @@ def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
             "traceback": [],
         },
         kernel_name="python3",
+        kernel_manager_class=IPCKernelManager,
         resources={"metadata": {"path": str(working_dir)}},
         on_cell_executed=on_cell_executed,
     )
@@ -77,91 +110,185 @@ def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
     return statuses
 
 
-def assemble(instructor, submitted):
-    """The instructor's notebook with the submitted solution cells put in (by grade_id).
-
-    A solution cell the learner deleted is taken from the student version, so
-    its exercise fails instead of the grader.
-    """
-    graded = make_student_notebook(instructor)
-    submitted_sources = {
-        nbgrader_metadata(cell)["grade_id"]: cell.source
-        for cell in submitted.cells
-        if is_solution_cell(cell) and "grade_id" in nbgrader_metadata(cell)
-    }
-    for index, cell in enumerate(instructor.cells):
-        if is_solution_cell(cell):
-            graded.cells[index].source = submitted_sources.get(nbgrader_metadata(cell).get("grade_id"), graded.cells[index].source)
-        else:
-            graded.cells[index].source = cell.source  # hidden tests included
-    return graded
-
-
-def grade_notebook(student, instructor_path, submitted_path, cell_timeout=CELL_TIMEOUT_SECONDS):
-    """Scores of one student's notebook: a list of ExerciseScore, one per graded cell."""
-    instructor = nbformat.read(instructor_path, as_version=4)
-    rows = [
-        (grade_id, points)
-        for _, grade_id, points in exercises(instructor)
-    ]
-    if submitted_path is None:
-        return [ExerciseScore(student, instructor_path.name, g, 0, p, "missing notebook") for g, p in rows]
-    try:
-        submitted = nbformat.read(submitted_path, as_version=4)
-    except Exception as error:  # a corrupt file is the learner's problem, not the grader's
-        return [ExerciseScore(student, instructor_path.name, g, 0, p, f"unreadable: {error}") for g, p in rows]
-    graded = assemble(instructor, submitted)
-    statuses = execute_cells(graded, instructor_path.parent, cell_timeout)
-    scores = []
-    for index, grade_id, points in exercises(graded):
-        status = statuses.get(index, "not run")
-        scores.append(ExerciseScore(student, instructor_path.name, grade_id, points if status == "ok" else 0, points, status))
-    return scores
-
-
 def find_submission(student_dir, notebook_name):
-    """The student's copy of ``notebook_name`` anywhere below their folder (nbgrader nests it), or None."""
-    matches = sorted(p for p in Path(student_dir).rglob(notebook_name) if ".ipynb_checkpoints" not in p.parts)
+    """The student's copy of ``notebook_name`` below their folder (nbgrader nests it), or None.
+
+    Symbolic links are not followed: a submission is a file in the student's own folder.
+    """
+    student_dir = Path(student_dir)
+    root = student_dir.resolve()
+    matches = sorted(
+        p for p in student_dir.rglob(notebook_name)
+        if ".ipynb_checkpoints" not in p.parts and p.is_file() and not p.is_symlink()
+        and p.resolve().is_relative_to(root)
+    )
     return matches[0] if matches else None
 
 
-def write_csv_atomically(scores, path):
+def write_sheet(scores, path, header):
+    """Write the grade sheet atomically: the ``header`` line (``# ...``), then a CSV table of ``scores``."""
+    text = io.StringIO()
+    text.write(f"# {header}\n")
+    writer = csv.writer(text)
+    writer.writerow(SHEET_COLUMNS)
+    for s in scores:
+        writer.writerow([s.student, s.notebook, s.exercise, f"{s.score:g}", f"{s.max_score:g}", s.status, s.review])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", newline="", dir=path.parent, prefix=f".{path.name}.", delete=False) as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["student", "notebook", "exercise", "score", "max_score", "status"])
-        for s in scores:
-            writer.writerow([s.student, s.notebook, s.exercise, s.score, s.max_score, s.status])
-    os.replace(handle.name, path)
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text.getvalue())
 
 
-def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOUT_SECONDS, echo=print):
-    """Grade every student folder in ``submissions_dir``; write the CSV; return all scores.
+def read_sheet(path):
+    """``(header, rows)`` of a grade sheet written by :func:`write_sheet` (rows as dicts)."""
+    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    header = lines[0][2:].rstrip("\n") if lines and lines[0].startswith("# ") else ""
+    return header, list(csv.DictReader(lines[1:] if header else lines))
+
+
+def _time_budget(instructor_path, cell_timeout):
+    """Seconds a child may take for one notebook: every code cell timing out twice, and a margin."""
+    cells = nbformat.read(instructor_path, as_version=4).cells
+    code_cells = sum(cell.cell_type == "code" for cell in cells)
+    return cell_timeout * (2 * code_cells + 4) + 120
+
+
+def _child(job, result_path):
+    """The child process of one submission: its own session, the checker, exit code 0 when it finished."""
+    os.setsid()  # a kill aimed at the child's process group never reaches the grader
+    try:
+        run_job(job, result_path)
+    except BaseException:  # noqa: BLE001 - reported by the exit code; the parent decides
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def grade_submission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox):
+    """Grade one submission in a child process; return ``(scores, problems)`` whatever the child did.
+
+    The child is forked from this process (so the check modules it needs are
+    already imported) and has :func:`_time_budget` seconds; what it decided
+    before a crash, a kill or the end of its time is kept, the rest of the
+    notebook's exercises score 0 with the reason.
+    """
+    rows = [(grade_id, points) for _, grade_id, points in exercises(nbformat.read(instructor_path, as_version=4))]
+    name = Path(instructor_path).name
+    job = {"student": student, "instructor": str(instructor_path),
+           "submitted": None if submitted_path is None else str(submitted_path),
+           "cell_timeout": cell_timeout, "limits": limits, "sandbox": sandbox}
+    # The child's throwaway folder lives in this one, which is removed here even if the child is killed.
+    with tempfile.TemporaryDirectory(prefix="bpcourse-job-", ignore_cleanup_errors=True) as folder:
+        result = Path(folder) / "result.json"
+        job["folder"] = str(Path(folder) / "submission")
+        Path(job["folder"]).mkdir()
+        process = multiprocessing.get_context("fork").Process(target=_child, args=(job, result), daemon=True)
+        process.start()
+        budget = _time_budget(instructor_path, cell_timeout)
+        process.join(budget)
+        problem = None
+        if process.is_alive():
+            process.kill()
+            process.join()
+            problem = f"grading this notebook took longer than {budget} s and was stopped"
+        elif process.exitcode != 0:
+            problem = f"the grader's child process ended with exit code {process.exitcode}"
+        done, problems = [], []
+        if result.exists():
+            try:
+                data = json.loads(result.read_text(encoding="utf-8"))
+                done = [ExerciseScore(**row) for row in data["scores"]]
+                problems = [str(p) for p in data["problems"]]
+            except (ValueError, KeyError, TypeError) as error:
+                problem, done = f"the grader's child process left an unreadable result: {error}", []
+        elif problem is None:
+            problem = "the grader's child process left no result"
+        if problem:
+            graded = {s.exercise for s in done}
+            done += [ExerciseScore(student, name, g, 0, p, f"grader error: {problem}") for g, p in rows if g not in graded]
+            problems.append(f"{name}: {problem}")
+        return done, problems
+
+
+def _warm_up(notebook_paths):
+    """Import, in this process, what the instructor's notebooks import (the checks), so forked children start fast."""
+    for path in notebook_paths:
+        steps = grading_plan(read_notebook(path), {}, path.name)
+        try:
+            exec(compile(trusted_imports(steps, len(steps)), f"<imports of {path.name}>", "exec"), {})
+        except Exception:  # noqa: BLE001 - each check cell reports its own import problem
+            pass
+
+
+def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOUT_SECONDS, echo=print, sandbox=True,
+                 limits=Limits()):
+    """Grade every student folder in ``submissions_dir``; keep the grade sheet current; return all scores.
 
     ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with
     ``source_dir/NN_name.ipynb``; only the instructor notebooks that a student
     submitted at least one of are graded for everyone (a missing one scores 0).
+    Raises SandboxUnavailable when ``sandbox`` is true and bubblewrap cannot
+    run, ValueError for an empty folder, NotebookFormatError for a bad
+    instructor notebook (before anything is graded).
     """
-    submissions_dir, source_dir = Path(submissions_dir), Path(source_dir)
+    started = datetime.now(timezone.utc).replace(microsecond=0)
+    submissions_dir, source_dir, csv_path = Path(submissions_dir), Path(source_dir), Path(csv_path)
+    if sandbox:
+        problem = sandbox_problem()
+        if problem:
+            raise SandboxUnavailable(f"no sandbox for the learners' code: {problem}. Install bubblewrap, or run "
+                                     f"with --no-sandbox if you trust every submission ({NO_SANDBOX_RISK})")
+    else:
+        echo(f"WARNING: grading WITHOUT a sandbox: {NO_SANDBOX_RISK}")
+    if not submissions_dir.is_dir():
+        raise ValueError(f"{submissions_dir} is not a folder: expected {submissions_dir}/<student>/NN_name.ipynb")
     students = sorted(p for p in submissions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for linked in [p for p in students if p.is_symlink()]:  # it could point at your own notebooks
+        echo(f"WARNING: {linked} is a symbolic link, not a student's folder: not graded")
+        students.remove(linked)
     if not students:
         raise ValueError(f"no student folders in {submissions_dir}: expected {submissions_dir}/<student>/NN_name.ipynb")
     instructor_paths = sorted(source_dir.glob("[0-9][0-9]_*.ipynb"))
     assigned = [p for p in instructor_paths if any(find_submission(s, p.name) for s in students)]
     if not assigned:
         raise ValueError(f"none of the submitted notebooks has the name of a notebook in {source_dir}")
-    scores = []
+    seen = {}
+    for path in assigned:  # the instructor's notebooks must be right before anyone is graded
+        notebook = nbformat.read(path, as_version=4)
+        check_grade_ids(notebook, path.name, seen)
+        make_student_notebook(notebook, path.name)
+
+    _warm_up(assigned)
+    total = len(students) * len(assigned)
+    mode = "sandboxed" if sandbox else "NOT sandboxed (--no-sandbox)"
+    scores, problems, graded = [], [], 0
+
+    def header(state):
+        return (f"bpcourse grade sheet; run started {started.isoformat()}; {mode}; "
+                f"{graded} of {total} submissions graded; {state}")
+
+    write_sheet(scores, csv_path, header("in progress"))
     for student in students:
         for instructor_path in assigned:
             echo(f"grading {student.name} / {instructor_path.name} ...")
-            scores += grade_notebook(student.name, instructor_path, find_submission(student, instructor_path.name), cell_timeout)
-    write_csv_atomically(scores, csv_path)
+            submitted = find_submission(student, instructor_path.name)
+            rows, found = grade_submission(student.name, instructor_path, submitted, cell_timeout, limits, sandbox)
+            scores += rows
+            problems += [f"{student.name} / {p}" for p in found]
+            graded += 1
+            write_sheet(scores, csv_path, header("in progress" if graded < total else
+                                                 f"finished {datetime.now(timezone.utc).replace(microsecond=0).isoformat()}"))
     echo("")
     for student in students:
         mine = [s for s in scores if s.student == student.name]
         echo(f"{student.name}: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}")
         for s in mine:
-            echo(f"    {s.exercise:<32} {s.score:g} / {s.max_score:g}  {s.status}")
+            echo(f"    {s.exercise:<32} {s.score:g} / {s.max_score:g}  {s.status}" + (f"  REVIEW: {s.review}" if s.review else ""))
+    echo(f"\nproblems met: {len(problems)}")
+    for problem in problems:
+        echo(f"  {problem}")
+    reviews = [s for s in scores if s.review]
+    if reviews:
+        echo(f"exercises marked for review: {len(reviews)} (see the review column)")
     echo(f"\nscores written to {csv_path}")
     return scores

@@ -1,35 +1,57 @@
-"""Make student versions of the course notebooks (nbgrader's authoring format).
+"""Make student versions of the course notebooks, following nbgrader's rules.
 
 An exercise's solution sits in a *solution cell* (cell metadata
-``nbgrader.solution`` true) between the lines ``### BEGIN SOLUTION`` and
-``### END SOLUTION``. The student version replaces each such region by::
+``nbgrader.solution`` true), usually between a ``BEGIN SOLUTION`` and an
+``END SOLUTION`` marker line. As in nbgrader, a marker line is any number of
+``#`` (none in a Markdown cell), then the marker in capitals::
+
+    ### BEGIN SOLUTION        # BEGIN SOLUTION        ## END SOLUTION
+
+The student version replaces each such region by::
 
     # YOUR CODE HERE
     raise NotImplementedError()
 
-at the indentation of the marker, removes ``### BEGIN HIDDEN TESTS`` ...
-``### END HIDDEN TESTS`` regions from graded cells, clears every output and
-execution count, and leaves everything else as it is. The solutions copy is the
-instructor's notebook with outputs cleared.
+at the indentation of the marker; a solution cell *without* markers is
+replaced whole by that stub (``YOUR ANSWER HERE`` in a Markdown cell). Regions
+between ``BEGIN HIDDEN TESTS`` and ``END HIDDEN TESTS`` are removed from
+graded cells. Every output and execution count is cleared; everything else
+stays as it is. The solutions copy is the instructor's notebook with outputs
+cleared.
 
-Notebooks that would come out wrong are refused with a :class:`NotebookFormatError`
-naming the notebook and cell: a solution marker outside a solution cell, a
-hidden-test marker outside a graded cell, an unclosed or unopened marker, or a
-code cell that would not be valid Python.
+Notebooks that would let a solution out or break grading are refused with a
+:class:`NotebookFormatError` naming the notebook, the cell and, where there
+is one, the line:
+
+- ``nbgrader`` metadata that is not a dict, flags that are not booleans,
+  points that are not a number, a ``grade_id`` that is not a non-empty string;
+- a solution or graded cell without ``grade_id``; the same ``grade_id`` twice
+  (in one notebook, or across the notebooks of :func:`make_student_versions`);
+- a solution marker outside a solution cell, a hidden-test marker outside a
+  graded cell;
+- a line that looks like a marker but is not one (``x = 1  # BEGIN SOLUTION``,
+  ``### begin solution``, ``### BEGIN SOLUTIONS``): nbgrader would either
+  miss it or drop the code on it;
+- an unclosed, unopened or nested region, or a code cell that would not be
+  valid Python.
 """
 
 import ast
 import copy
-import os
 import re
-import tempfile
+from numbers import Real
 from pathlib import Path
 
-import nbformat
+from bpcourse.core.atomic import atomic_write
 
-BEGIN_SOLUTION, END_SOLUTION = "### BEGIN SOLUTION", "### END SOLUTION"
-BEGIN_HIDDEN, END_HIDDEN = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
+TEXT_PLACEHOLDER = "YOUR ANSWER HERE"
+SOLUTION, HIDDEN = "SOLUTION", "HIDDEN TESTS"
+
+MARKER_LINE = re.compile(r"^(?P<indent>\s*)#*\s*(?P<edge>BEGIN|END) (?P<kind>SOLUTION|HIDDEN TESTS)\s*$")
+"""A well-formed marker line: optional '#'s, then the marker in capitals, nothing else."""
+MARKER_LIKE = re.compile(r"(begin|end)[\s_-]*(solution|hidden[\s_-]*tests?)", re.IGNORECASE)
+"""Anything that a reader (or nbgrader) could take for a marker."""
 
 
 class NotebookFormatError(ValueError):
@@ -37,45 +59,95 @@ class NotebookFormatError(ValueError):
 
 
 def nbgrader_metadata(cell):
-    """The cell's ``nbgrader`` metadata dict (empty when it has none)."""
-    return cell.get("metadata", {}).get("nbgrader", {})
+    """The cell's ``nbgrader`` metadata dict (empty when it has none or it is not a dict)."""
+    metadata = cell.get("metadata", {})
+    value = metadata.get("nbgrader", {}) if isinstance(metadata, dict) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def is_solution_cell(cell):
-    return bool(nbgrader_metadata(cell).get("solution"))
+    return nbgrader_metadata(cell).get("solution") is True
 
 
 def is_graded_cell(cell):
-    return bool(nbgrader_metadata(cell).get("grade"))
+    return nbgrader_metadata(cell).get("grade") is True
 
 
-def _replace_regions(lines, begin, end, replacement, where):
-    """Replace every ``begin`` ... ``end`` region of ``lines``.
+def check_metadata(cell, where):
+    """Raise NotebookFormatError if the cell's nbgrader metadata has the wrong types or lacks a grade_id."""
+    metadata = cell.get("metadata", {})
+    if not isinstance(metadata, dict):
+        raise NotebookFormatError(f"{where}: metadata is a {type(metadata).__name__}, expected a dict")
+    if "nbgrader" not in metadata:
+        return
+    nbgrader = metadata["nbgrader"]
+    if not isinstance(nbgrader, dict):
+        raise NotebookFormatError(f"{where}: metadata nbgrader is {nbgrader!r}, expected a dict")
+    for flag in ("solution", "grade", "locked", "task"):
+        if flag in nbgrader and not isinstance(nbgrader[flag], bool):
+            raise NotebookFormatError(f"{where}: metadata nbgrader.{flag} is {nbgrader[flag]!r}, expected true or false")
+    if "points" in nbgrader:
+        points = nbgrader["points"]
+        if isinstance(points, bool) or not isinstance(points, Real) or not points >= 0 or points == float("inf"):
+            raise NotebookFormatError(f"{where}: metadata nbgrader.points is {points!r}, expected a number >= 0")
+    needs_id = nbgrader.get("solution") or nbgrader.get("grade") or nbgrader.get("task")
+    if "grade_id" in nbgrader or needs_id:
+        grade_id = nbgrader.get("grade_id")
+        if not isinstance(grade_id, str) or not grade_id.strip():
+            kind = "graded" if nbgrader.get("grade") else "solution" if nbgrader.get("solution") else "task"
+            raise NotebookFormatError(
+                f"{where}: this {kind} cell has grade_id {grade_id!r}, expected a non-empty string "
+                "(set metadata nbgrader.grade_id, unique in the course)"
+            )
 
-    ``replacement(indent)`` gives the lines put in its place. Raises
-    NotebookFormatError for an unclosed, unopened or nested region.
-    """
-    out, inside, indent = [], False, ""
+
+def _source(cell, where):
+    source = cell.get("source", "")
+    if isinstance(source, list) and all(isinstance(s, str) for s in source):
+        return "".join(source)
+    if not isinstance(source, str):
+        raise NotebookFormatError(f"{where}: source is a {type(source).__name__}, expected text")
+    return source
+
+
+def marker_lines(source, where):
+    """``[(line number, edge, kind, indent)]`` of the marker lines in ``source``; refuses look-alikes."""
+    found = []
+    for number, line in enumerate(source.splitlines(), start=1):
+        if not MARKER_LIKE.search(line):
+            continue
+        match = MARKER_LINE.match(line)
+        if match is None:
+            raise NotebookFormatError(
+                f"{where}, line {number}: {line.strip()!r} looks like a marker but is not one: a marker line "
+                "holds only '#'s and one of BEGIN SOLUTION, END SOLUTION, BEGIN HIDDEN TESTS, END HIDDEN TESTS "
+                "(in capitals, nothing else on the line)"
+            )
+        found.append((number, match["edge"], match["kind"], match["indent"]))
+    return found
+
+
+def _replace_regions(lines, markers, kind, replacement, where):
+    """``lines`` with every ``kind`` region replaced by ``replacement(indent)``; refuses bad nesting."""
+    edges = {number: (edge, indent) for number, edge, k, indent in markers if k == kind}
+    out, inside, opened = [], False, None
     for number, line in enumerate(lines, start=1):
-        marker = line.strip()
-        if marker == begin:
-            if inside:
-                raise NotebookFormatError(f"{where}: line {number}: {begin!r} inside an open region")
-            inside, indent = True, line[: len(line) - len(line.lstrip())]
-            out += replacement(indent)
-        elif marker == end:
-            if not inside:
-                raise NotebookFormatError(f"{where}: line {number}: {end!r} without a {begin!r} before it")
-            inside = False
+        if number in edges:
+            edge, indent = edges[number]
+            if edge == "BEGIN":
+                if inside:
+                    raise NotebookFormatError(f"{where}, line {number}: BEGIN {kind} inside the region opened on line {opened}")
+                inside, opened = True, number
+                out += replacement(indent)
+            else:
+                if not inside:
+                    raise NotebookFormatError(f"{where}, line {number}: END {kind} without a BEGIN {kind} before it")
+                inside = False
         elif not inside:
             out.append(line)
     if inside:
-        raise NotebookFormatError(f"{where}: {begin!r} is never closed by {end!r}")
+        raise NotebookFormatError(f"{where}, line {opened}: BEGIN {kind} is never closed by END {kind}")
     return out
-
-
-def _has_marker(source, *markers):
-    return any(line.strip() in markers for line in source.splitlines())
 
 
 def _check_python(source, where):
@@ -84,73 +156,102 @@ def _check_python(source, where):
     try:
         ast.parse(code)
     except SyntaxError as error:
-        raise NotebookFormatError(f"{where}: not valid Python: {error.msg} (line {error.lineno})") from None
+        raise NotebookFormatError(f"{where}, line {error.lineno}: not valid Python: {error.msg}") from None
 
 
 def student_cell_source(cell, where):
     """The student version of one cell's source (validated)."""
-    source = cell.source
-    solution_markers = (BEGIN_SOLUTION, END_SOLUTION)
-    hidden_markers = (BEGIN_HIDDEN, END_HIDDEN)
-    if _has_marker(source, *solution_markers) and not (cell.cell_type == "code" and is_solution_cell(cell)):
-        raise NotebookFormatError(
-            f"{where}: has a solution marker but is not a solution code cell "
-            "(set metadata nbgrader.solution = true, or remove the markers)"
-        )
-    if _has_marker(source, *hidden_markers) and not (cell.cell_type == "code" and is_graded_cell(cell)):
-        raise NotebookFormatError(
-            f"{where}: has a hidden-test marker but is not a graded code cell (set metadata nbgrader.grade = true)"
-        )
-    if cell.cell_type != "code":
-        return source
-    _check_python(source, where + " (solution version)")
+    check_metadata(cell, where)
+    source = _source(cell, where)
+    markers = marker_lines(source, where)
+    solution, graded, code = is_solution_cell(cell), is_graded_cell(cell), cell.get("cell_type") == "code"
+    for number, edge, kind, _ in markers:
+        if kind == SOLUTION and not solution:
+            raise NotebookFormatError(
+                f"{where}, line {number}: {edge} SOLUTION in a cell that is not a solution cell "
+                "(set metadata nbgrader.solution = true, or remove the marker)"
+            )
+        if kind == HIDDEN and not graded:
+            raise NotebookFormatError(
+                f"{where}, line {number}: {edge} HIDDEN TESTS in a cell that is not a graded cell "
+                "(set metadata nbgrader.grade = true, or remove the marker)"
+            )
+    if code:
+        _check_python(source, where + " (solution version)")
     lines = source.splitlines()
-    lines = _replace_regions(lines, BEGIN_SOLUTION, END_SOLUTION, lambda indent: [indent + p for p in PLACEHOLDER], where)
-    lines = _replace_regions(lines, BEGIN_HIDDEN, END_HIDDEN, lambda indent: [], where)
+    if solution and not any(kind == SOLUTION for _, _, kind, _ in markers):
+        lines = list(PLACEHOLDER) if code else [TEXT_PLACEHOLDER]  # no markers: the whole cell is the solution
+    else:
+        stub = (lambda indent: [indent + p for p in PLACEHOLDER]) if code else (lambda indent: [indent + TEXT_PLACEHOLDER])
+        lines = _replace_regions(lines, markers, SOLUTION, stub, where)
+    lines = _replace_regions(lines, markers, HIDDEN, lambda indent: [], where) if graded else lines
     student = "\n".join(lines)
-    _check_python(student, where + " (student version)")
+    if code:
+        _check_python(student, where + " (student version)")
     return student
+
+
+def check_grade_ids(notebook, name, seen=None):
+    """Raise NotebookFormatError for a grade_id used twice; ``seen`` maps grade_id -> where (across notebooks)."""
+    seen = {} if seen is None else seen
+    for index, cell in enumerate(notebook["cells"]):
+        where = f"{name}, cell {index}"
+        check_metadata(cell, where)
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        if grade_id is None:
+            continue
+        if grade_id in seen:
+            raise NotebookFormatError(f"{where}: grade_id {grade_id!r} is already used by {seen[grade_id]}")
+        seen[grade_id] = where
+    return seen
 
 
 def clear_outputs(notebook):
     """Remove every output and execution count, in place."""
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
+    for cell in notebook["cells"]:
+        if cell.get("cell_type") == "code":
+            cell["outputs"] = []
+            cell["execution_count"] = None
     return notebook
 
 
 def make_student_notebook(notebook, name="notebook"):
-    """Return the student version of ``notebook`` (a new object; the input is unchanged)."""
+    """Return the student version of ``notebook`` (a new object; the input is unchanged).
+
+    ``notebook`` is an ``nbformat`` notebook or the plain dict read from its JSON.
+    """
+    check_grade_ids(notebook, name)
     student = clear_outputs(copy.deepcopy(notebook))
-    for index, cell in enumerate(student.cells):
-        cell.source = student_cell_source(cell, f"{name}, cell {index}")
+    for index, cell in enumerate(student["cells"]):
+        cell["source"] = student_cell_source(cell, f"{name}, cell {index}")
     return student
 
 
 def write_notebook_atomically(notebook, path):
+    import nbformat  # here, not at the top: importing it takes seconds, and grading's children do without
+
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(
-        "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
-    ) as handle:
+    with atomic_write(path, "w", encoding="utf-8") as handle:
         nbformat.write(notebook, handle)
-    os.replace(handle.name, path)
 
 
 def make_student_versions(source_dir, student_dir, solutions_dir):
     """Write the student version and the solutions copy of every ``NN_*.ipynb`` in ``source_dir``.
 
-    Every notebook is validated before anything is written, so a refused
-    notebook leaves the output folders as they were. Returns the student paths.
+    Every notebook is validated before anything is written (grade_ids unique
+    across all of them), so a refused notebook leaves the output folders as
+    they were. Returns the student paths.
     """
+    import nbformat
+
     sources = sorted(Path(source_dir).glob("[0-9][0-9]_*.ipynb"))
     if not sources:
         raise NotebookFormatError(f"no notebooks named NN_*.ipynb in {source_dir}")
-    versions = []
+    versions, seen = [], {}
     for path in sources:
         notebook = nbformat.read(path, as_version=4)
+        check_grade_ids(notebook, path.name, seen)
         versions.append((path.name, make_student_notebook(notebook, path.name), clear_outputs(notebook)))
     written = []
     for name, student, solution in versions:
@@ -164,6 +265,6 @@ def exercises(notebook):
     """The graded cells of a notebook: list of ``(cell_index, grade_id, points)``."""
     return [
         (index, nbgrader_metadata(cell)["grade_id"], nbgrader_metadata(cell).get("points", 0))
-        for index, cell in enumerate(notebook.cells)
+        for index, cell in enumerate(notebook["cells"])
         if is_graded_cell(cell)
     ]

@@ -1,0 +1,316 @@
+"""Start the learner's kernel for grading, sandboxed, and talk to it over pipes.
+
+The kernel is :mod:`bpcourse.tools.sandbox_worker`, a plain Python process
+(no Jupyter kernel, no TCP ports: nothing to encrypt and nothing to reach
+across the sandbox's empty network). The grader writes pickled requests to its
+standard input and reads JSON replies from its standard output; a reply is
+read with a deadline and a size cap, and a kernel that misses the deadline is
+killed and started again (:meth:`Kernel.restart`).
+
+The sandbox (:func:`bwrap_command`) is bubblewrap with every namespace
+unshared (network, processes, IPC, users), all capabilities dropped, user
+id 65534 inside, and a file system that holds only:
+
+- ``/usr`` (and the ``/bin``, ``/lib`` links), Python's own installation, the
+  virtual environment and the ``bpcourse`` package folder, all read-only,
+  at their usual paths;
+- the MNIST folder, read-only, at ``/data/mnist`` (``BPCOURSE_DATA``);
+- ``/sandbox``, the kernel's working folder: a small tmpfs holding a read-only
+  copy of the assembled notebook (without check cells or hidden tests),
+  and ``/tmp``, another small tmpfs;
+- ``/dev`` (null, zero, random ...) and its own ``/proc``.
+
+So the learner's code cannot read the instructor's notebooks, other
+submissions or the grade sheet, cannot write anywhere but the two tmpfs
+(which vanish with the kernel), cannot see or signal the grader's processes,
+and has no network. Resource limits (:class:`Limits`) bound its address
+space, CPU time and the size of any file it writes (its printed output
+included), the tmpfs their own size. A fork bomb stays inside the process
+namespace and dies with it when the cell's wall time is up; with
+``--die-with-parent`` everything ends when the grader's child ends.
+
+The protocol trusts nothing from the kernel: a reply is matched by request
+id (forged frames are skipped), each request has one deadline whatever
+arrives, and the answer to a call is taken as the learner's answer, which the
+grader then judges itself.
+
+Without bubblewrap (``--no-sandbox``) the same worker runs as a plain child
+process in a throwaway folder, with the same resource limits and pipes but
+with the grader's user's full access to files, network and processes.
+"""
+
+import json
+import os
+import pickle
+import resource
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import bpcourse
+from bpcourse.core.data import cache_dir
+
+SANDBOX_DIR = "/sandbox"
+SANDBOX_DATA = "/data/mnist"
+MAX_REPLY_BYTES = 256 << 20
+"""Largest reply accepted from the kernel; a bigger one counts as a broken kernel."""
+START_TIMEOUT_SECONDS = 60
+NOBODY = 65534
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits of one kernel (per process, set with setrlimit before it starts)."""
+
+    memory_mb: int = 4096  # address space (RLIMIT_AS)
+    cpu_seconds: int = 3600  # CPU time of the kernel process in total (RLIMIT_CPU)
+    file_mb: int = 16  # size of any one file it writes, its output file included (RLIMIT_FSIZE)
+    tmpfs_mb: int = 64  # size of /sandbox and of /tmp in the sandbox
+
+    def apply(self):
+        """Set the limits on the calling process (run in the child before exec); die with the parent (Linux)."""
+        if sys.platform.startswith("linux"):
+            import ctypes
+
+            PR_SET_PDEATHSIG = 1
+            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        for limit, value in (
+            (resource.RLIMIT_AS, self.memory_mb << 20),
+            (resource.RLIMIT_CPU, self.cpu_seconds),
+            (resource.RLIMIT_FSIZE, self.file_mb << 20),
+            (resource.RLIMIT_CORE, 0),
+        ):
+            resource.setrlimit(limit, (value, value))
+
+
+class KernelError(RuntimeError):
+    """The kernel did not answer as it should; ``kind`` is ``"timeout"``, ``"died"`` or ``"broken"``."""
+
+    def __init__(self, kind, message):
+        super().__init__(message)
+        self.kind = kind
+
+
+def bwrap_path():
+    """The bubblewrap executable, or None."""
+    return shutil.which("bwrap")
+
+
+def _readable_dirs():
+    """Host folders the kernel needs, read-only: Python, the venv, the package (real paths, no duplicates)."""
+    package_dir = Path(bpcourse.__file__).resolve().parent
+    paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package_dir]
+    executable = Path(sys.executable).resolve()
+    if not any(executable.is_relative_to(p) for p in paths + [Path("/usr")]):
+        paths.append(executable.parent)
+    kept = []
+    for path in sorted(set(paths), key=lambda p: len(p.parts)):
+        if str(path).startswith("/usr") or any(path.is_relative_to(k) for k in kept):
+            continue
+        kept.append(path)
+    return kept
+
+
+def mnist_dir():
+    """The grader's MNIST folder (``BPCOURSE_DATA`` or the cache) if there is one, else None."""
+    env = os.environ.get("BPCOURSE_DATA", "")
+    for candidate in (Path(env) if env else None, cache_dir()):
+        if candidate is not None and candidate.is_dir():
+            return candidate.resolve()
+    return None
+
+
+def kernel_env(home):
+    """The environment of the kernel: nothing of the grader's but the thread settings."""
+    env = {
+        "HOME": str(home),
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg",
+        "MPLCONFIGDIR": str(Path(home) / ".matplotlib"),
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONPATH": str(Path(bpcourse.__file__).resolve().parent.parent),
+        "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
+        "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
+    }
+    return env
+
+
+def bwrap_command(notebook_path, limits):
+    """The bubblewrap command line that runs the worker on the assembled notebook ``notebook_path``."""
+    size = str(limits.tmpfs_mb << 20)
+    # Mounts are made in order: the private /tmp first, so that a venv or a checkout under /tmp,
+    # bound below, is not hidden by it.
+    command = [bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(NOBODY),
+               "--gid", str(NOBODY), "--cap-drop", "ALL", "--die-with-parent", "--new-session",
+               "--dev", "/dev", "--proc", "/proc", "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
+               "--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        path = Path("/") / name
+        if path.is_symlink():
+            command += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            command += ["--ro-bind", str(path), str(path)]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "localtime"):
+        if (Path("/etc") / name).exists():
+            command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
+    for path in _readable_dirs():
+        command += ["--ro-bind", str(path), str(path)]
+    env = kernel_env(SANDBOX_DIR)
+    data = mnist_dir()
+    if data is not None:
+        command += ["--ro-bind", str(data), SANDBOX_DATA]
+        env["BPCOURSE_DATA"] = SANDBOX_DATA
+    command += ["--size", size, "--perms", "0777", "--tmpfs", SANDBOX_DIR,
+                "--ro-bind", str(notebook_path), f"{SANDBOX_DIR}/{Path(notebook_path).name}",
+                "--chdir", SANDBOX_DIR, "--clearenv"]
+    for key, value in env.items():
+        command += ["--setenv", key, value]
+    return command + ["--", sys.executable, "-s", "-m", "bpcourse.tools.sandbox_worker"]
+
+
+def plain_command():
+    return [sys.executable, "-s", "-m", "bpcourse.tools.sandbox_worker"]
+
+
+_SANDBOX_CHECK = {}
+
+
+def sandbox_problem():
+    """None when bubblewrap can run the kernel here, else a sentence saying why not (checked once)."""
+    if "problem" not in _SANDBOX_CHECK:
+        _SANDBOX_CHECK["problem"] = _find_sandbox_problem()
+    return _SANDBOX_CHECK["problem"]
+
+
+def _find_sandbox_problem():
+    if not sys.platform.startswith("linux"):
+        return f"bubblewrap needs Linux, this is {sys.platform}"
+    if bwrap_path() is None:
+        return "bubblewrap (`bwrap`) is not installed (Debian: apt-get install bubblewrap; or `make sandbox-deps` as root)"
+    with tempfile.TemporaryDirectory() as folder:
+        probe = Path(folder) / "probe.ipynb"
+        probe.write_text("{}")
+        command = bwrap_command(probe, Limits())
+        command = command[: command.index("--") + 1] + [sys.executable, "-s", "-c", "import numpy, bpcourse"]
+        try:
+            result = subprocess.run(command, capture_output=True, text=True, timeout=60, preexec_fn=Limits().apply)
+        except (OSError, subprocess.TimeoutExpired) as error:
+            return f"bubblewrap could not start: {error}"
+    if result.returncode != 0:
+        detail = (result.stderr.strip().splitlines() or ["no message"])[-1]
+        return (f"bubblewrap cannot run here: {detail} (the sandbox needs bubblewrap 0.8 or newer, and user "
+                "namespaces enabled, or root)")
+    return None
+
+
+class Kernel:
+    """One learner's kernel: start it, send requests, restart it after a timeout, close it.
+
+    ``folder`` is the submission's throwaway folder on the host, holding the
+    assembled notebook ``notebook_name``; with ``sandbox=False`` the kernel runs
+    in that folder without bubblewrap.
+    """
+
+    def __init__(self, folder, notebook_name, limits=Limits(), sandbox=True):
+        self.folder, self.notebook_name, self.limits, self.sandbox = Path(folder), notebook_name, limits, sandbox
+        self.process = None
+        self.next_id = 0
+        self.restarts = 0
+
+    def start(self):
+        if self.sandbox:
+            command, cwd = bwrap_command(self.folder / self.notebook_name, self.limits), None
+            env = {"PATH": "/usr/bin:/bin"}
+        else:
+            work = self.folder / "work"
+            work.mkdir(exist_ok=True)
+            command, cwd, env = plain_command(), work, kernel_env(work)
+        self.process = subprocess.Popen(
+            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, env=env,
+            start_new_session=True, preexec_fn=self.limits.apply,
+        )
+        reply = self._read_reply(time.monotonic() + START_TIMEOUT_SECONDS)
+        if reply.get("status") != "ready":
+            self.close()
+            raise KernelError("broken", f"the kernel did not start: {reply}")
+
+    def restart(self):
+        self.close()
+        self.restarts += 1
+        self.start()
+
+    def close(self):
+        """Kill the kernel and everything it started (its session; the sandbox's process namespace)."""
+        if self.process is None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        for stream in (self.process.stdin, self.process.stdout):
+            try:
+                stream.close()
+            except OSError:
+                pass
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pass
+        self.process = None
+
+    def request(self, op, timeout, **fields):
+        """Send one request and return the decoded JSON reply (a dict); raises KernelError."""
+        if self.process is None or self.process.poll() is not None:
+            raise KernelError("died", "the kernel is not running")
+        self.next_id += 1
+        fields.update(op=op, id=self.next_id)
+        payload = pickle.dumps(fields, protocol=pickle.HIGHEST_PROTOCOL)
+        try:
+            self.process.stdin.write(struct.pack(">Q", len(payload)) + payload)
+            self.process.stdin.flush()
+        except (BrokenPipeError, OSError):
+            raise KernelError("died", "the kernel stopped reading (it died)") from None
+        deadline = time.monotonic() + timeout  # one deadline for the request, however many frames come
+        while True:
+            reply = self._read_reply(deadline)
+            if reply.get("id") == self.next_id:
+                return reply
+            # a stale or forged frame (the learner's code can write to the reply pipe): skip it
+
+    def _read_reply(self, deadline):
+        header = self._read(8, deadline)
+        (length,) = struct.unpack(">Q", header)
+        if length > MAX_REPLY_BYTES:
+            raise KernelError("broken", f"the kernel sent a reply of {length} bytes (at most {MAX_REPLY_BYTES})")
+        try:
+            reply = json.loads(self._read(length, deadline).decode("utf-8"))
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise KernelError("broken", f"the kernel sent a reply that is not JSON: {error}") from None
+        if not isinstance(reply, dict):
+            raise KernelError("broken", "the kernel sent a reply that is not a JSON object")
+        return reply
+
+    def _read(self, count, deadline):
+        fd = self.process.stdout.fileno()
+        chunks, remaining = [], count
+        while remaining:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise KernelError("timeout", "the kernel did not answer in time")
+            ready, _, _ = select.select([fd], [], [], left)
+            if not ready:
+                continue
+            chunk = os.read(fd, min(remaining, 1 << 20))
+            if not chunk:
+                raise KernelError("died", "the kernel died")
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)

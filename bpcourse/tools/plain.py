@@ -1,0 +1,287 @@
+"""Plain data between the learner's sandboxed kernel and the grader.
+
+The kernel runs the learner's code, so whatever it sends back is untrusted.
+It therefore sends only *plain data*: JSON text in which NumPy arrays are
+base64 buffers of a numeric dtype (never pickles, never object arrays). The
+grader decodes it with :func:`decode`, which can build nothing but numbers,
+strings, lists, tuples, dicts, NumPy arrays and :class:`PlainObject`
+namespaces, whatever the text says.
+
+An object (e.g. a ``Connection`` of the object network) is sent as its
+attributes (``__dict__`` and ``__slots__``); :func:`apply_state` writes such a state back onto the grader's
+own object after a call, so that a learner's function that changes its
+arguments in place (``conn.weight += ...``, ``W[0] = 0``) has the same effect
+on the check's objects as it had in the kernel.
+
+Limits: :data:`MAX_NODES` values per message and :data:`MAX_DEPTH` levels;
+anything else (files, functions, generators) is sent as
+``{"__unsupported__": type name}`` and decodes to an :class:`Unsupported`.
+"""
+
+import base64
+import json
+import types
+
+import numpy as np
+
+MAX_NODES = 1_000_000
+"""Most values one message may hold (array elements count once per array)."""
+MAX_DEPTH = 200
+"""Deepest nesting of lists, dicts and objects in one message."""
+ARRAY_KINDS = "biufc"
+"""NumPy dtype kinds sent as arrays: bool, signed and unsigned int, float, complex."""
+
+
+class PlainObject(types.SimpleNamespace):
+    """An object from the kernel, as its attributes (its class is not rebuilt)."""
+
+
+class Unsupported:
+    """A value the kernel could not send as plain data; only its type name is known."""
+
+    def __init__(self, type_name):
+        self.type_name = str(type_name)
+
+    def __repr__(self):
+        return f"<unsupported value of type {self.type_name}>"
+
+
+class PlainDataError(ValueError):
+    """A message from the kernel that is not plain data in the expected form."""
+
+
+# --- encoding (in the kernel) ---------------------------------------------
+
+
+def encode(value):
+    """``value`` as a JSON-ready tree of plain data (see the module docstring)."""
+    return _Encoder().encode(value, 0)
+
+
+class _Encoder:
+    def __init__(self):
+        self.seen = {}  # id(object) -> reference number, for shared and cyclic objects
+        self.keep = []  # keeps encoded objects alive so that their ids stay unique
+        self.nodes = 0
+
+    def encode(self, value, depth):
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            return {"__unsupported__": "value too large or too deep"}
+        if value is None or isinstance(value, (bool, str)):
+            return value
+        if isinstance(value, (int, float)) and type(value) in (int, float):
+            return value
+        if isinstance(value, (np.ndarray, np.generic)):
+            return self.array(value)
+        if type(value) in (list, tuple):
+            return {"__list__" if type(value) is list else "__tuple__": [self.encode(v, depth + 1) for v in value]}
+        if type(value) is dict:
+            return {"__dict__": [[self.encode(k, depth + 1), self.encode(v, depth + 1)] for k, v in value.items()]}
+        if isinstance(value, (int, float)):  # subclasses: send the number they hold
+            return float(value) if isinstance(value, float) else int(value)
+        attributes = object_attributes(value)
+        if attributes is not None:
+            if id(value) in self.seen:
+                return {"__ref__": self.seen[id(value)]}
+            number = self.seen[id(value)] = len(self.seen)
+            self.keep.append(value)
+            return {
+                "__object__": number,
+                "type": type(value).__qualname__,
+                "attrs": [[str(k), self.encode(v, depth + 1)] for k, v in list(attributes.items())],
+            }
+        return {"__unsupported__": type(value).__qualname__}
+
+    def array(self, value):
+        array = np.asarray(value)
+        if array.dtype.kind not in ARRAY_KINDS or array.dtype.hasobject:
+            return {"__unsupported__": f"array of dtype {array.dtype}"}
+        self.nodes += array.size
+        if self.nodes > MAX_NODES:
+            return {"__unsupported__": "array too large"}
+        data = np.ascontiguousarray(array).tobytes()
+        return {
+            "__ndarray__": base64.b64encode(data).decode("ascii"),
+            "dtype": array.dtype.str,
+            "shape": list(array.shape),
+            "scalar": isinstance(value, np.generic),
+        }
+
+
+def dumps(value):
+    """``value`` encoded and written as JSON text (NaN and infinities allowed)."""
+    return json.dumps(encode(value))
+
+
+def object_attributes(value):
+    """An object's attributes as a dict (from ``__dict__`` and ``__slots__``), or None for what is not a plain object."""
+    if isinstance(value, (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)):
+        return None
+    attributes = getattr(value, "__dict__", None)
+    attributes = dict(attributes) if isinstance(attributes, dict) else None
+    for cls in type(value).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in [slots] if isinstance(slots, str) else slots:
+            if name in ("__dict__", "__weakref__"):
+                continue
+            try:
+                attribute = getattr(value, name)
+            except AttributeError:
+                continue  # a slot never set
+            attributes = {} if attributes is None else attributes
+            attributes.setdefault(name, attribute)
+    return attributes
+
+
+# --- decoding (in the grader) ---------------------------------------------
+
+
+def loads(text):
+    """Decode JSON text written by :func:`dumps`; raises PlainDataError for anything else."""
+    try:
+        tree = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise PlainDataError(f"not JSON: {error}") from None
+    return decode(tree)
+
+
+def decode(tree):
+    """The value a JSON tree from :func:`encode` stands for (arrays, numbers, PlainObject ...)."""
+    try:
+        return _Decoder().decode(tree, 0)
+    except RecursionError:
+        raise PlainDataError("nested too deeply") from None
+
+
+class _Decoder:
+    def __init__(self):
+        self.objects = {}
+        self.nodes = 0
+
+    def decode(self, tree, depth):
+        self.nodes += 1
+        if self.nodes > MAX_NODES or depth > MAX_DEPTH:
+            raise PlainDataError(f"more than {MAX_NODES} values or {MAX_DEPTH} levels")
+        if tree is None or isinstance(tree, (bool, int, float, str)):
+            return tree
+        if isinstance(tree, list):
+            raise PlainDataError("a bare JSON list (lists are sent as {'__list__': [...]})")
+        if not isinstance(tree, dict) or len(tree) == 0:
+            raise PlainDataError(f"unexpected JSON value of type {type(tree).__name__}")
+        if "__list__" in tree or "__tuple__" in tree:
+            items = tree.get("__list__", tree.get("__tuple__"))
+            if not isinstance(items, list):
+                raise PlainDataError("a list that is not a JSON array")
+            values = [self.decode(v, depth + 1) for v in items]
+            return values if "__list__" in tree else tuple(values)
+        if "__dict__" in tree:
+            pairs = tree["__dict__"]
+            if not isinstance(pairs, list) or not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+                raise PlainDataError("a dict that is not a list of pairs")
+            result = {}
+            for key, value in pairs:
+                key = self.decode(key, depth + 1)
+                try:
+                    result[key] = self.decode(value, depth + 1)
+                except TypeError:
+                    raise PlainDataError("a dict key that cannot be a key") from None
+            return result
+        if "__ndarray__" in tree:
+            return self.array(tree)
+        if "__object__" in tree:
+            number, attrs = tree["__object__"], tree.get("attrs")
+            if not isinstance(number, int) or not isinstance(attrs, list):
+                raise PlainDataError("an object without a number or attributes")
+            obj = self.objects[number] = PlainObject()
+            obj._plain_type = str(tree.get("type", "object"))
+            for pair in attrs:
+                if not (isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], str)):
+                    raise PlainDataError("an object attribute that is not a (name, value) pair")
+                setattr(obj, pair[0], self.decode(pair[1], depth + 1))
+            return obj
+        if "__ref__" in tree:
+            if tree["__ref__"] not in self.objects:
+                raise PlainDataError("a reference to an object not sent before")
+            return self.objects[tree["__ref__"]]
+        if "__unsupported__" in tree:
+            return Unsupported(tree["__unsupported__"])
+        raise PlainDataError(f"unknown JSON object with keys {sorted(tree)[:5]}")
+
+    def array(self, tree):
+        try:
+            dtype = np.dtype(tree["dtype"])
+            shape = tuple(int(n) for n in tree["shape"])
+            data = base64.b64decode(tree["__ndarray__"], validate=True)
+        except (KeyError, TypeError, ValueError) as error:
+            raise PlainDataError(f"a malformed array: {error}") from None
+        if dtype.kind not in ARRAY_KINDS or dtype.hasobject or any(n < 0 for n in shape):
+            raise PlainDataError(f"an array of dtype {dtype} or shape {shape}, expected a numeric array")
+        count = int(np.prod(shape, dtype=np.int64)) if shape else 1
+        if count * dtype.itemsize != len(data):
+            raise PlainDataError(f"an array of shape {shape} and dtype {dtype} with {len(data)} bytes")
+        self.nodes += count
+        array = np.frombuffer(data, dtype=dtype).reshape(shape).copy()
+        return array[()] if tree.get("scalar") is True else array
+
+
+# --- applying a state to the grader's objects -------------------------------
+
+
+def apply_state(original, state, _seen=None):
+    """Write the values in ``state`` (decoded) onto ``original``, in place, and return ``original``.
+
+    Arrays are overwritten element by element when shape and dtype agree;
+    attributes, list items and dict values that hold numbers, strings or arrays
+    are replaced; nested objects, lists and dicts are walked into. What does not
+    match (another shape, a list of another length) is replaced when it is an
+    attribute or item, and otherwise left alone; an :class:`Unsupported` value
+    (say a dtype object the kernel could not send) never replaces anything.
+    """
+    seen = set() if _seen is None else _seen
+    if id(original) in seen:
+        return original
+    seen.add(id(original))
+    if isinstance(original, np.ndarray) and isinstance(state, np.ndarray):
+        if original.shape == state.shape and original.flags.writeable:
+            try:
+                original[...] = state
+            except (TypeError, ValueError):
+                pass
+        return original
+    if isinstance(original, list) and isinstance(state, list) and len(original) == len(state):
+        for index, value in enumerate(state):
+            if not isinstance(value, Unsupported):
+                original[index] = _merged(original[index], value, seen)
+    elif isinstance(original, tuple) and isinstance(state, tuple) and len(original) == len(state):
+        for item, value in zip(original, state):
+            apply_state(item, value, seen)
+    elif isinstance(original, dict) and isinstance(state, dict):
+        for key, value in state.items():
+            if not isinstance(value, Unsupported):
+                original[key] = _merged(original.get(key), value, seen) if key in original else value
+    elif isinstance(state, PlainObject) and object_attributes(original) is not None:
+        for name, value in vars(state).items():
+            if name.startswith("__") or name == "_plain_type" or isinstance(value, Unsupported):
+                continue  # never __class__, __dict__ and the like; nothing that could not be sent
+            try:
+                setattr(original, name, _merged(getattr(original, name, None), value, seen))
+            except (AttributeError, TypeError):
+                pass
+    return original
+
+
+def _merged(current, value, seen):
+    """The new value of a slot holding ``current``: ``current`` updated in place if it can be, else ``value``."""
+    if isinstance(current, np.ndarray) and isinstance(value, np.ndarray) and current.shape == value.shape:
+        return apply_state(current, value, seen)
+    if isinstance(value, (PlainObject, list, tuple, dict)) and type(current) is not type(None):
+        if isinstance(value, PlainObject) and object_attributes(current) is not None:
+            return apply_state(current, value, seen)
+        if isinstance(value, list) and isinstance(current, list) and len(current) == len(value):
+            return apply_state(current, value, seen)
+        if isinstance(value, tuple) and isinstance(current, tuple) and len(current) == len(value):
+            return tuple(_merged(c, v, seen) for c, v in zip(current, value))
+        if isinstance(value, dict) and isinstance(current, dict):
+            return apply_state(current, value, seen)
+    return value

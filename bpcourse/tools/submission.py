@@ -1,0 +1,160 @@
+"""Read a learner's submitted notebook and plan its grading with the instructor's notebook.
+
+A submission is untrusted input: any JSON at all, or no JSON. It is read
+with :func:`read_solutions`, which keeps only the solution cells whose
+metadata is well formed (a dict ``nbgrader`` with ``solution`` true, a string
+``grade_id``, text source) and ignores everything else; a file that is not a
+notebook raises :class:`SubmissionError`, which costs that notebook's points
+and nothing more. Check cells, hidden tests, Markdown and every other cell
+come from the instructor's notebook (:func:`grading_plan`), so whatever a
+learner did to those cells changes nothing.
+"""
+
+import ast
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bpcourse.tools.review import review_reasons
+from bpcourse.tools.student import (check_grade_ids, is_graded_cell, is_solution_cell, make_student_notebook,
+                                    nbgrader_metadata)
+
+MAX_NOTEBOOK_BYTES = 50 << 20
+"""Largest submitted notebook read (outputs included); a bigger file is refused."""
+
+
+class SubmissionError(ValueError):
+    """A submitted file that is not a readable notebook."""
+
+
+def read_solutions(path):
+    """``{grade_id: source}`` of the well-formed solution cells of the submitted notebook at ``path``."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_NOTEBOOK_BYTES:
+            raise SubmissionError(f"{size} bytes, more than the {MAX_NOTEBOOK_BYTES} accepted")
+        notebook = json.loads(path.read_bytes().decode("utf-8"))
+    except SubmissionError:
+        raise
+    except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
+        raise SubmissionError(f"not a notebook: {type(error).__name__}: {str(error)[:200]}") from None
+    cells = notebook.get("cells") if isinstance(notebook, dict) else None
+    if not isinstance(cells, list):
+        raise SubmissionError("not a notebook: no list of cells")
+    solutions = {}
+    for cell in cells:
+        if not isinstance(cell, dict) or not is_solution_cell(cell):
+            continue
+        grade_id = nbgrader_metadata(cell).get("grade_id")
+        source = cell.get("source", "")
+        if isinstance(source, list) and all(isinstance(s, str) for s in source):
+            source = "".join(source)
+        if isinstance(grade_id, str) and isinstance(source, str) and grade_id not in solutions:
+            solutions[grade_id] = source
+    return solutions
+
+
+@dataclass
+class Step:
+    """One code cell of the graded run.
+
+    ``kind`` is ``"kernel"`` (run in the learner's kernel: the instructor's
+    cells and the learner's solution cells) or ``"check"`` (a graded cell, run
+    by the grader's own process with its hidden tests).
+    """
+
+    index: int
+    kind: str
+    source: str
+    grade_id: str = ""
+    points: float = 0
+    solution_of: str = ""  # the grade_id of the solution cell this step holds, if any
+    names: set = field(default_factory=set)  # what the INSTRUCTOR's solution cell defines (trusted)
+    review: list = field(default_factory=list)
+
+
+def defined_names(source):
+    """Top-level names a cell defines (functions, classes, assignments, imports)."""
+    code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return set()
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((alias.asname or alias.name).split(".")[0] for alias in node.names)
+    return names
+
+
+def grading_plan(instructor, solutions, name):
+    """The steps of grading one submission: list of :class:`Step`, in the notebook's order.
+
+    ``instructor`` is the instructor's notebook (validated here: a bad one
+    raises NotebookFormatError), ``solutions`` the learner's ``{grade_id:
+    source}``; a solution cell the learner left out is taken from the student
+    version (so it raises NotImplementedError, and its exercise fails).
+    """
+    check_grade_ids(instructor, name)
+    student = make_student_notebook(instructor, name)
+    steps = []
+    for index, cell in enumerate(instructor["cells"]):
+        if cell.get("cell_type") != "code":
+            continue
+        source = _text(cell.get("source", ""))
+        metadata = nbgrader_metadata(cell)
+        grade_id = metadata.get("grade_id", "")
+        if is_graded_cell(cell) and not is_solution_cell(cell):
+            steps.append(Step(index, "check", source, grade_id, metadata.get("points", 0)))
+        elif is_solution_cell(cell):
+            learner = solutions.get(grade_id, student["cells"][index]["source"])
+            steps.append(Step(index, "kernel", learner, grade_id, metadata.get("points", 0) if is_graded_cell(cell) else 0,
+                              solution_of=grade_id, names=defined_names(source), review=review_reasons(learner)))
+        else:
+            steps.append(Step(index, "kernel", source))
+    return steps
+
+
+def _text(source):
+    return "".join(source) if isinstance(source, list) else source
+
+
+def read_notebook(path):
+    """The instructor's notebook at ``path`` as a plain dict (JSON), without importing nbformat (slow to import)."""
+    notebook = json.loads(Path(path).read_text(encoding="utf-8"))
+    for cell in notebook.get("cells", []):
+        if isinstance(cell, dict) and "source" in cell:
+            cell["source"] = _text(cell["source"])
+    return notebook
+
+
+def trusted_imports(steps, before):
+    """The top-level import statements of the instructor's cells before step ``before``, as one code string."""
+    lines = []
+    for step in steps[:before]:
+        if step.kind != "kernel" or step.solution_of:
+            continue
+        code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in step.source.splitlines())
+        try:
+            tree = ast.parse(code)
+        except SyntaxError:
+            continue
+        lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return "\n".join(lines)
+
+
+def kernel_notebook(steps):
+    """The notebook the learner's kernel sees, as JSON text: the kernel steps only (no check cells, no hidden tests)."""
+    cells = [{"cell_type": "code", "execution_count": None, "id": f"cell-{step.index}", "metadata": {},
+              "outputs": [], "source": step.source} for step in steps if step.kind == "kernel"]
+    notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
+                "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+    return json.dumps(notebook, indent=1)

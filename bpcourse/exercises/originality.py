@@ -28,7 +28,10 @@ reviewing the grade sheet sees why the answer scored 0 (the text starts with
 :data:`BORROWED_TAG`).
 
 This is a look at the code, not a sandbox: a submission that patches the
-check itself is out of its reach (see the grader's documentation).
+check itself is out of its reach (see the grader's documentation). When the
+grader runs a check, the learner's function is a stand-in that calls it in
+the sandbox; the stand-in offers ``__code_view__``, the learner's code compiled
+by the grader from the submitted source (never run), and that is what is read.
 """
 
 import dis
@@ -118,6 +121,9 @@ def find_borrowing(function, forbidden=(), forbidden_attributes=()):
     """
     forbidden_attributes = set(forbidden_attributes)
     plain = _unwrap(function)
+    view = getattr(plain, "__code_view__", None)
+    if isinstance(view, types.FunctionType):  # the grader's stand-in: read the learner's compiled code
+        plain = view
     if _same(plain, forbidden) or _package_name(plain):
         name = getattr(plain, "__qualname__", repr(plain))
         return f"it is the package's own {_package_name(plain) or 'bpcourse'}.{name}"

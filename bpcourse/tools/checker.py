@@ -36,6 +36,7 @@ import shutil
 import tempfile
 import time
 import traceback
+import types
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from bpcourse.core.atomic import atomic_write
+from bpcourse.exercises.originality import BORROWED_TAG
 from bpcourse.tools import plain, sandbox_worker
 from bpcourse.tools.kernel import Kernel, KernelError, Limits
 from bpcourse.tools.student import exercises
@@ -92,8 +94,12 @@ def _rebuilt_exception(reply):
 class LearnerFunction:
     """Stands for the learner's function ``name`` in a check cell; calls it in the kernel."""
 
-    def __init__(self, session, name):
+    def __init__(self, session, name, code_view=None):
         self._session, self.__name__, self.__qualname__ = session, name, name
+        self.__module__ = "__main__"  # where the learner defined it
+        # The learner's own code, compiled here from the submitted source and never run: what the
+        # checks' borrowed-answer test reads (bpcourse.exercises.originality), out of the kernel's reach.
+        self.__code_view__ = code_view
 
     def __repr__(self):
         return f"<the learner's {self.__name__}>"
@@ -179,9 +185,38 @@ class Session:
                 return
 
 
-def run_check(session, source, imports, solution_names, label):
+def code_views(solution_sources, imports):
+    """``{name: function}`` for every top-level ``def`` in the learner's solution cells, compiled, never run.
+
+    Each view is a plain function object built from the submitted source's code
+    object, with globals that hold the notebook's (instructor's) imports and the
+    other views, so the borrowed-answer test can read what the learner's code
+    calls, helpers included, without running any of it here. A cell that does
+    not compile gives no views (its check fails in the kernel anyway).
+    """
+    view_globals = {"__name__": "__main__"}
+    try:
+        exec(compile(imports, "<the notebook's imports>", "exec"), view_globals)
+    except Exception:  # reported by run_check
+        pass
+    views = {}
+    for label, source in solution_sources:
+        try:
+            module = compile(sandbox_worker.without_magics(source), label, "exec")
+        except (SyntaxError, ValueError):
+            continue
+        for constant in module.co_consts:
+            if isinstance(constant, types.CodeType) and constant.co_name.isidentifier() and \
+                    constant.co_name != "<module>" and f"def {constant.co_name}" in source:
+                views[constant.co_name] = types.FunctionType(constant, view_globals, constant.co_name)
+    view_globals.update(views)
+    return views
+
+
+def run_check(session, source, imports, solution_names, label, views=None):
     """Run a check cell in this process; returns ``(status, message)``."""
     source = sandbox_worker.without_magics(source)
+    views = {} if views is None else views
     namespace = {"__name__": "__main__"}
     try:
         exec(compile(imports, f"<imports for {label}>", "exec"), namespace)
@@ -193,13 +228,14 @@ def run_check(session, source, imports, solution_names, label):
     try:
         for name in sorted(needed | (solution_names & _free_names(source))):
             if name in solution_names:
-                namespace[name] = LearnerFunction(session, name)
+                namespace[name] = LearnerFunction(session, name, views.get(name))
                 continue
             reply = session.request("get", name=name)
             if reply.get("status") != "ok":
                 continue  # the check cell will raise NameError itself
             value = reply.get("value")
-            namespace[name] = LearnerFunction(session, name) if reply.get("callable") else plain.decode(value)
+            namespace[name] = (LearnerFunction(session, name, views.get(name)) if reply.get("callable")
+                               else plain.decode(value))
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             exec(compile(source, label, "exec"), namespace)
         return "ok", ""
@@ -259,7 +295,7 @@ def _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, prog
         handle.write(kernel_notebook(steps))
     folder.chmod(0o755)
     kernel = Kernel(folder, name, limits, sandbox)
-    scores, review, solution_names = [], [], set()
+    scores, review, solution_names, solution_sources = [], [], set(), []
     try:
         kernel.start()
     except (KernelError, OSError) as error:
@@ -273,14 +309,19 @@ def _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, prog
                 status = session.run_cell(step.source, label)
                 if step.solution_of:
                     solution_names |= step.names  # the instructor's names: a learner's `check_sigmoid = ...` is no proxy
+                    solution_sources.append((label, step.source))
                     review += [f"{step.solution_of}: {reason}" for reason in step.review]
                     if step.points:  # a solution cell that is graded too: nbgrader's manually graded answer
                         scores.append(ExerciseScore(student, name, step.grade_id, 0, step.points,
                                                     "manual grading needed"))
                 continue
-            status, message = run_check(session, step.source, trusted_imports(steps, position), solution_names, label)
+            imports = trusted_imports(steps, position)
+            status, message = run_check(session, step.source, imports, solution_names, label,
+                                        code_views(solution_sources, imports))
             if status == "failed":
                 status = f"failed: {message}"
+                if BORROWED_TAG in message:
+                    review.append(f"{step.grade_id}: borrowed answer, 0 points ({message.split(BORROWED_TAG, 1)[1][:200].strip(': ')})")
             scores.append(ExerciseScore(student, name, step.grade_id, step.points if status == "ok" else 0,
                                         step.points, status, "; ".join(review)))
             review = []

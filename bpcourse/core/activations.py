@@ -82,6 +82,8 @@ class SigmoidActivator:
     """The sigmoid and its derivative from the output (eq. 1.2, 1.4), with in-place kernels."""
 
     name = "sigmoid"
+    slope_formula = "y(1 - y)"  # eq. 1.4, for the pictures
+    y_limits = (-0.1, 1.1)  # the y-axis range that shows the whole curve
 
     @staticmethod
     def forward(net):
@@ -122,6 +124,8 @@ class TanhActivator:
     """tanh and its derivative from the output, 1 - y^2."""
 
     name = "tanh"
+    slope_formula = "1 - y²"
+    y_limits = (-1.15, 1.15)
 
     @staticmethod
     def forward(net):
@@ -147,7 +151,25 @@ class TanhActivator:
         return delta
 
 
-ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator}
+class StepActivator:
+    """The perceptron's step and its slope, 0 wherever it exists (a network cannot learn with it)."""
+
+    name = "step"
+    slope_formula = "0"
+    y_limits = (-0.1, 1.1)
+
+    @staticmethod
+    def forward(net):
+        """Output 1 where net > 0, else 0."""
+        return step(net)
+
+    @staticmethod
+    def backward(y):
+        """The slope written from the output: 0."""
+        return step_derivative(y)
+
+
+ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator, "step": StepActivator}
 """The one registry of activations by name; the networks and the widgets take their names from it."""
 
 

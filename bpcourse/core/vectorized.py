@@ -231,12 +231,20 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
         self.delta = delta
         n = delta.shape[0]
         delta_prev = None
+        # One sample (the text's per-sample SGD): a matrix-vector product and an outer product,
+        # which BLAS does several times faster than the same matrix products with one row.
         if propagate:  # before any update: eq. 6.3 needs the current W
             delta_prev = self._buffers.get("delta_prev", n, self.input_size)
-            np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
+            if n == 1:
+                np.matmul(delta[0], self.W, out=delta_prev[0])
+            else:
+                np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
         scaled = self._buffers.get("scaled", n, self.output_size)
         np.multiply(delta, -1.0 / n, out=scaled)  # the true gradient is -delta x^T, averaged
-        np.matmul(scaled.T, self.input, out=self.dW)  # eq. 6.5: sum over n of delta_n x_n^T
+        if n == 1:
+            np.multiply.outer(scaled[0], self.input[0], out=self.dW)  # eq. 6.5: delta x^T
+        else:
+            np.matmul(scaled.T, self.input, out=self.dW)  # eq. 6.5: sum over n of delta_n x_n^T
         np.sum(scaled, axis=0, out=self.db)  # eq. 6.6
         return delta_prev
 

@@ -51,6 +51,7 @@ from bpcourse.core.validation import (
     check_seed,
     check_weights,
     check_finite,
+    weight_shapes,
 )
 
 BYTES_PER_CONNECTION = 120
@@ -548,8 +549,7 @@ class Network:
 
         Shapes and finiteness are checked for all layers before any weight changes.
         """
-        sizes = self.layer_sizes
-        checked = check_weights(weights, [((n_out, n_in), (n_out,)) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
+        checked = check_weights(weights, weight_shapes(self.layer_sizes))
         for layer, (W, b) in zip(self.layers[1:], checked):
             Wb = np.concatenate([W, b[:, None]], axis=1).tolist()
             for node, row in zip(_neurons(layer), Wb):

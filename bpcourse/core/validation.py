@@ -33,6 +33,7 @@ __all__ = [
     "check_seed",
     "check_weights",
     "describe",
+    "weight_shapes",
     "is_positive_int",
     "is_positive_number",
     "where_not_finite",
@@ -227,6 +228,15 @@ def check_labels(value, n, name, n_classes=None):
         bad = labels[(labels < 0) | (labels >= (n_classes or np.iinfo(np.int64).max))][0]
         raise ValueError(f"expected {name} to be labels 0..{top} (one per output), got the label {bad}")
     return labels
+
+
+def weight_shapes(layer_sizes):
+    """The (W shape, b shape) of every layer of a network with ``layer_sizes`` (n_0, ..., n_L), input first.
+
+    e.g. ``weight_shapes((3, 4, 2))`` is ``[((4, 3), (4,)), ((2, 4), (2,))]``, the shapes
+    :func:`check_weights` takes.
+    """
+    return [((n_out, n_in), (n_out,)) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])]
 
 
 def check_weights(weights, shapes, dtype=np.float64):

@@ -52,9 +52,9 @@ from bpcourse.core.activations import forward_into, get_activator, times_derivat
 from bpcourse.core.divergence import check_loss
 from bpcourse.core.losses import get_loss
 from bpcourse.core.validation import (
-    as_array,
     as_rows,
-    check_finite,
+    as_samples,
+    as_targets,
     check_fits_in_memory,
     check_layer_input,
     check_layer_sizes,
@@ -526,32 +526,11 @@ class Network:
 
     def _check_input(self, x):
         """Return (X as (N, n_in) of the network's dtype, whether x was a single 1-D sample)."""
-        n_in = self.layer_sizes[0]
-        X = as_array(x, "the input", self.dtype)
-        single = X.ndim == 1 and X.shape[0] == n_in
-        if not (single or (X.ndim == 2 and X.shape[1] == n_in)):
-            message = (f"expected an input of length {n_in} (one sample) or a batch of shape "
-                       f"(N, {n_in}) (one sample per row), got shape {X.shape}")
-            if X.ndim >= 2 and X.size == n_in:
-                message += ": flatten it with x.reshape(-1)"
-            elif X.ndim == 3 and X.shape[1] * X.shape[2] == n_in:
-                message += ": flatten each image with X.reshape(len(X), -1)"
-            raise ValueError(message)
-        check_finite(X, "the input")  # before the reshape, so that a message names positions, not rows
-        return (X[None, :] if single else X), single
+        return as_samples(x, self.layer_sizes[0], self.dtype)
 
     def _check_target(self, t, n, single):
         """Return t as (n, n_out) of the network's dtype; t must have the same form as the input."""
-        n_out = self.layer_sizes[-1]
-        T = as_array(t, "the target", self.dtype)
-        expected = (n_out,) if single else (n, n_out)
-        if T.shape != expected:
-            raise ValueError(
-                f"expected a target t of shape {expected} (one value per output"
-                f"{'' if single else ', one row per sample'}), got shape {T.shape}"
-            )
-        check_finite(T, "the target")
-        return T.reshape(n, n_out)
+        return as_targets(t, n, self.layer_sizes[-1], single, self.dtype)
 
 
 class Buffers:

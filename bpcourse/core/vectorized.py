@@ -288,7 +288,7 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
     def _outer_sum(self, scaled, out):
         """out = sum_n scaled_n x_n^T, shape (output_size, input_size), x = the input of the last forward."""
         if scaled.shape[0] == 1:
-            np.multiply(scaled[0][:, None], self.input[0], out=out)  # delta x^T, an outer product
+            np.einsum("j,i->ji", scaled[0], self.input[0], out=out)  # delta x^T, an outer product (eq. 6.5)
         else:
             np.matmul(scaled.T, self.input, out=out)  # eq. 6.5: sum over n of delta_n x_n^T in one product
 

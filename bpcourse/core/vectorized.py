@@ -208,8 +208,8 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
     Each step runs three matrix products per layer and a few in-place
     element-wise operations; no array is allocated once the buffers exist.
     With one sample (N = 1) the products are a matrix-vector product and an
-    outer product, which BLAS does several times faster than the same
-    matrix products with one row.
+    outer product, several times faster than the same matrix products with
+    one row (BLAS is slow at those).
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
@@ -220,7 +220,11 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
 
     @property
     def dW(self):
-        """The true gradient dE/dW of the last backward, mean over the batch (a buffer; zeros before any)."""
+        """The true gradient dE/dW of the last backward, mean over the batch (a buffer).
+
+        Computed from that backward's delta and input while no forward has
+        come after it; otherwise the value computed at the last reading (zeros before any).
+        """
         if self.delta is not None:
             self._outer_sum(self._scaled_delta(-1.0), self._gradient_W)  # eq. 6.5, sign turned
         return self._gradient_W
@@ -231,9 +235,9 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
 
     @property
     def db(self):
-        """The true gradient dE/db of the last backward, mean over the batch (a buffer; zeros before any)."""
+        """The true gradient dE/db of the last backward, mean over the batch (a buffer; see :attr:`dW`)."""
         if self.delta is not None:
-            np.sum(self._scaled_delta(-1.0), axis=0, out=self._gradient_b)  # eq. 6.6, sign turned
+            np.add.reduce(self._scaled_delta(-1.0), axis=0, out=self._gradient_b)  # eq. 6.6, sign turned
         return self._gradient_b
 
     @db.setter
@@ -276,7 +280,7 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
             raise ValueError("update needs a backward pass first (it uses that pass's delta and input)")
         scaled = self._scaled_delta(rate)
         self._outer_sum(scaled, self._step_W)
-        np.sum(scaled, axis=0, out=self._step_b)  # eq. 6.6: the bias input is always 1
+        np.add.reduce(scaled, axis=0, out=self._step_b)  # eq. 6.6: the bias input is always 1
         self.W += self._step_W  # eq. 6.5
         self.b += self._step_b  # eq. 6.6
 
@@ -390,7 +394,7 @@ class Network:
         """
         Y = self.layers[-1].output
         n, n_out = Y.shape
-        E = float(np.sum(self.loss.value(Y, T))) / n
+        E = float(np.add.reduce(self.loss.value(Y, T))) / n
         delta = self.loss.delta(Y, T, self.activator, out=self._buffers.get("delta", n, n_out))  # eq. 6.2
         for index in range(len(self.layers) - 1, -1, -1):
             delta = self.layers[index].backward(delta, propagate=index > 0)

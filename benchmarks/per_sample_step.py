@@ -11,9 +11,9 @@ Rows measured, all on the same MNIST images, one BLAS thread:
    (loaded from git), extrapolated to 60,000 images from ``--subset`` images.
 
 Usage: ``.venv/bin/python benchmarks/per_sample_step.py [--samples 2000] [--subset 12000]``.
-Each figure is the best of ``--repeats`` timings, and the rows compared with each
-other are timed in alternation, so that load from other processes inflates them less
-and alike.
+Each figure is the best of ``--repeats`` CPU-time measurements (one BLAS thread), and
+the rows compared with each other are timed in alternation, so that load from other
+processes inflates them less and alike.
 """
 
 import argparse
@@ -57,14 +57,18 @@ def per_sample(network, X, T, eta):
 
 
 def best_of(repeats, *functions):
-    """The best (smallest) time of each function over ``repeats`` rounds; the functions alternate
-    within a round, so that a change in the machine's load hits all of them alike."""
+    """The best (smallest) CPU time of each function over ``repeats`` rounds, in seconds.
+
+    CPU time (one BLAS thread) is what the computation costs; wall-clock time on a shared
+    machine adds whatever other processes take. The functions alternate within a round,
+    so that a change in the machine's load hits all of them alike.
+    """
     best = [float("inf")] * len(functions)
     for _ in range(repeats):
         for index, function in enumerate(functions):
-            start = time.perf_counter()
+            start = time.process_time()
             function()
-            best[index] = min(best[index], time.perf_counter() - start)
+            best[index] = min(best[index], time.process_time() - start)
     return best
 
 

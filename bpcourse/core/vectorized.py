@@ -433,7 +433,7 @@ class Network:
         self.backward(T)
         return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
 
-    def train_batch(self, X, T, rate):
+    def train_batch(self, X, T, rate, *, checked=False):
         """One SGD step on one mini-batch, with the MEAN gradient of its samples.
 
         W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
@@ -443,15 +443,20 @@ class Network:
         - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
         - T: shape (N, n_out) (or (n_out,)), the same form as X.
         - rate: the learning rate eta > 0.
+        - checked: True promises that X and T are already arrays of the
+          network's dtype, of shapes (N, n_in) and (N, n_out), with finite
+          values: :func:`bpcourse.core.training.fit` and :meth:`train` check
+          the whole data set once and then skip the check at every step.
 
         Returns:
         - the mean loss E over the batch, measured in the forward pass of
           this step, i.e. BEFORE the update (a float; NaN or inf if training
           diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
-        X, single = self._check_input(X)
-        T = self._check_target(T, X.shape[0], single)
-        rate = check_rate(rate)
+        if not checked:
+            X, single = self._check_input(X)
+            T = self._check_target(T, X.shape[0], single)
+            rate = check_rate(rate)
         self.forward(X)
         E = self.backward(T)
         for layer in self.layers:
@@ -485,8 +490,8 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for count in range(1, epoch + 1):
                 for start in range(0, len(X), batch_size):
-                    check_loss(self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate),
-                               epoch=count, rate=rate)
+                    E = self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate, checked=True)
+                    check_loss(E, epoch=count, rate=rate)
 
     def get_weights(self):
         """All weights as a list of (W, b) per layer (copies): W (n_out, n_in), b (n_out,)."""

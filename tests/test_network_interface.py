@@ -122,3 +122,15 @@ def test_error_rate_refuses_the_outputs_of_a_diverged_network(Network):
         broken = lambda X: network.predict(X) * np.nan  # what a diverged network outputs  # noqa: E731
         with pytest.raises(ValueError, match="outputs .*finite"):
             error_rate(broken, X, T.argmax(axis=1))
+
+
+@pytest.mark.parametrize("Network", NETWORKS)
+def test_a_checked_batch_gives_the_same_step(Network):
+    a, b = Network(SIZES, seed=9), Network(SIZES, seed=9)
+    X, T = data(4)
+    assert a.train_batch(X, T, 0.5) == b.train_batch(X, T, 0.5, checked=True)
+    for (W0, b0), (W1, b1) in zip(a.get_weights(), b.get_weights()):
+        assert_array_equal(W0, W1)
+        assert_array_equal(b0, b1)
+    with pytest.raises(ValueError, match="finite"):
+        a.train_batch(np.full_like(X, np.nan), T, 0.5)  # checked=False, the default, checks

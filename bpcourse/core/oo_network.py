@@ -516,10 +516,12 @@ class Network:
             total = G if total is None else [A + B for A, B in zip(total, G)]
         return [(G[:, :-1] / len(X), G[:, -1] / len(X)) for G in total]
 
-    def train_batch(self, X, T, rate):
+    def train_batch(self, X, T, rate, *, checked=False):
         """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
 
         Inputs: X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0.
+        ``checked`` is accepted for the shared interface (the object network
+        always checks: its own cost dwarfs the check's).
         Returns the mean loss of the batch before the update (a float).
         """
         X, single = self._check_samples(X)

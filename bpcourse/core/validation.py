@@ -79,6 +79,8 @@ def check_positive_int(value, name, meaning=None):
 
 def check_rate(rate):
     """The learning rate eta (eq. 4.5) as a float, if it is a finite number > 0; else ValueError."""
+    if type(rate) is float and 0.0 < rate < math.inf:  # the common case, checked fast (every training step)
+        return rate
     if not is_positive_number(rate):
         raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
     return float(rate)
@@ -238,9 +240,11 @@ def check_layer_input(X, width, dtype):
     """
     if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1):
         raise ValueError(f"expected X of shape (N, {width}) (one sample per row), got {describe(X)}")
-    if np.iscomplexobj(X):
+    if X.dtype == dtype:
+        return X
+    if X.dtype.kind == "c":
         raise TypeError("expected X to be real numbers, got complex numbers")
-    return X.astype(dtype, copy=False)
+    return X.astype(dtype)
 
 
 def check_labels(value, n, name, n_classes=None):

@@ -208,8 +208,8 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
     Each step runs three matrix products per layer and a few in-place
     element-wise operations; no array is allocated once the buffers exist.
     With one sample (N = 1) the products are a matrix-vector product and an
-    outer product, which BLAS does several times faster than the same
-    matrix products with one row.
+    outer product, several times faster than the same matrix products with
+    one row (BLAS is slow at those).
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
@@ -220,7 +220,11 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
 
     @property
     def dW(self):
-        """The true gradient dE/dW of the last backward, mean over the batch (a buffer; zeros before any)."""
+        """The true gradient dE/dW of the last backward, mean over the batch (a buffer).
+
+        Computed from that backward's delta and input while no forward has
+        come after it; otherwise the value computed at the last reading (zeros before any).
+        """
         if self.delta is not None:
             self._outer_sum(self._scaled_delta(-1.0), self._gradient_W)  # eq. 6.5, sign turned
         return self._gradient_W
@@ -231,9 +235,9 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
 
     @property
     def db(self):
-        """The true gradient dE/db of the last backward, mean over the batch (a buffer; zeros before any)."""
+        """The true gradient dE/db of the last backward, mean over the batch (a buffer; see :attr:`dW`)."""
         if self.delta is not None:
-            np.sum(self._scaled_delta(-1.0), axis=0, out=self._gradient_b)  # eq. 6.6, sign turned
+            np.add.reduce(self._scaled_delta(-1.0), axis=0, out=self._gradient_b)  # eq. 6.6, sign turned
         return self._gradient_b
 
     @db.setter
@@ -276,7 +280,7 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
             raise ValueError("update needs a backward pass first (it uses that pass's delta and input)")
         scaled = self._scaled_delta(rate)
         self._outer_sum(scaled, self._step_W)
-        np.sum(scaled, axis=0, out=self._step_b)  # eq. 6.6: the bias input is always 1
+        np.add.reduce(scaled, axis=0, out=self._step_b)  # eq. 6.6: the bias input is always 1
         self.W += self._step_W  # eq. 6.5
         self.b += self._step_b  # eq. 6.6
 
@@ -288,7 +292,7 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
     def _outer_sum(self, scaled, out):
         """out = sum_n scaled_n x_n^T, shape (output_size, input_size), x = the input of the last forward."""
         if scaled.shape[0] == 1:
-            np.multiply(scaled[0][:, None], self.input[0], out=out)  # delta x^T, an outer product
+            np.einsum("j,i->ji", scaled[0], self.input[0], out=out)  # delta x^T, an outer product (eq. 6.5)
         else:
             np.matmul(scaled.T, self.input, out=out)  # eq. 6.5: sum over n of delta_n x_n^T in one product
 
@@ -390,7 +394,7 @@ class Network:
         """
         Y = self.layers[-1].output
         n, n_out = Y.shape
-        E = float(np.sum(self.loss.value(Y, T))) / n
+        E = float(np.add.reduce(self.loss.value(Y, T))) / n
         delta = self.loss.delta(Y, T, self.activator, out=self._buffers.get("delta", n, n_out))  # eq. 6.2
         for index in range(len(self.layers) - 1, -1, -1):
             delta = self.layers[index].backward(delta, propagate=index > 0)
@@ -429,7 +433,7 @@ class Network:
         self.backward(T)
         return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
 
-    def train_batch(self, X, T, rate):
+    def train_batch(self, X, T, rate, *, checked=False):
         """One SGD step on one mini-batch, with the MEAN gradient of its samples.
 
         W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
@@ -439,15 +443,20 @@ class Network:
         - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
         - T: shape (N, n_out) (or (n_out,)), the same form as X.
         - rate: the learning rate eta > 0.
+        - checked: True promises that X and T are already arrays of the
+          network's dtype, of shapes (N, n_in) and (N, n_out), with finite
+          values: :func:`bpcourse.core.training.fit` and :meth:`train` check
+          the whole data set once and then skip the check at every step.
 
         Returns:
         - the mean loss E over the batch, measured in the forward pass of
           this step, i.e. BEFORE the update (a float; NaN or inf if training
           diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
-        X, single = self._check_input(X)
-        T = self._check_target(T, X.shape[0], single)
-        rate = check_rate(rate)
+        if not checked:
+            X, single = self._check_input(X)
+            T = self._check_target(T, X.shape[0], single)
+            rate = check_rate(rate)
         self.forward(X)
         E = self.backward(T)
         for layer in self.layers:
@@ -481,8 +490,8 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for count in range(1, epoch + 1):
                 for start in range(0, len(X), batch_size):
-                    check_loss(self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate),
-                               epoch=count, rate=rate)
+                    E = self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate, checked=True)
+                    check_loss(E, epoch=count, rate=rate)
 
     def get_weights(self):
         """All weights as a list of (W, b) per layer (copies): W (n_out, n_in), b (n_out,)."""

@@ -162,8 +162,8 @@ def test_draw_network_into_given_axes():
         (dict(layer_sizes=(3, 11, 2)), "legible"),
         (dict(layer_sizes="342"), "sequence of ints"),
         (dict(layer_sizes=(3, 4, 2), weights=[(np.zeros((3, 4)), np.zeros(4)), (np.zeros((2, 4)), np.zeros(2))]),
-         r"expected W of shape \(4, 3\)"),
-        (dict(layer_sizes=(3, 4, 2), weights=[(np.zeros((4, 3)), np.zeros(4))]), "expected 2"),
+         r"weights W of shape \(4, 3\)"),
+        (dict(layer_sizes=(3, 4, 2), weights=[(np.zeros((4, 3)), np.zeros(4))]), "expected a list of 2"),
         (dict(layer_sizes=(3, 4, 2), values={10: 1.0}), "nodes are 1..9"),
         (dict(layer_sizes=(3, 4, 2), gap_labels=["W1"]), "gap_labels"),
     ],
@@ -265,7 +265,7 @@ def test_backprop_stepper_shows_the_error_terms_layer_by_layer(Network):
     assert len(stepper.steps) == 4  # forward, output deltas, hidden deltas, update
     assert not stepper.drawing.delta_texts and set(stepper.drawing.value_texts) == set(range(1, 10))
     assert_allclose(float(stepper.current.text.split("E = 1/2 Σ (t_k - y_k)² = ")[1].split()[0]),
-                    network.loss(x, t), **SHOWN)
+                    network.loss_value(x, t), **SHOWN)
 
     stepper.next()  # output layer (eq. 4.1)
     assert set(stepper.drawing.delta_texts) == {8, 9} and stepper.current.highlight == (8, 9)

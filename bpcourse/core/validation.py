@@ -15,6 +15,7 @@ shape where it helps) and what came, e.g.
 """
 
 import math
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -22,12 +23,19 @@ import numpy as np
 __all__ = [
     "as_array",
     "as_rows",
+    "as_samples",
+    "as_targets",
     "check_finite",
+    "check_fits_in_memory",
+    "check_labels",
+    "check_layer_input",
     "check_layer_sizes",
     "check_positive_int",
     "check_rate",
+    "check_seed",
     "check_weights",
     "describe",
+    "weight_shapes",
     "is_positive_int",
     "is_positive_number",
     "where_not_finite",
@@ -71,6 +79,8 @@ def check_positive_int(value, name, meaning=None):
 
 def check_rate(rate):
     """The learning rate eta (eq. 4.5) as a float, if it is a finite number > 0; else ValueError."""
+    if type(rate) is float and 0.0 < rate < math.inf:  # the common case, checked fast (every training step)
+        return rate
     if not is_positive_number(rate):
         raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
     return float(rate)
@@ -84,6 +94,44 @@ def check_layer_sizes(layer_sizes):
     if len(sizes) < 2 or not all(is_positive_int(n) for n in sizes):
         raise ValueError(f"{LAYER_SIZES_EXPECTED}; got {layer_sizes!r}")
     return tuple(int(n) for n in sizes)
+
+
+def check_seed(seed, name="seed"):
+    """A numpy.random.Generator from ``seed``: a Generator (used as it is) or an int >= 0.
+
+    TypeError for anything else (a float such as 1.5, a bool, a string),
+    ValueError for a negative int; both name ``name``.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise TypeError(f"expected {name} to be an int >= 0 or a numpy.random.Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"expected {name} to be an int >= 0 or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def available_memory():
+    """The machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_fits_in_memory(count, bytes_each, name, what):
+    """ValueError naming ``name`` if ``count`` items of ``bytes_each`` bytes exceed the machine's memory.
+
+    e.g. ``check_fits_in_memory(n_weights, 24, "layer_sizes", "weights")``:
+    refused at once, instead of running until the machine runs out of memory.
+    """
+    memory = available_memory()
+    needed = count * bytes_each
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"expected {name} whose {what} fit in memory: {count:,} {what} need about "
+            f"{needed / 2**30:,.1f} GiB, this machine has {memory / 2**30:,.1f} GiB; use smaller layers"
+        )
 
 
 # --- arrays -------------------------------------------------------------------------
@@ -100,8 +148,12 @@ def as_array(value, name, dtype=None):
 
     ``dtype=None`` keeps NumPy's choice (e.g. int labels stay ints). An
     overflow of the cast (1e300 as float32) is not warned about: it gives
-    inf, which :func:`check_finite` reports.
+    inf, which :func:`check_finite` reports. Complex numbers are refused
+    with a TypeError (never cut to their real part).
     """
+    if np.iscomplexobj(value):
+        raise TypeError(f"expected {name} to be real numbers, got complex numbers: pass the real part "
+                        f"(value.real) if that is what you mean")
     try:
         with np.errstate(over="ignore"):
             return np.asarray(value, dtype=dtype)
@@ -147,6 +199,82 @@ def as_rows(value, name, width, dtype, what):
         raise ValueError(message)
     check_finite(A, name)
     return A
+
+
+def as_samples(x, width, dtype, name="the input"):
+    """One sample (width,) or a batch (N, width) as ``(X of shape (N, width) in dtype, whether it was one sample)``.
+
+    Refuses other shapes (with a hint to flatten an image), NaN and inf, all with a ValueError naming ``name``.
+    """
+    X = as_array(x, name, dtype)
+    single = X.ndim == 1 and X.shape[0] == width
+    if not (single or (X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1)):
+        message = (f"expected {name} of length {width} (one sample) or a batch of shape "
+                   f"(N, {width}) (one sample per row), got shape {X.shape}")
+        if X.ndim >= 2 and X.size == width:
+            message += ": flatten it with x.reshape(-1)"
+        elif X.ndim == 3 and X.shape[1] * X.shape[2] == width:
+            message += ": flatten each image with X.reshape(len(X), -1)"
+        raise ValueError(message)
+    check_finite(X, name)  # before the reshape, so that a message names positions, not rows
+    return (X[None, :] if single else X), single
+
+
+def as_targets(t, n, width, single, dtype, name="the target"):
+    """Targets of the same form as the input (see :func:`as_samples`), as an array of shape (n, width)."""
+    T = as_array(t, name, dtype)
+    expected = (width,) if single else (n, width)
+    if T.shape != expected:
+        raise ValueError(
+            f"expected {name} t of shape {expected} (one value per output"
+            f"{'' if single else ', one row per sample'}), got shape {T.shape}"
+        )
+    check_finite(T, name)
+    return T.reshape(n, width)
+
+
+def check_layer_input(X, width, dtype):
+    """A layer's input: a 2-D array (N, width), N >= 1, returned in ``dtype`` (no copy if it has it).
+
+    Shape only (the networks check values once, at their edge); ValueError otherwise.
+    """
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1):
+        raise ValueError(f"expected X of shape (N, {width}) (one sample per row), got {describe(X)}")
+    if X.dtype == dtype:
+        return X
+    if X.dtype.kind == "c":
+        raise TypeError("expected X to be real numbers, got complex numbers")
+    return X.astype(dtype)
+
+
+def check_labels(value, n, name, n_classes=None):
+    """Class labels as an int64 array of shape (n,): whole numbers in 0 .. n_classes - 1.
+
+    ``n_classes=None`` checks only that they are >= 0. ValueError naming ``name`` otherwise.
+    """
+    y = as_array(value, name)
+    if y.shape != (n,):
+        raise ValueError(f"expected {name} of shape ({n},), one label per sample, got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not (np.isfinite(y).all() and (y == np.round(y)).all()):
+            raise ValueError(f"expected {name} to be whole numbers (class labels), got {y[:5].tolist()}...")
+    elif y.dtype.kind not in "iu":
+        raise ValueError(f"expected {name} to be integer class labels, got dtype {y.dtype}")
+    labels = y.astype(np.int64)
+    top = "n_out - 1" if n_classes is None else n_classes - 1
+    if n and (labels.min() < 0 or (n_classes is not None and labels.max() >= n_classes)):
+        bad = labels[(labels < 0) | (labels >= (n_classes or np.iinfo(np.int64).max))][0]
+        raise ValueError(f"expected {name} to be labels 0..{top} (one per output), got the label {bad}")
+    return labels
+
+
+def weight_shapes(layer_sizes):
+    """The (W shape, b shape) of every layer of a network with ``layer_sizes`` (n_0, ..., n_L), input first.
+
+    e.g. ``weight_shapes((3, 4, 2))`` is ``[((4, 3), (4,)), ((2, 4), (2,))]``, the shapes
+    :func:`check_weights` takes.
+    """
+    return [((n_out, n_in), (n_out,)) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])]
 
 
 def check_weights(weights, shapes, dtype=np.float64):

@@ -13,6 +13,7 @@ instructor's hidden cases and refuses a borrowed answer first.
 import numpy as np
 
 from bpcourse.core import data, training
+from bpcourse.core.data import N_CLASSES
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
                                                mismatch, passed, show, show_args)
@@ -21,7 +22,6 @@ from bpcourse.exercises.originality import refuse_borrowed
 ATOL = 1e-12
 """Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
 
-N_CLASSES = 10
 
 
 class _FixedOutputs:

@@ -210,10 +210,10 @@ def gradient_check_by_hand(*, sign=1.0, halve=False, restore=True, own_gradients
                     original = work[layer][k][index]
                     work[layer][k][index] = original + epsilon
                     network.set_weights(work)
-                    plus = network.loss(x, t)
+                    plus = network.loss_value(x, t)
                     work[layer][k][index] = original - epsilon
                     network.set_weights(work)
-                    minus = network.loss(x, t)
+                    minus = network.loss_value(x, t)
                     if restore:
                         work[layer][k][index] = original
                     numeric = sign * (plus - minus) / ((1 if halve else 2) * epsilon)

@@ -172,7 +172,7 @@ def test_no_hidden_layer_for_a_network_without_one():
 @pytest.mark.parametrize("make, error, message", [
     (lambda: draw_digit(object()), TypeError, "a trained network with a predict"),
     (lambda: draw_digit(Network((784, 5))), ValueError, r"10 outputs .* returned shape \(5,\)"),
-    (lambda: draw_digit(Network((30, 10))), ValueError, "expected an input of length 30"),
+    (lambda: draw_digit(Network((30, 10))), ValueError, "expected the input of length 30"),
     (lambda: draw_digit(ReadsTheInkRow(), targets=(0.9, 0.1)), ValueError, "off < on"),
     (lambda: draw_digit(ReadsTheInkRow(), targets="high"), ValueError, "targets"),
     (lambda: draw_digit(ReadsTheInkRow(), size=20), ValueError, "size to be an int >= 28"),

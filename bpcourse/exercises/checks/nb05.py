@@ -329,7 +329,7 @@ def _variant_errors(network, x, t, analytic, epsilon, kind):
     grads = analytic(network, x, t)
     saved = network.get_weights()
     errors = []
-    base = network.loss(x, t)
+    base = network.loss_value(x, t)
     for l, ((W, b), (dW, db)) in enumerate(zip(saved, grads)):
         pair = []
         for which, (value, grad) in enumerate(((W, dW), (b, db))):
@@ -340,7 +340,7 @@ def _variant_errors(network, x, t, analytic, epsilon, kind):
                     work = [(W_.copy(), b_.copy()) for W_, b_ in saved]
                     work[l][which][index] += step
                     network.set_weights(work)
-                    losses.append(network.loss(x, t))
+                    losses.append(network.loss_value(x, t))
                 numeric = {"sign": (losses[1] - losses[0]) / (2 * epsilon),
                            "no 2": (losses[0] - losses[1]) / epsilon,
                            "one-sided": (losses[0] - base) / epsilon}[kind]
@@ -355,7 +355,7 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
     """Check a learner's ``gradient_check_errors(network, x, t, analytic, epsilon)``, the gradient check itself.
 
     For every weight and bias of ``network`` (read with ``get_weights``, changed
-    with ``set_weights``, the loss from ``network.loss(x, t)``): compare the
+    with ``set_weights``, the loss from ``network.loss_value(x, t)``): compare the
     gradient that ``analytic(network, x, t)`` gives (a list of (dW, db)) with
     eq. 5.4's centered difference, and return the relative errors as a list of
     (errors_W, errors_b) in the shapes of the weights. The network's weights

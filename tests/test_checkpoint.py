@@ -266,15 +266,15 @@ def _single_npy(path):
         np.save(file, np.arange(6.0))
 
 
-def _rewritten(**changes):
-    """A corrupter that saves the checkpoint again with some arrays replaced."""
+def _rewritten(drop=(), compressed=False, **changes):
+    """A corrupter that saves the checkpoint again with some arrays replaced (and the keys in `drop` left out)."""
 
     def corrupt(path):
         with np.load(path) as npz:
-            arrays = {key: npz[key] for key in npz.files}
+            arrays = {key: npz[key] for key in npz.files if key not in drop}
         arrays.update(changes)
         with open(path, "wb") as file:
-            np.savez(file, **arrays)
+            (np.savez_compressed if compressed else np.savez)(file, **arrays)
 
     return corrupt
 
@@ -353,10 +353,7 @@ def test_unknown_entries_are_never_decompressed(tmp_path, monkeypatch):
 def test_an_entry_larger_than_its_shape_allows_is_refused_before_reading(tmp_path):
     path = tmp_path / "run.npz"
     small_checkpoint(path, sizes=(3, 4, 2))
-    with np.load(path) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    arrays["W0"] = np.zeros((4000, 3))  # 96 kB where (4, 3) float64 needs 96 bytes
-    np.savez_compressed(path, **arrays)
+    _rewritten(compressed=True, W0=np.zeros((4000, 3)))(path)  # 96 kB where (4, 3) float64 needs 96 bytes
     with pytest.raises(ValueError, match=r"entry 'W0' claims \d+ bytes, more than the \d+ its shape allows"):
         load_checkpoint(path)
 
@@ -364,22 +361,21 @@ def test_an_entry_larger_than_its_shape_allows_is_refused_before_reading(tmp_pat
 def test_layer_sizes_that_could_not_fit_are_refused(tmp_path):
     path = tmp_path / "run.npz"
     small_checkpoint(path)
-    with np.load(path) as npz:
-        arrays = {key: npz[key] for key in npz.files}
-    arrays["layer_sizes"] = np.array([10**6, 10**6, 10], dtype=np.int64)
-    np.savez(path, **arrays)
+    _rewritten(layer_sizes=np.array([10**6, 10**6, 10], dtype=np.int64))(path)
     with pytest.raises(ValueError, match=r"would need \d+ bytes of weights"):
         load_checkpoint(path)
 
 
 def test_the_loss_is_recorded_and_a_mismatch_refused(tmp_path):
-    from types import SimpleNamespace
-
     path = tmp_path / "run.npz"
     small_checkpoint(path)
     assert load_checkpoint(path)["loss"] == "squared_error"
-    other = Network([3, 4, 2], seed=3)
-    other.loss = SimpleNamespace(name="softmax_cross_entropy")
+    softmax_path = tmp_path / "softmax.npz"
+    softmax = Network([3, 4, 2], seed=2, loss="softmax_cross_entropy")
+    save_checkpoint(softmax_path, softmax, epoch=1, rate=0.1, rng=np.random.default_rng(0), history=None)
+    assert load_checkpoint(softmax_path, Network([3, 4, 2], seed=4, loss="softmax_cross_entropy"))["loss"] == \
+        "softmax_cross_entropy"
+    other = Network([3, 4, 2], seed=3, loss="softmax_cross_entropy")
     before = other.get_weights()
     with pytest.raises(ValueError, match=r"trained with the squared_error loss, but this network uses softmax_cross_entropy"):
         load_checkpoint(path, other)
@@ -389,10 +385,7 @@ def test_the_loss_is_recorded_and_a_mismatch_refused(tmp_path):
 def test_a_first_format_checkpoint_loads_as_squared_error(tmp_path):
     path = tmp_path / "run.npz"
     network, _, _ = small_checkpoint(path)
-    with np.load(path) as npz:
-        arrays = {key: npz[key] for key in npz.files if key != "loss"}
-    arrays["format"] = np.array("bpcourse-checkpoint-1")
-    np.savez(path, **arrays)
+    _rewritten(drop=("loss",), format=np.array("bpcourse-checkpoint-1"))(path)
     state = load_checkpoint(path)
     assert state["loss"] == "squared_error"
     assert_same_weights(state["weights"], network.get_weights())

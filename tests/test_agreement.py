@@ -64,7 +64,7 @@ def test_outputs_losses_and_gradients_agree(sizes, activator):
     X, T = random_samples(sizes, rng, 3)
     for x, t in zip(X, T):
         assert_agree(oo.predict(x), vec.predict(x))
-        assert_agree(oo.loss(x, t), vec.loss(x, t))
+        assert_agree(oo.loss_value(x, t), vec.loss_value(x, t))
         for (dW_oo, db_oo), (dW_vec, db_vec) in zip(oo.gradients(x, t), vec.gradients(x, t)):
             assert dW_oo.shape == dW_vec.shape and db_oo.shape == db_vec.shape
             assert_agree(dW_oo, dW_vec)

@@ -265,7 +265,7 @@ def test_backprop_stepper_shows_the_error_terms_layer_by_layer(Network):
     assert len(stepper.steps) == 4  # forward, output deltas, hidden deltas, update
     assert not stepper.drawing.delta_texts and set(stepper.drawing.value_texts) == set(range(1, 10))
     assert_allclose(float(stepper.current.text.split("E = 1/2 Σ (t_k - y_k)² = ")[1].split()[0]),
-                    network.loss(x, t), **SHOWN)
+                    network.loss_value(x, t), **SHOWN)
 
     stepper.next()  # output layer (eq. 4.1)
     assert set(stepper.drawing.delta_texts) == {8, 9} and stepper.current.highlight == (8, 9)

@@ -148,8 +148,8 @@ class RecordingNetwork:
         self.calls.append(np.concatenate([np.concatenate([W.ravel(), b]) for W, b in weights]))
         self.network.set_weights(weights)
 
-    def loss(self, x, t):
-        return self.network.loss(x, t)
+    def loss_value(self, x, t):
+        return self.network.loss_value(x, t)
 
     def gradients(self, x, t):
         return self.network.gradients(x, t)
@@ -213,9 +213,9 @@ def test_numeric_gradient_of_one_weight_matches_the_report(kind):
     minus[0] -= 1e-4
     weights = network.get_weights()
     network.set_weights([weights[0], (W, plus)])
-    loss_plus = network.loss(x, t)
+    loss_plus = network.loss_value(x, t)
     network.set_weights([weights[0], (W, minus)])
-    loss_minus = network.loss(x, t)
+    loss_minus = network.loss_value(x, t)
     network.set_weights(weights)
     assert numeric_gradient(network, x, t, 1, 0, -1) == pytest.approx((loss_plus - loss_minus) / 2e-4, rel=1e-6)
 

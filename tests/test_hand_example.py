@@ -87,7 +87,7 @@ def test_forward_pass(kind):
     hidden_only = NETWORKS[kind]([3, 4])  # the first layer alone gives a4..a7
     hidden_only.set_weights(WEIGHTS[:1])
     close(hidden_only.predict(x), [a4, a5, a6, a7])
-    close(network.loss(x, t), 0.5 * ((t1 - y1) ** 2 + (t2 - y2) ** 2))  # eq. 4.9
+    close(network.loss_value(x, t), 0.5 * ((t1 - y1) ** 2 + (t2 - y2) ** 2))  # eq. 4.9
 
 
 @pytest.mark.parametrize("kind", sorted(NETWORKS))

@@ -19,7 +19,7 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 def make_history(epochs, evaluate_every=1):
     """A History-like record of ``epochs`` epochs with made-up but plausible numbers."""
-    history = SimpleNamespace(epoch=[], train_loss=[], eval_epoch=[], train_error=[],
+    history = SimpleNamespace(epoch=[], train_loss=[], eval_epoch=[], train_error=[], validation_error=[],
                               test_error=[], seconds=[])
     for epoch in range(1, epochs + 1):
         add_epoch(history, epoch, evaluate_every)
@@ -33,6 +33,7 @@ def add_epoch(history, epoch, evaluate_every=1):
     if epoch % evaluate_every == 0:
         history.eval_epoch.append(epoch)
         history.train_error.append(0.1 / epoch)
+        history.validation_error.append(0.11 / epoch + 0.01)
         history.test_error.append(0.12 / epoch + 0.01)
 
 
@@ -57,12 +58,13 @@ def close_figures():
     plt.close("all")
 
 
-def test_draw_history_plots_loss_and_both_error_rates():
+def test_draw_history_plots_loss_and_the_three_error_rates():
     history = make_history(6, evaluate_every=2)
     figure = plt.figure()
     ax_loss, ax_error = draw_history(figure, history, marks=[(4, "interrupted")])
     np.testing.assert_allclose(ax_loss.lines[0].get_ydata(), history.train_loss, rtol=0)
-    train, test = ax_error.lines[0], ax_error.lines[1]
+    train, validation, test = ax_error.lines[0], ax_error.lines[1], ax_error.lines[2]
+    np.testing.assert_allclose(validation.get_ydata(), 100 * np.array(history.validation_error), rtol=1e-12)
     np.testing.assert_array_equal(train.get_xdata(), [2, 4, 6])
     np.testing.assert_allclose(train.get_ydata(), 100 * np.array(history.train_error), rtol=1e-12)
     np.testing.assert_allclose(test.get_ydata(), 100 * np.array(history.test_error), rtol=1e-12)
@@ -72,12 +74,13 @@ def test_draw_history_plots_loss_and_both_error_rates():
     assert ax_error.get_ylabel() == "error rate (%)"
     assert ax_loss.get_xlabel() == "epoch" and ax_loss.get_title()
     assert "epoch 6" in figure._suptitle.get_text()
-    assert f"{100 * history.test_error[-1]:.2f}%" in figure._suptitle.get_text()
+    assert f"validation error {100 * history.validation_error[-1]:.2f}%" in figure._suptitle.get_text()
 
 
 def test_draw_history_skips_missing_evaluations():
     history = make_history(3)
     history.train_error = [None, None, None]  # fit without y_train
+    history.validation_error = [None, None, None]  # fit without a validation set
     figure = plt.figure()
     _, ax_error = draw_history(figure, history)
     visible = [line.get_label() for line in ax_error.lines if line.get_visible()]
@@ -209,22 +212,27 @@ def test_in_a_real_kernel_the_display_is_updated_in_place():
     assert base64.b64decode(last["image/png"]).startswith(PNG_SIGNATURE)
 
 
-def test_first_rise_finds_the_first_increase_of_the_test_error():
+def test_first_rise_finds_the_first_increase_of_an_error():
     history = make_history(6)
-    assert first_rise(history) is None  # falling all the way
+    assert first_rise(history, "test_error") is None  # falling all the way
     history.test_error[3] = history.test_error[2] + 0.001  # epoch 4 higher than epoch 3
     history.test_error[5] = 0.5
-    assert first_rise(history) == (4, history.test_error[2], history.test_error[3])
+    assert first_rise(history, "test_error") == (4, history.test_error[2], history.test_error[3])
+    history.validation_error = [0.3, 0.2, 0.1, 0.1, 0.15, 0.2]
+    assert first_rise(history) == (5, 0.1, 0.15)  # the validation error by default
+    with pytest.raises(ValueError, match="expected series"):
+        first_rise(history, "loss")
 
 
-def test_first_rise_ignores_missing_test_errors():
+def test_first_rise_ignores_missing_errors():
     history = make_history(4)
     history.test_error = [0.3, None, 0.2, 0.25]
-    assert first_rise(history) == (4, 0.2, 0.25)
+    assert first_rise(history, "test_error") == (4, 0.2, 0.25)
+    assert first_rise(history) is None  # no validation errors at all
 
 
 def test_first_rise_agrees_with_fit_stopping_rule():
-    """fit(stop_when_test_error_rises=True) stops exactly where first_rise finds the rise."""
+    """fit(stop_when_validation_error_rises=True) stops exactly where first_rise finds the rise."""
     from bpcourse.core import training
     from bpcourse.core.vectorized import Network
 
@@ -234,13 +242,13 @@ def test_first_rise_agrees_with_fit_stopping_rule():
     T = np.where(np.eye(2)[y] > 0, 0.9, 0.1)
     X_test = rng.random((40, 4))
     y_test = rng.integers(0, 2, size=40)  # noise: the test error wanders up and down
-    full = training.fit(Network((4, 3, 2), seed=1), X, T, y, X_test, y_test, epochs=30,
+    full = training.fit(Network((4, 3, 2), seed=1), X, T, y, validation=(X_test, y_test), epochs=30,
                         rate=3.0, batch_size=4, rng=2, progress=False)
     rise = first_rise(full)
     assert rise is not None, "test data chosen so that the test error rises at some point"
-    stopped = training.fit(Network((4, 3, 2), seed=1), X, T, y, X_test, y_test, epochs=30,
+    stopped = training.fit(Network((4, 3, 2), seed=1), X, T, y, validation=(X_test, y_test), epochs=30,
                            rate=3.0, batch_size=4, rng=2, progress=False,
-                           stop_when_test_error_rises=True)
+                           stop_when_validation_error_rises=True)
     assert stopped.epoch[-1] == rise[0]
     assert stopped.stop_reason is not None
 
@@ -255,7 +263,7 @@ def test_live_plot_as_fit_callback_redraws_after_every_epoch():
     T = np.where(np.eye(3)[y] > 0, 0.9, 0.1)
     shown = RecordingDisplay()
     live = LivePlot(display_function=shown)
-    history = training.fit(Network((4, 5, 3), seed=0), X, T, y, X[:10], y[:10], epochs=5,
+    history = training.fit(Network((4, 5, 3), seed=0), X, T, y, test=(X[:10], y[:10]), epochs=5,
                            rate=0.5, batch_size=5, evaluate_every=2, callback=live, progress=False)
     assert live.redraws == 5 and len(shown.calls) == 1 and len(shown.updates) == 4
     assert live.last_epoch == history.epoch[-1] == 5

@@ -18,7 +18,7 @@ def identity_task():
 
 
 def mean_loss(network, X, T):
-    return float(np.mean([network.loss(x, t) for x, t in zip(X, T)]))
+    return float(np.mean([network.loss_value(x, t) for x, t in zip(X, T)]))
 
 
 # --- construction ----------------------------------------------------------
@@ -219,9 +219,9 @@ def test_bad_layer_sizes(sizes):
         Network(sizes)
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", None])
-def test_bad_seed(seed):
-    with pytest.raises(ValueError, match="expected seed to be a non-negative int or a numpy.random.Generator"):
+@pytest.mark.parametrize("seed, error", [(-1, ValueError), (1.5, TypeError), ("0", TypeError), (None, TypeError)])
+def test_bad_seed(seed, error):
+    with pytest.raises(error, match="expected seed to be an int >= 0 or a numpy.random.Generator"):
         Network([2, 2], seed=seed)
 
 
@@ -241,10 +241,10 @@ def test_image_instead_of_a_flat_input():
     "x, message",
     [
         ([1.0, 2.0], r"expected an input of length 3, got shape \(2,\)$"),
-        (np.zeros((5, 3)), r"got shape \(5, 3\): the object network takes one sample at a time"),
-        ([1.0, np.nan, 0.0], r"expected an input of finite numbers, got NaN or infinite values at positions \[1\]"),
-        ([np.inf, 0.0, 0.0], r"got NaN or infinite values at positions \[0\]"),
-        (["a", "b", "c"], "expected an input to be numbers"),
+        (np.zeros((5, 4)), r"expected an input of length 3, got shape \(5, 4\)"),
+        ([1.0, np.nan, 0.0], r"expected an input to hold finite numbers, got NaN or infinite values .*at positions \[1\]"),
+        ([np.inf, 0.0, 0.0], r"got NaN or infinite values .*at positions \[0\]"),
+        (["a", "b", "c"], "expected the input to be numbers"),
     ],
 )
 def test_bad_inputs(x, message):
@@ -252,7 +252,7 @@ def test_bad_inputs(x, message):
     with pytest.raises(ValueError, match=message):
         network.predict(x)
     with pytest.raises(ValueError, match=message):
-        network.loss(x, [0.0, 1.0])
+        network.loss_value(x, [0.0, 1.0])
 
 
 @pytest.mark.parametrize(
@@ -266,7 +266,7 @@ def test_bad_inputs(x, message):
 def test_bad_targets(t, message):
     network = Network([3, 4, 2])
     with pytest.raises(ValueError, match=message):
-        network.loss([0.0, 0.0, 0.0], t)
+        network.loss_value([0.0, 0.0, 0.0], t)
     with pytest.raises(ValueError, match=message):
         network.gradients([0.0, 0.0, 0.0], t)
 
@@ -294,7 +294,7 @@ def test_bad_training_data():
         network.train([[1.0], [0.0]], [[0.0, 1.0]], 0.1, 1)
     with pytest.raises(ValueError, match=r"expected data_set of shape \(N, 2\)"):
         network.train([[1.0]], [[0.0, 1.0, 2.0]], 0.1, 1)
-    with pytest.raises(ValueError, match=r"expected finite data_set, got NaN or infinite values in rows \[1\]"):
+    with pytest.raises(ValueError, match=r"expected data_set to hold finite numbers, got NaN or infinite values .*in rows \[1\]"):
         network.train([[1.0], [0.0]], [[0.0, 1.0], [np.nan, 0.0]], 0.1, 1)
     mnist_like = Network([784, 2, 10])
     with pytest.raises(ValueError, match=r"flatten each image with X.reshape\(len\(X\), -1\)"):

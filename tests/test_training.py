@@ -4,7 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_array_equal
+from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core import oo_network
 from bpcourse.core.checkpoint import load_checkpoint
@@ -139,8 +139,10 @@ def test_error_rate_bad_input():
         error_rate(fixed(HAND_OUTPUTS), np.array([[0.0], [np.nan], [2], [3], [4], [5]]), HAND_LABELS)
     with pytest.raises(ValueError, match=r"predictions for 6 samples to have shape \(6, n_out\)"):
         error_rate(lambda X: np.zeros(len(X)), X, HAND_LABELS)
-    with pytest.raises(ValueError, match="network with predict"):
+    with pytest.raises(TypeError, match="network with predict"):
         error_rate("network", X, HAND_LABELS)
+    with pytest.raises(ValueError, match="outputs .*finite"):  # argmax of NaN would say class 0
+        error_rate(lambda X: np.full((len(X), 10), np.nan), X, HAND_LABELS)
 
 
 # --- fit: the loop and its history -------------------------------------------------------------------
@@ -166,15 +168,17 @@ def test_fit_history_contents():
     X, T, y = clusters(120)
     X_test, _, y_test = clusters(60, seed=1)
     network = Network([20, 10, 4], seed=0)
-    history = fit(network, X, T, y, X_test, y_test, epochs=5, rate=2.0, batch_size=1,
-                  evaluate_every=2, progress=False, rng=0)
+    X_val, _, y_val = clusters(60, seed=2)
+    history = fit(network, X, T, y, validation=(X_val, y_val), test=(X_test, y_test), epochs=5, rate=2.0,
+                  batch_size=1, evaluate_every=2, progress=False, rng=0)
     assert isinstance(history, History)
     assert history.epoch == [1, 2, 3, 4, 5]
     assert len(history.train_loss) == len(history.seconds) == 5
     assert all(s > 0 for s in history.seconds)
     assert history.eval_epoch == [2, 4, 5]  # every 2 epochs, and after the last one
-    assert len(history.train_error) == len(history.test_error) == 3
+    assert len(history.train_error) == len(history.validation_error) == len(history.test_error) == 3
     assert history.train_error[-1] == error_rate(network, X, y)
+    assert history.validation_error[-1] == error_rate(network, X_val, y_val)
     assert history.test_error[-1] == error_rate(network, X_test, y_test)
     assert history.train_loss[-1] < 0.5 * history.train_loss[0]
     assert history.train_error[-1] < 0.1 and history.test_error[-1] < 0.1
@@ -187,11 +191,12 @@ def test_fit_history_contents():
 def test_the_training_loss_is_the_mean_loss_before_each_step():
     X, T, y = toy_data(30)
     network = Network([20, 6, 4], seed=0)
-    before = network.loss(X, T)
+    before = network.loss_value(X, T)
     history = fit(network, X, T, epochs=1, rate=1.0, batch_size=30, progress=False)  # one step
     assert history.train_loss == [pytest.approx(before, rel=1e-12)]
     assert history.train_error == [error_rate(network, X, y)]  # y_train=None: argmax of T
     assert history.test_error == [None]  # no test set
+    assert history.validation_error == [None]  # no validation set
 
 
 def test_the_callback_is_called_after_every_epoch():
@@ -228,33 +233,68 @@ def test_the_progress_bar_goes_to_stderr_and_can_be_switched_off(capsys):
 # --- the text's stopping rule ------------------------------------------------------------------------
 
 
-def test_training_stops_when_the_test_error_rises():
-    # Two classes; the "test set" is the training set with every label flipped, so its
+def test_training_stops_when_the_validation_error_rises():
+    # Two classes; the "validation set" is the training set with every label flipped, so its
     # error is exactly 1 - training error: it rises as soon as the training error falls.
     X, T, y = toy_data(200, classes=2)
     network = Network([20, 8, 2], seed=0)
-    history = fit(network, X, T, y, X, 1 - y, epochs=30, rate=2.0, batch_size=10,
-                  stop_when_test_error_rises=True, progress=False, rng=0)
+    history = fit(network, X, T, y, validation=(X, 1 - y), epochs=30, rate=2.0, batch_size=10,
+                  stop_when_validation_error_rises=True, progress=False, rng=0)
     assert len(history.epoch) < 30
     assert history.eval_epoch[-1] == history.epoch[-1]  # stopped right after an evaluation
-    tests = history.test_error
-    assert tests[-1] > tests[-2]  # it rose ...
-    assert all(later <= earlier for earlier, later in zip(tests[:-2], tests[1:-1]))  # ... for the first time
-    assert_array_equal(np.array(tests), 1 - np.array(history.train_error))
-    assert "rose" in history.stop_reason
+    errors = history.validation_error
+    assert errors[-1] > errors[-2]  # it rose ...
+    assert all(later <= earlier for earlier, later in zip(errors[:-2], errors[1:-1]))  # ... for the first time
+    assert_array_equal(np.array(errors), 1 - np.array(history.train_error))
+    assert "validation error rose" in history.stop_reason
     # without the rule, the same run goes on
-    again = fit(Network([20, 8, 2], seed=0), X, T, y, X, 1 - y, epochs=len(history.epoch) + 2,
+    again = fit(Network([20, 8, 2], seed=0), X, T, y, validation=(X, 1 - y), epochs=len(history.epoch) + 2,
                 rate=2.0, batch_size=10, progress=False, rng=0)
     assert len(again.epoch) == len(history.epoch) + 2 and again.stop_reason is None
 
 
-def test_a_falling_test_error_does_not_stop_training():
+def test_the_test_set_never_changes_training_or_stopping():
+    # the test set has flipped labels, so its error rises whenever the training error falls
     X, T, y = toy_data(200, classes=2)
-    history = fit(Network([20, 8, 2], seed=0), X, T, y, X, y, epochs=4, rate=2.0, batch_size=10,
-                  stop_when_test_error_rises=True, evaluate_every=2, progress=False, rng=0)
+    arguments = dict(validation=(X[:50], y[:50]), epochs=8, rate=2.0, batch_size=10,
+                     stop_when_validation_error_rises=True, progress=False, rng=0)
+    with_test = fit(Network([20, 8, 2], seed=0), X, T, y, test=(X, 1 - y), **arguments)
+    without = fit(Network([20, 8, 2], seed=0), X, T, y, **arguments)
+    assert with_test.epoch == without.epoch and with_test.stop_reason == without.stop_reason
+    assert with_test.validation_error == without.validation_error
+    assert without.test_error == [None] * len(without.eval_epoch)
+    assert_allclose(with_test.test_error, 1 - np.array(with_test.train_error), rtol=1e-12)
+
+
+def test_a_falling_validation_error_does_not_stop_training():
+    X, T, y = toy_data(200, classes=2)
+    history = fit(Network([20, 8, 2], seed=0), X, T, y, validation=(X, y), epochs=4, rate=2.0, batch_size=10,
+                  stop_when_validation_error_rises=True, evaluate_every=2, progress=False, rng=0)
     assert history.epoch == [1, 2, 3, 4] and history.eval_epoch == [2, 4]
-    assert history.test_error[1] <= history.test_error[0]
+    assert history.validation_error[1] <= history.validation_error[0]
+    assert history.test_error == [None, None]
     assert history.stop_reason is None
+
+
+def test_an_old_history_without_validation_errors_still_loads():
+    old = {"epoch": [1], "train_loss": [0.5], "seconds": [1.0], "eval_epoch": [1], "train_error": [0.2],
+           "test_error": [0.3], "stop_reason": None}
+    assert History.from_dict(old).validation_error == [None]
+
+
+def test_fit_trains_the_object_network_like_the_vectorized_one():
+    X, T, y = toy_data(24, classes=4)
+    vec, oo = Network([20, 5, 4], seed=1), oo_network.Network([20, 5, 4], seed=1)
+    for batch_size in (1, 5):
+        h_vec = fit(vec, X, T, y, validation=(X[:8], y[:8]), epochs=batch_size + 1, rate=0.5,
+                    batch_size=batch_size, progress=False, rng=3, history=None if batch_size == 1 else h_vec)
+        h_oo = fit(oo, X, T, y, validation=(X[:8], y[:8]), epochs=batch_size + 1, rate=0.5,
+                   batch_size=batch_size, progress=False, rng=3, history=None if batch_size == 1 else h_oo)
+        assert_allclose(h_oo.train_loss, h_vec.train_loss, rtol=1e-12)
+        assert h_oo.validation_error == h_vec.validation_error
+        for (W0, b0), (W1, b1) in zip(vec.get_weights(), oo.get_weights()):
+            assert_allclose(W1, W0, rtol=1e-11, atol=1e-14)
+            assert_allclose(b1, b0, rtol=1e-11, atol=1e-14)
 
 
 # --- divergence ------------------------------------------------------------------------------------------
@@ -302,8 +342,8 @@ def test_an_absurd_rate_diverges_without_a_warning_from_the_sigmoid():
 
 def good_arguments():
     X, T, y = toy_data(30)
-    return dict(network=Network([20, 6, 4]), X_train=X, T_train=T, y_train=y, X_test=X[:10], y_test=y[:10],
-                epochs=2, rate=0.5, progress=False)
+    return dict(network=Network([20, 6, 4]), X_train=X, T_train=T, y_train=y, validation=(X[:10], y[:10]),
+                test=(X[10:20], y[10:20]), epochs=2, rate=0.5, progress=False)
 
 
 @pytest.mark.parametrize(
@@ -318,9 +358,11 @@ def good_arguments():
         (dict(y_train=np.full(30, 4)), r"labels 0..3 \(one per output\), got the label 4"),
         (dict(y_train=np.full(30, -1)), "got the label -1"),
         (dict(y_train=np.zeros(29, dtype=int)), r"y_train of shape \(30,\)"),
-        (dict(y_test=None), "X_test and y_test together"),
-        (dict(X_test=np.zeros((10, 21))), r"X_test of shape \(N, 20\)"),
-        (dict(y_test=np.full(10, 9)), "got the label 9"),
+        (dict(validation=(np.zeros((10, 20)),)), r"validation to be a pair \(X_validation, y_validation\)"),
+        (dict(validation=(np.zeros((10, 21)), np.zeros(10, dtype=int))), r"X_validation of shape \(N, 20\)"),
+        (dict(test=(np.zeros((10, 21)), np.zeros(10, dtype=int))), r"X_test of shape \(N, 20\)"),
+        (dict(validation=(np.zeros((10, 20)), np.full(10, 9))), "y_validation .*got the label 9"),
+        (dict(validation=(np.zeros((10, 20)), np.full(10, 1 + 2j))), "complex"),
         (dict(epochs=0), "epochs to be a positive int"),
         (dict(epochs=2.5), "epochs to be a positive int"),
         (dict(epochs=True), "epochs to be a positive int"),
@@ -330,21 +372,23 @@ def good_arguments():
         (dict(batch_size=0), "batch_size to be a positive int"),
         (dict(evaluate_every=0), "evaluate_every to be a positive int"),
         (dict(checkpoint_every=-10), "checkpoint_every to be a positive int"),
-        (dict(X_test=None, y_test=None, stop_when_test_error_rises=True), "needs a test set"),
+        (dict(validation=None, stop_when_validation_error_rises=True), "needs a validation set"),
+        (dict(X_train=np.zeros((30, 20), dtype=complex)), "complex"),
         (dict(resume=True), "needs checkpoint_path"),
         (dict(callback="plot"), "callback to be a function"),
-        (dict(rng="seed"), "numpy.random.Generator, an int seed or None"),
+        (dict(rng="seed"), "rng to be an int >= 0 or a numpy.random.Generator"),
+        (dict(rng=-1), "rng to be an int >= 0 or a numpy.random.Generator"),
         (dict(history=[]), "History or None"),
-        (dict(network=oo_network.Network([20, 6, 4])), "network.train"),
+        (dict(network=object()), "expected a network"),
     ],
 )
 def test_fit_rejects_bad_input(change, message):
     arguments = {**good_arguments(), **change}
     network = arguments.pop("network")
-    before = network.get_weights()
-    with pytest.raises(ValueError, match=message):
+    before = network.get_weights() if hasattr(network, "get_weights") else []
+    with pytest.raises((ValueError, TypeError), match=message):
         fit(network, **arguments)
-    for (W0, b0), (W1, b1) in zip(before, network.get_weights()):  # nothing was trained
+    for (W0, b0), (W1, b1) in zip(before, network.get_weights() if before else []):  # nothing was trained
         assert_array_equal(W0, W1)
         assert_array_equal(b0, b1)
 
@@ -360,7 +404,7 @@ def test_a_few_epochs_on_5000_mnist_images_clearly_improve_the_network(tmp_path)
     # matrices that a busy machine's multi-threaded BLAS cannot make this test slow.
     network = Network([784, 30, 10], dtype=np.float32, seed=0)
     error_before = error_rate(network, X_test, y_test)
-    history = fit(network, X, one_hot(y), y, X_test, y_test, epochs=3, rate=1.0, batch_size=10,
+    history = fit(network, X, one_hot(y), y, test=(X_test, y_test), epochs=3, rate=1.0, batch_size=10,
                   progress=False, rng=0, checkpoint_path=tmp_path / "mnist.npz")
     assert error_before > 0.8  # about chance: 9 in 10 wrong
     assert history.test_error[-1] < 0.15, history.to_dict()

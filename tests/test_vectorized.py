@@ -9,8 +9,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core import oo_network
-from bpcourse.core.activations import sigmoid, sigmoid_derivative
-from bpcourse.core.vectorized import FullConnectedLayer, Network
+from bpcourse.core.activations import sigmoid
+from bpcourse.core.vectorized import BufferedFullConnectedLayer, FullConnectedLayer, Network
 
 DTYPES = [np.float64, np.float32]
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-15), np.float32: dict(rtol=2e-5, atol=1e-7)}
@@ -53,7 +53,7 @@ def test_shapes_of_everything(dtype):
     assert network.predict(X[:1]).shape == (1, 2)  # a row stays a batch of one
     for (dW, db), layer in zip(network.gradients(X, T), network.layers):
         assert dW.shape == layer.W.shape and db.shape == layer.b.shape
-    assert isinstance(network.loss(X, T), float) and isinstance(network.loss(X[0], T[0]), float)
+    assert isinstance(network.loss_value(X, T), float) and isinstance(network.loss_value(X[0], T[0]), float)
 
 
 def test_predict_matches_the_plain_formula():
@@ -75,9 +75,9 @@ def test_single_sample_and_batch_agree(dtype):
     Y = network.predict(X)
     for i in range(len(X)):
         assert_allclose(Y[i], network.predict(X[i]), **TOL[dtype])
-    per_sample = [network.loss(x, t) for x, t in zip(X, T)]
-    assert_allclose(network.loss(X, T), np.mean(per_sample), **TOL[dtype])
-    assert_allclose(network.loss(X[0], T[0]), 0.5 * np.sum((T[0] - Y[0]) ** 2), **TOL[dtype])  # eq. 4.9
+    per_sample = [network.loss_value(x, t) for x, t in zip(X, T)]
+    assert_allclose(network.loss_value(X, T), np.mean(per_sample), **TOL[dtype])
+    assert_allclose(network.loss_value(X[0], T[0]), 0.5 * np.sum((T[0] - Y[0]) ** 2), **TOL[dtype])  # eq. 4.9
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -107,19 +107,21 @@ def test_gradient_is_the_true_gradient_not_the_texts_delta_x():
     assert_allclose(dW_out, -np.outer(delta, a), rtol=1e-13)
 
 
-def test_get_gradient_leaves_the_gradient_and_deltas_in_the_layers():
+def test_forward_backward_leave_the_gradient_and_deltas_in_the_layers():
     sizes = [4, 3, 2]
     network = Network(sizes)
     network.set_weights(lively_weights(sizes))
     X, T = data(sizes, 3)
     before = network.get_weights()
-    assert network.get_gradient(X, T) is None
-    for layer, (dW, db) in zip(network.layers, network.gradients(X, T)):
-        assert_array_equal(layer.dW, dW)
-        assert_array_equal(layer.db, db)
-    Y = network.layers[-1].output
+    Y = network.forward(X).copy()
+    E = network.backward(T)
+    assert_allclose(E, network.loss_value(X, T), rtol=1e-14)
     assert_allclose(Y, network.predict(X), rtol=1e-14)
     assert_allclose(network.layers[-1].delta, Y * (1 - Y) * (T - Y), rtol=1e-14)  # eq. 6.2
+    layer_gradients = [(layer.dW.copy(), layer.db.copy()) for layer in network.layers]
+    for (dW0, db0), (dW, db) in zip(layer_gradients, network.gradients(X, T)):
+        assert_array_equal(dW0, dW)
+        assert_array_equal(db0, db)
     for (W0, b0), (W1, b1) in zip(before, network.get_weights()):
         assert_array_equal(W0, W1)  # no weight changed
         assert_array_equal(b0, b1)
@@ -141,9 +143,10 @@ def test_same_seed_gives_the_object_networks_weights():
 # --- the layer on its own ----------------------------------------------------------------
 
 
-def test_layer_forward_backward_update():
+@pytest.mark.parametrize("Layer", [FullConnectedLayer, BufferedFullConnectedLayer])
+def test_layer_forward_backward_update(Layer):
     rng = np.random.default_rng(5)
-    layer = FullConnectedLayer(4, 3, "sigmoid", rng=rng)
+    layer = Layer(4, 3, "sigmoid", rng=rng)
     layer.W[...] = rng.uniform(-1, 1, (3, 4))
     layer.b[...] = rng.uniform(-1, 1, 3)
     X = rng.random((6, 4))  # pretend these are sigmoid outputs of a layer below
@@ -153,7 +156,7 @@ def test_layer_forward_backward_update():
     delta = rng.normal(size=(6, 3))
     W_before = layer.W.copy()
     delta_prev = layer.backward(delta)
-    assert_allclose(delta_prev, sigmoid_derivative(X) * (delta @ W_before), rtol=1e-13)  # eq. 6.3
+    assert_allclose(delta_prev, delta @ W_before, rtol=1e-13)  # W^T delta; the network multiplies by f' (eq. 6.3)
     assert_allclose(layer.dW, -(delta.T @ X) / 6, rtol=1e-13)  # eq. 6.5: mean, true sign
     assert_allclose(layer.db, -delta.mean(axis=0), rtol=1e-13)  # eq. 6.6
     assert layer.backward(delta, propagate=False) is None
@@ -200,13 +203,13 @@ def test_train_batch_is_one_step_with_the_mean_gradient(dtype):
     network.set_weights(lively_weights(sizes))
     X, T = data(sizes, 8)
     before, grads = network.get_weights(), network.gradients(X, T)
-    loss_before = network.loss(X, T)
+    loss_before = network.loss_value(X, T)
     returned = network.train_batch(X, T, 0.7)
     assert_allclose(returned, loss_before, **TOL[dtype])  # the loss measured before the update
     for (W, b), (dW, db), (W_new, b_new) in zip(before, grads, network.get_weights()):
         assert_allclose(W_new, W - dtype(0.7) * dW, **TOL[dtype])
         assert_allclose(b_new, b - dtype(0.7) * db, **TOL[dtype])
-    assert network.loss(X, T) < loss_before
+    assert network.loss_value(X, T) < loss_before
 
 
 def test_train_with_batches_is_train_batch_on_consecutive_rows():
@@ -245,10 +248,10 @@ def test_training_learns_the_8_3_8_identity_task():
     # the classic auto-encoder: 8 one-hot inputs (0.9/0.1), squeezed through 3 hidden units, reproduced
     X = np.full((8, 8), 0.1) + 0.8 * np.eye(8)
     network = Network([8, 3, 8], seed=0)
-    loss_before = network.loss(X, X)
+    loss_before = network.loss_value(X, X)
     assert (network.predict(X).argmax(axis=1) != np.arange(8)).any()
     network.train(X, X, 2.0, 1000, batch_size=1)
-    loss_after = network.loss(X, X)
+    loss_after = network.loss_value(X, X)
     assert loss_after < 0.05 * loss_before, (loss_before, loss_after)
     assert_array_equal(network.predict(X).argmax(axis=1), np.arange(8))  # every pattern comes back
 
@@ -300,15 +303,14 @@ def test_a_training_step_allocates_no_array_of_the_data_size(activator, dtype):
     tracemalloc.start()
     try:
         for _ in range(3):
-            network._train_step(X, T, 0.1)  # the step fit runs
+            network.train_batch(X, T, 0.1)  # the step fit runs
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
     activations = 64 * 400 * np.dtype(dtype).itemsize  # one (N, hidden) array
     assert peak < min(activations, 8192 * np.dtype(dtype).itemsize + 4096), peak
     hidden = network.layers[0].output
-    network.predict(X[:3])  # predict allocates its own arrays and leaves the buffers alone
-    network._forward(X)
+    network.forward(X)
     assert np.shares_memory(hidden, network.layers[0].output)  # the same buffer, reused
 
 
@@ -382,7 +384,7 @@ def test_input_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"\(N, 784\).*got shape \(783,\)"):
         network.predict(np.zeros(783))
     with pytest.raises(ValueError, match=r"got shape \(2, 10\)"):
-        network.loss(np.zeros((2, 10)), np.zeros((2, 10)))
+        network.loss_value(np.zeros((2, 10)), np.zeros((2, 10)))
     with pytest.raises(ValueError, match="numbers"):
         network.predict(["a"] * 784)
 
@@ -396,7 +398,7 @@ def test_nan_or_infinite_input(bad):
     with pytest.raises(ValueError, match="finite"):
         network.train_batch(np.stack([x, x]), np.zeros((2, 2)), 0.1)
     with pytest.raises(ValueError, match="finite"):
-        network.loss(np.zeros(4), np.array([0.1, bad]))
+        network.loss_value(np.zeros(4), np.array([0.1, bad]))
     with pytest.raises(ValueError, match="finite"):
         network.set_weights([(np.full((3, 4), bad), np.zeros(3)), (np.zeros((2, 3)), np.zeros(2))])
     with pytest.raises(ValueError, match="finite"):
@@ -421,7 +423,7 @@ def test_targets_of_the_wrong_shape():
     with pytest.raises(ValueError, match=r"target t of shape \(2,\).*got shape \(1, 2\)"):
         network.gradients(X[0], T[:1])  # a 1-D sample wants a 1-D target
     with pytest.raises(ValueError, match=r"target t of shape \(3, 2\)"):
-        network.loss(X, T[:2])
+        network.loss_value(X, T[:2])
     with pytest.raises(ValueError, match="as many labels as samples"):
         network.train(T[:2], X, 0.1, 1)
     with pytest.raises(ValueError, match=r"labels of shape \(N, 2\)"):
@@ -440,3 +442,30 @@ def test_bad_epoch_batch_size_and_weights():
         network.set_weights(network.get_weights()[:1])
     with pytest.raises(ValueError, match=r"W of shape \(3, 4\) \(outputs, inputs\)"):
         network.set_weights([(np.zeros((4, 3)), np.zeros(3)), (np.zeros((2, 3)), np.zeros(2))])
+
+
+# --- the readable layer and the buffered one ------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", ["squared_error", "softmax_cross_entropy"])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_the_buffered_layers_give_the_readable_layers_numbers(loss, dtype):
+    sizes = [6, 5, 4, 3]
+    fast = Network(sizes, seed=2, dtype=dtype, loss=loss)
+    readable = Network(sizes, seed=2, dtype=dtype, loss=loss, buffered=False)
+    assert isinstance(fast.layers[0], BufferedFullConnectedLayer)
+    assert type(readable.layers[0]) is FullConnectedLayer
+    X, T = data(sizes, 8)
+    if loss == "softmax_cross_entropy":
+        T = np.eye(3)[np.arange(8) % 3]
+    tolerance = TOL[dtype]
+    assert_allclose(fast.predict(X), readable.predict(X), **tolerance)
+    for (dW0, db0), (dW1, db1) in zip(fast.gradients(X, T), readable.gradients(X, T)):
+        assert_allclose(dW0, dW1, **tolerance)
+        assert_allclose(db0, db1, **tolerance)
+    for _ in range(3):
+        assert_allclose(fast.train_batch(X[:4], T[:4], 0.5), readable.train_batch(X[:4], T[:4], 0.5), **tolerance)
+        assert_allclose(fast.train_batch(X[4:5], T[4:5], 0.5), readable.train_batch(X[4:5], T[4:5], 0.5), **tolerance)
+    for (W0, b0), (W1, b1) in zip(fast.get_weights(), readable.get_weights()):
+        assert_allclose(W0, W1, **tolerance)
+        assert_allclose(b0, b1, **tolerance)

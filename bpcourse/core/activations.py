@@ -9,7 +9,12 @@ The perceptron's ``step`` function is here too, for comparison: its slope is 0
 wherever it exists, which is why a perceptron cannot learn by gradient descent.
 
 An *activator* bundles an activation with its derivative; both networks take
-one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter.
+one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter. It needs
+``name``, ``forward(net)`` and ``backward(y)``. It may also bring fast
+in-place kernels, ``forward_into(net, out)`` and ``times_derivative(y, delta,
+scratch)``, which the vectorized network uses; :func:`forward_into` and
+:func:`times_derivative` fall back to ``forward`` and ``backward`` for an
+activator without them, so a new activation is one class in this file.
 """
 
 import numpy as np
@@ -74,9 +79,11 @@ def step_derivative(y):
 
 
 class SigmoidActivator:
-    """The sigmoid and its derivative from the output (eq. 1.2, 1.4)."""
+    """The sigmoid and its derivative from the output (eq. 1.2, 1.4), with in-place kernels."""
 
     name = "sigmoid"
+    slope_formula = "y(1 - y)"  # eq. 1.4, for the pictures
+    y_limits = (-0.1, 1.1)  # the y-axis range that shows the whole curve
 
     @staticmethod
     def forward(net):
@@ -88,11 +95,37 @@ class SigmoidActivator:
         """dy/dnet written from the output: y(1 - y) (eq. 1.4)."""
         return sigmoid_derivative(y)
 
+    @staticmethod
+    def forward_into(net, out):
+        """out = sigmoid(net) with no new array; ``net`` is overwritten (used as scratch).
+
+        net, out: float arrays of one shape and dtype. Same formula, hence the
+        same bits, as :func:`sigmoid`: exp(-|net|) never overflows.
+        """
+        mask = net >= 0  # the one temporary: a bool array
+        np.abs(net, out=net)
+        np.negative(net, out=net)
+        np.exp(net, out=net)  # e = exp(-|net|), in (0, 1]
+        np.add(net, 1.0, out=out)  # 1 + e
+        np.copyto(net, 1.0, where=mask)  # numerator: 1 where net >= 0, e where net < 0
+        np.divide(net, out, out=out)  # eq. 1.2
+        return out
+
+    @staticmethod
+    def times_derivative(y, delta, scratch=None):
+        """delta *= y(1 - y) in place (eq. 1.4); ``scratch`` (shape of y) is overwritten if given."""
+        scratch = np.subtract(1.0, y, out=scratch)
+        scratch *= y  # y(1 - y), eq. 1.4
+        delta *= scratch
+        return delta
+
 
 class TanhActivator:
     """tanh and its derivative from the output, 1 - y^2."""
 
     name = "tanh"
+    slope_formula = "1 - y²"
+    y_limits = (-1.15, 1.15)
 
     @staticmethod
     def forward(net):
@@ -104,8 +137,67 @@ class TanhActivator:
         """dy/dnet written from the output: 1 - y^2."""
         return tanh_derivative(y)
 
+    @staticmethod
+    def forward_into(net, out):
+        """out = tanh(net) with no new array."""
+        return np.tanh(net, out=out)
 
-ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator}
+    @staticmethod
+    def times_derivative(y, delta, scratch=None):
+        """delta *= 1 - y^2 in place; ``scratch`` (shape of y) is overwritten if given."""
+        scratch = np.multiply(y, y, out=scratch)
+        np.subtract(1.0, scratch, out=scratch)  # 1 - y^2
+        delta *= scratch
+        return delta
+
+
+class StepActivator:
+    """The perceptron's step and its slope, 0 wherever it exists (a network cannot learn with it)."""
+
+    name = "step"
+    slope_formula = "0"
+    y_limits = (-0.1, 1.1)
+
+    @staticmethod
+    def forward(net):
+        """Output 1 where net > 0, else 0."""
+        return step(net)
+
+    @staticmethod
+    def backward(y):
+        """The slope written from the output: 0."""
+        return step_derivative(y)
+
+
+ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator, "step": StepActivator}
+"""The one registry of activations by name; the networks and the widgets take their names from it."""
+
+
+def forward_into(activator, net, out):
+    """out = f(net) for ``activator``: its own in-place kernel if it has one, else ``forward``.
+
+    ``net`` may be overwritten. Returns ``out``.
+    """
+    kernel = getattr(activator, "forward_into", None)
+    if kernel is not None:
+        return kernel(net, out)
+    out[...] = activator.forward(net)
+    return out
+
+
+def times_derivative(activator, y, delta, scratch=None):
+    """delta times f'(net), written from the output y (eq. 1.4 for the sigmoid); returns delta.
+
+    In place for a writable array ``delta`` (with the activator's own kernel
+    if it has one, else ``backward``); a new value for a number.
+    """
+    if not (isinstance(delta, np.ndarray) and delta.ndim > 0):
+        return delta * activator.backward(y)
+    kernel = getattr(activator, "times_derivative", None)
+    if kernel is not None:
+        return kernel(y, delta, scratch)
+    delta *= activator.backward(y)
+    return delta
 
 
 def get_activator(activator):

@@ -211,10 +211,10 @@ def _central_difference(network, work, x, t, layer, row, col, epsilon):
     try:
         target[position] = original + epsilon
         network.set_weights(work)
-        loss_plus = network.loss(x, t)
+        loss_plus = network.loss_value(x, t)
         target[position] = original - epsilon
         network.set_weights(work)
-        loss_minus = network.loss(x, t)
+        loss_minus = network.loss_value(x, t)
     finally:
         target[position] = original  # restore the saved value; never "add epsilon back"
     return (loss_plus - loss_minus) / (2 * epsilon)  # eq. 5.4

@@ -20,9 +20,11 @@ objects) but you can look at every number. The vectorized network in
 :mod:`bpcourse.core.vectorized` computes the same thing with matrices.
 
 Sign convention (eq. 4.12, 4.17): the text's error term is
-``delta_j = -dE/dnet_j``, so ``Connection.gradient = delta_j * x_ji`` is the
-NEGATIVE of ``dE/dw_ji`` and the update is ``w_ji += eta * gradient``
-(eq. 4.5). :meth:`Network.gradients` converts to the true gradient dE/dW.
+``delta_j = -dE/dnet_j``. Inside the objects the text's convention is kept:
+``Connection.gradient = delta_j * x_ji`` is the NEGATIVE of ``dE/dw_ji`` and
+the update is ``w_ji += eta * gradient`` (eq. 4.5). Everything the network
+hands out through the interface it shares with :mod:`bpcourse.core.vectorized`
+(:meth:`Network.gradients`) is the true gradient dE/dW.
 
 Differences from the original tutorial code (Python 2): the gradient check
 lives in :mod:`bpcourse.core.gradcheck` and restores every weight it perturbs;
@@ -38,14 +40,21 @@ from numbers import Integral
 import numpy as np
 
 from bpcourse.core.activations import get_activator
+from bpcourse.core.divergence import check_loss, check_weights_finite
+from bpcourse.core.losses import SquaredError, get_loss
 from bpcourse.core.validation import (
     as_array,
+    check_fits_in_memory,
     check_layer_sizes,
     check_positive_int,
     check_rate,
+    check_seed,
     check_weights,
-    where_not_finite,
+    check_finite,
 )
+
+BYTES_PER_CONNECTION = 120
+"""About what one Connection costs in memory (the object, its float weight and two list entries)."""
 
 
 class Node:
@@ -93,10 +102,13 @@ class Node:
         """Record a connection from a node of the previous layer to this node."""
         self.upstream.append(conn)
 
+    def calc_net(self):
+        """net_j = sum_i w_ji x_ji over the upstream connections, the bias included (eq. 4.11); a float."""
+        return sum(conn.upstream_node.output * conn.weight for conn in self.upstream)  # eq. 4.11
+
     def calc_output(self):
         """Compute a_j = f(net_j), net_j = sum_i w_ji x_ji including the bias (eq. 3.2, 3.3, 4.11)."""
-        net = sum(conn.upstream_node.output * conn.weight for conn in self.upstream)  # eq. 4.11
-        self.output = float(self.activator.forward(net))  # eq. 3.2 / 3.3
+        self.output = float(self.activator.forward(self.calc_net()))  # eq. 3.2 / 3.3
 
     def calc_hidden_layer_delta(self):
         """Hidden node: delta_j = f'(a_j) * sum_k w_kj delta_k over downstream nodes k (eq. 4.3).
@@ -109,14 +121,14 @@ class Node:
         # eq. 4.3: a_j (1 - a_j) for the sigmoid, f'(a_j) in general
         self.delta = float(self.activator.backward(self.output)) * downstream_delta
 
-    def calc_output_layer_delta(self, label):
-        """Output node: delta_j = f'(y_j) (t_j - y_j) for its target t_j = ``label`` (eq. 4.1).
+    def calc_output_layer_delta(self, label, loss=SquaredError):
+        """Output node: delta_j = -dE/dnet_j for its target t_j = ``label``, as the loss says.
 
-        For the sigmoid f'(y_j) = y_j (1 - y_j), which is eq. 4.1 exactly.
+        For the text's squared error (the default) that is eq. 4.1,
+        delta_j = f'(y_j)(t_j - y_j), y_j (1 - y_j)(t_j - y_j) for the sigmoid;
+        for softmax with cross-entropy it is t_j - y_j (see :mod:`bpcourse.core.losses`).
         """
-        y = self.output
-        # eq. 4.1: y (1 - y)(t - y) for the sigmoid, f'(y)(t - y) in general
-        self.delta = float(self.activator.backward(y)) * (label - y)
+        self.delta = float(loss.delta(self.output, label, self.activator))  # eq. 4.1
 
     def __repr__(self):
         return (
@@ -181,11 +193,22 @@ class Layer:
         for node, x_i in zip(self.nodes, data):
             node.set_output(x_i)
 
-    def calc_output(self):
-        """Compute the output of every node of this layer except the bias node (eq. 3.2, 3.3)."""
-        for node in self.nodes:
-            if isinstance(node, Node):
-                node.calc_output()
+    def calc_output(self, activator=None):
+        """Compute the output of every node of this layer except the bias node (eq. 3.2, 3.3).
+
+        ``activator``: None (every node applies its own activation), or the
+        activation of the whole layer applied to all its nets at once (the
+        output layer of a softmax loss, whose outputs depend on each other).
+        """
+        if activator is None:
+            for node in self.nodes:
+                if isinstance(node, Node):
+                    node.calc_output()
+            return
+        neurons = _neurons(self)
+        outputs = activator.forward(np.array([node.calc_net() for node in neurons]))
+        for node, y in zip(neurons, outputs.tolist()):
+            node.output = y
 
     def __repr__(self):
         bias = " + bias node" if self.nodes and isinstance(self.nodes[-1], ConstNode) else ""
@@ -274,30 +297,49 @@ class Network:
     layer_sizes : sequence of int, at least two
         Nodes per layer, input first, e.g. ``[3, 4, 2]`` for the text's example
         or ``[784, 300, 10]`` for MNIST. Bias nodes are added for you.
+        Sizes whose connections would not fit in memory are refused.
     activator : "sigmoid", "tanh" or an activator object
-        The activation f of every hidden and output node (eq. 1.2 for the sigmoid).
-    seed : int or numpy.random.Generator
+        The activation f of every hidden node, and of the output nodes unless
+        the loss brings its own (eq. 1.2 for the sigmoid).
+    seed : int >= 0 or numpy.random.Generator
         Weights start uniform in [-0.1, 0.1], drawn from
         ``numpy.random.default_rng(seed)`` in the order the connections are
         created: layer pair by layer pair (input side first); within a pair,
         upstream node i outer loop (the bias node last), downstream node j
         inner loop. In matrix terms, pair l draws one array ``U`` of shape
         (n_in + 1, n_out) and ``W = U[:-1].T``, ``b = U[-1]``.
+    loss : "squared_error" (default, the text's eq. 4.9), "softmax_cross_entropy" or a loss object
+        See :mod:`bpcourse.core.losses`.
 
     Attributes
     ----------
     layer_sizes : tuple of int
     activator : activator object
+    loss : loss object (``loss.name`` is its name)
+    dtype : numpy.dtype float64 (every weight is a Python float)
     layers : list of Layer
     connections : Connections
         All 300*(784+1) + 10*(300+1) = 238,510 of them for 784-300-10,
         bias connections included.
+
+    The interface shared with :class:`bpcourse.core.vectorized.Network`
+    (``predict``, ``loss_value``, ``gradients``, ``train_batch``, ``train``,
+    ``get_weights``/``set_weights``) takes one sample x of shape (n_in,) or a
+    batch of shape (N, n_in), one sample per row; a batch is worked through
+    one sample at a time.
     """
 
-    def __init__(self, layer_sizes, activator="sigmoid", seed=0):
+    dtype = np.dtype(np.float64)
+
+    def __init__(self, layer_sizes, activator="sigmoid", seed=0, loss="squared_error"):
         self.layer_sizes = check_layer_sizes(layer_sizes)
         self.activator = get_activator(activator)
-        rng = _check_seed(seed)
+        self.loss = get_loss(loss)
+        sizes = self.layer_sizes
+        check_fits_in_memory(sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])),
+                             BYTES_PER_CONNECTION, "layer_sizes", "connections")
+        rng = check_seed(seed)
+        self.output_activator = self.loss.output_activator(self.activator)
         last = len(self.layer_sizes) - 1
         self.layers = [
             Layer(i, n, self.activator, has_bias_node=(i != last)) for i, n in enumerate(self.layer_sizes)
@@ -319,13 +361,12 @@ class Network:
     def predict(self, sample):
         """Forward pass (eq. 3.1-3.3): x of shape (n_in,) -> y of shape (n_out,).
 
-        One sample at a time; every node keeps its output afterwards.
+        A batch (N, n_in) gives (N, n_out), one sample after the other; every
+        node keeps its output of the last sample.
         """
-        x = self._check_input(sample)
-        self.layers[0].set_output(x.tolist())
-        for layer in self.layers[1:]:
-            layer.calc_output()
-        return np.array([node.output for node in self.layers[-1].nodes])
+        X, single = self._check_samples(sample)
+        Y = np.array([self._forward(x) for x in X])
+        return Y[0] if single else Y
 
     def train(self, labels, data_set, rate, epoch):
         """Per-sample SGD as in the text: ``epoch`` passes over the samples in their order.
@@ -341,13 +382,18 @@ class Network:
         epoch : int >= 1
             Number of passes. Every sample does forward, deltas (eq. 4.1,
             4.3) and the update of every weight (eq. 4.5). Returns nothing.
+
+        Raises :class:`bpcourse.core.divergence.DivergenceError` as soon as
+        the loss of a sample becomes NaN or infinite (the rate is too large).
         """
         T, X = self._check_data_set(labels, data_set)
         rate = check_rate(rate)
         epoch = check_positive_int(epoch, "epoch", "number of passes")
-        for _ in range(epoch):
+        for count in range(1, epoch + 1):
             for t, x in zip(T, X):
                 self.train_one_sample(t, x, rate)
+                check_loss(self.loss.value(self.output(), t), epoch=count, rate=rate)
+            check_weights_finite(self.get_weights(), epoch=count, rate=rate)
 
     def train_one_sample(self, label, sample, rate):
         """One SGD step on one sample: predict, calc_delta, update_weight (eq. 4.1, 4.3, 4.5)."""
@@ -362,7 +408,7 @@ class Network:
         """
         t = self._check_target(label)
         for node, t_j in zip(self.layers[-1].nodes, t.tolist()):
-            node.calc_output_layer_delta(t_j)  # eq. 4.1
+            node.calc_output_layer_delta(t_j, self.loss)  # eq. 4.1
         # Hidden layers from the last to the first. The text also computes
         # deltas for the input layer, but no weight needs them.
         for layer in self.layers[-2:0:-1]:
@@ -380,21 +426,24 @@ class Network:
             conn.calc_gradient()
 
     def get_gradient(self, sample, label):
-        """Forward pass, deltas and ``Connection.gradient`` for one sample; changes no weight, returns nothing.
+        """The text's method: forward pass, deltas and ``Connection.gradient`` for one sample.
 
-        ``sample`` x has shape (n_in,), ``label`` t shape (n_out,). (The
-        original tutorial's gradient check passed these two the other way round.)
+        Changes no weight and returns nothing: every connection then holds
+        the text's delta_j * x_ji (= -dE/dw_ji). ``sample`` x has shape
+        (n_in,), ``label`` t shape (n_out,). (The original tutorial's
+        gradient check passed these two the other way round.) For the true
+        gradient as arrays use :meth:`gradients`.
         """
         self.predict(sample)
         self.calc_delta(label)
         self.calc_gradient()
 
-    def dump(self, max_items=8, file=None):
+    def dump(self, file=None, max_items=8):
         """Print the network layer by layer: node outputs and deltas, then the incoming connections.
 
-        ``max_items`` limits how many nodes and how many connections are
-        printed per layer (the rest is counted); ``None`` prints everything.
-        ``file`` is where to print (default: standard output).
+        ``file`` is where to print (default: standard output); ``max_items``
+        limits how many nodes and how many connections are printed per layer
+        (the rest is counted); ``None`` prints everything.
         """
         if max_items is not None and (not isinstance(max_items, Integral) or max_items < 1):
             raise ValueError(f"max_items must be a positive int or None, got {max_items!r}")
@@ -432,26 +481,54 @@ class Network:
 
     # --- the interface shared with bpcourse.core.vectorized -----------------
 
-    def loss(self, x, t):
-        """E = 1/2 sum_i (t_i - y_i)^2 for one sample (eq. 4.9); x shape (n_in,), t shape (n_out,). A float."""
-        t = self._check_target(t)
-        y = self.predict(x)
-        return float(0.5 * np.sum((t - y) ** 2))
+    def output(self):
+        """The outputs y of the last forward pass, shape (n_out,)."""
+        return np.array([node.output for node in _neurons(self.layers[-1])])
+
+    def loss_value(self, x, t):
+        """The loss E of the network's output: eq. 4.9, E = 1/2 sum_i (t_i - y_i)^2, for the default loss.
+
+        x shape (n_in,) and t shape (n_out,), or a batch (N, n_in) and (N, n_out):
+        then the mean over the N samples. A float.
+        """
+        X, single = self._check_samples(x)
+        T = self._check_targets(t, len(X), single)
+        return float(np.mean([self.loss.value(self._forward(x_n), t_n) for x_n, t_n in zip(X, T)]))
 
     def gradients(self, x, t):
-        """The true gradient of E (eq. 4.9) for one sample: list of (dW, db) per layer pair.
+        """The true gradient of the loss for one sample (or the mean over a batch): list of (dW, db) per layer pair.
 
         ``dW`` has shape (n_out, n_in) with dW[j, i] = dE/dw_ji, ``db`` shape
         (n_out,) with db[j] = dE/dw_jb, so an SGD step is W -= eta * dW
-        (eq. 4.10). The connections store delta_j * x_ji = -dE/dw_ji
-        (delta_j = -dE/dnet_j, eq. 4.12, 4.17), hence the minus sign below.
+        (eq. 4.10). No weight changes.
         """
-        self.get_gradient(x, t)
-        result = []
-        for layer in self.layers[1:]:
-            G = -np.array([[conn.gradient for conn in node.upstream] for node in _neurons(layer)])
-            result.append((G[:, :-1].copy(), G[:, -1].copy()))
-        return result
+        X, single = self._check_samples(x)
+        T = self._check_targets(t, len(X), single)
+        total = None
+        for x_n, t_n in zip(X, T):
+            self.get_gradient(x_n, t_n)
+            # The connections hold the text's delta_j * x_ji = -dE/dw_ji (eq. 4.12, 4.17): turn the sign.
+            G = [-np.array([[conn.gradient for conn in node.upstream] for node in _neurons(layer)])
+                 for layer in self.layers[1:]]
+            total = G if total is None else [A + B for A, B in zip(total, G)]
+        return [(G[:, :-1] / len(X), G[:, -1] / len(X)) for G in total]
+
+    def train_batch(self, X, T, rate):
+        """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
+
+        Inputs: X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0.
+        Returns the mean loss of the batch before the update (a float).
+        """
+        X, single = self._check_samples(X)
+        T = self._check_targets(T, len(X), single)
+        rate = check_rate(rate)
+        if len(X) == 1:  # the text's per-sample step, weight by weight (eq. 4.5)
+            self.train_one_sample(T[0], X[0], rate)
+            return float(self.loss.value(self.output(), T[0]))
+        E = float(np.mean([self.loss.value(self._forward(x_n), t_n) for x_n, t_n in zip(X, T)]))
+        self.set_weights([(W - rate * dW, b - rate * db)
+                          for (W, b), (dW, db) in zip(self.get_weights(), self.gradients(X, T))])
+        return E
 
     def get_weights(self):
         """All weights as a list of (W, b) per layer pair (new arrays).
@@ -479,7 +556,35 @@ class Network:
                 for conn, w in zip(node.upstream, row):
                     conn.weight = w
 
-    # --- validation at the edges ----------------------------------------
+    # --- the forward pass and validation at the edges ----------------------------
+
+    def _forward(self, x):
+        """The forward pass of one checked sample x (n_in,) -> y (n_out,); the output layer as the loss says."""
+        self.layers[0].set_output(x.tolist())
+        for layer in self.layers[1:-1]:
+            layer.calc_output()  # eq. 3.2
+        last = self.layers[-1]
+        last.calc_output(None if self.output_activator is self.activator else self.output_activator)  # eq. 3.3
+        return self.output()
+
+    def _check_samples(self, x):
+        """(x as float64 (N, n_in), whether it was one 1-D sample)."""
+        n_in = self.layer_sizes[0]
+        X = as_array(x, "the input", np.float64)
+        if X.ndim == 2 and X.shape[1] == n_in and len(X) >= 1:
+            check_finite(X, "the input")
+            return X, False
+        return _check_vector(x, n_in, "an input", "x")[None, :], True
+
+    def _check_targets(self, t, n, single):
+        if single:
+            return self._check_target(t)[None, :]
+        n_out = self.layer_sizes[-1]
+        T = as_array(t, "the target", np.float64)
+        if T.shape != (n, n_out):
+            raise ValueError(f"expected a target t of shape ({n}, {n_out}) (one row per sample), got shape {T.shape}")
+        check_finite(T, "the target")
+        return T
 
     def _check_input(self, x):
         return _check_vector(x, self.layer_sizes[0], "an input", "x")
@@ -505,8 +610,7 @@ class Network:
         if len(X) != len(T):
             raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
         for name, A in (("data_set", X), ("labels", T)):
-            if not np.all(np.isfinite(A)):
-                raise ValueError(f"expected finite {name}, got NaN or infinite values {where_not_finite(A)}")
+            check_finite(A, name)
         return T, X
 
 
@@ -525,14 +629,6 @@ def _first(items, max_items, out, what, indent):
         print(f"{indent}... {left} more {noun} (dump(max_items=None) prints all)", file=out)
 
 
-def _check_seed(seed):
-    if isinstance(seed, np.random.Generator):
-        return seed
-    if isinstance(seed, bool) or not isinstance(seed, Integral) or seed < 0:
-        raise ValueError(f"expected seed to be a non-negative int or a numpy.random.Generator, got {seed!r}")
-    return np.random.default_rng(seed)
-
-
 def _check_vector(v, length, what, symbol):
     """Return ``v`` as a float64 array of shape (length,) or raise ValueError saying what was expected.
 
@@ -549,6 +645,6 @@ def _check_vector(v, length, what, symbol):
                 "loop over the rows, or use bpcourse.core.vectorized.Network for batches"
             )
         raise ValueError(message)
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"expected {what} of finite numbers, got NaN or infinite values {where_not_finite(a)}")
+    check_finite(a, what)
     return a
+

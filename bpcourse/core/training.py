@@ -1,48 +1,45 @@
 """Training and evaluation as the text does it for MNIST: error rate, a training loop, a stopping rule.
 
-The text trains the 784-300-10 network on the 60,000 training images,
-measures the error rate on the 10,000 test images,
+The text trains the 784-300-10 network on the training images, measures the
+error rate
 
     error rate = (number of wrongly predicted samples) / (number of samples),
 
 where the predicted digit is the index of the largest of the 10 outputs,
 evaluates every 10 epochs, stops "when the accuracy starts to drop"
 (over-fitting), and saves the weights every 10 epochs so that a crash does
-not lose the work. :func:`fit` does all of that for the vectorized network
-(:mod:`bpcourse.core.vectorized`), and keeps a :class:`History` for plots.
+not lose the work. :func:`fit` does all of that for either network (both
+share one interface: ``train_batch``, ``predict``, ``get_weights``,
+``layer_sizes``), and keeps a :class:`History` for plots.
+
+Which data decides what: the stopping rule watches the error on a
+*validation* set held out from the training images (``validation=``); the
+test set (``test=``) is only measured if you pass it, and never chooses
+anything.
 """
 
-import math
 import time
-from numbers import Integral
 from pathlib import Path
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from bpcourse.core import oo_network
 from bpcourse.core.checkpoint import load_checkpoint, save_checkpoint
-from bpcourse.core.validation import as_array, as_rows, check_finite, check_positive_int, check_rate
+from bpcourse.core.divergence import DivergenceError, check_loss, check_weights_finite
+from bpcourse.core.validation import (
+    as_array,
+    as_rows,
+    check_finite,
+    check_labels,
+    check_positive_int,
+    check_rate,
+    check_seed,
+)
 
 __all__ = ["DivergenceError", "History", "error_rate", "fit"]
 
 EVAL_CHUNK = 10_000
 """Samples per forward pass in :func:`error_rate` (bounds the memory of an evaluation)."""
-
-
-class DivergenceError(FloatingPointError):
-    """Training diverged: the loss became NaN or infinite (the learning rate is too large).
-
-    Attributes: ``epoch`` (the epoch in which it happened), ``loss``, ``rate``
-    and ``checkpoint_epoch`` (the epoch of the last good checkpoint on disk, or None).
-    """
-
-    def __init__(self, message, *, epoch, loss, rate, checkpoint_epoch=None):
-        super().__init__(message)
-        self.epoch = epoch
-        self.loss = loss
-        self.rate = rate
-        self.checkpoint_epoch = checkpoint_epoch
 
 
 class History:
@@ -52,7 +49,7 @@ class History:
 
     - ``epoch``: the epoch number, counted from 1 since the start of the run
       (a resumed run continues the count);
-    - ``train_loss``: the mean loss E (eq. 4.9) over the epoch's samples, each
+    - ``train_loss``: the mean loss E over the epoch's samples, each
       measured in the forward pass of its own training step (before that step's update);
     - ``seconds``: wall-clock seconds spent training that epoch (shuffling and
       SGD steps; evaluation, checkpoints and the callback not included).
@@ -60,13 +57,14 @@ class History:
     Per evaluation (lists of the same length):
 
     - ``eval_epoch``: the epoch after which the evaluation was made;
-    - ``train_error``, ``test_error``: error rates in [0, 1] on the training
-      and test sets (``None`` where that set was not given).
+    - ``train_error``, ``validation_error``, ``test_error``: error rates in
+      [0, 1] on the training, validation and test sets (``None`` where that
+      set was not given).
 
     ``stop_reason`` is None, or a sentence saying why training stopped early.
     """
 
-    FIELDS = ("epoch", "train_loss", "seconds", "eval_epoch", "train_error", "test_error")
+    FIELDS = ("epoch", "train_loss", "seconds", "eval_epoch", "train_error", "validation_error", "test_error")
 
     def __init__(self):
         self.epoch = []
@@ -74,6 +72,7 @@ class History:
         self.seconds = []
         self.eval_epoch = []
         self.train_error = []
+        self.validation_error = []
         self.test_error = []
         self.stop_reason = None
 
@@ -91,13 +90,17 @@ class History:
             raise ValueError(f"expected a dict of lists, got {type(data).__name__}")
         for field in cls.FIELDS:
             values = data.get(field, [])
+            if field == "validation_error" and field not in data:  # a history saved before validation sets
+                values = [None] * len(data.get("eval_epoch", []))
             if not isinstance(values, list):
                 raise ValueError(f"expected history[{field!r}] to be a list, got {type(values).__name__}")
             setattr(history, field, list(values))
         if not len(history.epoch) == len(history.train_loss) == len(history.seconds):
             raise ValueError("expected the lists epoch, train_loss and seconds to have the same length")
-        if not len(history.eval_epoch) == len(history.train_error) == len(history.test_error):
-            raise ValueError("expected the lists eval_epoch, train_error and test_error to have the same length")
+        if not (len(history.eval_epoch) == len(history.train_error) == len(history.validation_error)
+                == len(history.test_error)):
+            raise ValueError("expected the lists eval_epoch, train_error, validation_error and test_error "
+                             "to have the same length")
         history.stop_reason = data.get("stop_reason")
         return history
 
@@ -108,8 +111,9 @@ class History:
         if not self.epoch:
             return "History(no epochs yet)"
         text = f"History({len(self.epoch)} epochs up to epoch {self.epoch[-1]}, loss {self.train_loss[-1]:.4g}"
-        if self.test_error and self.test_error[-1] is not None:
-            text += f", test error {100 * self.test_error[-1]:.2f}% at epoch {self.eval_epoch[-1]}"
+        for name, errors in (("validation", self.validation_error), ("test", self.test_error)):
+            if errors and errors[-1] is not None:
+                text += f", {name} error {100 * errors[-1]:.2f}% at epoch {self.eval_epoch[-1]}"
         return text + ")"
 
 
@@ -117,37 +121,38 @@ def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
     """The fraction of samples predicted wrongly: (number wrong) / N.
 
     Inputs:
-    - network_or_predict: a network with ``predict`` (the vectorized one, or
-      any object whose predict takes a batch (N, n_in) and returns (N, n_out)),
-      a function doing that, or a :class:`bpcourse.core.oo_network.Network`
-      (then one sample at a time).
+    - network_or_predict: a network (either one: its ``predict`` takes a
+      batch (N, n_in) and returns (N, n_out)) or a function doing that.
     - X: inputs, shape (N, n_in), one sample per row, N >= 1.
     - y: labels, shape (N,), integers 0 .. n_out - 1.
     - chunk_size: samples per forward pass (bounds the memory).
 
     The predicted class of a sample is the index of its largest output
-    (``argmax`` of its row of outputs; on a tie the smaller index). Returns
-    a float in [0, 1].
+    (``argmax`` of its row of outputs; on a tie the smaller index). Outputs
+    that are NaN or infinite (a diverged network) are refused with a
+    ValueError: their argmax would mean nothing. Returns a float in [0, 1].
     """
-    predict, one_at_a_time = _predict_function(network_or_predict)
+    predict = getattr(network_or_predict, "predict", network_or_predict)
+    if not callable(predict):
+        raise TypeError(
+            f"expected a network with predict(X) or a function X -> outputs, got {type(network_or_predict).__name__}"
+        )
     X = as_array(X, "X")
     if X.ndim != 2 or X.shape[0] == 0:
         raise ValueError(f"expected X of shape (N, n_in), one sample per row, N >= 1, got shape {X.shape}")
     check_finite(X, "X")
-    y = _as_labels(y, len(X), "y")
+    y = check_labels(y, len(X), "y")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     wrong = 0
     for start in range(0, len(X), chunk_size):
         chunk = X[start:start + chunk_size]
-        if one_at_a_time:
-            outputs = np.array([np.asarray(predict(x)) for x in chunk])
-        else:
-            outputs = np.asarray(predict(chunk))
+        outputs = as_array(predict(chunk), "the predictions")
         if outputs.ndim != 2 or outputs.shape[0] != len(chunk):
             raise ValueError(
                 f"expected the predictions for {len(chunk)} samples to have shape ({len(chunk)}, n_out), "
                 f"got shape {outputs.shape}"
             )
+        check_finite(outputs, "the network's outputs (has training diverged?)")
         labels = y[start:start + chunk_size]
         if labels.max() >= outputs.shape[1]:
             raise ValueError(
@@ -157,32 +162,37 @@ def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
     return wrong / len(X)
 
 
-def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, epochs, rate,
-        batch_size=1, evaluate_every=1, stop_when_test_error_rises=False, checkpoint_path=None,
+def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, epochs, rate,
+        batch_size=1, evaluate_every=1, stop_when_validation_error_rises=False, checkpoint_path=None,
         checkpoint_every=10, resume=False, callback=None, progress=True, rng=None, history=None):
     """Train ``network`` with mini-batch SGD, evaluating, checkpointing and keeping a History.
 
     Every epoch: shuffle the training samples with ``rng``, cut them into
     mini-batches of ``batch_size`` (the last one may be smaller) and do one
-    :meth:`~bpcourse.core.vectorized.Network.train_batch` step per batch (mean
-    gradient; ``batch_size=1`` is the text's per-sample SGD).
+    ``network.train_batch`` step per batch (mean gradient; ``batch_size=1``
+    is the text's per-sample SGD).
 
     Inputs:
-    - network: a :class:`bpcourse.core.vectorized.Network`; trained in place.
+    - network: either network (:mod:`bpcourse.core.vectorized`, or the slow
+      :mod:`bpcourse.core.oo_network`); trained in place.
     - X_train: shape (N, n_in); T_train: targets, shape (N, n_out), e.g.
       ``one_hot(y_train)``. Both are cast once to the network's dtype.
     - y_train: labels (N,) for the training error rate; None takes
       ``T_train.argmax(axis=1)`` (right for one-hot targets).
-    - X_test, y_test: the test set, shapes (M, n_in) and (M,), or both None.
+    - validation: ``(X_val, y_val)``, shapes (M, n_in) and (M,), held out
+      from the training data, or None. Its error is what the stopping rule watches.
+    - test: ``(X_test, y_test)`` or None: measured at every evaluation if
+      given, for the record only (never used to stop or choose).
     - epochs: train until this many epochs are done, counted from the start
       of the run (a resumed run or a given ``history`` continues the count).
     - rate: the learning rate eta > 0.
     - batch_size: samples per SGD step, int >= 1.
     - evaluate_every: evaluate the error rates every k epochs (the text: 10),
       and always after the last epoch.
-    - stop_when_test_error_rises: the text's rule: stop as soon as an
-      evaluation's test error is higher than the previous evaluation's. The
-      network keeps the weights of that last epoch; ``history.stop_reason`` says so.
+    - stop_when_validation_error_rises: the text's rule, on the validation
+      set: stop as soon as an evaluation's validation error is higher than
+      the previous evaluation's. The network keeps the weights of that last
+      epoch; ``history.stop_reason`` says so. Needs ``validation``.
     - checkpoint_path: save a checkpoint (:mod:`bpcourse.core.checkpoint`) there
       every ``checkpoint_every`` epochs (the text: 10) and after the last epoch.
     - resume: continue from ``checkpoint_path`` (weights, epoch count,
@@ -205,37 +215,32 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
     good state. NumPy's overflow warnings are silenced during training (the
     divergence check reports the problem instead).
     """
-    if not (hasattr(network, "train_batch") and hasattr(network, "layer_sizes")):
-        raise ValueError(
-            f"expected a bpcourse.core.vectorized.Network (with train_batch), got {type(network).__name__}; "
-            "the object network trains with network.train(labels, data_set, rate, epoch)"
-        )
+    if not all(hasattr(network, name) for name in ("train_batch", "predict", "get_weights", "layer_sizes")):
+        raise TypeError(f"expected a network (train_batch, predict, get_weights, layer_sizes), "
+                        f"got {type(network).__name__}")
     n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
-    dtype = np.dtype(getattr(network, "dtype", np.float64))
+    dtype = np.dtype(network.dtype)
     X = as_rows(X_train, "X_train", n_in, dtype, "one input per row")
     T = as_rows(T_train, "T_train", n_out, dtype, "one target vector (e.g. one-hot) per row")
     if len(T) != len(X):
         raise ValueError(f"expected one target row per sample: X_train has {len(X)} rows, T_train {len(T)}")
-    y = T.argmax(axis=1) if y_train is None else _as_labels(y_train, len(X), "y_train", n_out)
-    if (X_test is None) != (y_test is None):
-        raise ValueError("expected X_test and y_test together (both arrays, or both None)")
-    if X_test is not None:
-        X_test = as_rows(X_test, "X_test", n_in, dtype, "one input per row")
-        y_test = _as_labels(y_test, len(X_test), "y_test", n_out)
+    y = T.argmax(axis=1) if y_train is None else check_labels(y_train, len(X), "y_train", n_out)
+    validation = _evaluation_set(validation, "validation", n_in, n_out, dtype)
+    test = _evaluation_set(test, "test", n_in, n_out, dtype)
     epochs = check_positive_int(epochs, "epochs", "the number of epochs to reach")
     rate = check_rate(rate)
     batch_size = check_positive_int(batch_size, "batch_size", "samples per SGD step")
     evaluate_every = check_positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
     checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every", "epochs between checkpoints")
-    if stop_when_test_error_rises and X_test is None:
-        raise ValueError("stop_when_test_error_rises needs a test set: pass X_test and y_test")
+    if stop_when_validation_error_rises and validation is None:
+        raise ValueError("stop_when_validation_error_rises needs a validation set: pass validation=(X_val, y_val)")
     if resume and checkpoint_path is None:
         raise ValueError("resume=True needs checkpoint_path (the checkpoint to continue from)")
     if callback is not None and not callable(callback):
-        raise ValueError(f"expected callback to be a function (history, network), got {callback!r}")
-    rng = _generator(rng)
+        raise TypeError(f"expected callback to be a function (history, network), got {callback!r}")
+    rng = check_seed(0 if rng is None else rng, "rng")
     if history is not None and not isinstance(history, History):
-        raise ValueError(f"expected history to be a bpcourse.core.training.History or None, got {type(history).__name__}")
+        raise TypeError(f"expected history to be a bpcourse.core.training.History or None, got {type(history).__name__}")
 
     checkpoint_epoch = None  # the epoch of the last good checkpoint on disk
     if resume and Path(checkpoint_path).is_file():
@@ -251,7 +256,6 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
         if start >= epochs:
             raise ValueError(f"the history already has {start} epochs: pass epochs > {start} to train more")
 
-    step = getattr(network, "_train_step", None) or (lambda Xb, Tb, eta: network.train_batch(Xb, Tb, eta))
     n = len(X)
     batch = min(batch_size, n)
     X_batch = np.empty((batch, n_in), dtype=dtype)  # reused by every step
@@ -269,13 +273,11 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
                     Xb, Tb = X_batch[:len(rows)], T_batch[:len(rows)]
                     np.take(X, rows, axis=0, out=Xb)
                     np.take(T, rows, axis=0, out=Tb)
-                    loss = step(Xb, Tb, rate)
-                    if not math.isfinite(loss):
-                        raise _diverged(epoch, loss, rate, checkpoint_path, checkpoint_epoch)
+                    loss = check_loss(network.train_batch(Xb, Tb, rate), epoch=epoch, rate=rate,
+                                      checkpoint_path=checkpoint_path, checkpoint_epoch=checkpoint_epoch)
                     loss_sum += loss * len(rows)
-                weights_ok = all(np.isfinite(W).all() and np.isfinite(b).all() for W, b in network.get_weights())
-            if not weights_ok:
-                raise _diverged(epoch, float("nan"), rate, checkpoint_path, checkpoint_epoch)
+            check_weights_finite(network.get_weights(), epoch=epoch, rate=rate,
+                                 checkpoint_path=checkpoint_path, checkpoint_epoch=checkpoint_epoch)
             history.epoch.append(epoch)
             history.train_loss.append(loss_sum / n)
             history.seconds.append(time.perf_counter() - began)
@@ -284,13 +286,14 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
             if epoch % evaluate_every == 0 or epoch == epochs:
                 history.eval_epoch.append(epoch)
                 history.train_error.append(error_rate(network, X, y))
-                history.test_error.append(None if X_test is None else error_rate(network, X_test, y_test))
-                tests = [e for e in history.test_error if e is not None]
-                if stop_when_test_error_rises and len(tests) >= 2 and tests[-1] > tests[-2]:
+                history.validation_error.append(None if validation is None else error_rate(network, *validation))
+                history.test_error.append(None if test is None else error_rate(network, *test))
+                errors = [e for e in history.validation_error if e is not None]
+                if stop_when_validation_error_rises and len(errors) >= 2 and errors[-1] > errors[-2]:
                     stop = True
                     history.stop_reason = (
-                        f"stopped after epoch {epoch}: the test error rose from {100 * tests[-2]:.2f}% "
-                        f"to {100 * tests[-1]:.2f}% (the text's rule: stop when it starts to rise)"
+                        f"stopped after epoch {epoch}: the validation error rose from {100 * errors[-2]:.2f}% "
+                        f"to {100 * errors[-1]:.2f}% (the text's rule: stop when it starts to rise)"
                     )
             if checkpoint_path is not None and (epoch % checkpoint_every == 0 or epoch == epochs or stop):
                 save_checkpoint(checkpoint_path, network, epoch=epoch, rate=rate, rng=rng, history=history)
@@ -308,47 +311,12 @@ def fit(network, X_train, T_train, y_train=None, X_test=None, y_test=None, *, ep
 
 # --- internals -------------------------------------------------------------------------
 
-def _predict_function(network_or_predict):
-    """(predict function, whether it takes one sample at a time, as the object network does)."""
-    if isinstance(network_or_predict, oo_network.Network):
-        return network_or_predict.predict, True
-    predict = getattr(network_or_predict, "predict", network_or_predict)
-    if not callable(predict):
-        raise ValueError(
-            f"expected a network with predict(X) or a function X -> outputs, got {type(network_or_predict).__name__}"
-        )
-    return predict, False
-
-
-def _diverged(epoch, loss, rate, checkpoint_path, checkpoint_epoch):
-    message = (
-        f"training diverged in epoch {epoch}: the loss became {loss} (NaN or infinite), so the "
-        f"weights are no longer usable. The learning rate {rate:g} is too large for this network: "
-        f"try a smaller one, e.g. {rate / 10:g}."
-    )
-    if checkpoint_path is not None and checkpoint_epoch is not None:
-        message += (
-            f" The last good checkpoint, {checkpoint_path} (epoch {checkpoint_epoch}), is intact: "
-            "call fit again with resume=True and the smaller rate to continue from it."
-        )
-    return DivergenceError(message, epoch=epoch, loss=loss, rate=rate, checkpoint_epoch=checkpoint_epoch)
-
-
 def _postfix(history):
     postfix = {"loss": f"{history.train_loss[-1]:.4f}"}
-    if history.test_error and history.test_error[-1] is not None:
-        postfix["test error"] = f"{100 * history.test_error[-1]:.2f}%"
+    for name, errors in (("validation error", history.validation_error), ("test error", history.test_error)):
+        if errors and errors[-1] is not None:
+            postfix[name] = f"{100 * errors[-1]:.2f}%"
     return postfix
-
-
-def _generator(rng):
-    if rng is None:
-        return np.random.default_rng(0)
-    if isinstance(rng, np.random.Generator):
-        return rng
-    if isinstance(rng, Integral) and not isinstance(rng, bool):
-        return np.random.default_rng(int(rng))
-    raise ValueError(f"expected rng to be a numpy.random.Generator, an int seed or None, got {rng!r}")
 
 
 def _restore(rng, state):
@@ -366,19 +334,11 @@ def _restore(rng, state):
     return rng
 
 
-def _as_labels(value, n, name, n_classes=None):
-    """Labels as an int64 array of shape (n,), whole numbers in 0 .. n_classes - 1."""
-    y = as_array(value, name)
-    if y.shape != (n,):
-        raise ValueError(f"expected {name} of shape ({n},), one label per sample, got shape {y.shape}")
-    if y.dtype.kind == "f":
-        if not (np.isfinite(y).all() and (y == np.round(y)).all()):
-            raise ValueError(f"expected {name} to be whole numbers (class labels), got {y[:5].tolist()}...")
-    elif y.dtype.kind not in "iu":
-        raise ValueError(f"expected {name} to be integer class labels, got dtype {y.dtype}")
-    labels = y.astype(np.int64)
-    top = "n_out - 1" if n_classes is None else n_classes - 1
-    if labels.min() < 0 or (n_classes is not None and labels.max() >= n_classes):
-        bad = labels[(labels < 0) | (labels >= (n_classes or np.iinfo(np.int64).max))][0]
-        raise ValueError(f"expected {name} to be labels 0..{top} (one per output), got the label {bad}")
-    return labels
+def _evaluation_set(pair, name, n_in, n_classes, dtype):
+    """``(X, y)`` checked (X (M, n_in) in ``dtype``, y (M,) labels), or None."""
+    if pair is None:
+        return None
+    if isinstance(pair, (str, bytes)) or not hasattr(pair, "__len__") or len(pair) != 2:
+        raise TypeError(f"expected {name} to be a pair (X_{name}, y_{name}) or None, got {type(pair).__name__}")
+    X = as_rows(pair[0], f"X_{name}", n_in, dtype, "one input per row")
+    return X, check_labels(pair[1], len(X), f"y_{name}", n_classes)

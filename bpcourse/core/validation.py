@@ -15,6 +15,7 @@ shape where it helps) and what came, e.g.
 """
 
 import math
+import os
 from numbers import Integral, Real
 
 import numpy as np
@@ -23,9 +24,13 @@ __all__ = [
     "as_array",
     "as_rows",
     "check_finite",
+    "check_fits_in_memory",
+    "check_labels",
+    "check_layer_input",
     "check_layer_sizes",
     "check_positive_int",
     "check_rate",
+    "check_seed",
     "check_weights",
     "describe",
     "is_positive_int",
@@ -86,6 +91,44 @@ def check_layer_sizes(layer_sizes):
     return tuple(int(n) for n in sizes)
 
 
+def check_seed(seed, name="seed"):
+    """A numpy.random.Generator from ``seed``: a Generator (used as it is) or an int >= 0.
+
+    TypeError for anything else (a float such as 1.5, a bool, a string),
+    ValueError for a negative int; both name ``name``.
+    """
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, Integral):
+        raise TypeError(f"expected {name} to be an int >= 0 or a numpy.random.Generator, got {seed!r}")
+    if seed < 0:
+        raise ValueError(f"expected {name} to be an int >= 0 or a numpy.random.Generator, got {seed!r}")
+    return np.random.default_rng(int(seed))
+
+
+def available_memory():
+    """The machine's physical memory in bytes (None where the system does not say)."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def check_fits_in_memory(count, bytes_each, name, what):
+    """ValueError naming ``name`` if ``count`` items of ``bytes_each`` bytes exceed the machine's memory.
+
+    e.g. ``check_fits_in_memory(n_weights, 24, "layer_sizes", "weights")``:
+    refused at once, instead of running until the machine runs out of memory.
+    """
+    memory = available_memory()
+    needed = count * bytes_each
+    if memory is not None and needed > memory:
+        raise ValueError(
+            f"expected {name} whose {what} fit in memory: {count:,} {what} need about "
+            f"{needed / 2**30:,.1f} GiB, this machine has {memory / 2**30:,.1f} GiB; use smaller layers"
+        )
+
+
 # --- arrays -------------------------------------------------------------------------
 
 def describe(value):
@@ -100,8 +143,12 @@ def as_array(value, name, dtype=None):
 
     ``dtype=None`` keeps NumPy's choice (e.g. int labels stay ints). An
     overflow of the cast (1e300 as float32) is not warned about: it gives
-    inf, which :func:`check_finite` reports.
+    inf, which :func:`check_finite` reports. Complex numbers are refused
+    with a TypeError (never cut to their real part).
     """
+    if np.iscomplexobj(value):
+        raise TypeError(f"expected {name} to be real numbers, got complex numbers: pass the real part "
+                        f"(value.real) if that is what you mean")
     try:
         with np.errstate(over="ignore"):
             return np.asarray(value, dtype=dtype)
@@ -147,6 +194,39 @@ def as_rows(value, name, width, dtype, what):
         raise ValueError(message)
     check_finite(A, name)
     return A
+
+
+def check_layer_input(X, width, dtype):
+    """A layer's input: a 2-D array (N, width), N >= 1, returned in ``dtype`` (no copy if it has it).
+
+    Shape only (the networks check values once, at their edge); ValueError otherwise.
+    """
+    if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1):
+        raise ValueError(f"expected X of shape (N, {width}) (one sample per row), got {describe(X)}")
+    if np.iscomplexobj(X):
+        raise TypeError("expected X to be real numbers, got complex numbers")
+    return X.astype(dtype, copy=False)
+
+
+def check_labels(value, n, name, n_classes=None):
+    """Class labels as an int64 array of shape (n,): whole numbers in 0 .. n_classes - 1.
+
+    ``n_classes=None`` checks only that they are >= 0. ValueError naming ``name`` otherwise.
+    """
+    y = as_array(value, name)
+    if y.shape != (n,):
+        raise ValueError(f"expected {name} of shape ({n},), one label per sample, got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not (np.isfinite(y).all() and (y == np.round(y)).all()):
+            raise ValueError(f"expected {name} to be whole numbers (class labels), got {y[:5].tolist()}...")
+    elif y.dtype.kind not in "iu":
+        raise ValueError(f"expected {name} to be integer class labels, got dtype {y.dtype}")
+    labels = y.astype(np.int64)
+    top = "n_out - 1" if n_classes is None else n_classes - 1
+    if n and (labels.min() < 0 or (n_classes is not None and labels.max() >= n_classes)):
+        bad = labels[(labels < 0) | (labels >= (n_classes or np.iinfo(np.int64).max))][0]
+        raise ValueError(f"expected {name} to be labels 0..{top} (one per output), got the label {bad}")
+    return labels
 
 
 def check_weights(weights, shapes, dtype=np.float64):

@@ -1,11 +1,23 @@
 """The vectorized network of the text's last section (eq. 6.1-6.6): matrices instead of objects.
 
-One :class:`FullConnectedLayer` replaces all the Node and Connection objects
-between two layers of :mod:`bpcourse.core.oo_network`: its weights are one matrix
-``W`` of shape (outputs, inputs), W[j, i] = w_ji (target first, as in the
-text), and one bias vector ``b`` of shape (outputs,), b[j] = w_jb.
+One layer replaces all the Node and Connection objects between two layers of
+:mod:`bpcourse.core.oo_network`: its weights are one matrix ``W`` of shape
+(outputs, inputs), W[j, i] = w_ji (target first, as in the text), and one
+bias vector ``b`` of shape (outputs,), b[j] = w_jb.
+
+- :class:`FullConnectedLayer` is the text's layer, short and readable: read it
+  to see eq. 6.1-6.6 in code.
+- :class:`BufferedFullConnectedLayer` computes exactly the same numbers
+  faster: every intermediate array lives in a buffer allocated once and
+  reused at every step (NumPy writes into it with ``out=``), and the
+  activation runs in place (the activation's own kernel,
+  :func:`bpcourse.core.activations.forward_into`). It is what
+  :class:`Network` uses unless told ``buffered=False``; the tests check that
+  both layers give the same results.
+
 :class:`Network` chains such layers and offers the same interface as the
-object network, plus mini-batches.
+object network (``predict``, ``loss_value``, ``gradients``, ``train_batch``,
+``train``, ``get_weights``/``set_weights``, ``layer_sizes``, ``loss``).
 
 Rows, not columns
 -----------------
@@ -14,67 +26,58 @@ The text writes one sample as a column vector, a = f(W x) (eq. 6.1). Here a
 (N, n_in), so eq. 6.1 for all rows at once reads ``A = f(X @ W.T + b)``,
 shape (N, n_out); row n of A is the text's column a for sample n.
 ``Network`` also takes a single sample as a 1-D array of shape (n_in,) and
-then answers with 1-D arrays; ``FullConnectedLayer`` works on 2-D rows only
-(a single sample is a row of shape (1, n_in)).
+then answers with 1-D arrays; the layers work on 2-D rows only (a single
+sample is a row of shape (1, n_in)).
 
 Signs
 -----
-The text's error term is delta = -dE/dnet for E = 1/2 sum (t - y)^2 (eq. 4.9),
-so the text *adds* eta * delta x^T to W (eq. 6.5). ``delta`` here has the
-text's sign everywhere. The gradients this module hands out (``gradients``,
-``FullConnectedLayer.dW`` and ``db``) are the TRUE gradient dE/dW = -delta x^T,
-so a step of gradient descent is W -= eta * dW. The minus sign is applied in
-exactly one place, :meth:`FullConnectedLayer.backward`.
+The text's error term is delta = -dE/dnet (eq. 4.1, 4.3), so the text *adds*
+eta * delta x^T to W (eq. 6.5). ``delta`` here has the text's sign
+everywhere. The gradients this module hands out (``gradients``, a layer's
+``dW`` and ``db``) are the TRUE gradient dE/dW = -delta x^T, so a step of
+gradient descent is W -= eta * dW.
 
 Mini-batches
 ------------
 One step on a batch of N samples uses the MEAN of the N per-sample
 gradients: W -= eta * (1/N) sum_n dE_n/dW. With N = 1 this is the text's
-per-sample SGD; with a larger N the same ``rate`` moves the weights about as
-far per step as one per-sample step, so a mini-batch run usually wants a
-larger rate than a per-sample run.
-
-Speed
------
-The training step runs no Python loop over samples: every layer does two
-matrix products (forward, gradient) and one more to pass delta down. All
-intermediate arrays live in buffers that are allocated once and reused at
-every step (ufuncs and ``matmul`` write into them with ``out=``), and all
-arrays have the network's dtype, float64 or float32 (twice as fast). The
-sigmoid and tanh are evaluated in place without overflow or warnings; the
-sigmoid gives the same bits as :func:`bpcourse.core.activations.sigmoid`.
+per-sample SGD.
 """
 
 import sys
 
 import numpy as np
 
-from bpcourse.core.activations import SigmoidActivator, TanhActivator, get_activator
+from bpcourse.core.activations import forward_into, get_activator, times_derivative
+from bpcourse.core.divergence import check_loss
+from bpcourse.core.losses import get_loss
 from bpcourse.core.validation import (
     as_array,
     as_rows,
     check_finite,
+    check_fits_in_memory,
+    check_layer_input,
     check_layer_sizes,
     check_positive_int,
     check_rate,
+    check_seed,
     check_weights,
-    describe,
 )
 
-__all__ = ["FullConnectedLayer", "Network"]
+__all__ = ["BufferedFullConnectedLayer", "FullConnectedLayer", "Network"]
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 class FullConnectedLayer:
-    """One fully connected layer a = f(W x + b) (eq. 6.1), for a batch of rows.
+    """One fully connected layer a = f(W x + b) (eq. 6.1), for a batch of rows: the text's layer.
 
     Parameters
     ----------
     input_size, output_size : int > 0
         Number of inputs n_in and of outputs (neurons) n_out.
     activator : "sigmoid", "tanh" or an activator object
-        The activation f (see :mod:`bpcourse.core.activations`).
+        The activation f of this layer's outputs (see :mod:`bpcourse.core.activations`).
     rng : numpy.random.Generator or int seed, optional
         Draws W and b uniform in [-0.1, 0.1] (None means seed 0), as one
         array U of shape (input_size + 1, output_size): W = U[:-1].T,
@@ -93,99 +96,78 @@ class FullConnectedLayer:
         b[j] = w_jb, the bias of neuron j.
     dW : array, shape (output_size, input_size); db : array, shape (output_size,)
         The TRUE gradient dE/dW, dE/db of the last :meth:`backward`, the mean
-        over the batch (the text's W_grad is -dW). :meth:`Network.train_batch`
-        does not fill them (it updates W directly).
+        over the batch (the text's W_grad is -dW).
     input : array, shape (N, input_size)
         The input of the last :meth:`forward` (kept, not copied).
     output : array, shape (N, output_size)
-        The output a of the last :meth:`forward`; a reused buffer, overwritten
-        by the next call (copy it to keep it).
+        The output a of the last :meth:`forward`.
     delta : array, shape (N, output_size)
-        The error term of this layer's outputs (text's sign) given to the last
-        :meth:`backward`.
+        The error term of this layer's outputs (text's sign) given to the last :meth:`backward`.
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
         self.input_size = check_positive_int(input_size, "input_size")
         self.output_size = check_positive_int(output_size, "output_size")
         self.activator = get_activator(activator)
-        self.dtype = _check_dtype(dtype)
-        if not isinstance(rng, np.random.Generator):
-            rng = np.random.default_rng(0 if rng is None else rng)
-        shape = (self.output_size, self.input_size)
+        self.dtype = check_dtype(dtype)
+        rng = check_seed(0 if rng is None else rng, "rng")
         # One draw U of shape (n_in + 1, n_out), the object network's order
         # (input i outer, neuron j inner, bias row last): the same seed gives
         # both networks the same weights.
         U = rng.uniform(-0.1, 0.1, size=(self.input_size + 1, self.output_size))
         self.W = np.ascontiguousarray(U[:-1].T, dtype=self.dtype)
         self.b = U[-1].astype(self.dtype)
-        self.dW = np.zeros(shape, dtype=self.dtype)
-        self.db = np.zeros(self.output_size, dtype=self.dtype)
+        self.dW = np.zeros_like(self.W)
+        self.db = np.zeros_like(self.b)
         self.input = None
         self.output = None
         self.delta = None
-        self._step_W = np.zeros(shape, dtype=self.dtype)  # the update -eta * dW of a training step
-        self._step_b = np.zeros(self.output_size, dtype=self.dtype)
-        self._buffers = _Buffers(self.dtype)
 
     def forward(self, X):
         """Forward pass for a batch (eq. 6.1 row-wise): A = f(X W^T + b).
 
         Inputs:
-        - X: array of shape (N, input_size), one sample per row, in the
-          layer's dtype (no copy is made; do not change it before backward).
+        - X: array of shape (N, input_size), one sample per row (no copy is
+          made; do not change it before backward).
 
         Returns:
         - A: array of shape (N, output_size), also stored as ``self.output``.
-          It is a reused buffer: the next forward overwrites it.
         """
-        if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == self.input_size):
-            raise ValueError(
-                f"expected X of shape (N, {self.input_size}) (one sample per row), "
-                f"got {describe(X)}"
-            )
-        if X.dtype != self.dtype:
-            X = X.astype(self.dtype)
-        n = X.shape[0]
-        net = self._buffers.get("net", n, self.output_size)
-        np.matmul(X, self.W.T, out=net)  # eq. 6.1: net = W x for every row
-        net += self.b
-        A = self._buffers.get("output", n, self.output_size)
-        _activate(self.activator, net, A, self._buffers.get("mask", n, self.output_size, np.bool_))
-        self.input = X
-        self.output = A
-        return A
+        self.input = check_layer_input(X, self.input_size, self.dtype)
+        self.output = self.activator.forward(self.input @ self.W.T + self.b)  # eq. 6.1
+        return self.output
 
     def backward(self, delta, propagate=True):
-        """Backward pass: the gradient of this layer and the delta of the layer below.
+        """Backward pass: this layer's gradient, and W^T delta for the layer below.
 
         Inputs:
         - delta: array of shape (N, output_size), the error term of this
           layer's outputs in the TEXT's sign, delta = -dE/dnet (eq. 6.2 for
           the output layer, eq. 6.3 for a hidden one). Needs the last
           :meth:`forward` on the same N samples.
-        - propagate: if False, skip the delta of the layer below (the first
-          layer's inputs are the data; no weight needs their delta).
+        - propagate: if False, skip W^T delta (the first layer's inputs are
+          the data; no weight needs their delta).
 
         Sets ``self.dW`` (output_size, input_size) and ``self.db``
-        (output_size,) to the true gradient dE/dW, dE/db averaged over the N
-        samples: dW = -(1/N) sum_n delta_n x_n^T (eq. 6.5 without eta, sign
-        turned), db = -(1/N) sum_n delta_n (eq. 6.6).
+        (output_size,) to the true gradient averaged over the N samples:
+        dW = -(1/N) sum_n delta_n x_n^T (eq. 6.5 without eta, sign turned),
+        db = -(1/N) sum_n delta_n (eq. 6.6).
 
         Returns:
-        - delta_prev: array of shape (N, input_size) (a reused buffer), or
-          None when ``propagate`` is False:
-          delta_prev = f'(input) * (delta @ W), eq. 6.3 row-wise
-          (a^(l)(1 - a^(l)) * W^T delta^(l+1) for the sigmoid).
-          As in the text's layer, the derivative f' is applied HERE, to this
-          layer's input (the outputs a of the layer below), using this
-          layer's activator; that is right because every layer of a
-          :class:`Network` uses the same activation.
+        - ``delta @ W``, shape (N, input_size): row n is W^T delta_n, the
+          text's eq. 6.3 before its factor f'(a) (or None when ``propagate``
+          is False). Unlike the text's layer, which multiplies by the
+          derivative of its own activation, the network multiplies by the
+          derivative of the layer BELOW (the one that made this input), so a
+          softmax output layer works too.
         """
-        delta = self._check_delta(delta)
-        # The sign meets the code here: the text's delta is -dE/dnet, so the true
-        # gradient is dE/dW = -delta x^T (eq. 4.17), averaged over the N rows.
-        return self._backward(delta, -1.0 / delta.shape[0], self.dW, self.db, propagate)
+        delta = self._checked_delta(delta)
+        self.delta = delta
+        n = delta.shape[0]
+        delta_prev = delta @ self.W if propagate else None  # before any update: eq. 6.3 needs the current W
+        self.dW = -(delta.T @ self.input) / n  # eq. 6.5: the true gradient is -delta x^T
+        self.db = -delta.sum(axis=0) / n  # eq. 6.6: the bias input is always 1
+        return delta_prev
 
     def update(self, rate):
         """One gradient-descent step with the gradient of the last backward: W -= rate * dW, b -= rate * db.
@@ -194,71 +176,98 @@ class FullConnectedLayer:
         gradient. ``rate`` is the learning rate eta > 0.
         """
         rate = check_rate(rate)
-        np.multiply(self.dW, rate, out=self._step_W)
-        self.W -= self._step_W
-        np.multiply(self.db, rate, out=self._step_b)
-        self.b -= self._step_b
+        self.W -= rate * self.dW  # eq. 6.5
+        self.b -= rate * self.db  # eq. 6.6
 
     def __repr__(self):
-        return (f"FullConnectedLayer({self.input_size} -> {self.output_size}, "
+        return (f"{type(self).__name__}({self.input_size} -> {self.output_size}, "
                 f"{self.activator.name}, {self.dtype.name})")
 
-    # --- internals ------------------------------------------------------
-
-    def _backward(self, delta, scale, gW, gb, propagate):
-        """gW = scale * delta^T input, gb = scale * sum(delta), and the delta of the layer below.
-
-        With scale = -1/N, (gW, gb) is the mean true gradient; with
-        scale = eta/N it is the text's update eta * mean(delta x^T) (eq. 6.5, 6.6).
-        """
-        n = delta.shape[0]
-        self.delta = delta
-        delta_prev = None
-        if propagate:  # before any update: eq. 6.3 needs the current W
-            delta_prev = self._buffers.get("delta_prev", n, self.input_size)
-            np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
-            scratch = self._buffers.get("scratch_in", n, self.input_size)
-            _times_derivative(self.activator, self.input, delta_prev, scratch)  # eq. 6.3
-        scaled = self._buffers.get("scaled", n, self.output_size)
-        np.multiply(delta, scale, out=scaled)
-        np.matmul(scaled.T, self.input, out=gW)  # eq. 6.5: sum over n of delta_n x_n^T
-        np.sum(scaled, axis=0, out=gb)  # eq. 6.6: the bias input is always 1
-        return delta_prev
-
-    def _descend(self, delta, rate, propagate):
-        """Training step of this layer: W += (eta/N) sum_n delta_n x_n^T (eq. 6.5), b likewise (eq. 6.6).
-
-        Returns the delta of the layer below (computed with the old W) or None.
-        """
-        delta_prev = self._backward(delta, rate / delta.shape[0], self._step_W, self._step_b, propagate)
-        self.W += self._step_W
-        self.b += self._step_b
-        return delta_prev
-
-    def _check_delta(self, delta):
+    def _checked_delta(self, delta):
         if self.input is None:
             raise ValueError("backward needs a forward pass first (it uses the layer's input)")
         n = self.input.shape[0]
         if not (isinstance(delta, np.ndarray) and delta.shape == (n, self.output_size)):
+            got = f"an array of shape {delta.shape}" if isinstance(delta, np.ndarray) else type(delta).__name__
             raise ValueError(
                 f"expected delta of shape ({n}, {self.output_size}) (one row per sample of the "
-                f"last forward pass), got {describe(delta)}"
+                f"last forward pass), got {got}"
             )
-        if delta.dtype != self.dtype:
-            delta = delta.astype(self.dtype)
-        return delta
+        return delta.astype(self.dtype, copy=False)
+
+
+class BufferedFullConnectedLayer(FullConnectedLayer):
+    """:class:`FullConnectedLayer` with the same numbers, computed in reused buffers (the fast path).
+
+    Same parameters, attributes and methods. Differences you can see:
+    ``output``, ``dW``, ``db`` and the array ``backward`` returns are buffers
+    that the next call overwrites (copy them to keep them).
+    Each step runs three matrix products per layer and a few in-place
+    element-wise operations; no array is allocated once the buffers exist.
+    """
+
+    def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
+        super().__init__(input_size, output_size, activator, rng=rng, dtype=dtype)
+        self._step_W = np.zeros_like(self.W)  # rate * dW
+        self._step_b = np.zeros_like(self.b)
+        self._buffers = Buffers(self.dtype)
+
+    def forward(self, X):
+        """Same as :meth:`FullConnectedLayer.forward`; the result is a buffer."""
+        X = check_layer_input(X, self.input_size, self.dtype)
+        n = X.shape[0]
+        net = self._buffers.get("net", n, self.output_size)
+        np.matmul(X, self.W.T, out=net)  # eq. 6.1: net = W x for every row
+        net += self.b
+        A = self._buffers.get("output", n, self.output_size)
+        forward_into(self.activator, net, A)  # a = f(net); net is scratch afterwards
+        self.input = X
+        self.output = A
+        return A
+
+    def backward(self, delta, propagate=True):
+        """Same as :meth:`FullConnectedLayer.backward`; dW, db and the result are buffers."""
+        delta = self._checked_delta(delta)
+        self.delta = delta
+        n = delta.shape[0]
+        delta_prev = None
+        # One sample (the text's per-sample SGD): a matrix-vector product and an outer product,
+        # which BLAS does several times faster than the same matrix products with one row.
+        if propagate:  # before any update: eq. 6.3 needs the current W
+            delta_prev = self._buffers.get("delta_prev", n, self.input_size)
+            if n == 1:
+                np.matmul(delta[0], self.W, out=delta_prev[0])
+            else:
+                np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
+        scaled = self._buffers.get("scaled", n, self.output_size)
+        np.multiply(delta, -1.0 / n, out=scaled)  # the true gradient is -delta x^T, averaged
+        if n == 1:
+            np.multiply.outer(scaled[0], self.input[0], out=self.dW)  # eq. 6.5: delta x^T
+        else:
+            np.matmul(scaled.T, self.input, out=self.dW)  # eq. 6.5: sum over n of delta_n x_n^T
+        np.sum(scaled, axis=0, out=self.db)  # eq. 6.6
+        return delta_prev
+
+    def update(self, rate):
+        """Same as :meth:`FullConnectedLayer.update`, without temporary arrays."""
+        rate = check_rate(rate)
+        np.multiply(self.dW, rate, out=self._step_W)
+        self.W -= self._step_W  # eq. 6.5
+        np.multiply(self.db, rate, out=self._step_b)
+        self.b -= self._step_b  # eq. 6.6
 
 
 class Network:
-    """A fully connected network built from :class:`FullConnectedLayer` (the text's vectorized Network).
+    """A fully connected network built from layers of :mod:`bpcourse.core.vectorized` (the text's vectorized Network).
 
     Parameters
     ----------
     layer_sizes : sequence of int, at least two
         Neurons per layer, input first, e.g. ``[784, 300, 10]``.
     activator : "sigmoid", "tanh" or an activator object
-        The activation of every hidden and output neuron.
-    seed : int or numpy.random.Generator
+        The activation of every hidden neuron, and of the output neurons
+        unless the loss brings its own (softmax).
+    seed : int >= 0 or numpy.random.Generator
         W and b of every layer uniform in [-0.1, 0.1], drawn from
         ``numpy.random.default_rng(seed)`` layer by layer from the input
         side, in the object network's order (see :class:`FullConnectedLayer`):
@@ -267,13 +276,19 @@ class Network:
     dtype : numpy.float64 (default) or numpy.float32
         The dtype of the weights and of every computation; inputs are cast
         to it once.
+    loss : "squared_error" (default, the text's eq. 4.9), "softmax_cross_entropy" or a loss object
+        See :mod:`bpcourse.core.losses`.
+    buffered : bool
+        True (default): the fast :class:`BufferedFullConnectedLayer`;
+        False: the readable :class:`FullConnectedLayer` (same numbers).
 
     Attributes
     ----------
     layer_sizes : tuple of int
     activator : activator object
+    loss : loss object (``loss.name`` is its name)
     dtype : numpy.dtype
-    layers : list of FullConnectedLayer, one per pair of adjacent layers
+    layers : list of layers, one per pair of adjacent layers
 
     Single samples and batches
     --------------------------
@@ -282,16 +297,23 @@ class Network:
     shape (N, n_in), one sample per row (and answers with (N, n_out)).
     """
 
-    def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64):
+    def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64, loss="squared_error",
+                 buffered=True):
         self.layer_sizes = check_layer_sizes(layer_sizes)
         self.activator = get_activator(activator)
-        self.dtype = _check_dtype(dtype)
-        rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+        self.loss = get_loss(loss)
+        self.dtype = check_dtype(dtype)
+        sizes = self.layer_sizes
+        check_fits_in_memory(sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])),
+                             3 * self.dtype.itemsize, "layer_sizes", "weights")  # W, dW and the step
+        rng = check_seed(seed)
+        layer_class = BufferedFullConnectedLayer if buffered else FullConnectedLayer
+        activators = [self.activator] * (len(sizes) - 2) + [self.loss.output_activator(self.activator)]
         self.layers = [
-            FullConnectedLayer(n_in, n_out, self.activator, rng=rng, dtype=self.dtype)
-            for n_in, n_out in zip(self.layer_sizes[:-1], self.layer_sizes[1:])
+            layer_class(n_in, n_out, f, rng=rng, dtype=self.dtype)
+            for n_in, n_out, f in zip(sizes[:-1], sizes[1:], activators)
         ]
-        self._buffers = _Buffers(self.dtype)
+        self._buffers = Buffers(self.dtype)
 
     # --- the shared interface -------------------------------------------
 
@@ -305,16 +327,44 @@ class Network:
         - y: a new array of the network's dtype, shape (n_out,) or (N, n_out).
         """
         X, single = self._check_input(x)
+        Y = self.forward(X).copy()
+        return Y[0] if single else Y
+
+    def forward(self, X):
+        """The forward pass of a checked batch X (N, n_in): every layer keeps its input and output.
+
+        Returns the last layer's output, shape (N, n_out) (a buffer of that
+        layer: the next forward overwrites it; :meth:`predict` copies it).
+        """
         A = X
         for layer in self.layers:
-            net = np.matmul(A, layer.W.T)  # eq. 6.1
-            net += layer.b
-            A = np.empty_like(net)
-            _activate(self.activator, net, A, np.empty(net.shape, dtype=np.bool_))
-        return A[0] if single else A
+            A = layer.forward(A)  # eq. 6.1
+        return A
 
-    def loss(self, x, t):
-        """E = 1/2 sum_i (t_i - y_i)^2 (eq. 4.9), summed over the outputs.
+    def backward(self, T):
+        """The backward pass after :meth:`forward`: every layer's dW, db (true mean gradient).
+
+        Inputs:
+        - T: targets, shape (N, n_out), for the samples of the last forward.
+
+        The output layer's delta comes from the loss (eq. 6.2 for the text's
+        squared error), then each layer passes W^T delta down and the
+        network multiplies by the derivative of the layer below (eq. 6.3).
+        Returns the mean loss of the N samples, measured in that forward pass.
+        """
+        Y = self.layers[-1].output
+        n, n_out = Y.shape
+        E = float(np.sum(self.loss.value(Y, T))) / n
+        delta = self.loss.delta(Y, T, self.activator, out=self._buffers.get("delta", n, n_out))  # eq. 6.2
+        for index in range(len(self.layers) - 1, -1, -1):
+            delta = self.layers[index].backward(delta, propagate=index > 0)
+            if index > 0:  # eq. 6.3: times f'(a) of the layer below, written from its output a
+                below = self.layers[index - 1].output
+                times_derivative(self.activator, below, delta, self._buffers.get(f"scratch{index}", n, below.shape[1]))
+        return E
+
+    def loss_value(self, x, t):
+        """The loss E of the network's output: eq. 4.9, E = 1/2 sum_i (t_i - y_i)^2, for the default loss.
 
         Inputs:
         - x: shape (n_in,) or (N, n_in); t: shape (n_out,) or (N, n_out), the same form as x.
@@ -323,11 +373,10 @@ class Network:
         """
         X, single = self._check_input(x)
         T = self._check_target(t, X.shape[0], single)
-        err = T - self.predict(X)
-        return 0.5 * float(np.vdot(err, err)) / X.shape[0]
+        return float(np.mean(self.loss.value(self.forward(X), T)))
 
     def gradients(self, x, t):
-        """The true gradient of E (eq. 4.9) with respect to every weight, for one sample or a batch.
+        """The true gradient of the loss with respect to every weight, for one sample or a batch.
 
         Inputs:
         - x: shape (n_in,) or (N, n_in); t: shape (n_out,) or (N, n_out), the same form as x.
@@ -336,26 +385,38 @@ class Network:
         - a list with one (dW, db) per layer (new arrays): dW of shape
           (n_out, n_in) with dW[j, i] = dE/dw_ji, db of shape (n_out,). For a
           batch, the mean over the N samples of the per-sample gradients.
-          An SGD step is W -= eta * dW. (The text's delta * x is -dW.)
+          An SGD step is W -= eta * dW. No weight changes.
         """
-        self.get_gradient(x, t)
+        X, single = self._check_input(x)
+        T = self._check_target(t, X.shape[0], single)
+        self.forward(X)
+        self.backward(T)
         return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
 
-    def get_gradient(self, sample, label):
-        """The text's method: forward and backward pass, gradients left in the layers; returns nothing.
+    def train_batch(self, X, T, rate):
+        """One SGD step on one mini-batch, with the MEAN gradient of its samples.
+
+        W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
+        eq. 6.5, 6.6 averaged over the batch (N = 1 is the text's per-sample step).
 
         Inputs:
-        - sample: x, shape (n_in,) or (N, n_in); label: t, shape (n_out,) or (N, n_out).
+        - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
+        - T: shape (N, n_out) (or (n_out,)), the same form as X.
+        - rate: the learning rate eta > 0.
 
-        Afterwards ``layers[l].dW`` and ``layers[l].db`` hold the true (mean)
-        gradient, ``layers[l].output`` the outputs a and ``layers[l].delta``
-        the text's error terms (N, n_out) of layer l's outputs. No weight changes.
+        Returns:
+        - the mean loss E over the batch, measured in the forward pass of
+          this step, i.e. BEFORE the update (a float; NaN or inf if training
+          diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
-        X, single = self._check_input(sample)
-        T = self._check_target(label, X.shape[0], single)
-        delta, _ = self._output_delta(self._forward(X), T)
-        for index in range(len(self.layers) - 1, -1, -1):
-            delta = self.layers[index].backward(delta, propagate=index > 0)
+        X, single = self._check_input(X)
+        T = self._check_target(T, X.shape[0], single)
+        rate = check_rate(rate)
+        self.forward(X)
+        E = self.backward(T)
+        for layer in self.layers:
+            layer.update(rate)  # eq. 6.5, 6.6
+        return E
 
     def train(self, labels, data_set, rate, epoch, batch_size=1):
         """SGD over the samples in their order, as in the text (per sample when batch_size is 1).
@@ -370,8 +431,9 @@ class Network:
           batch, the last one may be smaller; each step uses the batch's
           mean gradient (see :meth:`train_batch`).
 
-        Returns nothing. For shuffling, evaluation and checkpoints use
-        :func:`bpcourse.core.training.fit`.
+        Returns nothing. Raises :class:`bpcourse.core.divergence.DivergenceError`
+        as soon as the loss becomes NaN or infinite. For shuffling,
+        evaluation and checkpoints use :func:`bpcourse.core.training.fit`.
         """
         X = as_rows(data_set, "data_set", self.layer_sizes[0], self.dtype, "an input per row")
         T = as_rows(labels, "labels", self.layer_sizes[-1], self.dtype, "a target vector (e.g. one-hot) per row")
@@ -380,28 +442,11 @@ class Network:
         rate = check_rate(rate)
         epoch = check_positive_int(epoch, "epoch", "the number of passes")
         batch_size = check_positive_int(batch_size, "batch_size", "samples per step")
-        for _ in range(epoch):
-            for start in range(0, len(X), batch_size):
-                self._train_step(X[start:start + batch_size], T[start:start + batch_size], rate)
-
-    def train_batch(self, X, T, rate):
-        """One SGD step on one mini-batch, with the MEAN gradient of its samples.
-
-        W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
-        eq. 6.5, 6.6 averaged over the batch (N = 1 is the text's per-sample step).
-
-        Inputs:
-        - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
-        - T: shape (N, n_out) (or (n_out,)), the same form as X.
-        - rate: the learning rate eta > 0.
-
-        Returns:
-        - the mean loss E (eq. 4.9) over the batch, measured in the forward
-          pass of this step, i.e. BEFORE the update (a float).
-        """
-        X, single = self._check_input(X)
-        T = self._check_target(T, X.shape[0], single)
-        return self._train_step(X, T, check_rate(rate))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            for count in range(1, epoch + 1):
+                for start in range(0, len(X), batch_size):
+                    check_loss(self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate),
+                               epoch=count, rate=rate)
 
     def get_weights(self):
         """All weights as a list of (W, b) per layer (copies): W (n_out, n_in), b (n_out,)."""
@@ -429,7 +474,7 @@ class Network:
         out = sys.stdout if file is None else file
         sizes = "-".join(str(n) for n in self.layer_sizes)
         count = sum(layer.W.size + layer.b.size for layer in self.layers)
-        print(f"Network {sizes}, activator {self.activator.name}, {self.dtype.name}, "
+        print(f"Network {sizes}, activator {self.activator.name}, loss {self.loss.name}, {self.dtype.name}, "
               f"{count:,} weights (biases included)", file=out)
         with np.printoptions(precision=precision, threshold=threshold, edgeitems=3, suppress=True):
             for index, layer in enumerate(self.layers):
@@ -439,32 +484,9 @@ class Network:
 
     def __repr__(self):
         sizes = "-".join(str(n) for n in self.layer_sizes)
-        return f"<vectorized Network {sizes}, {self.activator.name}, {self.dtype.name}>"
+        return f"<vectorized Network {sizes}, {self.activator.name}, {self.loss.name}, {self.dtype.name}>"
 
-    # --- internals (no input checks: callers pass arrays of the right dtype and shape) ---
-
-    def _forward(self, X):
-        """X (N, n_in) -> Y (N, n_out), every layer keeping its input and output (buffers)."""
-        A = X
-        for layer in self.layers:
-            A = layer.forward(A)
-        return A
-
-    def _output_delta(self, Y, T):
-        """delta = f'(y) * (t - y) (eq. 6.2), shape (N, n_out), and the summed loss sum_n E_n (eq. 4.9)."""
-        n, n_out = Y.shape
-        delta = self._buffers.get("delta", n, n_out)
-        np.subtract(T, Y, out=delta)  # t - y
-        loss_sum = 0.5 * float(np.vdot(delta, delta))
-        _times_derivative(self.activator, Y, delta, self._buffers.get("scratch_out", n, n_out))
-        return delta, loss_sum
-
-    def _train_step(self, X, T, rate):
-        """One mean-gradient SGD step on X (N, n_in), T (N, n_out); returns the mean loss before it."""
-        delta, loss_sum = self._output_delta(self._forward(X), T)
-        for index in range(len(self.layers) - 1, -1, -1):
-            delta = self.layers[index]._descend(delta, rate, propagate=index > 0)
-        return loss_sum / X.shape[0]
+    # --- input checks at the edge ---------------------------------------------------
 
     def _check_input(self, x):
         """Return (X as (N, n_in) of the network's dtype, whether x was a single 1-D sample)."""
@@ -496,45 +518,7 @@ class Network:
         return T.reshape(n, n_out)
 
 
-# --- activations in place -------------------------------------------------------
-
-def _activate(activator, net, out, mask):
-    """out = f(net), elementwise; ``net`` is used as scratch space (its values are lost).
-
-    net, out: arrays of the same shape (N, k) and dtype; mask: bool array of that shape.
-    The sigmoid is evaluated as in :func:`bpcourse.core.activations.sigmoid`
-    (exp(-|net|) never overflows, so no warning even for |net| = 1e30) and
-    gives the same bits.
-    """
-    if activator.forward is SigmoidActivator.forward:
-        np.greater_equal(net, 0, out=mask)
-        np.abs(net, out=net)
-        np.negative(net, out=net)
-        np.exp(net, out=net)  # e = exp(-|net|), in (0, 1]
-        np.add(net, 1.0, out=out)  # 1 + e
-        np.copyto(net, 1.0, where=mask)  # numerator: 1 where net >= 0, e where net < 0
-        np.divide(net, out, out=out)  # eq. 1.2
-    elif activator.forward is TanhActivator.forward:
-        np.tanh(net, out=out)
-    else:
-        out[...] = activator.forward(net)
-
-
-def _times_derivative(activator, y, delta, scratch):
-    """delta *= f'(net) written from the output y (eq. 1.4 for the sigmoid: y(1 - y)); scratch is overwritten."""
-    if activator.backward is SigmoidActivator.backward:
-        np.subtract(1.0, y, out=scratch)
-        scratch *= y  # y(1 - y), eq. 1.4
-        delta *= scratch
-    elif activator.backward is TanhActivator.backward:
-        np.multiply(y, y, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)  # 1 - y^2
-        delta *= scratch
-    else:
-        delta *= activator.backward(y)
-
-
-class _Buffers:
+class Buffers:
     """Arrays reused from step to step: one (capacity, width) array per name, handed out as views [:N]."""
 
     def __init__(self, dtype):
@@ -542,16 +526,16 @@ class _Buffers:
         self._arrays = {}
 
     def get(self, name, n, width, dtype=None):
+        """A (n, width) view of the buffer ``name``; grown (and its contents lost) when n exceeds its capacity."""
         array = self._arrays.get(name)
-        if array is None or array.shape[0] < n:
+        if array is None or array.shape[0] < n or array.shape[1] != width:
             array = np.empty((n, width), dtype=self.dtype if dtype is None else dtype)
             self._arrays[name] = array
         return array[:n]
 
 
-# --- helpers (the shared input checks are in bpcourse.core.validation) ------------------
-
-def _check_dtype(dtype):
+def check_dtype(dtype):
+    """``dtype`` as a numpy.dtype if it is float32 or float64, else ValueError."""
     try:
         checked = np.dtype(dtype)
     except TypeError:

@@ -2,7 +2,7 @@
 
 :class:`LivePlot` is a callback for :func:`bpcourse.core.training.fit`
 (``fit(..., callback=LivePlot())``). After each epoch it draws the training
-loss (left) and the error rates on the training and test sets (right) from
+loss (left) and the error rates on the training, validation and test sets (right) from
 the ``History`` that ``fit`` keeps, and replaces the picture in the
 notebook while the cell is still running.
 
@@ -81,7 +81,7 @@ def _check_marks(marks):
 
 def _error_series(history, name):
     """(epochs, errors in percent) of one error series, skipping evaluations without it."""
-    values = getattr(history, name)
+    values = getattr(history, name, None) or []  # a history from before validation sets has none
     pairs = [
         (epoch, 100.0 * value)
         for epoch, value in zip(history.eval_epoch, values)
@@ -111,6 +111,7 @@ class _Curves:
         self.error_lines = {
             name: self.ax_error.plot([], [], "o-", color=color, ms=3, label=label)[0]
             for name, label, color in (("train_error", "training set", "tab:orange"),
+                                       ("validation_error", "validation set", "tab:blue"),
                                        ("test_error", "test set", "tab:green"))
         }
         self.ax_error.set_title("Error rate", fontsize=10)
@@ -163,10 +164,12 @@ class _Curves:
             if keep:
                 self.ax_error.legend(*zip(*keep), fontsize=9, loc="upper right")
         if title is None:
-            epochs, errors = _error_series(history, "test_error")
             title = f"epoch {last_epoch}"
-            if errors:
-                title += f": test error {errors[-1]:.2f}% (measured at epoch {epochs[-1]})"
+            for name in ("validation_error", "test_error"):
+                epochs, errors = _error_series(history, name)
+                if errors:
+                    title += f": {name.split('_')[0]} error {errors[-1]:.2f}% (measured at epoch {epochs[-1]})"
+                    break
         self.figure.suptitle(title, fontsize=11)
 
 
@@ -203,19 +206,23 @@ def _layout(figure, tight):
         figure.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.2)
 
 
-def first_rise(history):
-    """The first evaluation at which the test error was higher than at the one before, or None.
+def first_rise(history, series="validation_error"):
+    """The first evaluation at which an error rate was higher than at the one before, or None.
 
     This is where the text's stopping rule ("stop when the error rate starts
     to rise") triggers: the same comparison as
-    ``fit(..., stop_when_test_error_rises=True)``, applied to a finished
-    history so that it can be marked on the curves.
+    ``fit(..., stop_when_validation_error_rises=True)``, applied to a finished
+    history so that it can be marked on the curves. ``series`` names the
+    error rate: ``"validation_error"`` (what the rule watches),
+    ``"test_error"`` or ``"train_error"``.
 
-    Returns (epoch, previous test error, test error) or None if the test
-    error never rose (or was measured fewer than two times).
+    Returns (epoch, previous error, error) or None if that error never rose
+    (or was measured fewer than two times).
     """
     _check_history(history)
-    measured = [(epoch, error) for epoch, error in zip(history.eval_epoch, history.test_error)
+    if series not in ("train_error", "validation_error", "test_error"):
+        raise ValueError(f"expected series 'validation_error', 'test_error' or 'train_error', got {series!r}")
+    measured = [(epoch, error) for epoch, error in zip(history.eval_epoch, getattr(history, series, None) or [])
                 if error is not None]
     for (_, before), (epoch, error) in zip(measured, measured[1:]):
         if error > before:
@@ -250,13 +257,14 @@ class LivePlot:
     Usage::
 
         live = LivePlot()
-        history = fit(network, X, T, y, X_test, y_test, epochs=10, rate=1.0,
+        history = fit(network, X, T, y, validation=(X_val, y_val), epochs=10, rate=1.0,
                       callback=live)
 
     Parameters:
     - marks: (epoch, label) pairs drawn as dashed vertical lines (e.g. where
       an earlier run was interrupted).
-    - title: fixed figure title; by default it shows the last epoch and test error.
+    - title: fixed figure title; by default it shows the last epoch and validation
+      (else test) error.
     - figsize, dpi: size of the picture (the default is 935 x 340 pixels).
     - display_function: how to show the picture; by default IPython's
       ``display`` inside IPython and nothing elsewhere. It is called as

@@ -18,26 +18,18 @@ headless test, whatever the matplotlib backend.
 """
 
 import io
-from collections import namedtuple
 
 import ipywidgets as widgets
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from bpcourse.core.activations import sigmoid, sigmoid_derivative, step, step_derivative, tanh, tanh_derivative
+from bpcourse.core.activations import ACTIVATORS
 
 
-Activation = namedtuple("Activation", "name forward backward slope_formula y_limits")
-Activation.__doc__ = """An activation for the pictures: its name, forward(net), backward(y) (the
-slope dy/dnet written from the output y), the slope formula as text and the
-y-axis limits that show the whole curve."""
-
-ACTIVATIONS = {
-    "sigmoid": Activation("sigmoid", sigmoid, sigmoid_derivative, "y(1 - y)", (-0.1, 1.1)),  # eq. 1.2, 1.4
-    "tanh": Activation("tanh", tanh, tanh_derivative, "1 - y²", (-1.15, 1.15)),
-    "step": Activation("step", step, step_derivative, "0", (-0.1, 1.1)),
-}
+ACTIVATIONS = ACTIVATORS
+"""The activations to choose from: the one registry of :mod:`bpcourse.core.activations` (each
+activator has a name, forward(net), backward(y), its slope formula as text and y-axis limits)."""
 
 # name: (slider label, minimum, maximum, step, default)
 SLIDERS = {

@@ -165,7 +165,7 @@ def backprop_steps(network, x, t, eta=0.5):
     steps = [Step(
         "forward pass done (eq. 3.8)",
         f"y = ({', '.join(map(format_value, y))}), target t = ({', '.join(map(format_value, t))})\n"
-        f"E = 1/2 Σ (t_k - y_k)² = {format_value(network.loss(x, t))}   (eq. 4.9)",
+        f"E = 1/2 Σ (t_k - y_k)² = {format_value(network.loss_value(x, t))}   (eq. 4.9)",
         values, {}, weights,
     )]
 

@@ -25,6 +25,7 @@ import numpy as np
 from bpcourse.core.activations import sigmoid
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure, head,
                                      matches)
+from bpcourse.core.activations import times_derivative
 from bpcourse.core.vectorized import FullConnectedLayer
 
 RTOL = 1e-10
@@ -40,8 +41,10 @@ def reference_layer_backward(W, a_prev, delta):
     Returns (delta_prev (N, n_in), dW (n_out, n_in), db (n_out,)), new arrays.
     """
     layer = _layer(W, np.zeros(W.shape[0]))
-    layer.forward(np.array(a_prev, dtype=np.float64))
-    delta_prev = layer.backward(np.array(delta, dtype=np.float64))
+    a_prev = np.array(a_prev, dtype=np.float64)
+    layer.forward(a_prev)
+    delta_prev = layer.backward(np.array(delta, dtype=np.float64))  # W^T delta for every row
+    delta_prev = times_derivative(layer.activator, a_prev, delta_prev)  # eq. 6.3: times a(1 - a)
     return delta_prev.copy(), layer.dW.copy(), layer.db.copy()
 
 

@@ -1,0 +1,145 @@
+"""Losses: what the network minimizes, and the error term delta it gives the output layer.
+
+A loss is one small object (the model is Nielsen's ``QuadraticCost`` and
+``CrossEntropyCost`` in ``network2.py``) with
+
+- ``name``: a string, recorded in checkpoints;
+- ``output_activator(activator)``: the activation of the output layer, given
+  the network's (the squared error keeps the network's activation, the
+  cross-entropy uses :class:`SoftmaxActivator`);
+- ``value(y, t)``: the loss E of each sample;
+- ``delta(y, t, activator, out=None)``: the output layer's error term in the
+  TEXT's sign, delta = -dE/dnet (eq. 4.1 / 6.2 for the squared error).
+
+Shapes: one sample is 1-D, y and t of shape (n_out,), and ``value`` returns
+a float; a batch is 2-D, (N, n_out), one sample per row, and ``value``
+returns an array of shape (N,). ``delta`` returns the shape of y (written
+into ``out`` when given: the networks' fast path reuses one buffer).
+
+Both networks take ``loss=`` as a name (:data:`LOSSES`) or an object, and
+never name a particular loss: every loss equation lives in this file.
+"""
+
+import numpy as np
+
+from bpcourse.core.activations import times_derivative
+
+__all__ = ["LOSSES", "SoftmaxActivator", "SoftmaxCrossEntropy", "SquaredError", "get_loss", "softmax"]
+
+
+class SquaredError:
+    """The text's loss E = 1/2 sum_i (t_i - y_i)^2 (eq. 4.9), with the network's own output activation."""
+
+    name = "squared_error"
+
+    @staticmethod
+    def output_activator(activator):
+        """The output layer uses the network's activation f: y = f(net) (eq. 3.3)."""
+        return activator
+
+    @staticmethod
+    def value(y, t):
+        """E = 1/2 sum_i (t_i - y_i)^2 (eq. 4.9): a float for one sample, shape (N,) for a batch."""
+        err = np.asarray(t) - np.asarray(y)
+        E = 0.5 * np.sum(err * err, axis=-1)
+        return float(E) if E.ndim == 0 else E
+
+    @staticmethod
+    def delta(y, t, activator, out=None):
+        """delta = f'(y) (t - y) = -dE/dnet (eq. 4.1, 6.2; for the sigmoid y(1 - y)(t - y))."""
+        out = np.subtract(t, y, out=out)  # t - y
+        return times_derivative(activator, y, out)  # eq. 4.1: times f'(net), written from y
+
+
+def softmax(net):
+    """Softmax along the last axis: y_i = e^net_i / sum_k e^net_k, shape of ``net``.
+
+    Numerically stable: the row's largest net is subtracted first (the
+    result is unchanged), so no exp overflows, even for net = 1000.
+    """
+    net = np.asarray(net)
+    if not np.issubdtype(net.dtype, np.floating):
+        net = net.astype(np.float64)
+    e = np.exp(net - net.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class SoftmaxActivator:
+    """Softmax as the output layer's activation (it only makes sense with the cross-entropy).
+
+    Its derivative is not element-wise, so it has no ``backward``-style
+    derivative to multiply a delta with: :class:`SoftmaxCrossEntropy` gives
+    the output delta t - y directly, and no layer sits above the output layer.
+    """
+
+    name = "softmax"
+
+    @staticmethod
+    def forward(net):
+        """y = softmax(net) along the last axis (one sample per row)."""
+        return softmax(net)
+
+    @staticmethod
+    def forward_into(net, out):
+        """out = softmax(net) row by row, in place; ``net`` is overwritten."""
+        net -= net.max(axis=-1, keepdims=True)  # no exp overflows; the result is unchanged
+        np.exp(net, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    @staticmethod
+    def backward(y):
+        """Not element-wise: refused (the cross-entropy's delta, t - y, already contains it)."""
+        raise ValueError("softmax has no element-wise derivative: use it as the output layer of the "
+                         "softmax_cross_entropy loss, whose output delta is t - y")
+
+
+class SoftmaxCrossEntropy:
+    """Softmax outputs with the cross-entropy E = -sum_i t_i ln y_i; t is a probability vector (e.g. one-hot)."""
+
+    name = "softmax_cross_entropy"
+
+    @staticmethod
+    def output_activator(activator):
+        """y = softmax(net); the network's activation is used in the hidden layers only."""
+        return SoftmaxActivator
+
+    @staticmethod
+    def value(y, t):
+        """E = -sum_i t_i ln y_i: a float for one sample, shape (N,) for a batch.
+
+        A y that rounded to 0 counts as the smallest positive float, so E
+        stays finite (about 745 per unit of t at most, in float64).
+        """
+        y = np.asarray(y)
+        tiny = np.finfo(y.dtype if np.issubdtype(y.dtype, np.floating) else np.float64).tiny
+        E = -np.sum(np.asarray(t) * np.log(np.maximum(y, tiny)), axis=-1)
+        return float(E) if E.ndim == 0 else E
+
+    @staticmethod
+    def delta(y, t, activator, out=None):
+        """delta = -dE/dnet = t - y (softmax and cross-entropy together; t must sum to 1 per sample)."""
+        return np.subtract(t, y, out=out)
+
+
+LOSSES = {SquaredError.name: SquaredError, SoftmaxCrossEntropy.name: SoftmaxCrossEntropy}
+"""The losses by name: ``"squared_error"`` (the text's, the default) and ``"softmax_cross_entropy"``."""
+
+
+def get_loss(loss):
+    """The loss named ``loss`` (a key of :data:`LOSSES`), or ``loss`` itself if it is a loss object.
+
+    A loss object has ``name`` (a string), ``output_activator``, ``value`` and ``delta``.
+    """
+    if isinstance(loss, str):
+        try:
+            return LOSSES[loss]
+        except KeyError:
+            raise ValueError(f"unknown loss {loss!r}: expected one of {sorted(LOSSES)} or a loss object") from None
+    missing = [name for name in ("name", "output_activator", "value", "delta") if not hasattr(loss, name)]
+    if missing or not isinstance(getattr(loss, "name"), str):
+        raise TypeError(
+            f"expected loss to be one of {sorted(LOSSES)} or an object with a name (str), "
+            f"output_activator(activator), value(y, t) and delta(y, t, activator, out=None); {loss!r} has no {missing or 'str name'}"
+        )
+    return loss

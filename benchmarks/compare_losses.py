@@ -1,0 +1,135 @@
+"""Benchmark: the text's 784-300-10 network with the squared error and with softmax + cross-entropy.
+
+Both networks have sigmoid hidden units and the same start (seed 0); they
+differ in the output layer and the loss:
+
+- the text's: sigmoid outputs, E = 1/2 sum (t - y)^2 (eq. 4.9), targets 0.9 / 0.1;
+- softmax outputs, E = -sum t ln y, one-hot targets 1 / 0.
+
+Each trains with ``bpcourse.core.training.fit`` on the first 50,000 training
+images for up to 20 epochs (mini-batches, mean gradient), with the
+validation error measured on the last 10,000 training images after every
+epoch. The model of each loss is the epoch with the lowest validation error
+(``bpcourse.core.early_stopping.BestWeights``); its test error is measured
+ONCE at the end. The test error of the last epoch's weights is printed as
+well, for the record (it chooses nothing).
+
+Run from the repository root (MNIST found through BPCOURSE_DATA or the cache)::
+
+    python benchmarks/compare_losses.py --threads 1    # both losses, 20 epochs: ~5-15 minutes on 2 cores
+    python benchmarks/compare_losses.py --quick        # 2 epochs on 5,000 images: a smoke test
+
+See benchmarks/README.md for the figures measured on the course's machine.
+"""
+
+import argparse
+import os
+import platform
+import sys
+import time
+from datetime import datetime, timezone
+
+LOSS_NAMES = {"squared_error": "sigmoid + squared error (0.9/0.1)",
+              "softmax_cross_entropy": "softmax + cross-entropy (1/0)"}
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--epochs", type=int, default=20, help="epochs per loss (default 20)")
+    parser.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
+    parser.add_argument("--rate-squared-error", type=float, default=1.0,
+                        help="learning rate with the squared error (default 1.0, mean gradient per batch)")
+    parser.add_argument("--rate-cross-entropy", type=float, default=0.5,
+                        help="learning rate with softmax + cross-entropy (default 0.5)")
+    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of the shuffling")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="BLAS threads (set before NumPy is imported); default: leave the environment alone")
+    parser.add_argument("--quick", action="store_true", help="2 epochs on 5,000 training images: a smoke test")
+    args = parser.parse_args(argv)
+    if args.epochs < 1 or args.batch_size < 1:
+        parser.error("--epochs and --batch-size must be positive ints")
+    if not (args.rate_squared_error > 0 and args.rate_cross_entropy > 0):
+        parser.error("the learning rates must be > 0")
+    if args.quick:
+        args.epochs = min(args.epochs, 2)
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    if args.threads is not None:  # must happen before NumPy loads its BLAS
+        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[variable] = str(args.threads)
+
+    import numpy as np
+
+    from bpcourse.core.data import load_mnist, one_hot
+    from bpcourse.core.early_stopping import BestWeights
+    from bpcourse.core.training import error_rate, fit
+    from bpcourse.core.vectorized import Network
+
+    dtype = np.dtype(args.dtype)
+    print_machine(np)
+    X, y = load_mnist("train", dtype=dtype)
+    n_train = 5_000 if args.quick else 50_000
+    X_train, y_train = X[:n_train], y[:n_train]
+    X_val, y_val = X[50_000:], y[50_000:]  # the last 10,000 training images
+    X_test, y_test = load_mnist("test", dtype=dtype)
+    targets = {"squared_error": one_hot(y_train).astype(dtype),  # the text's 0.9 / 0.1
+               "softmax_cross_entropy": np.eye(10, dtype=dtype)[y_train]}  # a probability vector: 1 / 0
+    rates = {"squared_error": args.rate_squared_error, "softmax_cross_entropy": args.rate_cross_entropy}
+    print(f"784-300-10, sigmoid hidden units, {n_train} training images, validation: the last 10,000 training "
+          f"images, batch {args.batch_size}, {args.dtype}, seed {args.seed}, up to {args.epochs} epochs\n")
+
+    results = {}
+    for loss, name in LOSS_NAMES.items():
+        network = Network((784, 300, 10), seed=args.seed, dtype=dtype, loss=loss)
+        best = BestWeights()
+        cpu = time.process_time()
+        history = fit(network, X_train, targets[loss], y_train, validation=(X_val, y_val), epochs=args.epochs,
+                      rate=rates[loss], batch_size=args.batch_size, rng=args.seed, callback=best, progress=False)
+        cpu = time.process_time() - cpu
+        print(f"{name}, rate {rates[loss]:g}:")
+        for epoch, train_error, val_error, seconds in zip(history.eval_epoch, history.train_error,
+                                                          history.validation_error, history.seconds):
+            print(f"  epoch {epoch:2d}: training error {100 * train_error:5.2f}%, validation error "
+                  f"{100 * val_error:5.2f}%  ({seconds:.1f} s)")
+        final_test = error_rate(network, X_test, y_test)  # the last epoch's weights, for the record
+        best.restore(network)
+        chosen_test = error_rate(network, X_test, y_test)  # the model chosen on validation data
+        results[name] = dict(rate=rates[loss], epoch=best.epoch, val=best.error, test=chosen_test,
+                             final_val=history.validation_error[-1], final_test=final_test,
+                             seconds=sum(history.seconds), cpu=cpu)
+        print()
+
+    print("| loss | rate | chosen epoch (lowest validation error) | its validation error | its test error "
+          "(measured once) | validation error after the last epoch | test error after the last epoch "
+          "| training s (wall) | CPU s |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, r in results.items():
+        print(f"| {name} | {r['rate']:g} | {r['epoch']} | {100 * r['val']:.2f}% | **{100 * r['test']:.2f}%** | "
+              f"{100 * r['final_val']:.2f}% | {100 * r['final_test']:.2f}% | {r['seconds']:.0f} | {r['cpu']:.0f} |")
+    better = min(results, key=lambda name: results[name]["val"])
+    print(f"\nbetter on the validation set: {better}; its test error {100 * results[better]['test']:.2f}% "
+          f"(target: at most 1.60%) -> {'met' if results[better]['test'] <= 0.016 else 'NOT met'}")
+    return 0
+
+
+def print_machine(np):
+    """Date, machine, NumPy and the thread settings, so that the figures can be compared."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as file:
+            cpu = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    threads = {v: os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if v in os.environ}
+    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); "
+          f"Python {platform.python_version()}, NumPy {np.__version__}; thread settings {threads or 'none'}; "
+          f"load average {os.getloadavg()[0]:.1f}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

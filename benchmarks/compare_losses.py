@@ -29,6 +29,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
+DEFAULT_CE_SCHEDULE = "0.5"
 LOSS_NAMES = {"squared_error": "sigmoid + squared error (0.9/0.1)",
               "softmax_cross_entropy": "softmax + cross-entropy (1/0)"}
 
@@ -38,10 +39,11 @@ def parse_args(argv=None):
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=20, help="epochs per loss (default 20)")
     parser.add_argument("--batch-size", type=int, default=10, help="mini-batch size (default 10)")
-    parser.add_argument("--rate-squared-error", type=float, default=1.0,
-                        help="learning rate with the squared error (default 1.0, mean gradient per batch)")
-    parser.add_argument("--rate-cross-entropy", type=float, default=0.5,
-                        help="learning rate with softmax + cross-entropy (default 0.5)")
+    parser.add_argument("--rates-squared-error", type=parse_schedule, default=parse_schedule("1.0"),
+                        help="learning rate(s) with the squared error: a number, or a schedule RATE:EPOCHS,... "
+                             "(default 1.0 for every epoch; mean gradient per batch)")
+    parser.add_argument("--rates-cross-entropy", type=parse_schedule, default=parse_schedule(DEFAULT_CE_SCHEDULE),
+                        help=f"learning rate(s) with softmax + cross-entropy (default {DEFAULT_CE_SCHEDULE})")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of the shuffling")
     parser.add_argument("--threads", type=int, default=None,
@@ -50,11 +52,39 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive ints")
-    if not (args.rate_squared_error > 0 and args.rate_cross_entropy > 0):
-        parser.error("the learning rates must be > 0")
     if args.quick:
         args.epochs = min(args.epochs, 2)
     return args
+
+
+def parse_schedule(text):
+    """"0.5:8,0.1:6" -> [(0.5, 8), (0.1, 6)]; a lone number "1.0" -> [(1.0, None)] (every epoch)."""
+    schedule = []
+    for part in text.split(","):
+        rate, _, epochs = part.partition(":")
+        try:
+            rate, epochs = float(rate), (int(epochs) if epochs else None)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected RATE or RATE:EPOCHS,..., got {text!r}") from None
+        if not rate > 0 or (epochs is not None and epochs < 1):
+            raise argparse.ArgumentTypeError(f"expected rates > 0 and epochs >= 1, got {text!r}")
+        schedule.append((rate, epochs))
+    if any(epochs is None for _, epochs in schedule) and len(schedule) > 1:
+        raise argparse.ArgumentTypeError(f"give every part of a schedule its epochs, got {text!r}")
+    return schedule
+
+
+def stages(schedule, total):
+    """The schedule cut to ``total`` epochs as [(rate, last epoch of the stage), ...]."""
+    result, done = [], 0
+    for rate, epochs in schedule:
+        done = total if epochs is None else min(total, done + epochs)
+        result.append((rate, done))
+        if done == total:
+            break
+    if done < total:  # a schedule shorter than --epochs keeps its last rate
+        result[-1] = (result[-1][0], total)
+    return result
 
 
 def main(argv=None):
@@ -79,7 +109,8 @@ def main(argv=None):
     X_test, y_test = load_mnist("test", dtype=dtype)
     targets = {"squared_error": one_hot(y_train).astype(dtype),  # the text's 0.9 / 0.1
                "softmax_cross_entropy": np.eye(10, dtype=dtype)[y_train]}  # a probability vector: 1 / 0
-    rates = {"squared_error": args.rate_squared_error, "softmax_cross_entropy": args.rate_cross_entropy}
+    rates = {"squared_error": stages(args.rates_squared_error, args.epochs),
+             "softmax_cross_entropy": stages(args.rates_cross_entropy, args.epochs)}
     print(f"784-300-10, sigmoid hidden units, {n_train} training images, validation: the last 10,000 training "
           f"images, batch {args.batch_size}, {args.dtype}, seed {args.seed}, up to {args.epochs} epochs\n")
 
@@ -88,10 +119,13 @@ def main(argv=None):
         network = Network((784, 300, 10), seed=args.seed, dtype=dtype, loss=loss)
         best = BestWeights()
         cpu = time.process_time()
-        history = fit(network, X_train, targets[loss], y_train, validation=(X_val, y_val), epochs=args.epochs,
-                      rate=rates[loss], batch_size=args.batch_size, rng=args.seed, callback=best, progress=False)
+        history, shuffle = None, np.random.default_rng(args.seed)
+        for rate, last_epoch in rates[loss]:  # one fit per stage of the schedule; the history continues
+            history = fit(network, X_train, targets[loss], y_train, validation=(X_val, y_val), epochs=last_epoch,
+                          rate=rate, batch_size=args.batch_size, rng=shuffle, callback=best, history=history,
+                          progress=False)
         cpu = time.process_time() - cpu
-        print(f"{name}, rate {rates[loss]:g}:")
+        print(f"{name}, rates {describe(rates[loss])}:")
         for epoch, train_error, val_error, seconds in zip(history.eval_epoch, history.train_error,
                                                           history.validation_error, history.seconds):
             print(f"  epoch {epoch:2d}: training error {100 * train_error:5.2f}%, validation error "
@@ -99,22 +133,33 @@ def main(argv=None):
         final_test = error_rate(network, X_test, y_test)  # the last epoch's weights, for the record
         best.restore(network)
         chosen_test = error_rate(network, X_test, y_test)  # the model chosen on validation data
-        results[name] = dict(rate=rates[loss], epoch=best.epoch, val=best.error, test=chosen_test,
+        results[name] = dict(rate=describe(rates[loss]), epoch=best.epoch, val=best.error, test=chosen_test,
                              final_val=history.validation_error[-1], final_test=final_test,
                              seconds=sum(history.seconds), cpu=cpu)
         print()
 
-    print("| loss | rate | chosen epoch (lowest validation error) | its validation error | its test error "
+    print("| loss | learning rate | chosen epoch (lowest validation error) | its validation error | its test error "
           "(measured once) | validation error after the last epoch | test error after the last epoch "
           "| training s (wall) | CPU s |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     for name, r in results.items():
-        print(f"| {name} | {r['rate']:g} | {r['epoch']} | {100 * r['val']:.2f}% | **{100 * r['test']:.2f}%** | "
+        print(f"| {name} | {r['rate']} | {r['epoch']} | {100 * r['val']:.2f}% | **{100 * r['test']:.2f}%** | "
               f"{100 * r['final_val']:.2f}% | {100 * r['final_test']:.2f}% | {r['seconds']:.0f} | {r['cpu']:.0f} |")
     better = min(results, key=lambda name: results[name]["val"])
     print(f"\nbetter on the validation set: {better}; its test error {100 * results[better]['test']:.2f}% "
           f"(target: at most 1.60%) -> {'met' if results[better]['test'] <= 0.016 else 'NOT met'}")
     return 0
+
+
+def describe(stage_list):
+    """[(0.5, 8), (0.1, 14)] -> "0.5 (epochs 1-8), 0.1 (epochs 9-14)"; one stage -> "0.5"."""
+    if len(stage_list) == 1:
+        return f"{stage_list[0][0]:g}"
+    parts, first = [], 1
+    for rate, last in stage_list:
+        parts.append(f"{rate:g} (epochs {first}-{last})")
+        first = last + 1
+    return ", ".join(parts)
 
 
 def print_machine(np):

@@ -8,6 +8,7 @@ labels and units.
 
 import numpy as np
 import matplotlib.pyplot as plt
+from matplotlib.ticker import MaxNLocator
 
 __all__ = [
     "CHANCE_ERROR",
@@ -61,6 +62,7 @@ def plot_error_curves(curves, *, title, ylabel="validation error (%)", xlabel="e
         ax.axhline(100 * CHANCE_ERROR, color="grey", linestyle="--", linewidth=1, label="guessing (90%)")
     if log:
         ax.set_yscale("log")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
     ax.set_title(title)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)

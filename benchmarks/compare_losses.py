@@ -9,7 +9,9 @@ differ in the output layer and the loss:
 Each trains with ``bpcourse.core.training.fit`` on the first 50,000 training
 images for up to 20 epochs (mini-batches, mean gradient), with the
 validation error measured on the last 10,000 training images after every
-epoch. The model of each loss is the epoch with the lowest validation error
+epoch. A learning rate may follow a schedule, e.g. ``0.5:8,0.1:6,0.02:6``
+(rate 0.5 for 8 epochs, then 0.1 for 6, then 0.02 for 6): one ``fit`` per
+stage, continuing the same history and shuffling generator. The model of each loss is the epoch with the lowest validation error
 (``bpcourse.core.early_stopping.BestWeights``); its test error is measured
 ONCE at the end. The test error of the last epoch's weights is printed as
 well, for the record (it chooses nothing).
@@ -44,6 +46,11 @@ def parse_args(argv=None):
                              "(default 1.0 for every epoch; mean gradient per batch)")
     parser.add_argument("--rates-cross-entropy", type=parse_schedule, default=parse_schedule(DEFAULT_CE_SCHEDULE),
                         help=f"learning rate(s) with softmax + cross-entropy (default {DEFAULT_CE_SCHEDULE})")
+    parser.add_argument("--smoothing", type=float, default=0.0,
+                        help="label smoothing of the cross-entropy's targets: 1 - s + s/10 for the label, s/10 "
+                             "elsewhere (still summing to 1); default 0, one-hot 1 / 0")
+    parser.add_argument("--init", choices=["text", "glorot"], default="text",
+                        help="starting weights of both networks: the text's uniform +-0.1 (default) or Glorot")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of the shuffling")
     parser.add_argument("--threads", type=int, default=None,
@@ -52,6 +59,8 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive ints")
+    if not 0 <= args.smoothing < 1:
+        parser.error("--smoothing must be in [0, 1)")
     if args.quick:
         args.epochs = min(args.epochs, 2)
     return args
@@ -97,6 +106,7 @@ def main(argv=None):
 
     from bpcourse.core.data import load_mnist, one_hot
     from bpcourse.core.early_stopping import BestWeights
+    from bpcourse.core.initialization import initial_weights
     from bpcourse.core.training import error_rate, fit
     from bpcourse.core.vectorized import Network
 
@@ -108,15 +118,24 @@ def main(argv=None):
     X_val, y_val = X[50_000:], y[50_000:]  # the last 10,000 training images
     X_test, y_test = load_mnist("test", dtype=dtype)
     targets = {"squared_error": one_hot(y_train).astype(dtype),  # the text's 0.9 / 0.1
-               "softmax_cross_entropy": np.eye(10, dtype=dtype)[y_train]}  # a probability vector: 1 / 0
+               # a probability vector: one-hot 1 / 0, or smoothed towards 1/10 (still summing to 1)
+               "softmax_cross_entropy": (np.eye(10, dtype=dtype)[y_train] * (1 - args.smoothing)
+                                         + dtype.type(args.smoothing / 10))}
     rates = {"squared_error": stages(args.rates_squared_error, args.epochs),
              "softmax_cross_entropy": stages(args.rates_cross_entropy, args.epochs)}
     print(f"784-300-10, sigmoid hidden units, {n_train} training images, validation: the last 10,000 training "
-          f"images, batch {args.batch_size}, {args.dtype}, seed {args.seed}, up to {args.epochs} epochs\n")
+          f"images, batch {args.batch_size}, {args.dtype}, seed {args.seed}, up to {args.epochs} epochs, start "
+          f"{args.init}, cross-entropy label smoothing {args.smoothing:g}\n")
 
     results = {}
-    for loss, name in LOSS_NAMES.items():
+    names = dict(LOSS_NAMES)
+    if args.smoothing:
+        names["softmax_cross_entropy"] = (f"softmax + cross-entropy ({1 - args.smoothing + args.smoothing / 10:g}/"
+                                          f"{args.smoothing / 10:g})")
+    for loss, name in names.items():
         network = Network((784, 300, 10), seed=args.seed, dtype=dtype, loss=loss)
+        if args.init == "glorot":
+            network.set_weights(initial_weights(network.layer_sizes, "glorot", rng=args.seed))
         best = BestWeights()
         cpu = time.process_time()
         history, shuffle = None, np.random.default_rng(args.seed)

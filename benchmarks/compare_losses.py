@@ -51,6 +51,8 @@ def parse_args(argv=None):
                              "elsewhere (still summing to 1); default 0, one-hot 1 / 0")
     parser.add_argument("--init", choices=["text", "glorot"], default="text",
                         help="starting weights of both networks: the text's uniform +-0.1 (default) or Glorot")
+    parser.add_argument("--only", choices=sorted(LOSS_NAMES), default=None,
+                        help="train with one loss only (e.g. to run the two losses in two processes)")
     parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of the shuffling")
     parser.add_argument("--threads", type=int, default=None,
@@ -132,6 +134,8 @@ def main(argv=None):
     if args.smoothing:
         names["softmax_cross_entropy"] = (f"softmax + cross-entropy ({1 - args.smoothing + args.smoothing / 10:g}/"
                                           f"{args.smoothing / 10:g})")
+    if args.only is not None:
+        names = {args.only: names[args.only]}
     for loss, name in names.items():
         network = Network((784, 300, 10), seed=args.seed, dtype=dtype, loss=loss)
         if args.init == "glorot":

@@ -31,7 +31,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-DEFAULT_CE_SCHEDULE = "0.5"
+DEFAULT_CE_SCHEDULE = "0.5:8,0.1:6,0.02:6"
 LOSS_NAMES = {"squared_error": "sigmoid + squared error (0.9/0.1)",
               "softmax_cross_entropy": "softmax + cross-entropy (1/0)"}
 

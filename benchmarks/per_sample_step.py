@@ -11,8 +11,9 @@ Rows measured, all on the same MNIST images, one BLAS thread:
    (loaded from git), extrapolated to 60,000 images from ``--subset`` images.
 
 Usage: ``.venv/bin/python benchmarks/per_sample_step.py [--samples 2000] [--subset 12000]``.
-Each figure is the best of ``--repeats`` timings, so load from other processes
-inflates it less.
+Each figure is the best of ``--repeats`` CPU-time measurements (one BLAS thread), and
+the rows compared with each other are timed in alternation, so that load from other
+processes inflates them less and alike.
 """
 
 import argparse
@@ -55,12 +56,19 @@ def per_sample(network, X, T, eta):
         network.train_batch(X[n:n + 1], T[n:n + 1], eta)
 
 
-def best_of(repeats, function):
-    best = float("inf")
+def best_of(repeats, *functions):
+    """The best (smallest) CPU time of each function over ``repeats`` rounds, in seconds.
+
+    CPU time (one BLAS thread) is what the computation costs; wall-clock time on a shared
+    machine adds whatever other processes take. The functions alternate within a round,
+    so that a change in the machine's load hits all of them alike.
+    """
+    best = [float("inf")] * len(functions)
     for _ in range(repeats):
-        start = time.perf_counter()
-        function()
-        best = min(best, time.perf_counter() - start)
+        for index, function in enumerate(functions):
+            start = time.process_time()
+            function()
+            best[index] = min(best[index], time.process_time() - start)
     return best
 
 
@@ -96,13 +104,13 @@ def main(argv=None):
 
     network = vectorized.Network((784, 300, 10), seed=0)
     start_weights = network.get_weights()
-    plain = best_of(args.repeats, lambda: plain_numpy_loop([(W.copy(), b.copy()) for W, b in start_weights],
-                                                           X1, T1, eta)) / len(X1)
-    ours = best_of(args.repeats, lambda: (network.set_weights(start_weights),
-                                          per_sample(network, X1, T1, eta))) / len(X1)
+    plain, ours = (seconds / len(X1) for seconds in best_of(
+        args.repeats,
+        lambda: plain_numpy_loop([(W.copy(), b.copy()) for W, b in start_weights], X1, T1, eta),
+        lambda: (network.set_weights(start_weights), per_sample(network, X1, T1, eta))))
     objects = oo_network.Network((784, 300, 10), seed=0)
     n_oo = args.oo_samples
-    oo = best_of(1, lambda: objects.train(T[:n_oo], X[:n_oo], eta, 1)) / n_oo
+    oo = best_of(1, lambda: objects.train(T[:n_oo], X[:n_oo], eta, 1))[0] / n_oo
 
     print("One SGD step on one sample, 784-300-10, float64 (best of "
           f"{args.repeats}; {len(X1)} samples, object network {n_oo}):")
@@ -119,13 +127,14 @@ def main(argv=None):
     for batch in (32, 128):
         row = f"  batch {batch:3d}: this checkout "
         net = vectorized.Network((784, 300, 10), seed=0, dtype=np.float32)
-        now = best_of(args.repeats, lambda: net.train(T32, X32, 1.0, 1, batch_size=batch)) * 60000 / args.subset
-        row += f"{now:6.2f} s per epoch"
+        runs = [lambda: net.train(T32, X32, 1.0, 1, batch_size=batch)]
         if baseline is not None:
             old_net = baseline.Network((784, 300, 10), seed=0, dtype=np.float32)
-            old = best_of(args.repeats,
-                          lambda: old_net.train(T32, X32, 1.0, 1, batch_size=batch)) * 60000 / args.subset
-            row += f", baseline {BASELINE} {old:6.2f} s per epoch ({now / old:.2f} x)"
+            runs.append(lambda: old_net.train(T32, X32, 1.0, 1, batch_size=batch))
+        seconds = [s * 60000 / args.subset for s in best_of(args.repeats, *runs)]
+        row += f"{seconds[0]:6.2f} s per epoch"
+        if baseline is not None:
+            row += f", baseline {BASELINE} {seconds[1]:6.2f} s per epoch ({seconds[0] / seconds[1]:.2f} x)"
         print(row, flush=True)
     return 0
 

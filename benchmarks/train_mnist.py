@@ -95,7 +95,7 @@ def main(argv=None):
               f"{100 * history.train_error[-1]:>9.2f}% {100 * history.test_error[-1]:>8.2f}%", flush=True)
 
     network = Network([784, 300, 10], dtype=dtype, seed=args.seed)
-    history = fit(network, X, T, y, X_test, y_test, epochs=args.epochs, rate=args.rate,
+    history = fit(network, X, T, y, test=(X_test, y_test), epochs=args.epochs, rate=args.rate,
                   batch_size=args.batch_size, evaluate_every=1, progress=False,
                   rng=np.random.default_rng(args.seed), callback=report)
     best = min(history.test_error)
@@ -117,7 +117,7 @@ def main(argv=None):
     speed_network = Network([784, 300, 10], dtype=dtype, seed=args.seed)
     cpu_laps = []
     cpu = CpuClock()
-    speed = fit(speed_network, X, T, y, X_test, y_test, epochs=args.speed_epochs, rate=args.speed_rate,
+    speed = fit(speed_network, X, T, y, test=(X_test, y_test), epochs=args.speed_epochs, rate=args.speed_rate,
                 batch_size=args.speed_batch_size, evaluate_every=args.speed_epochs, progress=False,
                 rng=np.random.default_rng(args.seed), callback=lambda h, n: cpu_laps.append(cpu.lap()))
     for epoch, s, c in zip(speed.epoch, speed.seconds, cpu_laps):

@@ -286,5 +286,5 @@ def test_bad_arguments():
         numeric_gradient(network, x, t, layer=1, row=2, col=0)
     with pytest.raises(ValueError, match="expected layer in 0..1"):
         numeric_gradient(network, x, t, layer=2, row=0, col=0)
-    with pytest.raises(ValueError, match="expected an input of length 3"):
+    with pytest.raises(ValueError, match="expected the input of length 3"):
         gradient_check(network, x[:2], t)

@@ -6,6 +6,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core import oo_network, vectorized
 from bpcourse.core.divergence import DivergenceError
+from bpcourse.core.gradcheck import gradient_check
 from bpcourse.core.losses import LOSSES
 from bpcourse.core.training import error_rate, fit
 
@@ -18,30 +19,6 @@ def data(n, seed=0):
     X = rng.uniform(0, 1, size=(n, SIZES[0]))
     T = np.eye(SIZES[-1])[rng.integers(0, SIZES[-1], size=n)]
     return X, T
-
-
-def numeric_gradients(network, X, T, epsilon=1e-6):
-    """dE/dW by central differences (eq. 5.4) through get_weights/set_weights/loss_value."""
-    weights = network.get_weights()
-    result = []
-    for l, (W, b) in enumerate(weights):
-        grads = []
-        for A in (W, b):
-            G = np.zeros_like(A)
-            for index in np.ndindex(A.shape):
-                original = A[index]
-                A[index] = original + epsilon
-                network.set_weights(weights)
-                plus = network.loss_value(X, T)
-                A[index] = original - epsilon
-                network.set_weights(weights)
-                minus = network.loss_value(X, T)
-                A[index] = original
-                G[index] = (plus - minus) / (2 * epsilon)
-            grads.append(G)
-        result.append(tuple(grads))
-    network.set_weights(weights)
-    return result
 
 
 @pytest.mark.parametrize("Network", NETWORKS)
@@ -61,9 +38,8 @@ def test_gradients_are_the_true_gradient_of_the_loss(Network, loss):
     assert network.loss.name == loss
     X, T = data(3)
     for x, t in ((X[0], T[0]), (X, T)):  # one sample, and the mean over a batch
-        for (dW, db), (nW, nb) in zip(network.gradients(x, t), numeric_gradients(network, x, t)):
-            assert_allclose(dW, nW, rtol=1e-5, atol=1e-9)
-            assert_allclose(db, nb, rtol=1e-5, atol=1e-9)
+        report = gradient_check(network, x, t, epsilon=1e-5)  # central differences of loss_value (eq. 5.4)
+        assert report.max_relative_error < 1e-7, report.max_relative_error
 
 
 @pytest.mark.parametrize("Network", NETWORKS)
@@ -146,3 +122,15 @@ def test_error_rate_refuses_the_outputs_of_a_diverged_network(Network):
         broken = lambda X: network.predict(X) * np.nan  # what a diverged network outputs  # noqa: E731
         with pytest.raises(ValueError, match="outputs .*finite"):
             error_rate(broken, X, T.argmax(axis=1))
+
+
+@pytest.mark.parametrize("Network", NETWORKS)
+def test_a_checked_batch_gives_the_same_step(Network):
+    a, b = Network(SIZES, seed=9), Network(SIZES, seed=9)
+    X, T = data(4)
+    assert a.train_batch(X, T, 0.5) == b.train_batch(X, T, 0.5, checked=True)
+    for (W0, b0), (W1, b1) in zip(a.get_weights(), b.get_weights()):
+        assert_array_equal(W0, W1)
+        assert_array_equal(b0, b1)
+    with pytest.raises(ValueError, match="finite"):
+        a.train_batch(np.full_like(X, np.nan), T, 0.5)  # checked=False, the default, checks

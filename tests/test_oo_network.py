@@ -234,15 +234,16 @@ def test_image_instead_of_a_flat_input():
     network = Network([784, 2, 10])
     with pytest.raises(ValueError) as error:
         network.predict(np.zeros((28, 28)))
-    assert str(error.value) == "expected an input of length 784, got shape (28, 28): flatten it with x.reshape(-1)"
+    assert str(error.value) == ("expected the input of length 784 (one sample) or a batch of shape (N, 784) "
+                                "(one sample per row), got shape (28, 28): flatten it with x.reshape(-1)")
 
 
 @pytest.mark.parametrize(
     "x, message",
     [
-        ([1.0, 2.0], r"expected an input of length 3, got shape \(2,\)$"),
-        (np.zeros((5, 4)), r"expected an input of length 3, got shape \(5, 4\)"),
-        ([1.0, np.nan, 0.0], r"expected an input to hold finite numbers, got NaN or infinite values .*at positions \[1\]"),
+        ([1.0, 2.0], r"expected the input of length 3 \(one sample\) or a batch .*, got shape \(2,\)$"),
+        (np.zeros((5, 4)), r"expected the input of length 3 .*got shape \(5, 4\)"),
+        ([1.0, np.nan, 0.0], r"expected the input to hold finite numbers, got NaN or infinite values .*at positions \[1\]"),
         ([np.inf, 0.0, 0.0], r"got NaN or infinite values .*at positions \[0\]"),
         (["a", "b", "c"], "expected the input to be numbers"),
     ],
@@ -258,9 +259,9 @@ def test_bad_inputs(x, message):
 @pytest.mark.parametrize(
     "t, message",
     [
-        ([1.0, 0.0, 0.0], r"expected a target \(label\) of length 2, got shape \(3,\)"),
-        ([[1.0, 0.0]], r"got shape \(1, 2\): flatten it with t.reshape\(-1\)"),
-        ([np.nan, 0.0], "expected a target"),
+        ([1.0, 0.0, 0.0], r"expected the target t of shape \(2,\) \(one value per output\), got shape \(3,\)"),
+        ([[1.0, 0.0]], r"expected the target t of shape \(2,\).*got shape \(1, 2\)"),
+        ([np.nan, 0.0], "expected the target to hold finite numbers"),
     ],
 )
 def test_bad_targets(t, message):

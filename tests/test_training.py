@@ -412,3 +412,13 @@ def test_a_few_epochs_on_5000_mnist_images_clearly_improve_the_network(tmp_path)
     assert history.train_loss[-1] < 0.5 * history.train_loss[0]
     assert all(W.dtype == np.float32 for W, _ in network.get_weights())
     assert load_checkpoint(tmp_path / "mnist.npz")["epoch"] == 3
+
+
+def test_the_checkpoint_records_the_validation_errors(tmp_path):
+    X, T, y = toy_data(40)
+    path = tmp_path / "run.npz"
+    history = fit(Network([20, 6, 4], seed=0), X, T, y, validation=(X[:10], y[:10]), epochs=2, rate=0.5,
+                  batch_size=8, checkpoint_path=path, checkpoint_every=1, progress=False)
+    saved = History.from_dict(load_checkpoint(path)["history"])
+    assert saved.validation_error == history.validation_error and None not in saved.validation_error
+    assert saved.test_error == [None, None]

@@ -115,10 +115,10 @@ def test_forward_backward_leave_the_gradient_and_deltas_in_the_layers():
     before = network.get_weights()
     Y = network.forward(X).copy()
     E = network.backward(T)
-    assert_allclose(E, network.loss_value(X, T), rtol=1e-14)
-    assert_allclose(Y, network.predict(X), rtol=1e-14)
     assert_allclose(network.layers[-1].delta, Y * (1 - Y) * (T - Y), rtol=1e-14)  # eq. 6.2
     layer_gradients = [(layer.dW.copy(), layer.db.copy()) for layer in network.layers]
+    assert_allclose(E, network.loss_value(X, T), rtol=1e-14)
+    assert_allclose(Y, network.predict(X), rtol=1e-14)
     for (dW0, db0), (dW, db) in zip(layer_gradients, network.gradients(X, T)):
         assert_array_equal(dW0, dW)
         assert_array_equal(db0, db)

@@ -11,7 +11,7 @@ wherever it exists, which is why a perceptron cannot learn by gradient descent.
 An *activator* bundles an activation with its derivative; both networks take
 one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter. It needs
 ``name``, ``forward(net)`` and ``backward(y)``. It may also bring fast
-in-place kernels, ``forward_into(net, out)`` and ``times_derivative(y, delta,
+in-place kernels, ``forward_into(net, out, mask=None)`` and ``times_derivative(y, delta,
 scratch)``, which the vectorized network uses; :func:`forward_into` and
 :func:`times_derivative` fall back to ``forward`` and ``backward`` for an
 activator without them, so a new activation is one class in this file.
@@ -96,13 +96,14 @@ class SigmoidActivator:
         return sigmoid_derivative(y)
 
     @staticmethod
-    def forward_into(net, out):
+    def forward_into(net, out, mask=None):
         """out = sigmoid(net) with no new array; ``net`` is overwritten (used as scratch).
 
-        net, out: float arrays of one shape and dtype. Same formula, hence the
-        same bits, as :func:`sigmoid`: exp(-|net|) never overflows.
+        net, out: float arrays of one shape and dtype; mask: a bool array of
+        that shape to use as scratch (or None). Same formula, hence the same
+        bits, as :func:`sigmoid`: exp(-|net|) never overflows.
         """
-        mask = net >= 0  # the one temporary: a bool array
+        mask = np.greater_equal(net, 0, out=mask)
         np.abs(net, out=net)
         np.negative(net, out=net)
         np.exp(net, out=net)  # e = exp(-|net|), in (0, 1]
@@ -138,8 +139,8 @@ class TanhActivator:
         return tanh_derivative(y)
 
     @staticmethod
-    def forward_into(net, out):
-        """out = tanh(net) with no new array."""
+    def forward_into(net, out, mask=None):
+        """out = tanh(net) with no new array (``mask`` is not needed)."""
         return np.tanh(net, out=out)
 
     @staticmethod
@@ -173,14 +174,15 @@ ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator, "step": StepAc
 """The one registry of activations by name; the networks and the widgets take their names from it."""
 
 
-def forward_into(activator, net, out):
+def forward_into(activator, net, out, mask=None):
     """out = f(net) for ``activator``: its own in-place kernel if it has one, else ``forward``.
 
-    ``net`` may be overwritten. Returns ``out``.
+    ``net`` may be overwritten; ``mask`` is an optional bool array of its
+    shape that a kernel may use as scratch. Returns ``out``.
     """
     kernel = getattr(activator, "forward_into", None)
     if kernel is not None:
-        return kernel(net, out)
+        return kernel(net, out, mask)
     out[...] = activator.forward(net)
     return out
 

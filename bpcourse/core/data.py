@@ -580,7 +580,10 @@ def _is_label(v):
 def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
     """The course's targets: label n becomes a 10-vector with ``on`` at index n, ``off`` elsewhere.
 
-    The source text uses 0.9 and 0.1 (a sigmoid output never reaches 0 or 1).
+    The source text uses 0.9 and 0.1 (a sigmoid output never reaches 0 or 1):
+    right for its sigmoid outputs with the squared error. For the
+    ``softmax_cross_entropy`` loss (:mod:`bpcourse.core.losses`) the target
+    must be a probability vector: use ``one_hot(y, on=1.0, off=0.0)``.
 
     Parameters
     ----------

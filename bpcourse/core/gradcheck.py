@@ -9,7 +9,7 @@ gradient that backpropagation computes. Both are compared with the relative
 error |a - n| / max(1e-8, |a| + |n|).
 
 Works on both networks through their shared interface only: ``get_weights``,
-``set_weights``, ``loss`` and ``gradients`` (the true gradient dE/dW, so no
+``set_weights``, ``loss_value`` and ``gradients`` (the true gradient dE/dW, so no
 sign flip is needed here; the text's check compared with the connections'
 stored delta * x = -dE/dw and so computed E(w - eps) - E(w + eps)).
 
@@ -116,7 +116,7 @@ def numeric_gradient(network, x, t, layer, row, col, epsilon=1e-4):
 
     Parameters
     ----------
-    network : a network with ``get_weights``, ``set_weights`` and ``loss``
+    network : a network with ``get_weights``, ``set_weights`` and ``loss_value``
     x : array, shape (n_in,); t : array, shape (n_out,)
     layer, row, col : int
         The weight W[layer][row, col] (w_ji with j = row, i = col), or the
@@ -142,7 +142,7 @@ def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None,
     Parameters
     ----------
     network : either network (``bpcourse.core.oo_network`` or ``bpcourse.core.vectorized``)
-        Used only through ``get_weights``, ``set_weights``, ``loss`` and
+        Used only through ``get_weights``, ``set_weights``, ``loss_value`` and
         ``gradients``. Its weights are the same afterwards, bit for bit.
     x : array, shape (n_in,); t : array, shape (n_out,)
     epsilon : float > 0

@@ -80,8 +80,8 @@ class SoftmaxActivator:
         return softmax(net)
 
     @staticmethod
-    def forward_into(net, out):
-        """out = softmax(net) row by row, in place; ``net`` is overwritten."""
+    def forward_into(net, out, mask=None):
+        """out = softmax(net) row by row, in place; ``net`` is overwritten (``mask`` is not needed)."""
         net -= net.max(axis=-1, keepdims=True)  # no exp overflows; the result is unchanged
         np.exp(net, out=out)
         out /= out.sum(axis=-1, keepdims=True)

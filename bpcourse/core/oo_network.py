@@ -44,6 +44,8 @@ from bpcourse.core.divergence import check_loss, check_weights_finite
 from bpcourse.core.losses import SquaredError, get_loss
 from bpcourse.core.validation import (
     as_array,
+    as_samples,
+    as_targets,
     check_fits_in_memory,
     check_layer_sizes,
     check_positive_int,
@@ -51,6 +53,7 @@ from bpcourse.core.validation import (
     check_seed,
     check_weights,
     check_finite,
+    weight_shapes,
 )
 
 BYTES_PER_CONNECTION = 120
@@ -513,10 +516,12 @@ class Network:
             total = G if total is None else [A + B for A, B in zip(total, G)]
         return [(G[:, :-1] / len(X), G[:, -1] / len(X)) for G in total]
 
-    def train_batch(self, X, T, rate):
+    def train_batch(self, X, T, rate, *, checked=False):
         """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
 
         Inputs: X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0.
+        ``checked`` is accepted for the shared interface (the object network
+        always checks: its own cost dwarfs the check's).
         Returns the mean loss of the batch before the update (a float).
         """
         X, single = self._check_samples(X)
@@ -548,8 +553,7 @@ class Network:
 
         Shapes and finiteness are checked for all layers before any weight changes.
         """
-        sizes = self.layer_sizes
-        checked = check_weights(weights, [((n_out, n_in), (n_out,)) for n_in, n_out in zip(sizes[:-1], sizes[1:])])
+        checked = check_weights(weights, weight_shapes(self.layer_sizes))
         for layer, (W, b) in zip(self.layers[1:], checked):
             Wb = np.concatenate([W, b[:, None]], axis=1).tolist()
             for node, row in zip(_neurons(layer), Wb):
@@ -569,25 +573,11 @@ class Network:
 
     def _check_samples(self, x):
         """(x as float64 (N, n_in), whether it was one 1-D sample)."""
-        n_in = self.layer_sizes[0]
-        X = as_array(x, "the input", np.float64)
-        if X.ndim == 2 and X.shape[1] == n_in and len(X) >= 1:
-            check_finite(X, "the input")
-            return X, False
-        return _check_vector(x, n_in, "an input", "x")[None, :], True
+        return as_samples(x, self.layer_sizes[0], np.float64)
 
     def _check_targets(self, t, n, single):
-        if single:
-            return self._check_target(t)[None, :]
-        n_out = self.layer_sizes[-1]
-        T = as_array(t, "the target", np.float64)
-        if T.shape != (n, n_out):
-            raise ValueError(f"expected a target t of shape ({n}, {n_out}) (one row per sample), got shape {T.shape}")
-        check_finite(T, "the target")
-        return T
-
-    def _check_input(self, x):
-        return _check_vector(x, self.layer_sizes[0], "an input", "x")
+        """t as float64 (n, n_out), of the same form as the input."""
+        return as_targets(t, n, self.layer_sizes[-1], single, np.float64)
 
     def _check_target(self, t):
         return _check_vector(t, self.layer_sizes[-1], "a target (label)", "t")
@@ -639,11 +629,6 @@ def _check_vector(v, length, what, symbol):
         message = f"expected {what} of length {length}, got shape {a.shape}"
         if a.size == length:
             message += f": flatten it with {symbol}.reshape(-1)"
-        elif a.ndim == 2 and a.shape[1] == length:
-            message += (
-                ": the object network takes one sample at a time; "
-                "loop over the rows, or use bpcourse.core.vectorized.Network for batches"
-            )
         raise ValueError(message)
     check_finite(a, what)
     return a

@@ -169,7 +169,8 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
 
     Every epoch: shuffle the training samples with ``rng``, cut them into
     mini-batches of ``batch_size`` (the last one may be smaller) and do one
-    ``network.train_batch`` step per batch (mean gradient; ``batch_size=1``
+    ``network.train_batch`` step per batch (``checked=True``: the data are
+    checked once, here) (mean gradient; ``batch_size=1``
     is the text's per-sample SGD).
 
     Inputs:
@@ -273,7 +274,7 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
                     Xb, Tb = X_batch[:len(rows)], T_batch[:len(rows)]
                     np.take(X, rows, axis=0, out=Xb)
                     np.take(T, rows, axis=0, out=Tb)
-                    loss = check_loss(network.train_batch(Xb, Tb, rate), epoch=epoch, rate=rate,
+                    loss = check_loss(network.train_batch(Xb, Tb, rate, checked=True), epoch=epoch, rate=rate,
                                       checkpoint_path=checkpoint_path, checkpoint_epoch=checkpoint_epoch)
                     loss_sum += loss * len(rows)
             check_weights_finite(network.get_weights(), epoch=epoch, rate=rate,

@@ -23,6 +23,8 @@ import numpy as np
 __all__ = [
     "as_array",
     "as_rows",
+    "as_samples",
+    "as_targets",
     "check_finite",
     "check_fits_in_memory",
     "check_labels",
@@ -33,6 +35,7 @@ __all__ = [
     "check_seed",
     "check_weights",
     "describe",
+    "weight_shapes",
     "is_positive_int",
     "is_positive_number",
     "where_not_finite",
@@ -76,6 +79,8 @@ def check_positive_int(value, name, meaning=None):
 
 def check_rate(rate):
     """The learning rate eta (eq. 4.5) as a float, if it is a finite number > 0; else ValueError."""
+    if type(rate) is float and 0.0 < rate < math.inf:  # the common case, checked fast (every training step)
+        return rate
     if not is_positive_number(rate):
         raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
     return float(rate)
@@ -196,6 +201,38 @@ def as_rows(value, name, width, dtype, what):
     return A
 
 
+def as_samples(x, width, dtype, name="the input"):
+    """One sample (width,) or a batch (N, width) as ``(X of shape (N, width) in dtype, whether it was one sample)``.
+
+    Refuses other shapes (with a hint to flatten an image), NaN and inf, all with a ValueError naming ``name``.
+    """
+    X = as_array(x, name, dtype)
+    single = X.ndim == 1 and X.shape[0] == width
+    if not (single or (X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1)):
+        message = (f"expected {name} of length {width} (one sample) or a batch of shape "
+                   f"(N, {width}) (one sample per row), got shape {X.shape}")
+        if X.ndim >= 2 and X.size == width:
+            message += ": flatten it with x.reshape(-1)"
+        elif X.ndim == 3 and X.shape[1] * X.shape[2] == width:
+            message += ": flatten each image with X.reshape(len(X), -1)"
+        raise ValueError(message)
+    check_finite(X, name)  # before the reshape, so that a message names positions, not rows
+    return (X[None, :] if single else X), single
+
+
+def as_targets(t, n, width, single, dtype, name="the target"):
+    """Targets of the same form as the input (see :func:`as_samples`), as an array of shape (n, width)."""
+    T = as_array(t, name, dtype)
+    expected = (width,) if single else (n, width)
+    if T.shape != expected:
+        raise ValueError(
+            f"expected {name} t of shape {expected} (one value per output"
+            f"{'' if single else ', one row per sample'}), got shape {T.shape}"
+        )
+    check_finite(T, name)
+    return T.reshape(n, width)
+
+
 def check_layer_input(X, width, dtype):
     """A layer's input: a 2-D array (N, width), N >= 1, returned in ``dtype`` (no copy if it has it).
 
@@ -203,9 +240,11 @@ def check_layer_input(X, width, dtype):
     """
     if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1):
         raise ValueError(f"expected X of shape (N, {width}) (one sample per row), got {describe(X)}")
-    if np.iscomplexobj(X):
+    if X.dtype == dtype:
+        return X
+    if X.dtype.kind == "c":
         raise TypeError("expected X to be real numbers, got complex numbers")
-    return X.astype(dtype, copy=False)
+    return X.astype(dtype)
 
 
 def check_labels(value, n, name, n_classes=None):
@@ -227,6 +266,15 @@ def check_labels(value, n, name, n_classes=None):
         bad = labels[(labels < 0) | (labels >= (n_classes or np.iinfo(np.int64).max))][0]
         raise ValueError(f"expected {name} to be labels 0..{top} (one per output), got the label {bad}")
     return labels
+
+
+def weight_shapes(layer_sizes):
+    """The (W shape, b shape) of every layer of a network with ``layer_sizes`` (n_0, ..., n_L), input first.
+
+    e.g. ``weight_shapes((3, 4, 2))`` is ``[((4, 3), (4,)), ((2, 4), (2,))]``, the shapes
+    :func:`check_weights` takes.
+    """
+    return [((n_out, n_in), (n_out,)) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])]
 
 
 def check_weights(weights, shapes, dtype=np.float64):

@@ -52,9 +52,9 @@ from bpcourse.core.activations import forward_into, get_activator, times_derivat
 from bpcourse.core.divergence import check_loss
 from bpcourse.core.losses import get_loss
 from bpcourse.core.validation import (
-    as_array,
     as_rows,
-    check_finite,
+    as_samples,
+    as_targets,
     check_fits_in_memory,
     check_layer_input,
     check_layer_sizes,
@@ -201,16 +201,48 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
 
     Same parameters, attributes and methods. Differences you can see:
     ``output``, ``dW``, ``db`` and the array ``backward`` returns are buffers
-    that the next call overwrites (copy them to keep them).
+    that the next call overwrites (copy them to keep them), and ``dW``, ``db``
+    are computed when you read them: a training step does not need them,
+    because :meth:`update` computes the step eta * mean(delta x^T) (eq. 6.5)
+    directly from the delta and the input of the last :meth:`backward`.
     Each step runs three matrix products per layer and a few in-place
     element-wise operations; no array is allocated once the buffers exist.
+    With one sample (N = 1) the products are a matrix-vector product and an
+    outer product, several times faster than the same matrix products with
+    one row (BLAS is slow at those).
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
+        self._buffers = Buffers(dtype)
         super().__init__(input_size, output_size, activator, rng=rng, dtype=dtype)
-        self._step_W = np.zeros_like(self.W)  # rate * dW
+        self._step_W = np.zeros_like(self.W)  # eta * mean(delta x^T), eq. 6.5
         self._step_b = np.zeros_like(self.b)
-        self._buffers = Buffers(self.dtype)
+
+    @property
+    def dW(self):
+        """The true gradient dE/dW of the last backward, mean over the batch (a buffer).
+
+        Computed from that backward's delta and input while no forward has
+        come after it; otherwise the value computed at the last reading (zeros before any).
+        """
+        if self.delta is not None:
+            self._outer_sum(self._scaled_delta(-1.0), self._gradient_W)  # eq. 6.5, sign turned
+        return self._gradient_W
+
+    @dW.setter
+    def dW(self, value):
+        self._gradient_W = value
+
+    @property
+    def db(self):
+        """The true gradient dE/db of the last backward, mean over the batch (a buffer; see :attr:`dW`)."""
+        if self.delta is not None:
+            np.add.reduce(self._scaled_delta(-1.0), axis=0, out=self._gradient_b)  # eq. 6.6, sign turned
+        return self._gradient_b
+
+    @db.setter
+    def db(self, value):
+        self._gradient_b = value
 
     def forward(self, X):
         """Same as :meth:`FullConnectedLayer.forward`; the result is a buffer."""
@@ -220,41 +252,49 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
         np.matmul(X, self.W.T, out=net)  # eq. 6.1: net = W x for every row
         net += self.b
         A = self._buffers.get("output", n, self.output_size)
-        forward_into(self.activator, net, A)  # a = f(net); net is scratch afterwards
+        mask = self._buffers.get("mask", n, self.output_size, np.bool_)
+        forward_into(self.activator, net, A, mask)  # a = f(net); net is scratch afterwards
         self.input = X
         self.output = A
+        self.delta = None
         return A
 
     def backward(self, delta, propagate=True):
-        """Same as :meth:`FullConnectedLayer.backward`; dW, db and the result are buffers."""
+        """Same as :meth:`FullConnectedLayer.backward`; the result is a buffer, dW and db are computed when read."""
         delta = self._checked_delta(delta)
         self.delta = delta
+        if not propagate:
+            return None
         n = delta.shape[0]
-        delta_prev = None
-        # One sample (the text's per-sample SGD): a matrix-vector product and an outer product,
-        # which BLAS does several times faster than the same matrix products with one row.
-        if propagate:  # before any update: eq. 6.3 needs the current W
-            delta_prev = self._buffers.get("delta_prev", n, self.input_size)
-            if n == 1:
-                np.matmul(delta[0], self.W, out=delta_prev[0])
-            else:
-                np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
-        scaled = self._buffers.get("scaled", n, self.output_size)
-        np.multiply(delta, -1.0 / n, out=scaled)  # the true gradient is -delta x^T, averaged
+        delta_prev = self._buffers.get("delta_prev", n, self.input_size)
         if n == 1:
-            np.multiply.outer(scaled[0], self.input[0], out=self.dW)  # eq. 6.5: delta x^T
+            np.matmul(delta[0], self.W, out=delta_prev[0])  # W^T delta (eq. 6.3), a matrix-vector product
         else:
-            np.matmul(scaled.T, self.input, out=self.dW)  # eq. 6.5: sum over n of delta_n x_n^T
-        np.sum(scaled, axis=0, out=self.db)  # eq. 6.6
+            np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
         return delta_prev
 
     def update(self, rate):
-        """Same as :meth:`FullConnectedLayer.update`, without temporary arrays."""
+        """Same as :meth:`FullConnectedLayer.update`: W += eta * mean(delta x^T) (eq. 6.5), b likewise (eq. 6.6)."""
         rate = check_rate(rate)
-        np.multiply(self.dW, rate, out=self._step_W)
-        self.W -= self._step_W  # eq. 6.5
-        np.multiply(self.db, rate, out=self._step_b)
-        self.b -= self._step_b  # eq. 6.6
+        if self.delta is None:
+            raise ValueError("update needs a backward pass first (it uses that pass's delta and input)")
+        scaled = self._scaled_delta(rate)
+        self._outer_sum(scaled, self._step_W)
+        np.add.reduce(scaled, axis=0, out=self._step_b)  # eq. 6.6: the bias input is always 1
+        self.W += self._step_W  # eq. 6.5
+        self.b += self._step_b  # eq. 6.6
+
+    def _scaled_delta(self, scale):
+        """(scale / N) * delta of the last backward, shape (N, output_size) (a buffer)."""
+        n = self.delta.shape[0]
+        return np.multiply(self.delta, scale / n, out=self._buffers.get("scaled", n, self.output_size))
+
+    def _outer_sum(self, scaled, out):
+        """out = sum_n scaled_n x_n^T, shape (output_size, input_size), x = the input of the last forward."""
+        if scaled.shape[0] == 1:
+            np.einsum("j,i->ji", scaled[0], self.input[0], out=out)  # delta x^T, an outer product (eq. 6.5)
+        else:
+            np.matmul(scaled.T, self.input, out=out)  # eq. 6.5: sum over n of delta_n x_n^T in one product
 
 
 class Network:
@@ -354,7 +394,7 @@ class Network:
         """
         Y = self.layers[-1].output
         n, n_out = Y.shape
-        E = float(np.sum(self.loss.value(Y, T))) / n
+        E = float(np.add.reduce(self.loss.value(Y, T))) / n
         delta = self.loss.delta(Y, T, self.activator, out=self._buffers.get("delta", n, n_out))  # eq. 6.2
         for index in range(len(self.layers) - 1, -1, -1):
             delta = self.layers[index].backward(delta, propagate=index > 0)
@@ -393,7 +433,7 @@ class Network:
         self.backward(T)
         return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
 
-    def train_batch(self, X, T, rate):
+    def train_batch(self, X, T, rate, *, checked=False):
         """One SGD step on one mini-batch, with the MEAN gradient of its samples.
 
         W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
@@ -403,15 +443,20 @@ class Network:
         - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
         - T: shape (N, n_out) (or (n_out,)), the same form as X.
         - rate: the learning rate eta > 0.
+        - checked: True promises that X and T are already arrays of the
+          network's dtype, of shapes (N, n_in) and (N, n_out), with finite
+          values: :func:`bpcourse.core.training.fit` and :meth:`train` check
+          the whole data set once and then skip the check at every step.
 
         Returns:
         - the mean loss E over the batch, measured in the forward pass of
           this step, i.e. BEFORE the update (a float; NaN or inf if training
           diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
-        X, single = self._check_input(X)
-        T = self._check_target(T, X.shape[0], single)
-        rate = check_rate(rate)
+        if not checked:
+            X, single = self._check_input(X)
+            T = self._check_target(T, X.shape[0], single)
+            rate = check_rate(rate)
         self.forward(X)
         E = self.backward(T)
         for layer in self.layers:
@@ -445,8 +490,8 @@ class Network:
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for count in range(1, epoch + 1):
                 for start in range(0, len(X), batch_size):
-                    check_loss(self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate),
-                               epoch=count, rate=rate)
+                    E = self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate, checked=True)
+                    check_loss(E, epoch=count, rate=rate)
 
     def get_weights(self):
         """All weights as a list of (W, b) per layer (copies): W (n_out, n_in), b (n_out,)."""
@@ -490,32 +535,11 @@ class Network:
 
     def _check_input(self, x):
         """Return (X as (N, n_in) of the network's dtype, whether x was a single 1-D sample)."""
-        n_in = self.layer_sizes[0]
-        X = as_array(x, "the input", self.dtype)
-        single = X.ndim == 1 and X.shape[0] == n_in
-        if not (single or (X.ndim == 2 and X.shape[1] == n_in)):
-            message = (f"expected an input of length {n_in} (one sample) or a batch of shape "
-                       f"(N, {n_in}) (one sample per row), got shape {X.shape}")
-            if X.ndim >= 2 and X.size == n_in:
-                message += ": flatten it with x.reshape(-1)"
-            elif X.ndim == 3 and X.shape[1] * X.shape[2] == n_in:
-                message += ": flatten each image with X.reshape(len(X), -1)"
-            raise ValueError(message)
-        check_finite(X, "the input")  # before the reshape, so that a message names positions, not rows
-        return (X[None, :] if single else X), single
+        return as_samples(x, self.layer_sizes[0], self.dtype)
 
     def _check_target(self, t, n, single):
         """Return t as (n, n_out) of the network's dtype; t must have the same form as the input."""
-        n_out = self.layer_sizes[-1]
-        T = as_array(t, "the target", self.dtype)
-        expected = (n_out,) if single else (n, n_out)
-        if T.shape != expected:
-            raise ValueError(
-                f"expected a target t of shape {expected} (one value per output"
-                f"{'' if single else ', one row per sample'}), got shape {T.shape}"
-            )
-        check_finite(T, "the target")
-        return T.reshape(n, n_out)
+        return as_targets(t, n, self.layer_sizes[-1], single, self.dtype)
 
 
 class Buffers:

@@ -22,6 +22,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.patches import Circle
 
+from bpcourse.core.validation import check_weights, weight_shapes
+
 EXAMPLE_LAYER_SIZES = (3, 4, 2)
 MAX_NODES_PER_LAYER = 10  # beyond this the labels are no longer legible
 MAX_LAYERS = 6
@@ -88,25 +90,6 @@ def layer_sizes_of(weights):
     return (np.shape(weights[0][0])[1],) + tuple(np.shape(W)[0] for W, _ in weights)
 
 
-def check_weights(layer_sizes, weights):
-    """Return ``weights`` as a list of float arrays ``(W, b)``; ValueError if they do not fit ``layer_sizes``."""
-    if len(weights) != len(layer_sizes) - 1:
-        raise ValueError(
-            f"expected {len(layer_sizes) - 1} (W, b) pairs for layer sizes {tuple(layer_sizes)}, got {len(weights)}"
-        )
-    checked = []
-    for l, (W, b) in enumerate(weights, start=1):
-        W, b = np.asarray(W, dtype=float), np.asarray(b, dtype=float)
-        expected = (layer_sizes[l], layer_sizes[l - 1])
-        if W.shape != expected or b.shape != (layer_sizes[l],):
-            raise ValueError(
-                f"layer {l}: expected W of shape {expected} (outputs, inputs) and b of shape "
-                f"({layer_sizes[l]},), got W {W.shape} and b {b.shape}"
-            )
-        checked.append((W, b))
-    return checked
-
-
 def node_numbers(layer_sizes):
     """The text's node numbers, layer by layer: ``(3, 4, 2)`` -> ``[[1, 2, 3], [4, 5, 6, 7], [8, 9]]``."""
     numbers, first = [], 1
@@ -149,7 +132,7 @@ def named_weights(weights):
         dict mapping ``(j, i)`` (node numbers, target first) and ``(j, "b")`` to floats.
     """
     layer_sizes = layer_sizes_of(weights)
-    weights = check_weights(layer_sizes, weights)
+    weights = check_weights(weights, weight_shapes(layer_sizes))
     numbers = node_numbers(layer_sizes)
     w = {}
     for l, (W, b) in enumerate(weights, start=1):
@@ -282,7 +265,7 @@ def draw_network(
     """
     layer_sizes = check_layer_sizes(layer_sizes)
     if weights is not None:
-        weights = check_weights(layer_sizes, weights)
+        weights = check_weights(weights, weight_shapes(layer_sizes))
     if gap_labels is not None and len(gap_labels) != len(layer_sizes) - 1:
         raise ValueError(f"expected {len(layer_sizes) - 1} gap_labels, one per layer gap, got {len(gap_labels)}")
     numbers = node_numbers(layer_sizes)

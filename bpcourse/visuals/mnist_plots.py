@@ -14,6 +14,9 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FormatStrFormatter, LogLocator
 
+from bpcourse.core.data import N_CLASSES
+from bpcourse.core.validation import check_labels
+
 __all__ = [
     "as_image",
     "plot_digit_grid",
@@ -30,7 +33,6 @@ __all__ = [
 
 SIDE = 28
 N_PIXELS = SIDE * SIDE
-N_CLASSES = 10
 
 
 def as_image(x):
@@ -60,14 +62,8 @@ def _check_labels(y, n=None, name="y"):
     """Return y as a 1-D int array of digits 0-9 (of length n if given), or raise ValueError."""
     y = np.asarray(y)
     if y.ndim != 1:
-        raise ValueError(f"{name} must be a 1-D array of digit labels; got shape {y.shape}")
-    if n is not None and len(y) != n:
-        raise ValueError(f"{name} must have one label per image ({n}); got {len(y)}")
-    if not np.issubdtype(y.dtype, np.integer):
-        raise ValueError(f"{name} must hold integer labels 0-9; got dtype {y.dtype}")
-    if len(y) and (y.min() < 0 or y.max() >= N_CLASSES):
-        raise ValueError(f"{name} must hold digits 0-9; got values from {y.min()} to {y.max()}")
-    return y
+        raise ValueError(f"expected {name} of shape (n,), one digit label per image, got shape {y.shape}")
+    return check_labels(y, len(y) if n is None else n, name, N_CLASSES)
 
 
 def _grid(n, cols):

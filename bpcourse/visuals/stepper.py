@@ -33,8 +33,8 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bpcourse.core.activations import get_activator
+from bpcourse.core.validation import check_weights, weight_shapes
 from bpcourse.visuals.diagram import (
-    check_weights,
     draw_network,
     figure_size,
     format_value,
@@ -78,7 +78,7 @@ def forward_trace(weights, x, activator="sigmoid"):
     """
     activator = get_activator(activator)
     sizes = layer_sizes_of(weights)
-    weights = check_weights(sizes, weights)
+    weights = check_weights(weights, weight_shapes(sizes))
     a = np.asarray(x, dtype=float)
     if a.shape != (sizes[0],):
         raise ValueError(f"expected one sample x of shape ({sizes[0]},), got shape {a.shape}")
@@ -114,7 +114,7 @@ def forward_steps(weights, x, activator="sigmoid"):
     """
     activator = get_activator(activator)
     sizes = layer_sizes_of(weights)
-    weights = check_weights(sizes, weights)
+    weights = check_weights(weights, weight_shapes(sizes))
     nets, outputs = forward_trace(weights, x, activator)
     numbers = node_numbers(sizes)
     shown = per_node(sizes, [outputs[0]])

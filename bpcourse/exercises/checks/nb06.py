@@ -12,13 +12,13 @@ mistake; success prints one line.
 import numpy as np
 
 from bpcourse.core import data, training
+from bpcourse.core.data import N_CLASSES
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
                                      mismatch, show, show_args)
 
 ATOL = 1e-12
 """Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
 
-N_CLASSES = 10
 
 
 class _FixedOutputs:

@@ -63,6 +63,12 @@ SLIDER_CHECKS = {
 }
 LIVE_PLOT_CHECKS = {"06": "bpcourse-live-plot"}
 DRAW_CHECKS = {"06": "bpcourse-draw"}  # the CSS class of bpcourse.visuals.draw's panel
+# Widget kinds (keys of WIDGET_KINDS) a notebook must show: its long loops have tqdm progress bars.
+REQUIRED_WIDGETS = {"08": {"progress bar"}}
+# The least number of pictures (image/png outputs) a notebook must end up showing.
+MIN_PICTURES = {"08": 6}
+# Notebooks that train more than the others get more time than RUN_TIMEOUT.
+RUN_TIMEOUTS = {"08": 2 * RUN_TIMEOUT}
 
 # Widget models in the kernel -> the elements that must then be in the page.
 WIDGET_KINDS = {
@@ -408,6 +414,23 @@ def _check_widgets(run):
             run.failures.append(
                 f"the kernel made {', '.join(made)} but no {kind} element ({selector}) "
                 "ever appeared in the page")
+
+
+def _check_expectations(run, required_widgets, min_pictures):
+    """The widget kinds a notebook must make (and show), and the least number of pictures it must show."""
+    if not run.report.get("cells"):
+        return  # the run failed before the page could be read; run.failures says why
+    models = set(run.kernel_widgets)
+    for kind in sorted(required_widgets):
+        model_names, selector = WIDGET_KINDS[kind]
+        seen = run.report["seen"][kind] + run.report["present"][kind]
+        if not models & model_names or not seen:
+            run.failures.append(f"expected a {kind} ({sorted(model_names)} in the kernel, {selector} in the page); "
+                                f"the kernel made {sorted(models) or 'no widgets'}, the page showed {seen}")
+    pictures = sum("image/png" in output["mimes"] for cell in run.report["cells"] for output in cell["outputs"])
+    if pictures < min_pictures:
+        run.failures.append(f"expected at least {min_pictures} pictures (image/png outputs), the notebook showed "
+                            f"{pictures}")
 
 
 def _move_slider_check(page, run, slider_class, output_class, wait):
@@ -808,7 +831,9 @@ def test_notebook_in_jupyterlab(notebook, lab_server, chromium_context, browser_
         slider=SLIDER_CHECKS.get(number),
         draw=DRAW_CHECKS.get(number),
         screenshot_stem=notebook.stem,
+        timeout=RUN_TIMEOUTS.get(number, RUN_TIMEOUT),
     )
+    _check_expectations(run, REQUIRED_WIDGETS.get(number, ()), MIN_PICTURES.get(number, 0))
     browser_timings.append((notebook.name, run.seconds, _timing_detail(run)))
     print(_summary(run))
     for note in run.notes:  # what a person should know even when the test passes
@@ -820,3 +845,19 @@ def test_notebook_in_jupyterlab(notebook, lab_server, chromium_context, browser_
             f"{notebook.name} in JupyterLab ({run.seconds:.0f} s; screenshots in "
             f"{SCREENSHOT_DIR}):\n- " + "\n- ".join(run.failures), pytrace=False)
     assert run.report["cells"], f"{notebook.name}: no code cells found in the page"
+
+
+def test_expectations_report_a_missing_progress_bar_and_missing_pictures():
+    """_check_expectations fails a run without the required widget and pictures, and passes one with them."""
+    kinds = {kind: 0 for kind in WIDGET_KINDS}
+    bare = NotebookRun(name="bare.ipynb", report={
+        "cells": [{"outputs": [{"mimes": ["text/plain"]}]}], "seen": dict(kinds), "present": dict(kinds)})
+    _check_expectations(bare, {"progress bar"}, 2)
+    assert len(bare.failures) == 2 and "progress bar" in bare.failures[0] and "pictures" in bare.failures[1]
+
+    shown = dict(kinds, **{"progress bar": 1})
+    good = NotebookRun(name="good.ipynb", kernel_widgets=["FloatProgressModel"], report={
+        "cells": [{"outputs": [{"mimes": ["image/png", "text/plain"]}, {"mimes": ["image/png"]}]}],
+        "seen": shown, "present": dict(kinds)})
+    _check_expectations(good, {"progress bar"}, 2)
+    assert good.failures == []

@@ -24,6 +24,7 @@ from bpcourse.exercises.checks.nb04 import check_calc_gradient, check_calc_hidde
 from bpcourse.exercises.checks.nb05 import check_fixed_gradients
 from bpcourse.exercises.checks.nb06 import check_error_rate, check_one_hot
 from bpcourse.exercises.checks.nb07 import check_batch_update, check_layer_backward
+from bpcourse.exercises.checks.nb08 import check_cross_entropy_delta, check_glorot_uniform, check_stable_softmax
 
 __all__ = [
     "check_sigmoid",
@@ -40,4 +41,7 @@ __all__ = [
     "check_one_hot",
     "check_layer_backward",
     "check_batch_update",
+    "check_stable_softmax",
+    "check_cross_entropy_delta",
+    "check_glorot_uniform",
 ]

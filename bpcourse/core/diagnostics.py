@@ -1,0 +1,94 @@
+"""Looking inside a network while it trains: hidden outputs, saturated units, gradient sizes per layer.
+
+Notebook 08 uses these numbers to explain why training fails:
+
+- a unit is **saturated** on a sample when its slope f'(net) is tiny. The
+  slope enters every error term (eq. 4.1, 4.3), so a saturated unit barely
+  learns. :func:`saturated_fraction` counts them.
+- in a deep network the error term of layer l is the one of layer l + 1,
+  multiplied by the weights and by f'(net) (eq. 4.3). With the sigmoid,
+  f' = y(1 - y) <= 1/4 (eq. 1.4), so the product shrinks from layer to layer.
+  :func:`gradient_sizes` measures dE/dW per layer.
+
+Both networks work here: everything goes through their shared interface
+(``get_weights``, ``activator``, ``gradients``).
+"""
+
+import numpy as np
+
+from bpcourse.core.validation import as_array, check_finite, is_positive_number
+
+__all__ = ["hidden_outputs", "max_slope", "saturated_fraction", "gradient_sizes"]
+
+
+def hidden_outputs(network, X):
+    """The outputs a of every hidden layer for a batch X (eq. 3.2 layer after layer).
+
+    Inputs:
+    - network: either network (anything with ``get_weights()`` and ``activator``).
+    - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
+
+    Returns a list with one array of shape (N, n_hidden) per hidden layer,
+    input side first (empty for a network without hidden layers).
+    """
+    weights = network.get_weights()
+    n_in = weights[0][0].shape[1]
+    A = _rows(X, n_in, "X")
+    outputs = []
+    for W, b in weights[:-1]:
+        A = network.activator.forward(A @ W.T + b)  # eq. 3.2, 6.1
+        outputs.append(A)
+    return outputs
+
+
+def max_slope(activator):
+    """The largest slope of the activation, f'(0): 1/4 for the sigmoid (eq. 1.4), 1 for tanh."""
+    return float(activator.backward(activator.forward(np.float64(0.0))))
+
+
+def saturated_fraction(A, activator, threshold=0.04):
+    """The fraction of outputs in A whose slope f'(net) is below ``threshold`` times the largest slope.
+
+    Inputs:
+    - A: outputs of units with the activation ``activator`` (any shape), e.g.
+      one array of :func:`hidden_outputs`.
+    - activator: the activator object (``network.activator``).
+    - threshold: a number in (0, 1). The default 0.04 calls a sigmoid unit
+      saturated when y(1 - y) < 0.01, i.e. y < 0.0102 or y > 0.9898.
+
+    Returns a float in [0, 1].
+    """
+    A = as_array(A, "A", np.float64)
+    if A.size == 0:
+        raise ValueError("expected A to hold at least one output, got an empty array")
+    check_finite(A, "A")
+    if not (is_positive_number(threshold) and threshold < 1):
+        raise ValueError(f"expected threshold to be a number between 0 and 1, got {threshold!r}")
+    slopes = activator.backward(A)
+    return float(np.mean(slopes < threshold * max_slope(activator)))
+
+
+def gradient_sizes(network, X, T):
+    """The size of dE/dW of every layer: the root mean square of its entries, sqrt(mean(dW^2)).
+
+    Inputs:
+    - network: either network (anything with ``gradients(x, t)``); for the
+      object network pass one sample.
+    - X: shape (N, n_in) (or (n_in,)); T: the targets in the same form.
+
+    Returns a float64 array with one number per layer, input side first. The
+    root mean square does not grow with the number of weights, so layers of
+    different sizes can be compared.
+    """
+    return np.array([np.sqrt(np.mean(np.square(dW))) for dW, _ in network.gradients(X, T)])
+
+
+def _rows(X, width, name):
+    A = as_array(X, name, np.float64)
+    if A.ndim == 1:
+        A = A[None, :]
+    if A.ndim != 2 or A.shape[1] != width or A.shape[0] == 0:
+        raise ValueError(f"expected {name} of shape (N, {width}) (one sample per row) or ({width},), "
+                         f"got shape {np.shape(X)}")
+    check_finite(A, name)
+    return A

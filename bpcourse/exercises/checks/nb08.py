@@ -1,0 +1,271 @@
+"""Checks for the exercises of notebook 08: a stable softmax, the cross-entropy output delta, Glorot weights.
+
+- ``check_stable_softmax`` tests ``softmax(net)`` -> y with y_k = e^net_k / sum_i e^net_i
+  for one vector (K,) or a batch (N, K), one sample per row, also for
+  net = 1000 (where e^net overflows) with warnings turned into errors.
+- ``check_cross_entropy_delta`` tests ``cross_entropy_delta(net, t)`` -> delta,
+  the error term of softmax + cross-entropy in the text's sign,
+  delta = -dE/dnet = t - y with y = softmax(net), against a numerical
+  derivative of E = -sum_k t_k ln y_k.
+- ``check_glorot_uniform`` tests ``glorot_uniform(n_in, n_out, rng)`` -> W of
+  shape (n_out, n_in), uniform in [-a, a], a = sqrt(6 / (n_in + n_out)): the
+  shape, the range, the variance 2 / (n_in + n_out), the use of ``rng``.
+
+A failure raises ``AssertionError`` naming the case, the input, what was
+expected, what came back and a hint that names the mistake and the equation
+(never the line to write); success prints one line.
+"""
+
+import numpy as np
+
+from bpcourse.core.initialization import glorot_bound
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure,
+                                               head, matches, show_args)
+
+RTOL = 1e-9
+"""Relative tolerance: correct ways to compute the softmax agree to about 1e-15."""
+ATOL = 1e-12
+"""Absolute tolerance, for outputs that are (nearly) 0, such as e^-1000 / (1 + e^-1000)."""
+
+
+def variance_rtol(size):
+    """Relative tolerance of the variance of ``size`` uniform draws: five sampling errors, at least 2%.
+
+    The sample variance of n uniform draws has a relative error of about
+    sqrt(0.8 / n): 0.2% for a 300 x 784 layer, 1.6% for 300 x 10.
+    """
+    return max(0.02, 5 * np.sqrt(0.8 / size))
+
+
+def reference_softmax(net):
+    """The softmax of every row of net (or of one vector), computed without overflow.
+
+    y_k = e^(net_k - m) / sum_i e^(net_i - m) with m the row's largest entry:
+    subtracting m changes nothing mathematically (it cancels) but keeps every
+    exponent <= 0. Returns a float64 array of net's shape.
+    """
+    net = np.asarray(net, dtype=np.float64)
+    shifted = net - net.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def reference_cross_entropy_delta(net, t):
+    """delta = -dE/dnet = t - softmax(net) for E = -sum_k t_k ln y_k (text's sign), shape of net."""
+    return np.asarray(t, dtype=np.float64) - reference_softmax(net)
+
+
+def cross_entropy(net, t):
+    """E = -sum_k t_k ln softmax(net)_k for one vector, or the per-row E (N,) for a batch; stable."""
+    net = np.asarray(net, dtype=np.float64)
+    shifted = net - net.max(axis=-1, keepdims=True)
+    log_y = shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
+    return -(np.asarray(t, dtype=np.float64) * log_y).sum(axis=-1)
+
+
+# --- the softmax ------------------------------------------------------------------------
+
+
+def _softmax_cases():
+    rng = np.random.default_rng(80)
+    return [
+        ("one vector of 3 outputs", np.array([1.0, 2.0, 3.0])),
+        ("equal outputs (every y_k = 1/K)", np.zeros(4)),
+        ("a batch of N = 4 rows, K = 10 (one sample per row)", rng.normal(0.0, 3.0, size=(4, 10))),
+        ("a batch of N = 3 rows, K = 3 (square: the axis matters)", np.array([[1.0, 2.0, 3.0],
+                                                                            [0.0, 0.0, 5.0],
+                                                                            [-1.0, 4.0, 2.0]])),
+        ("large outputs, net = 1000 (e^1000 overflows)", np.array([1000.0, 999.0, 990.0])),
+        ("a batch with large positive and negative rows", np.array([[1000.0, 0.0, -1000.0],
+                                                                   [-800.0, -801.0, -805.0]])),
+    ]
+
+
+def check_stable_softmax(softmax):
+    """Check a learner's ``softmax(net)``: y_k = e^net_k / sum_i e^net_i, per row, without overflow.
+
+    Cases: one vector, equal entries, batches (one sample per row, a square
+    one so that normalising the wrong axis shows), net = 1000 and -800 with
+    warnings turned into errors. The input must be left unchanged.
+    """
+    cases = _softmax_cases()
+    for description, net in cases:
+        head_text = head("check_stable_softmax", description, *show_args([("net", net)]))
+        given = net.copy()
+        got = call_learner(softmax, [given], check="check_stable_softmax", name="softmax", head_text=head_text,
+                           hint=_softmax_error_hint, warnings_as_errors=True)
+        check_unchanged(head_text, "softmax", [("net", net)], [given],
+                        "build a new array: the caller still needs net (subtracting in place changes it).")
+        check_returned(head_text, "softmax", got)
+        compare_arrays(head_text, "softmax", reference_softmax(net), got, rtol=RTOL, atol=ATOL,
+                       hint=lambda got_array, net=net: _softmax_value_hint(net, got_array),
+                       shape_hint="the softmax has one output per input, in the shape of net: keep the row "
+                                  "axis when you sum (keepdims=True), so that dividing works row by row.")
+    print(f"check_stable_softmax: all {len(cases)} cases passed (a vector, batches, net = ±1000 "
+          f"with warnings turned into errors)")
+
+
+def _softmax_error_hint(error):
+    if isinstance(error, Warning) or "overflow" in str(error):
+        return ("e^net overflows for net = 1000: the softmax does not change when the same number is "
+                "subtracted from every net_k of a sample, so choose that number to keep every exponent <= 0.")
+    if isinstance(error, ValueError) and ("broadcast" in str(error) or "shapes" in str(error)):
+        return ("the shapes do not broadcast: a batch has one sample per row, so each row's sum (or maximum) "
+                "must keep its axis to divide the row by it.")
+    return "the softmax of a sample: y_k = e^net_k / sum_i e^net_i, for one vector or for every row of a batch."
+
+
+def _softmax_value_hint(net, got):
+    net = np.asarray(net, dtype=np.float64)
+    if net.ndim == 2:
+        e = np.exp(net - net.max())
+        if matches(got, e / e.sum(), rtol=1e-6, atol=1e-12):
+            return "you normalised over the whole batch: each sample (each row) must sum to 1 by itself."
+        column = np.exp(net - net.max(axis=0)) / np.exp(net - net.max(axis=0)).sum(axis=0)
+        if matches(got, column, rtol=1e-6, atol=1e-12):
+            return "you normalised the columns: with one sample per row, the sum runs along axis -1 (the outputs)."
+    if not np.all(np.isfinite(got)):
+        return ("nan or inf comes from e^net overflowing: the softmax is unchanged when one number is subtracted "
+                "from every net_k of a sample; choose it so that no exponent is positive.")
+    if matches(got, 1 / (1 + np.exp(-np.clip(net, -700, 700))), rtol=1e-6, atol=1e-12):
+        return "that is the sigmoid of each output; the softmax divides e^net_k by the sum over all outputs."
+    return "y_k = e^net_k / sum_i e^net_i: every y_k in (0, 1], and each sample's outputs sum to 1."
+
+
+# --- the cross-entropy delta --------------------------------------------------------------
+
+
+def _delta_cases():
+    rng = np.random.default_rng(81)
+    one_hot = np.eye(10)[rng.integers(0, 10, size=5)]
+    return [
+        ("one sample, 3 outputs, target class 2", np.array([0.5, -1.0, 2.0]), np.array([0.0, 0.0, 1.0])),
+        ("one saturated wrong sample (net = 10 on the wrong class)", np.array([10.0, 0.0, 0.0]),
+         np.array([0.0, 1.0, 0.0])),
+        ("a batch of N = 5, K = 10, one-hot targets", rng.normal(0.0, 2.0, size=(5, 10)), one_hot),
+        ("a batch of N = 2 with soft targets (rows sum to 1)", rng.normal(0.0, 1.0, size=(2, 4)),
+         np.array([[0.7, 0.1, 0.1, 0.1], [0.25, 0.25, 0.25, 0.25]])),
+        ("large outputs, net = 1000", np.array([[1000.0, 990.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])),
+    ]
+
+
+def numerical_delta(net, t, h=1e-6):
+    """-dE/dnet by centred differences (eq. 5.1's idea) of E = -sum_k t_k ln softmax(net)_k, per sample."""
+    net = np.asarray(net, dtype=np.float64)
+    delta = np.empty_like(net)
+    for index in np.ndindex(net.shape):
+        plus, minus = net.copy(), net.copy()
+        plus[index] += h
+        minus[index] -= h
+        row = index[:-1]
+        delta[index] = -(np.asarray(cross_entropy(plus, t))[row] - np.asarray(cross_entropy(minus, t))[row]) / (2 * h)
+    return delta
+
+
+def check_cross_entropy_delta(cross_entropy_delta):
+    """Check a learner's ``cross_entropy_delta(net, t)``: delta = -dE/dnet of softmax + cross-entropy.
+
+    E = -sum_k t_k ln y_k with y = softmax(net), per sample; the result has
+    net's shape, one row per sample for a batch, in the text's sign
+    (delta = -dE/dnet, as eq. 4.1). Each case is compared with the formula's
+    reference and with a numerical derivative; net = 1000 runs with warnings
+    turned into errors.
+    """
+    cases = _delta_cases()
+    for description, net, t in cases:
+        head_text = head("check_cross_entropy_delta", description, *show_args([("net", net), ("t", t)]))
+        given = (net.copy(), t.copy())
+        got = call_learner(cross_entropy_delta, list(given), check="check_cross_entropy_delta",
+                           name="cross_entropy_delta", head_text=head_text, hint=_delta_error_hint,
+                           warnings_as_errors=True)
+        check_unchanged(head_text, "cross_entropy_delta", [("net", net), ("t", t)], list(given),
+                        "build new arrays: the caller still needs net and t.")
+        check_returned(head_text, "cross_entropy_delta", got)
+        expected = reference_cross_entropy_delta(net, t)
+        compare_arrays(head_text, "cross_entropy_delta", expected, got, rtol=1e-7, atol=1e-10,
+                       hint=lambda got_array, net=net, t=t: _delta_value_hint(net, t, got_array),
+                       shape_hint="delta has one entry per output and sample: the shape of net.")
+    print(f"check_cross_entropy_delta: all {len(cases)} cases passed (one sample, batches, soft targets, "
+          f"net = 1000)")
+
+
+def _delta_error_hint(error):
+    if isinstance(error, Warning) or "overflow" in str(error):
+        return "the softmax inside overflows for net = 1000: compute it the stable way (your exercise above)."
+    return "delta = -dE/dnet for E = -sum_k t_k ln y_k, y = softmax(net), one row per sample for a batch."
+
+
+def _delta_value_hint(net, t, got):
+    y = reference_softmax(net)
+    if matches(got, y - t, rtol=1e-6, atol=1e-10):
+        return ("the sign is flipped: the text's error term is delta = -dE/dnet (eq. 4.1 has the same sign), "
+                "so it points from the output towards the target.")
+    if matches(got, y * (1 - y) * (t - y), rtol=1e-6, atol=1e-10):
+        return ("that is the squared error's delta (eq. 4.1) with the sigmoid's slope y(1 - y): with softmax "
+                "and cross-entropy that factor cancels in the chain rule; derive dE/dnet again.")
+    if matches(got, t - np.asarray(net, dtype=np.float64), rtol=1e-6, atol=1e-10):
+        return "y is the softmax of net, not net itself: apply the softmax first."
+    n = 1 if np.ndim(net) == 1 else len(net)
+    if n > 1 and matches(got, (t - y) / n, rtol=1e-6, atol=1e-10):
+        return "you divided by the batch size: delta is per sample; the mean over the batch comes with the update."
+    return "derive -dE/dnet for E = -sum_k t_k ln y_k, y = softmax(net) (the notebook's derivation above)."
+
+
+# --- Glorot initialization ------------------------------------------------------------------
+
+
+def check_glorot_uniform(glorot_uniform):
+    """Check a learner's ``glorot_uniform(n_in, n_out, rng)`` -> W (n_out, n_in), uniform in [-a, a].
+
+    a = sqrt(6 / (n_in + n_out)). Checked: the shape (n_out, n_in), every
+    entry within [-a, a] and the range nearly used up, the mean near 0, the
+    variance 2 / (n_in + n_out) within 5%, the draw made with ``rng`` (the
+    same seed gives the same W, another seed another W).
+    """
+    cases = [(784, 300), (300, 10), (30, 30), (5, 3)]
+    for n_in, n_out in cases:
+        description = f"n_in = {n_in}, n_out = {n_out}"
+        head_text = head("check_glorot_uniform", description, "input rng = numpy.random.default_rng(8)")
+        args = [n_in, n_out, np.random.default_rng(8)]
+        got = call_learner(glorot_uniform, args, check="check_glorot_uniform", name="glorot_uniform",
+                           head_text=head_text,
+                           hint="draw W with rng (a numpy Generator), shape (n_out, n_in), uniform in [-a, a].")
+        check_returned(head_text, "glorot_uniform", got)
+        W = np.asarray(got, dtype=np.float64)
+        _check_glorot(head_text, W, n_in, n_out)
+        again = np.asarray(glorot_uniform(n_in, n_out, np.random.default_rng(8)), dtype=np.float64)
+        other = np.asarray(glorot_uniform(n_in, n_out, np.random.default_rng(9)), dtype=np.float64)
+        if not np.array_equal(W, again) or np.array_equal(W, other):
+            raise failure(head_text, "the same rng seed must give the same W, another seed another W",
+                          hint="draw from the rng you are given (rng.uniform), not from np.random or a fixed seed: "
+                               "every random thing in the course takes its generator.")
+    print(f"check_glorot_uniform: all {len(cases)} cases passed (shape, range, variance 2 / (n_in + n_out), "
+          f"the rng is used)")
+
+
+def _check_glorot(head_text, W, n_in, n_out):
+    a = glorot_bound(n_in, n_out)
+    if W.shape != (n_out, n_in):
+        hint = ("W is transposed: the course's W[j, i] is the weight from input i to neuron j (target first, "
+                "as w_ji in the text), so its shape is (n_out, n_in)." if W.shape == (n_in, n_out) else
+                "W has one row per neuron (n_out) and one column per input (n_in).")
+        raise failure(head_text, f"expected W of shape {(n_out, n_in)}, got shape {W.shape}", hint=hint)
+    largest = float(np.abs(W).max())
+    lines = [f"a = sqrt(6 / (n_in + n_out)) = {a:.6g}; largest |W| = {largest:.6g}, "
+             f"variance {W.var():.6g} (expected {a * a / 3:.6g})"]
+    if largest > a * (1 + 1e-12):
+        hint = ("some entries are outside [-a, a]: a uniform draw stays inside its bounds, a normal one "
+                "does not; and Glorot's bound counts the inputs AND the outputs of the layer, under a square root.")
+        raise failure(head_text, *lines, hint=hint)
+    if W.size >= 50 and largest < 0.8 * a:
+        raise failure(head_text, *lines,
+                      hint="the weights are too small for [-a, a]: Glorot's bound counts the inputs AND the "
+                           "outputs of the layer, under a square root.")
+    if W.size >= 1000:
+        if abs(W.mean()) > 0.05 * a:
+            raise failure(head_text, *lines, f"mean {W.mean():.6g}, expected about 0",
+                          hint="the draw is not centred: the interval is [-a, a], symmetric around 0.")
+        if abs(W.var() / (a * a / 3) - 1) > variance_rtol(W.size):
+            raise failure(head_text, *lines,
+                          hint="the spread is not that of a uniform draw on [-a, a] (variance a^2 / 3 = "
+                               "2 / (n_in + n_out)): are all entries drawn independently from one interval?")

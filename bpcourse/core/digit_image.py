@@ -153,7 +153,7 @@ def render_strokes(strokes, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
     return image
 
 
-# --- MNIST's normalisation ----------------------------------------------------------------
+# --- MNIST's normalization ----------------------------------------------------------------
 
 def _check_image(image, name="image"):
     image = np.asarray(image, dtype=np.float64)
@@ -206,7 +206,7 @@ def center_of_mass(image):
 
 
 def mnist_like(image, threshold=0.0):
-    """MNIST's normalisation: crop to the ink, scale into a 20 x 20 box, center by center of mass in 28 x 28.
+    """MNIST's normalization: crop to the ink, scale into a 20 x 20 box, center by center of mass in 28 x 28.
 
     Inputs:
     - image: a gray image (rows, columns) of any size, values in [0, 1], 1 = ink

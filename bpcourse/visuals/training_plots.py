@@ -59,7 +59,7 @@ def plot_error_curves(curves, *, title, ylabel="validation error (%)", xlabel="e
         x, errors = _series(label, x, errors)
         ax.plot(x, 100 * errors, marker="o", markersize=4, label=str(label))
     if chance:
-        ax.axhline(100 * CHANCE_ERROR, color="grey", linestyle="--", linewidth=1, label="guessing (90%)")
+        ax.axhline(100 * CHANCE_ERROR, color="gray", linestyle="--", linewidth=1, label="guessing (90%)")
     if log:
         ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers

@@ -13,7 +13,7 @@ check repeats: call the learner's function (:func:`call_learner`), make sure
 it left its inputs alone (:func:`copy_value`, :func:`same_values`,
 :func:`check_unchanged`), that it returned something (:func:`check_returned`)
 of the right kind (:func:`as_array`) and the right value
-(:func:`compare_arrays`, :func:`mismatch`), and recognise a typical wrong
+(:func:`compare_arrays`, :func:`mismatch`), and recognize a typical wrong
 answer (:func:`matches`, :func:`diagnose`). Arrays in messages are written
 by :func:`show` and :func:`show_args`.
 """
@@ -200,7 +200,7 @@ def diagnose(got, wrong_answers, default, *, rtol=1e-6, atol=1e-9):
     """The hint of the first ``(candidate, hint)`` in ``wrong_answers`` that ``got`` matches, else ``default``.
 
     Candidates are typical wrong answers (a missing factor, a flipped sign);
-    the loose tolerances recognise them however they were computed.
+    the loose tolerances recognize them however they were computed.
     """
     for candidate, hint in wrong_answers:
         if matches(got, candidate, rtol=rtol, atol=atol):

@@ -165,7 +165,7 @@ def _random_weights(rng, sizes):
 
 
 def _forward(weights, x, *, bias=True, hidden_activation=True, last_activation=True):
-    """A deliberately configurable forward pass, only to recognise wrong answers in hints."""
+    """A deliberately configurable forward pass, only to recognize wrong answers in hints."""
     a = np.asarray(x, dtype=float)
     for l, (W, b) in enumerate(weights):
         net = a @ W.T + (b if bias else 0)

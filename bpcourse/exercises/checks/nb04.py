@@ -389,7 +389,7 @@ def _compare_update(head_text, conn, old, rate, expected, got):
 
 def _train_variant(network, X, T, rate, epochs, *, sign=1.0, output_slope=True, hidden_slope=True,
                    update_while_going_back=False, extra_epochs=0, last_sample_only=False):
-    """The text's per-sample training loop, with switches for typical mistakes (only to recognise them)."""
+    """The text's per-sample training loop, with switches for typical mistakes (only to recognize them)."""
     samples = list(zip(X, T))[-1:] if last_sample_only else list(zip(X, T))
     for _ in range(epochs + extra_epochs):
         for x, t in samples:

@@ -205,7 +205,7 @@ def _diagnose(network, x, t, got, report):
 
 
 def _backward(network, x, t, derivative=None, hidden_derivative=True):
-    """A configurable correct-looking backward pass, only to recognise wrong answers in hints."""
+    """A configurable correct-looking backward pass, only to recognize wrong answers in hints."""
     activator = get_activator(network.activator)
     derivative = activator.backward if derivative is None else derivative
     weights = network.get_weights()
@@ -325,7 +325,7 @@ def _expected_errors(network, x, t, analytic, epsilon):
 
 
 def _variant_errors(network, x, t, analytic, epsilon, kind):
-    """Per-weight relative errors of a typical wrong gradient check (only to recognise it)."""
+    """Per-weight relative errors of a typical wrong gradient check (only to recognize it)."""
     grads = analytic(network, x, t)
     saved = network.get_weights()
     errors = []

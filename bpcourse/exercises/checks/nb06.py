@@ -247,7 +247,7 @@ def _one_hot_hint(got, expected, labels):
 
 def _sgd_variant(network, X, T, y, *, epochs, rate, batch_size, rng, evaluate_every, shuffle="given",
                  drop_last=False, evaluate_last=True):
-    """The loop of ``fit`` with switches for typical mistakes (only to recognise them in hints)."""
+    """The loop of ``fit`` with switches for typical mistakes (only to recognize them in hints)."""
     n = len(X)
     errors = []
     fixed = rng.permutation(n) if shuffle == "once" else None

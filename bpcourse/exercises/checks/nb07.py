@@ -274,7 +274,7 @@ def _object_network_answer(W1, b1, W2, b2, X, T):
 
 
 def _two_layer_variant(W1, b1, W2, b2, X, T, *, bias=True, hidden_slope=True, sign=-1.0, mean=True):
-    """A configurable vectorized pass, only to recognise typical mistakes in hints."""
+    """A configurable vectorized pass, only to recognize typical mistakes in hints."""
     A1 = sigmoid(X @ W1.T + (b1 if bias else 0))
     Y = sigmoid(A1 @ W2.T + (b2 if bias else 0))
     delta2 = Y * (1 - Y) * (T - Y)

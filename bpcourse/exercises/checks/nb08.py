@@ -85,7 +85,7 @@ def check_stable_softmax(softmax):
     """Check a learner's ``softmax(net)``: y_k = e^net_k / sum_i e^net_i, per row, without overflow.
 
     Cases: one vector, equal entries, batches (one sample per row, a square
-    one so that normalising the wrong axis shows), net = 1000 and -800 with
+    one so that normalizing the wrong axis shows), net = 1000 and -800 with
     warnings turned into errors. The input must be left unchanged.
     """
     cases = _softmax_cases()
@@ -120,10 +120,10 @@ def _softmax_value_hint(net, got):
     if net.ndim == 2:
         e = np.exp(net - net.max())
         if matches(got, e / e.sum(), rtol=1e-6, atol=1e-12):
-            return "you normalised over the whole batch: each sample (each row) must sum to 1 by itself."
+            return "you normalized over the whole batch: each sample (each row) must sum to 1 by itself."
         column = np.exp(net - net.max(axis=0)) / np.exp(net - net.max(axis=0)).sum(axis=0)
         if matches(got, column, rtol=1e-6, atol=1e-12):
-            return "you normalised the columns: with one sample per row, the sum runs along axis -1 (the outputs)."
+            return "you normalized the columns: with one sample per row, the sum runs along axis -1 (the outputs)."
     if not np.all(np.isfinite(got)):
         return ("nan or inf comes from e^net overflowing: the softmax is unchanged when one number is subtracted "
                 "from every net_k of a sample; choose it so that no exponent is positive.")
@@ -150,7 +150,7 @@ def _delta_cases():
 
 
 def numerical_delta(net, t, h=1e-6):
-    """-dE/dnet by centred differences (eq. 5.1's idea) of E = -sum_k t_k ln softmax(net)_k, per sample."""
+    """-dE/dnet by centered differences (eq. 5.1's idea) of E = -sum_k t_k ln softmax(net)_k, per sample."""
     net = np.asarray(net, dtype=np.float64)
     delta = np.empty_like(net)
     for index in np.ndindex(net.shape):
@@ -264,7 +264,7 @@ def _check_glorot(head_text, W, n_in, n_out):
     if W.size >= 1000:
         if abs(W.mean()) > 0.05 * a:
             raise failure(head_text, *lines, f"mean {W.mean():.6g}, expected about 0",
-                          hint="the draw is not centred: the interval is [-a, a], symmetric around 0.")
+                          hint="the draw is not centered: the interval is [-a, a], symmetric around 0.")
         if abs(W.var() / (a * a / 3) - 1) > variance_rtol(W.size):
             raise failure(head_text, *lines,
                           hint="the spread is not that of a uniform draw on [-a, a] (variance a^2 / 3 = "

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from bpcourse.core.initialization import glorot_uniform as package_glorot
+from bpcourse.core import initialization, losses
 from bpcourse.exercises.checks.nb08 import (
     check_cross_entropy_delta,
     check_glorot_uniform,
@@ -13,6 +13,10 @@ from bpcourse.exercises.checks.nb08 import (
     reference_cross_entropy_delta,
     reference_softmax,
 )
+from notebook_solutions import solutions
+
+SOLUTIONS = solutions("08")
+package_glorot = SOLUTIONS["glorot_uniform"]  # the notebook's own solution (the package's is refused)
 
 
 def not_written(*args):
@@ -146,9 +150,31 @@ def test_hints_do_not_give_the_solution_line():
 # ---- check_glorot_uniform ------------------------------------------------------------------------
 
 
-def test_package_glorot_passes(capsys):
+def test_the_notebooks_glorot_passes_the_visible_and_the_hidden_cases(capsys):
     check_glorot_uniform(package_glorot)
     assert "all 4 cases passed" in capsys.readouterr().out
+    check_glorot_uniform(package_glorot, seed=8801)
+    assert "hidden cases passed" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("check, borrowed", [
+    (check_glorot_uniform, initialization.glorot_uniform),
+    (check_glorot_uniform, lambda n_in, n_out, rng: initialization.glorot_uniform(n_in, n_out, rng)),
+    (check_stable_softmax, losses.softmax),
+    (check_stable_softmax, lambda net: reference_softmax(net)),
+    (check_cross_entropy_delta, lambda net, t: losses.SoftmaxCrossEntropy.delta(losses.softmax(net), t, None)),
+    (check_cross_entropy_delta, reference_cross_entropy_delta),
+])
+def test_the_package_s_own_answer_is_refused_as_borrowed(check, borrowed):
+    with pytest.raises(AssertionError, match="BORROWED ANSWER"):
+        check(borrowed)
+
+
+@pytest.mark.parametrize("check, name", [(check_stable_softmax, "softmax"),
+                                         (check_cross_entropy_delta, "cross_entropy_delta")])
+def test_the_notebooks_solutions_pass_the_hidden_cases(check, name, capsys):
+    check(SOLUTIONS[name], seed=8802)
+    assert "hidden cases passed" in capsys.readouterr().out
 
 
 def test_transposed_glorot_is_rejected():

@@ -6,7 +6,7 @@ import re
 import numpy as np
 import pytest
 
-from bpcourse.exercises.checks import nb01, nb02, nb03, nb04, nb05, nb06, nb07
+from bpcourse.exercises.checks import nb01, nb02, nb03, nb04, nb05, nb06, nb07, nb08
 from notebook_solutions import solution_lines
 
 import test_checks_nb03
@@ -21,6 +21,12 @@ OPERATORS = set("()*@+-/[")
 
 def sig(z):
     return stable_sigmoid(z)
+
+
+def nb08_softmax(net):
+    net = np.asarray(net, dtype=np.float64)
+    e = np.exp(net - net.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
 
 
 def not_written(*args):
@@ -80,6 +86,16 @@ BATTERY = {
                               lambda W, b, X, d, r: (W + (d.T @ X) / len(d), b + d.mean(axis=0))],
     nb07.check_two_layer_pass: [test_checks_nb07.two_layer(sign=1.0), test_checks_nb07.two_layer(mean=False),
                                 test_checks_nb07.two_layer(bias=False)],
+    nb08.check_stable_softmax: [lambda net: np.exp(net) / np.exp(net).sum(axis=-1, keepdims=True),
+                                lambda net: np.exp(net - np.max(net)) / np.exp(net - np.max(net)).sum(),
+                                lambda net: 1 / (1 + np.exp(-np.clip(net, -500, 500)))],
+    nb08.check_cross_entropy_delta: [lambda net, t: nb08_softmax(net) - t,
+                                     lambda net, t: nb08_softmax(net) * (1 - nb08_softmax(net)) * (t - nb08_softmax(net)),
+                                     lambda net, t: t - np.asarray(net)],
+    nb08.check_glorot_uniform: [lambda n_in, n_out, rng: rng.uniform(-np.sqrt(6 / (n_in + n_out)),
+                                                                     np.sqrt(6 / (n_in + n_out)), size=(n_in, n_out)),
+                                lambda n_in, n_out, rng: rng.normal(0.0, 1.0, size=(n_out, n_in)),
+                                lambda n_in, n_out, rng: rng.uniform(-0.1, 0.1, size=(n_out, n_in))],
 }
 
 

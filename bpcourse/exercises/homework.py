@@ -29,6 +29,9 @@ REFERENCES = {
     "error_rate": "bpcourse.core.training:error_rate",
     "layer_backward": "bpcourse.exercises.checks.nb07:reference_layer_backward",
     "batch_update": "bpcourse.exercises.checks.nb07:reference_batch_update",
+    "glorot_uniform": "bpcourse.core.initialization:glorot_uniform",
+    "softmax": "bpcourse.exercises.checks.nb08:reference_softmax",
+    "cross_entropy_delta": "bpcourse.exercises.checks.nb08:reference_cross_entropy_delta",
 }
 """Exercise name -> ``"module:function"`` of the package's reference, the fallback."""
 

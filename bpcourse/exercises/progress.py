@@ -33,6 +33,8 @@ EXERCISES = {
            ("sgd_train", "nb06:check_sgd_train", 5)],
     "07": [("layer_backward", "nb07:check_layer_backward", 3), ("batch_update", "nb07:check_batch_update", 2),
            ("two_layer_pass", "nb07:check_two_layer_pass", 5)],
+    "08": [("glorot_uniform", "nb08:check_glorot_uniform", 2), ("softmax", "nb08:check_stable_softmax", 2),
+           ("cross_entropy_delta", "nb08:check_cross_entropy_delta", 2)],
 }
 """Notebook -> list of (the learner's function name, ``"module:check"`` in bpcourse.exercises.checks, points)."""
 
@@ -59,7 +61,7 @@ def exercise_status(function, check_name):
 
 
 def progress(notebook, namespace):
-    """List of ``(name, points earned, points, text)`` for the exercises of ``notebook`` ("01" ... "07")."""
+    """List of ``(name, points earned, points, text)`` for the exercises of ``notebook`` ("01" ... "08")."""
     try:
         exercises = EXERCISES[notebook]
     except KeyError:

@@ -14,13 +14,21 @@
 A failure raises ``AssertionError`` naming the case, the input, what was
 expected, what came back and a hint that names the mistake and the equation
 (never the line to write); success prints one line.
+
+Every check takes ``seed``: without it, it runs the visible cases; with it
+(the instructor's hidden tests), cases of random shapes and values drawn from
+that seed. Every check first refuses a borrowed answer
+(:mod:`bpcourse.exercises.originality`): the package's own softmax, delta or
+Glorot draw.
 """
 
 import numpy as np
 
+from bpcourse.core import initialization, losses
 from bpcourse.core.initialization import glorot_bound
+from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure,
-                                               head, matches, show_args)
+                                               head, matches, passed, random_shape, show_args)
 
 RTOL = 1e-9
 """Relative tolerance: correct ways to compute the softmax agree to about 1e-15."""
@@ -66,7 +74,17 @@ def cross_entropy(net, t):
 # --- the softmax ------------------------------------------------------------------------
 
 
-def _softmax_cases():
+def _softmax_cases(seed=None):
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        n, k = int(rng.integers(2, 7)), int(rng.integers(2, 13))
+        return [
+            (f"hidden case: one vector of {k} outputs", rng.normal(0.0, 4.0, size=k)),
+            (f"hidden case: a batch of N = {n} rows, K = {k}", rng.normal(0.0, 4.0, size=(n, k))),
+            (f"hidden case: a square batch of {k} rows", rng.normal(0.0, 4.0, size=(k, k))),
+            ("hidden case: a batch far from 0 (e^net overflows)",
+             rng.normal(0.0, 3.0, size=(n, k)) + rng.choice([-1.0, 1.0], size=(n, 1)) * rng.uniform(800, 2000)),
+        ]
     rng = np.random.default_rng(80)
     return [
         ("one vector of 3 outputs", np.array([1.0, 2.0, 3.0])),
@@ -81,14 +99,17 @@ def _softmax_cases():
     ]
 
 
-def check_stable_softmax(softmax):
+def check_stable_softmax(softmax, *, seed=None):
     """Check a learner's ``softmax(net)``: y_k = e^net_k / sum_i e^net_i, per row, without overflow.
 
     Cases: one vector, equal entries, batches (one sample per row, a square
     one so that normalizing the wrong axis shows), net = 1000 and -800 with
     warnings turned into errors. The input must be left unchanged.
     """
-    cases = _softmax_cases()
+    refuse_borrowed(softmax, check="check_stable_softmax", name="softmax", equation="the softmax's definition",
+                    forbidden=(reference_softmax, losses.softmax),
+                    forbidden_attributes={"softmax", "output_activator", "log_softmax"})
+    cases = _softmax_cases(seed)
     for description, net in cases:
         head_text = head("check_stable_softmax", description, *show_args([("net", net)]))
         given = net.copy()
@@ -101,8 +122,8 @@ def check_stable_softmax(softmax):
                        hint=lambda got_array, net=net: _softmax_value_hint(net, got_array),
                        shape_hint="the softmax has one output per input, in the shape of net: keep the row "
                                   "axis when you sum (keepdims=True), so that dividing works row by row.")
-    print(f"check_stable_softmax: all {len(cases)} cases passed (a vector, batches, net = ±1000 "
-          f"with warnings turned into errors)")
+    passed("check_stable_softmax", seed, len(cases), "a vector, batches, net = ±1000 with warnings turned into "
+           "errors, each row summing to 1 and the input left unchanged")
 
 
 def _softmax_error_hint(error):
@@ -135,7 +156,18 @@ def _softmax_value_hint(net, got):
 # --- the cross-entropy delta --------------------------------------------------------------
 
 
-def _delta_cases():
+def _delta_cases(seed=None):
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        n, k = int(rng.integers(2, 7)), int(rng.integers(2, 13))
+        soft = rng.random((n, k))
+        return [
+            (f"hidden case: one sample, K = {k}", rng.normal(0.0, 3.0, size=k), np.eye(k)[int(rng.integers(k))]),
+            (f"hidden case: a batch of N = {n}, K = {k}, one-hot targets", rng.normal(0.0, 3.0, size=(n, k)),
+             np.eye(k)[rng.integers(0, k, size=n)]),
+            (f"hidden case: a batch of N = {n} with soft targets", rng.normal(0.0, 1.0, size=(n, k)),
+             soft / soft.sum(axis=1, keepdims=True)),
+        ]
     rng = np.random.default_rng(81)
     one_hot = np.eye(10)[rng.integers(0, 10, size=5)]
     return [
@@ -162,7 +194,7 @@ def numerical_delta(net, t, h=1e-6):
     return delta
 
 
-def check_cross_entropy_delta(cross_entropy_delta):
+def check_cross_entropy_delta(cross_entropy_delta, *, seed=None):
     """Check a learner's ``cross_entropy_delta(net, t)``: delta = -dE/dnet of softmax + cross-entropy.
 
     E = -sum_k t_k ln y_k with y = softmax(net), per sample; the result has
@@ -171,7 +203,11 @@ def check_cross_entropy_delta(cross_entropy_delta):
     reference and with a numerical derivative; net = 1000 runs with warnings
     turned into errors.
     """
-    cases = _delta_cases()
+    refuse_borrowed(cross_entropy_delta, check="check_cross_entropy_delta", name="cross_entropy_delta",
+                    equation="the derivation of -dE/dnet for softmax + cross-entropy (eq. 4.1's sign)",
+                    forbidden=(reference_cross_entropy_delta, losses.SoftmaxCrossEntropy.delta),
+                    forbidden_attributes={"delta", "SoftmaxCrossEntropy", "get_loss", "LOSSES"})
+    cases = _delta_cases(seed)
     for description, net, t in cases:
         head_text = head("check_cross_entropy_delta", description, *show_args([("net", net), ("t", t)]))
         given = (net.copy(), t.copy())
@@ -185,8 +221,8 @@ def check_cross_entropy_delta(cross_entropy_delta):
         compare_arrays(head_text, "cross_entropy_delta", expected, got, rtol=1e-7, atol=1e-10,
                        hint=lambda got_array, net=net, t=t: _delta_value_hint(net, t, got_array),
                        shape_hint="delta has one entry per output and sample: the shape of net.")
-    print(f"check_cross_entropy_delta: all {len(cases)} cases passed (one sample, batches, soft targets, "
-          f"net = 1000)")
+    passed("check_cross_entropy_delta", seed, len(cases), "delta = -dE/dnet against a numerical derivative for one "
+           "sample, batches, soft targets and net = 1000")
 
 
 def _delta_error_hint(error):
@@ -214,7 +250,7 @@ def _delta_value_hint(net, t, got):
 # --- Glorot initialization ------------------------------------------------------------------
 
 
-def check_glorot_uniform(glorot_uniform):
+def check_glorot_uniform(glorot_uniform, *, seed=None):
     """Check a learner's ``glorot_uniform(n_in, n_out, rng)`` -> W (n_out, n_in), uniform in [-a, a].
 
     a = sqrt(6 / (n_in + n_out)). Checked: the shape (n_out, n_in), every
@@ -222,7 +258,14 @@ def check_glorot_uniform(glorot_uniform):
     variance 2 / (n_in + n_out) within 5%, the draw made with ``rng`` (the
     same seed gives the same W, another seed another W).
     """
+    refuse_borrowed(glorot_uniform, check="check_glorot_uniform", name="glorot_uniform",
+                    equation="Glorot's bound a = sqrt(6 / (n_in + n_out))",
+                    forbidden=(initialization.glorot_uniform, initialization.initial_weights),
+                    forbidden_attributes={"glorot_uniform", "initial_weights", "glorot_bound"})
     cases = [(784, 300), (300, 10), (30, 30), (5, 3)]
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        cases = [tuple(int(n) for n in rng.integers(low, high, size=2)) for low, high in ((50, 900), (2, 40), (100, 400))]
     for n_in, n_out in cases:
         description = f"n_in = {n_in}, n_out = {n_out}"
         head_text = head("check_glorot_uniform", description, "input rng = numpy.random.default_rng(8)")
@@ -239,8 +282,8 @@ def check_glorot_uniform(glorot_uniform):
             raise failure(head_text, "the same rng seed must give the same W, another seed another W",
                           hint="draw from the rng you are given (rng.uniform), not from np.random or a fixed seed: "
                                "every random thing in the course takes its generator.")
-    print(f"check_glorot_uniform: all {len(cases)} cases passed (shape, range, variance 2 / (n_in + n_out), "
-          f"the rng is used)")
+    passed("check_glorot_uniform", seed, len(cases), "the shape (n_out, n_in), the range [-a, a], the variance "
+           "2 / (n_in + n_out) and the use of the rng you are given")
 
 
 def _check_glorot(head_text, W, n_in, n_out):

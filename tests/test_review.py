@@ -25,3 +25,11 @@ def test_flagged(source, reason):
 def test_an_ordinary_solution_is_not_flagged():
     source = "%matplotlib inline\nimport numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))  # evaluate\n"
     assert review_reasons(source) == []
+
+
+def test_lines_handed_out_in_the_student_version_are_not_reasons():
+    stub = 'def f(network):\n    """Train a Network of bpcourse.core.oo_network."""\n    raise NotImplementedError()'
+    answer = 'def f(network):\n    """Train a Network of bpcourse.core.oo_network."""\n    return network'
+    assert review_reasons(answer, given=stub) == []
+    borrowed = answer.replace("return network", "import bpcourse\n    return network")
+    assert any("imports bpcourse" in reason for reason in review_reasons(borrowed, given=stub))

@@ -18,15 +18,25 @@ FLAGGED_NAMES = ("importlib", "__import__", "exec", "eval", "get_ipython", "comp
 """Names whose use in a solution cell is flagged for review."""
 
 
-def review_reasons(source):
-    """Why ``source`` (a solution cell's code) needs a human look: a list of short reasons, empty if none."""
+def review_reasons(source, given=""):
+    """Why ``source`` (a solution cell's code) needs a human look: a list of short reasons, empty if none.
+
+    ``given`` is the cell as the student version handed it out (its stub): a
+    line the learner received unchanged (a docstring naming the package, say)
+    is never a reason.
+    """
     code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())
+    handed_out = {line.strip() for line in given.splitlines() if line.strip()}
+    lines = code.splitlines()
     reasons = []
     try:
         tree = ast.parse(code)
     except (SyntaxError, ValueError) as error:
         return [f"not valid Python ({getattr(error, 'msg', error)}), not reviewed"]
     for node in ast.walk(tree):
+        line = getattr(node, "lineno", None)
+        if line is not None and 0 < line <= len(lines) and lines[line - 1].strip() in handed_out:
+            continue  # as the student version gave it
         if isinstance(node, ast.Import):
             modules = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):

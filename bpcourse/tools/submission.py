@@ -117,7 +117,8 @@ def grading_plan(instructor, solutions, name):
         elif is_solution_cell(cell):
             learner = solutions.get(grade_id, student["cells"][index]["source"])
             steps.append(Step(index, "kernel", learner, grade_id, metadata.get("points", 0) if is_graded_cell(cell) else 0,
-                              solution_of=grade_id, names=defined_names(source), review=review_reasons(learner)))
+                              solution_of=grade_id, names=defined_names(source),
+                              review=review_reasons(learner, _text(student["cells"][index]["source"]))))
         else:
             steps.append(Step(index, "kernel", source))
     return steps

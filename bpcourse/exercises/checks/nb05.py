@@ -290,6 +290,15 @@ def check_rel_error(rel_error, *, seed=None):
 # --- the gradient check itself ---------------------------------------------------------------
 
 
+def own_gradients(network, x, t):
+    """The network's own backward pass, ``network.gradients(x, t)``, as a plain function.
+
+    A module-level function (not a lambda), so that the grader can send it to
+    the learner's sandboxed kernel with the rest of a call's arguments.
+    """
+    return network.gradients(x, t)
+
+
 def _check_networks(seed):
     """Yield (description, network, x, t, analytic, is_correct)."""
     rng = np.random.default_rng(525 if seed is None else seed)
@@ -309,7 +318,7 @@ def _check_networks(seed):
         network.set_weights([(rng.normal(size=W.shape), rng.normal(size=b.shape)) for W, b in network.get_weights()])
         x = rng.uniform(-1, 1, size=sizes[0])
         t = rng.uniform(0.1, 0.9, size=sizes[-1])
-        analytic = (lambda net, x_, t_: net.gradients(x_, t_)) if correct else buggy_gradients
+        analytic = own_gradients if correct else buggy_gradients
         yield description, network, x, t, analytic, correct
 
 

@@ -25,11 +25,10 @@ See benchmarks/README.md for the figures measured on the course's machine.
 """
 
 import argparse
-import os
-import platform
 import sys
 import time
-from datetime import datetime, timezone
+
+from machine import print_machine, set_blas_threads
 
 DEFAULT_CE_SCHEDULE = "0.5:8,0.1:6,0.02:6"
 LOSS_NAMES = {"squared_error": "sigmoid + squared error (0.9/0.1)",
@@ -100,9 +99,7 @@ def stages(schedule, total):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads is not None:  # must happen before NumPy loads its BLAS
-        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[variable] = str(args.threads)
+    set_blas_threads(args.threads)  # before NumPy loads its BLAS
 
     import numpy as np
 
@@ -183,20 +180,6 @@ def describe(stage_list):
         parts.append(f"{rate:g} (epochs {first}-{last})")
         first = last + 1
     return ", ".join(parts)
-
-
-def print_machine(np):
-    """Date, machine, NumPy and the thread settings, so that the figures can be compared."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as file:
-            cpu = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    threads = {v: os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS") if v in os.environ}
-    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); "
-          f"Python {platform.python_version()}, NumPy {np.__version__}; thread settings {threads or 'none'}; "
-          f"load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -21,11 +21,10 @@ See benchmarks/README.md for the figures measured on the course's machine.
 """
 
 import argparse
-import os
-import platform
 import sys
 import time
-from datetime import datetime, timezone
+
+from machine import print_machine, set_blas_threads
 
 
 def parse_args(argv=None):
@@ -62,9 +61,7 @@ def parse_args(argv=None):
 
 def main(argv=None):
     args = parse_args(argv)
-    if args.threads is not None:  # must happen before NumPy loads its BLAS
-        for variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-            os.environ[variable] = str(args.threads)
+    set_blas_threads(args.threads)  # before NumPy loads its BLAS
 
     import numpy as np
 
@@ -175,28 +172,6 @@ class CpuClock:
         now = time.process_time()
         lap, self.last = now - self.last, now
         return lap
-
-
-def print_machine(np):
-    """Date, machine, NumPy and BLAS, so that the figures can be compared."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as file:
-            cpu = next(line.split(":", 1)[1].strip() for line in file if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    blas = "unknown"
-    try:
-        config = np.show_config(mode="dicts")
-        info = config["Build Dependencies"]["blas"]
-        blas = f"{info.get('name', '?')} {info.get('version', '')}".strip()
-    except Exception:  # the BLAS line is informative only
-        pass
-    threads = {v: os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE")
-               if v in os.environ}
-    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); "
-          f"Python {platform.python_version()}, NumPy {np.__version__}, BLAS {blas}; "
-          f"thread settings {threads or 'none'}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

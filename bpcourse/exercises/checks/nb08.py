@@ -28,7 +28,7 @@ from bpcourse.core import initialization, losses
 from bpcourse.core.initialization import glorot_bound
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure,
-                                               head, matches, passed, random_shape, show_args)
+                                               head, matches, passed, show_args)
 
 RTOL = 1e-9
 """Relative tolerance: correct ways to compute the softmax agree to about 1e-15."""

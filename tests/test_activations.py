@@ -2,7 +2,7 @@ import warnings
 
 import numpy as np
 import pytest
-from numpy.testing import assert_allclose
+from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core.activations import (
     SigmoidActivator,
@@ -55,3 +55,17 @@ def test_get_activator():
         get_activator("relu")
     with pytest.raises(ValueError, match="backward"):
         get_activator(type("Half", (), {"name": "half", "forward": staticmethod(np.abs)}))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_the_in_place_sigmoid_kernel_gives_the_same_bits_as_sigmoid(dtype):
+    rng = np.random.default_rng(3)
+    edges = [-1000.0, -30.0, -1e-8, -0.0, 0.0, 1e-8, 30.0, 1000.0, -np.inf, np.inf, np.nan]
+    net = np.concatenate([rng.normal(0.0, 5.0, size=200), edges]).astype(dtype).reshape(-1, 1)
+    expected = sigmoid(net)
+    out = np.empty_like(net)
+    with np.errstate(over="raise", divide="raise"):  # exp(-|net|) never overflows
+        SigmoidActivator.forward_into(net.copy(), out, np.empty(net.shape, dtype=bool))
+    assert out.dtype == np.dtype(dtype)
+    assert_array_equal(out, expected)  # NaN where net is NaN, else the very same numbers
+    assert_array_equal(out[-3:-1, 0], [0.0, 1.0])

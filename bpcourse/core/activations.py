@@ -106,9 +106,12 @@ class SigmoidActivator:
         mask = np.greater_equal(net, 0, out=mask)
         np.abs(net, out=net)
         np.negative(net, out=net)
-        np.exp(net, out=net)  # e = exp(-|net|), in (0, 1]
+        np.exp(net, out=net)  # e = exp(-|net|), in [0, 1]
         np.add(net, 1.0, out=out)  # 1 + e
-        np.copyto(net, 1.0, where=mask)  # numerator: 1 where net >= 0, e where net < 0
+        # The numerator: 1 where net >= 0, e where net < 0. As e <= 1, that is
+        # max(e, mask) with the mask read as 1 or 0 (several times faster than
+        # np.copyto(net, 1.0, where=mask)).
+        np.maximum(net, mask, out=net)
         np.divide(net, out, out=out)  # eq. 1.2
         return out
 

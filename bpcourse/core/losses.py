@@ -40,8 +40,9 @@ class SquaredError:
     @staticmethod
     def value(y, t):
         """E = 1/2 sum_i (t_i - y_i)^2 (eq. 4.9): a float for one sample, shape (N,) for a batch."""
-        err = np.asarray(t) - np.asarray(y)
-        E = 0.5 * np.sum(err * err, axis=-1)
+        err = np.subtract(t, y)
+        err *= err
+        E = 0.5 * np.add.reduce(err, axis=-1)
         return float(E) if E.ndim == 0 else E
 
     @staticmethod

@@ -151,6 +151,8 @@ def as_array(value, name, dtype=None):
     inf, which :func:`check_finite` reports. Complex numbers are refused
     with a TypeError (never cut to their real part).
     """
+    if type(value) is np.ndarray and (dtype is None or value.dtype == dtype) and value.dtype.kind != "c":
+        return value  # already what is asked for (the common case, e.g. at every training step)
     if np.iscomplexobj(value):
         raise TypeError(f"expected {name} to be real numbers, got complex numbers: pass the real part "
                         f"(value.real) if that is what you mean")

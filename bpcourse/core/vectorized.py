@@ -280,9 +280,11 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
             raise ValueError("update needs a backward pass first (it uses that pass's delta and input)")
         scaled = self._scaled_delta(rate)
         self._outer_sum(scaled, self._step_W)
-        np.add.reduce(scaled, axis=0, out=self._step_b)  # eq. 6.6: the bias input is always 1
         self.W += self._step_W  # eq. 6.5
-        self.b += self._step_b  # eq. 6.6
+        if scaled.shape[0] == 1:
+            self.b += scaled[0]  # eq. 6.6: the bias input is always 1
+        else:
+            self.b += np.add.reduce(scaled, axis=0, out=self._step_b)  # eq. 6.6, summed over the batch
 
     def _scaled_delta(self, scale):
         """(scale / N) * delta of the last backward, shape (N, output_size) (a buffer)."""

@@ -32,6 +32,7 @@ REFERENCES = {
     "glorot_uniform": "bpcourse.core.initialization:glorot_uniform",
     "softmax": "bpcourse.exercises.checks.nb08:reference_softmax",
     "cross_entropy_delta": "bpcourse.exercises.checks.nb08:reference_cross_entropy_delta",
+    "softmax_train_step": "bpcourse.exercises.checks.nb08:reference_softmax_train_step",
 }
 """Exercise name -> ``"module:function"`` of the package's reference, the fallback."""
 

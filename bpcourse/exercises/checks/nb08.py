@@ -1,4 +1,5 @@
-"""Checks for the exercises of notebook 08: a stable softmax, the cross-entropy output delta, Glorot weights.
+"""Checks for the exercises of notebook 08: a stable softmax, the cross-entropy output delta, Glorot weights,
+one training step of a softmax + cross-entropy network.
 
 - ``check_stable_softmax`` tests ``softmax(net)`` -> y with y_k = e^net_k / sum_i e^net_i
   for one vector (K,) or a batch (N, K), one sample per row, also for
@@ -10,6 +11,12 @@
 - ``check_glorot_uniform`` tests ``glorot_uniform(n_in, n_out, rng)`` -> W of
   shape (n_out, n_in), uniform in [-a, a], a = sqrt(6 / (n_in + n_out)): the
   shape, the range, the variance 2 / (n_in + n_out), the use of ``rng``.
+- ``check_softmax_train_step`` tests ``softmax_train_step(W1, b1, W2, b2, X, T, rate)``
+  -> ``[(W1_new, b1_new), (W2_new, b2_new)]``: one mini-batch step of a network
+  with a sigmoid hidden layer and a softmax output trained with the
+  cross-entropy (forward pass eq. 6.1, output delta t - y, hidden delta
+  eq. 6.3, mean update eq. 6.5, 6.6), against one ``train_batch`` of
+  ``Network(..., loss="softmax_cross_entropy")`` from the same weights.
 
 A failure raises ``AssertionError`` naming the case, the input, what was
 expected, what came back and a hint that names the mistake and the equation
@@ -18,8 +25,8 @@ expected, what came back and a hint that names the mistake and the equation
 Every check takes ``seed``: without it, it runs the visible cases; with it
 (the instructor's hidden tests), cases of random shapes and values drawn from
 that seed. Every check first refuses a borrowed answer
-(:mod:`bpcourse.exercises.originality`): the package's own softmax, delta or
-Glorot draw.
+(:mod:`bpcourse.exercises.originality`): the package's own softmax, delta,
+Glorot draw or training step.
 """
 
 import numpy as np

@@ -27,6 +27,7 @@ REFERENCES = {
     "fixed_gradients": "bpcourse.exercises.checks.nb05:reference_gradients",
     "one_hot": "bpcourse.core.data:one_hot",
     "error_rate": "bpcourse.core.training:error_rate",
+    "sgd_train": "bpcourse.exercises.checks.nb06:reference_sgd_train",
     "layer_backward": "bpcourse.exercises.checks.nb07:reference_layer_backward",
     "batch_update": "bpcourse.exercises.checks.nb07:reference_batch_update",
     "glorot_uniform": "bpcourse.core.initialization:glorot_uniform",

@@ -5,7 +5,7 @@ import pytest
 
 from bpcourse.core import data, training
 from bpcourse.exercises.checks.nb06 import (_error_rate_cases, _FixedOutputs, check_error_rate, check_one_hot,
-                                            check_sgd_train)
+                                            check_sgd_train, reference_sgd_train)
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.originality import BorrowedAnswer
 from notebook_solutions import solutions
@@ -290,3 +290,19 @@ def test_fit_is_refused_as_a_borrowed_answer():
 
     with pytest.raises(BorrowedAnswer, match="fit"):
         check_sgd_train(borrowed)
+
+
+def test_the_package_s_reference_loop_is_refused_and_trains_as_the_notebook_s_loop():
+    with pytest.raises(BorrowedAnswer, match="BORROWED ANSWER"):
+        check_sgd_train(reference_sgd_train)
+    rng = np.random.default_rng(5)
+    X, y = rng.uniform(size=(11, 4)), rng.integers(0, 3, size=11)
+    T = np.where(np.eye(3)[y] > 0, 0.9, 0.1)
+    ours, theirs = Network((4, 5, 3), seed=2), Network((4, 5, 3), seed=2)
+    recorded = reference_sgd_train(ours, X, T, y, 3, 0.5, 4, np.random.default_rng(9), 2)
+    expected = SOLUTIONS["sgd_train"](theirs, X, T, y, 3, 0.5, 4, np.random.default_rng(9), 2)
+    assert [epoch for epoch, _ in recorded] == [epoch for epoch, _ in expected] == [2, 3]
+    np.testing.assert_allclose([rate for _, rate in recorded], [rate for _, rate in expected], rtol=0, atol=1e-12)
+    for (W, b), (W_expected, b_expected) in zip(ours.get_weights(), theirs.get_weights()):
+        np.testing.assert_array_equal(W, W_expected)
+        np.testing.assert_array_equal(b, b_expected)

@@ -4,14 +4,18 @@ import numpy as np
 import pytest
 
 from bpcourse.core import initialization, losses
+from bpcourse.core.activations import sigmoid
+from bpcourse.core.vectorized import Network
 from bpcourse.exercises.checks.nb08 import (
     check_cross_entropy_delta,
     check_glorot_uniform,
+    check_softmax_train_step,
     check_stable_softmax,
     cross_entropy,
     numerical_delta,
     reference_cross_entropy_delta,
     reference_softmax,
+    reference_softmax_train_step,
 )
 from notebook_solutions import solutions
 
@@ -214,3 +218,111 @@ def test_unseeded_glorot_is_rejected():
 def test_text_start_is_rejected_for_the_big_layer():
     with pytest.raises(AssertionError, match="n_in = 784"):
         check_glorot_uniform(lambda n_in, n_out, rng: rng.uniform(-0.1, 0.1, size=(n_out, n_in)))
+
+
+# ---- check_softmax_train_step --------------------------------------------------------------------
+
+
+def train_step(*, output="softmax", output_slope=False, hidden_slope=True, sign=1.0, mean=True, bias=True,
+               new_W2_below=False, transposed=False, b_axis=0, b_keepdims=False, in_place=False, stable=True):
+    """A hand-written step with switches for the mistakes the check must name."""
+    def softmax_train_step(W1, b1, W2, b2, X, T, rate):
+        A1 = sigmoid(X @ W1.T + (b1 if bias else 0))
+        net2 = A1 @ W2.T + (b2 if bias else 0)
+        if output == "sigmoid":
+            Y = sigmoid(net2)
+        else:
+            e = np.exp(net2 - net2.max(axis=1, keepdims=True)) if stable else np.exp(net2)
+            Y = e / e.sum(axis=1, keepdims=True)
+        delta2 = (Y * (1 - Y) if output_slope else 1.0) * (T - Y)
+        scale = sign * rate / (len(X) if mean else 1)
+        step2 = scale * delta2.T @ A1
+        if in_place:
+            W2 += step2
+            W2_new = W2
+        else:
+            W2_new = W2 + step2
+        b2_new = b2 + scale * delta2.sum(axis=b_axis, keepdims=b_keepdims)
+        delta1 = (A1 * (1 - A1) if hidden_slope else 1.0) * (delta2 @ (W2_new if new_W2_below else W2))
+        W1_new = W1 + scale * delta1.T @ X
+        if transposed:  # weights kept as (inputs, outputs), the other way round
+            W1_new, W2_new = W1.T + scale * X.T @ delta1, W2.T + scale * A1.T @ delta2
+        return [(W1_new, b1 + scale * delta1.sum(axis=b_axis, keepdims=b_keepdims)), (W2_new, b2_new)]
+    return softmax_train_step
+
+
+def test_the_notebooks_softmax_train_step_passes_the_visible_and_the_hidden_cases(capsys):
+    check_softmax_train_step(SOLUTIONS["softmax_train_step"])
+    assert capsys.readouterr().out.startswith("check_softmax_train_step: all 4 cases passed")
+    check_softmax_train_step(SOLUTIONS["softmax_train_step"], seed=8804)
+    assert "all 3 hidden cases passed" in capsys.readouterr().out
+
+
+def test_a_hand_written_step_passes(capsys):
+    check_softmax_train_step(train_step())
+    assert "all 4 cases passed" in capsys.readouterr().out
+
+
+def test_the_reference_is_one_train_batch_step_of_the_softmax_network():
+    rng = np.random.default_rng(3)
+    W1, b1, W2, b2 = rng.normal(size=(4, 6)), rng.normal(size=4), rng.normal(size=(3, 4)), rng.normal(size=3)
+    X, T = rng.uniform(size=(5, 6)), np.eye(3)[[0, 2, 1, 1, 0]]
+    network = Network((6, 4, 3), loss="softmax_cross_entropy")
+    network.set_weights([(W1, b1), (W2, b2)])
+    network.train_batch(X, T, 0.7)
+    for got, expected in zip(reference_softmax_train_step(W1, b1, W2, b2, X, T, 0.7), network.get_weights()):
+        np.testing.assert_allclose(got[0], expected[0], rtol=1e-14, atol=0)
+        np.testing.assert_allclose(got[1], expected[1], rtol=1e-14, atol=0)
+    # and by hand: the mean step of eq. 6.5, 6.6 with the output delta t - y
+    np.testing.assert_allclose(reference_softmax_train_step(W1, b1, W2, b2, X, T, 0.7)[1][1],
+                               train_step()(W1, b1, W2, b2, X, T, 0.7)[1][1], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("wrong, hint", [
+    (train_step(sign=-1.0), "the sign is flipped"),
+    (train_step(mean=False), "you sum over the samples"),
+    (train_step(hidden_slope=False), "lack the slope a(1 - a)"),
+    (train_step(output_slope=True), "it cancels and the output delta is t - y"),
+    (train_step(output="sigmoid"), "the output layer applies the sigmoid"),
+    (train_step(new_W2_below=True), "AFTER their update"),
+    (train_step(bias=False), "the biases are missing"),
+    (train_step(transposed=True), "W1_new has the shape of W1"),
+    (train_step(b_keepdims=True), "b1_new has one entry per node"),
+    (train_step(b_axis=1), "the shapes do not fit"),
+    (train_step(stable=False), "compute the softmax the stable way"),
+    (train_step(in_place=True), "changed its argument W2 in place"),
+], ids=["sign", "sum", "no hidden slope", "squared error's slope", "sigmoid output", "updated W2 below",
+        "no bias", "transposed", "b kept as a row", "b wrong axis", "overflow", "in place"])
+def test_wrong_steps_fail_with_the_hint_about_their_mistake(wrong, hint):
+    with pytest.raises(AssertionError) as info:
+        check_softmax_train_step(wrong)
+    assert hint in str(info.value)
+
+
+def test_a_step_without_return_or_of_the_wrong_form_is_rejected():
+    with pytest.raises(AssertionError, match="returned None"):
+        check_softmax_train_step(lambda W1, b1, W2, b2, X, T, rate: None)
+    with pytest.raises(AssertionError, match="expected two"):
+        check_softmax_train_step(lambda W1, b1, W2, b2, X, T, rate: (W1, b1, W2, b2))
+    with pytest.raises(AssertionError, match="not written yet"):
+        check_softmax_train_step(not_written)
+
+
+@pytest.mark.parametrize("borrowed", [
+    reference_softmax_train_step,
+    lambda W1, b1, W2, b2, X, T, rate: reference_softmax_train_step(W1, b1, W2, b2, X, T, rate),
+])
+def test_the_package_s_own_step_is_refused(borrowed):
+    with pytest.raises(AssertionError, match="BORROWED ANSWER"):
+        check_softmax_train_step(borrowed)
+
+
+def test_the_network_s_own_train_batch_is_refused():
+    def borrowed(W1, b1, W2, b2, X, T, rate):
+        network = Network((W1.shape[1], W1.shape[0], W2.shape[0]), loss="softmax_cross_entropy")
+        network.set_weights([(W1, b1), (W2, b2)])
+        network.train_batch(X, T, rate)
+        return network.get_weights()
+
+    with pytest.raises(AssertionError, match="BORROWED ANSWER"):
+        check_softmax_train_step(borrowed)

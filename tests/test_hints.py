@@ -14,6 +14,7 @@ import test_checks_nb04
 import test_checks_nb05
 import test_checks_nb06
 import test_checks_nb07
+import test_checks_nb08
 from test_checks_nb01 import stable_sigmoid
 
 OPERATORS = set("()*@+-/[")
@@ -96,6 +97,14 @@ BATTERY = {
                                                                      np.sqrt(6 / (n_in + n_out)), size=(n_in, n_out)),
                                 lambda n_in, n_out, rng: rng.normal(0.0, 1.0, size=(n_out, n_in)),
                                 lambda n_in, n_out, rng: rng.uniform(-0.1, 0.1, size=(n_out, n_in))],
+    nb08.check_softmax_train_step: [test_checks_nb08.train_step(sign=-1.0), test_checks_nb08.train_step(mean=False),
+                                    test_checks_nb08.train_step(hidden_slope=False),
+                                    test_checks_nb08.train_step(output_slope=True),
+                                    test_checks_nb08.train_step(output="sigmoid"),
+                                    test_checks_nb08.train_step(new_W2_below=True),
+                                    test_checks_nb08.train_step(bias=False),
+                                    test_checks_nb08.train_step(transposed=True),
+                                    test_checks_nb08.train_step(stable=False)],
 }
 
 

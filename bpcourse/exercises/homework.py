@@ -27,11 +27,13 @@ REFERENCES = {
     "fixed_gradients": "bpcourse.exercises.checks.nb05:reference_gradients",
     "one_hot": "bpcourse.core.data:one_hot",
     "error_rate": "bpcourse.core.training:error_rate",
+    "sgd_train": "bpcourse.exercises.checks.nb06:reference_sgd_train",
     "layer_backward": "bpcourse.exercises.checks.nb07:reference_layer_backward",
     "batch_update": "bpcourse.exercises.checks.nb07:reference_batch_update",
     "glorot_uniform": "bpcourse.core.initialization:glorot_uniform",
     "softmax": "bpcourse.exercises.checks.nb08:reference_softmax",
     "cross_entropy_delta": "bpcourse.exercises.checks.nb08:reference_cross_entropy_delta",
+    "softmax_train_step": "bpcourse.exercises.checks.nb08:reference_softmax_train_step",
 }
 """Exercise name -> ``"module:function"`` of the package's reference, the fallback."""
 

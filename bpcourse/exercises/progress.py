@@ -34,7 +34,8 @@ EXERCISES = {
     "07": [("layer_backward", "nb07:check_layer_backward", 3), ("batch_update", "nb07:check_batch_update", 2),
            ("two_layer_pass", "nb07:check_two_layer_pass", 5)],
     "08": [("glorot_uniform", "nb08:check_glorot_uniform", 2), ("softmax", "nb08:check_stable_softmax", 2),
-           ("cross_entropy_delta", "nb08:check_cross_entropy_delta", 2)],
+           ("cross_entropy_delta", "nb08:check_cross_entropy_delta", 2),
+           ("softmax_train_step", "nb08:check_softmax_train_step", 5)],
 }
 """Notebook -> list of (the learner's function name, ``"module:check"`` in bpcourse.exercises.checks, points)."""
 

@@ -1,10 +1,12 @@
-"""Checks for the exercises of notebook 06: the error rate and the 0.9/0.1 one-hot targets.
+"""Checks for the exercises of notebook 06: the error rate, the 0.9/0.1 one-hot targets, the SGD loop.
 
 ``check_error_rate`` runs the learner's ``error_rate(network, X, y)`` on
 small stand-in networks whose outputs are known (so the expected error rate
 is known exactly) and compares it with :func:`bpcourse.core.training.error_rate`.
 ``check_one_hot`` compares the learner's ``one_hot(labels)`` with
-:func:`bpcourse.core.data.one_hot`. A failure raises ``AssertionError`` naming the
+:func:`bpcourse.core.data.one_hot`. ``check_sgd_train`` trains a network with the
+learner's ``sgd_train`` and a twin with :func:`bpcourse.core.training.fit` and
+compares the weights bit for bit. A failure raises ``AssertionError`` naming the
 case, the input, what was expected, what came back and a hint for the usual
 mistake; success prints one line. Every check takes ``seed`` for the
 instructor's hidden cases and refuses a borrowed answer first.
@@ -245,6 +247,19 @@ def _one_hot_hint(got, expected, labels):
 # --- the SGD training loop ------------------------------------------------------------------------
 
 
+def reference_sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every):
+    """The package's answer: :func:`bpcourse.core.training.fit` without validation set, progress bar or checkpoints.
+
+    Trains ``network`` in place (one ``train_batch`` per mini-batch of a new
+    permutation drawn from ``rng`` every epoch) and returns
+    ``[(epoch, training error rate), ...]`` for every ``evaluate_every``-th
+    epoch and the last one. X (N, n_in), T (N, n_out), y (N,) labels.
+    """
+    history = training.fit(network, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
+                           evaluate_every=evaluate_every, rng=rng, progress=False)
+    return list(zip(history.eval_epoch, history.train_error))
+
+
 def _sgd_variant(network, X, T, y, *, epochs, rate, batch_size, rng, evaluate_every, shuffle="given",
                  drop_last=False, evaluate_last=True):
     """The loop of ``fit`` with switches for typical mistakes (only to recognize them in hints)."""
@@ -303,7 +318,7 @@ def check_sgd_train(sgd_train, *, seed=None):
     """
     check, name = "check_sgd_train", "sgd_train"
     refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
-                    forbidden=(training.fit,),
+                    forbidden=(training.fit, reference_sgd_train),
                     forbidden_attributes={"fit", "train", "_train_step", "train_one_sample", "History"})
     cases = list(_sgd_cases(seed))
     for description, sizes, network_seed, X, T, y, epochs, batch_size, every, rate, rng_seed in cases:

@@ -1,4 +1,5 @@
-"""Checks for the exercises of notebook 08: a stable softmax, the cross-entropy output delta, Glorot weights.
+"""Checks for the exercises of notebook 08: a stable softmax, the cross-entropy output delta, Glorot weights,
+one training step of a softmax + cross-entropy network.
 
 - ``check_stable_softmax`` tests ``softmax(net)`` -> y with y_k = e^net_k / sum_i e^net_i
   for one vector (K,) or a batch (N, K), one sample per row, also for
@@ -10,6 +11,12 @@
 - ``check_glorot_uniform`` tests ``glorot_uniform(n_in, n_out, rng)`` -> W of
   shape (n_out, n_in), uniform in [-a, a], a = sqrt(6 / (n_in + n_out)): the
   shape, the range, the variance 2 / (n_in + n_out), the use of ``rng``.
+- ``check_softmax_train_step`` tests ``softmax_train_step(W1, b1, W2, b2, X, T, rate)``
+  -> ``[(W1_new, b1_new), (W2_new, b2_new)]``: one mini-batch step of a network
+  with a sigmoid hidden layer and a softmax output trained with the
+  cross-entropy (forward pass eq. 6.1, output delta t - y, hidden delta
+  eq. 6.3, mean update eq. 6.5, 6.6), against one ``train_batch`` of
+  ``Network(..., loss="softmax_cross_entropy")`` from the same weights.
 
 A failure raises ``AssertionError`` naming the case, the input, what was
 expected, what came back and a hint that names the mistake and the equation
@@ -18,17 +25,19 @@ expected, what came back and a hint that names the mistake and the equation
 Every check takes ``seed``: without it, it runs the visible cases; with it
 (the instructor's hidden tests), cases of random shapes and values drawn from
 that seed. Every check first refuses a borrowed answer
-(:mod:`bpcourse.exercises.originality`): the package's own softmax, delta or
-Glorot draw.
+(:mod:`bpcourse.exercises.originality`): the package's own softmax, delta,
+Glorot draw or training step.
 """
 
 import numpy as np
 
 from bpcourse.core import initialization, losses
+from bpcourse.core.activations import sigmoid
 from bpcourse.core.initialization import glorot_bound
+from bpcourse.core.vectorized import Network
 from bpcourse.exercises.originality import refuse_borrowed
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, failure,
-                                               head, matches, passed, show_args)
+from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
+                                               distinct_sizes, failure, head, matches, passed, show_args)
 
 RTOL = 1e-9
 """Relative tolerance: correct ways to compute the softmax agree to about 1e-15."""
@@ -312,3 +321,166 @@ def _check_glorot(head_text, W, n_in, n_out):
             raise failure(head_text, *lines,
                           hint="the spread is not that of a uniform draw on [-a, a] (variance a^2 / 3 = "
                                "2 / (n_in + n_out)): are all entries drawn independently from one interval?")
+
+
+# --- one training step of a sigmoid-hidden, softmax-output network ------------------------------
+
+
+def reference_softmax_train_step(W1, b1, W2, b2, X, T, rate):
+    """The package's answer: ``Network(..., loss="softmax_cross_entropy").train_batch`` from these weights.
+
+    Inputs: W1 (n_hidden, n_in), b1 (n_hidden,), W2 (n_out, n_hidden),
+    b2 (n_out,), a batch X (N, n_in) one sample per row, targets T (N, n_out)
+    whose rows sum to 1, the learning rate eta. Returns the weights after one
+    step, ``[(W1_new, b1_new), (W2_new, b2_new)]`` (new float64 arrays); the
+    inputs are unchanged.
+    """
+    W1, W2 = np.asarray(W1, dtype=np.float64), np.asarray(W2, dtype=np.float64)
+    network = Network((W1.shape[1], W1.shape[0], W2.shape[0]), loss="softmax_cross_entropy")
+    network.set_weights([(W1, b1), (W2, b2)])
+    network.train_batch(np.array(X, dtype=np.float64), np.array(T, dtype=np.float64), rate)
+    return network.get_weights()
+
+
+def _step_variant(W1, b1, W2, b2, X, T, rate, *, output="softmax", output_slope=False, hidden_slope=True,
+                  sign=1.0, mean=True, bias=True, new_W2_below=False):
+    """A configurable step, only to recognize typical mistakes in hints (weights as ``[(W1, b1), (W2, b2)]``)."""
+    A1 = sigmoid(X @ W1.T + (b1 if bias else 0))  # eq. 6.1, hidden layer
+    net2 = A1 @ W2.T + (b2 if bias else 0)
+    Y = reference_softmax(net2) if output == "softmax" else sigmoid(net2)
+    delta2 = (Y * (1 - Y) if output_slope else 1.0) * (T - Y)  # t - y for softmax + cross-entropy
+    scale = sign * rate / (len(X) if mean else 1)
+    W2_new, b2_new = W2 + scale * delta2.T @ A1, b2 + scale * delta2.sum(axis=0)  # eq. 6.5, 6.6
+    below = W2_new if new_W2_below else W2
+    delta1 = (A1 * (1 - A1) if hidden_slope else 1.0) * (delta2 @ below)  # eq. 6.3
+    W1_new, b1_new = W1 + scale * delta1.T @ X, b1 + scale * delta1.sum(axis=0)
+    return [(W1_new, b1_new), (W2_new, b2_new)]
+
+
+_STEP_MISTAKES = [
+    (dict(sign=-1.0), "the sign is flipped: delta = -dE/dnet (t - y at the output), so the text's update ADDS "
+                      "eta times delta x^T (eq. 6.5, 6.6); subtracting it climbs the loss"),
+    (dict(mean=False), "you sum over the samples of the batch; the network's step uses the MEAN gradient (divide "
+                       "by N), so that the same rate works for any batch size"),
+    (dict(hidden_slope=False), "the hidden error terms lack the slope a(1 - a) of the sigmoid hidden layer "
+                               "(eq. 6.3): the softmax only changes the OUTPUT delta"),
+    (dict(output_slope=True), "that output delta carries the factor y(1 - y) of the sigmoid and the squared error "
+                              "(eq. 6.2); with softmax + cross-entropy it cancels and the output delta is t - y"),
+    (dict(output="sigmoid"), "the output layer applies the sigmoid; this network's outputs are the softmax of net, "
+                             "one probability distribution per row"),
+    (dict(new_W2_below=True), "the hidden deltas were computed with the output weights AFTER their update: every "
+                              "delta of a step uses the weights of its forward pass, update last"),
+    (dict(bias=False), "the biases are missing from the forward pass (eq. 6.1: W a + b, in both layers)"),
+]
+"""(switches of :func:`_step_variant`, hint) for the plausible wrong steps, in the order they are tried."""
+
+
+def _step_cases(seed=None):
+    """(description, (n_in, n_hidden, n_out), N, output bias offset): batches, one sample, saturated outputs."""
+    if seed is not None:
+        rng = np.random.default_rng(seed)
+        specs = [(f"hidden case {k}", distinct_sizes(rng, 3, 2, 11), n, offset)
+                 for k, (n, offset) in enumerate(((int(rng.integers(2, 9)), 0.0), (1, 0.0),
+                                                   (int(rng.integers(2, 6)), float(rng.uniform(500, 1500)))))]
+        return rng, specs
+    return np.random.default_rng(82), [
+        ("a 6-4-3 network, a batch of N = 5", (6, 4, 3), 5, 0.0),
+        ("a single sample (N = 1, one row) on a 4-7-5 network", (4, 7, 5), 1, 0.0),
+        ("the 784-300-10 shape, a batch of N = 8", (784, 300, 10), 8, 0.0),
+        ("saturated outputs (output biases near 1000, e^net overflows), N = 3 on a 5-4-3 network", (5, 4, 3), 3,
+         1000.0),
+    ]
+
+
+def _step_data(rng, sizes, n, offset):
+    n_in, n_hidden, n_out = sizes
+    W1 = rng.uniform(-0.5, 0.5, size=(n_hidden, n_in))
+    b1 = rng.uniform(-0.5, 0.5, size=n_hidden)
+    W2 = rng.uniform(-1.0, 1.0, size=(n_out, n_hidden))
+    b2 = rng.uniform(-0.5, 0.5, size=n_out) + offset * np.linspace(1.0, 0.99, n_out)
+    X = rng.uniform(0.0, 1.0, size=(n, n_in))
+    T = np.eye(n_out)[rng.integers(0, n_out, size=n)]  # one-hot targets (1 / 0), each row sums to 1
+    rate = float(rng.uniform(0.2, 2.0))
+    return W1, b1, W2, b2, X, T, rate
+
+
+def check_softmax_train_step(softmax_train_step, *, seed=None):
+    """Check a learner's ``softmax_train_step(W1, b1, W2, b2, X, T, rate)`` -> ``[(W1_new, b1_new), (W2_new, b2_new)]``.
+
+    One SGD step of a network with a sigmoid hidden layer and a softmax output
+    trained with the cross-entropy, for a mini-batch X (N, n_in), one sample
+    per row, targets T (N, n_out) with rows summing to 1, learning rate eta:
+    the forward pass (eq. 6.1; softmax at the output, without overflow), the
+    output delta t - y, the hidden delta (eq. 6.3), and the update of both
+    layers with the MEAN over the batch (eq. 6.5, 6.6). Compared with
+    ``bpcourse.core.vectorized.Network(..., loss="softmax_cross_entropy")``
+    started from the same weights, after one ``train_batch`` (rtol 1e-9). The
+    inputs must be left unchanged. Cases: a batch, a single sample, the
+    784-300-10 shape, and output biases near 1000 (warnings turned into
+    errors). Names a flipped sign, a sum instead of the mean, a missing hidden
+    slope, the squared error's output slope, a sigmoid output, hidden deltas
+    from the updated weights and forgotten biases.
+    """
+    check, name = "check_softmax_train_step", "softmax_train_step"
+    refuse_borrowed(softmax_train_step, check=check, name=name,
+                    equation="eq. 6.1-6.6 with the output delta t - y",
+                    forbidden=(reference_softmax_train_step, reference_softmax, reference_cross_entropy_delta,
+                               losses.softmax, losses.SoftmaxCrossEntropy.delta, Network.train_batch,
+                               Network.gradients),
+                    forbidden_attributes={"train_batch", "gradients", "train", "backward", "update", "forward",
+                                          "predict", "set_weights", "SoftmaxCrossEntropy", "output_activator",
+                                          "fit", "softmax"})
+    rng, cases = _step_cases(seed)
+    for description, sizes, n, offset in cases:
+        W1, b1, W2, b2, X, T, rate = args = _step_data(rng, sizes, n, offset)
+        names = ("W1", "b1", "W2", "b2", "X", "T")
+        given = tuple(np.array(a) for a in args[:6]) + (rate,)
+        head_text = head(check, f"{description}, rate = {rate:.4g}",
+                         "input shapes: " + ", ".join(f"{k} {np.shape(a)}" for k, a in zip(names, args)))
+        got = call_learner(softmax_train_step, given, check=check, name=name, head_text=head_text,
+                           warnings_as_errors=offset > 0, hint=_step_error_hint)
+        check_unchanged(head_text, name, list(zip(names, args[:6])), given[:6],
+                        "compute new arrays (W + ..., not W += ...): the caller still needs the old weights.",
+                        phrase="its argument {}")
+        pairs = _as_pairs(head_text, name, got)
+        expected = reference_softmax_train_step(*args)
+        for layer, (pair, expected_pair) in enumerate(zip(pairs, expected), start=1):
+            for index, part in enumerate((f"W{layer}_new", f"b{layer}_new")):
+                wrong = [(_step_variant(*args, **switches)[layer - 1][index], text)
+                         for switches, text in _STEP_MISTAKES]
+                shape_hint = (f"W{layer}_new has the shape of W{layer}, (outputs, inputs): the product of the "
+                              "deltas and the layer's inputs puts the output side first (eq. 6.5)" if index == 0 else
+                              f"b{layer}_new has one entry per node of the layer: average the deltas over the rows "
+                              "(the samples)")
+                compare_arrays(head_text, name, expected_pair[index], pair[index], rtol=1e-9, atol=1e-12, part=part,
+                               type_hint="return NumPy arrays.", shape_hint=shape_hint, wrong_answers=wrong,
+                               hint="one step: forward pass (eq. 6.1, softmax at the output), output delta t - y, "
+                                    "hidden delta (eq. 6.3), then each layer's old weights plus eta times the mean of "
+                                    "delta x^T over the batch (eq. 6.5, 6.6)")
+    passed(check, seed, len(cases), "the new W and b of both layers equal one train_batch step of the package's "
+           "softmax + cross-entropy network, for a batch, a single sample, the 784-300-10 shape and saturated "
+           "outputs, inputs left unchanged")
+
+
+def _step_error_hint(error):
+    if isinstance(error, Warning) or "overflow" in str(error):
+        return ("e^net overflows for output biases near 1000: compute the softmax the stable way (your exercise "
+                "above).")
+    if isinstance(error, ValueError) and ("matmul" in str(error) or "shapes" in str(error)
+                                          or "broadcast" in str(error)):
+        return ("the shapes do not fit: W1 is (n_hidden, n_in), W2 (n_out, n_hidden), X (N, n_in) and T "
+                "(N, n_out), one row per sample; every delta has one row per sample too.")
+    return ("forward pass layer by layer (eq. 6.1, softmax at the output), the output delta t - y, the hidden "
+            "delta (eq. 6.3), then the update of both layers with the mean over the batch (eq. 6.5, 6.6).")
+
+
+def _as_pairs(head_text, name, got):
+    """The learner's result as two (W, b) pairs, or an AssertionError that says what shape of answer is expected."""
+    check_returned(head_text, name, got, "return the new weights, [(W1_new, b1_new), (W2_new, b2_new)].")
+    if (not isinstance(got, (list, tuple)) or len(got) != 2
+            or not all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in got)):
+        kind = type(got).__name__ + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "")
+        raise failure(head_text, f"expected two (W, b) pairs, got a {kind}",
+                      hint="return a list of two pairs, the hidden layer's (W1_new, b1_new) first, then the output "
+                           "layer's (W2_new, b2_new), as the package's get_weights does.")
+    return got

@@ -1,0 +1,43 @@
+"""The instructor's own notebook, graded for real (in the sandbox) as if a learner had submitted it, earns
+every point of every exercise, with nothing to review: the grader's stand-ins carry the checks' arguments
+into the sandbox and the answers back (plain data), and the solutions borrow nothing.
+
+Notebook 08 is graded here: its multi-step exercise (``softmax_train_step``) passes weights, a batch and a
+rate to the learner's function and brings back the new weights of both layers."""
+
+import csv
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bpcourse.exercises.progress import EXERCISES
+from bpcourse.tools.grading import grade_folder
+from bpcourse.tools.kernel import sandbox_problem
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+
+@pytest.mark.parametrize("number", ["08"])
+def test_the_instructors_notebook_earns_full_marks(tmp_path, number):
+    problem = sandbox_problem()
+    if problem is not None:
+        pytest.skip(f"no sandbox here: {problem}")
+    (path,) = NOTEBOOKS.glob(f"{number}_*.ipynb")
+    source, submitted = tmp_path / "source", tmp_path / "submitted" / "instructor"
+    source.mkdir()
+    submitted.mkdir(parents=True)
+    shutil.copy(path, source)
+    shutil.copy(path, submitted)
+
+    grade_folder(tmp_path / "submitted", source, tmp_path / "grades.csv", cell_timeout=300,
+                 echo=lambda *a, **k: None)
+
+    lines = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()
+    rows = {r["exercise"]: r for r in csv.DictReader(lines[1:])}
+    expected = {f"nb{number}_{name}_check": points for name, _, points in EXERCISES[number]}
+    assert set(rows) == set(expected)
+    for exercise, points in expected.items():
+        row = rows[exercise]
+        assert (float(row["score"]), float(row["max_score"]), row["status"], row["review"]) == (
+            points, points, "ok", ""), row

@@ -9,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from bpcourse.core import oo_network
 from bpcourse.core.checkpoint import load_checkpoint
 from bpcourse.core.data import load_mnist, one_hot
-from bpcourse.core.training import DivergenceError, History, error_rate, fit
+from bpcourse.core.training import DivergenceError, History, error_rate, fit, predicted_labels
 from bpcourse.core.vectorized import Network
 
 
@@ -112,6 +112,21 @@ def test_error_rate_in_chunks_gives_the_same_number():
     assert error_rate(predict, X, y, chunk_size=5) == expected
     assert seen == [5, 5, 5, 5, 3]
     assert error_rate(predict, X, y) == expected
+
+
+def test_predicted_labels_are_the_argmax_of_each_row_in_chunks():
+    outputs = np.full((7, 4), 0.1)
+    outputs[np.arange(7), [0, 3, 2, 1, 1, 0, 3]] = 0.9
+    outputs[5, 2] = 0.9  # a tie between 0 and 2: the smaller index
+    X = np.arange(7.0)[:, None]
+    labels = predicted_labels(fixed(outputs), X, chunk_size=3)
+    assert labels.dtype == np.int64
+    assert_array_equal(labels, [0, 3, 2, 1, 1, 0, 3])
+    assert error_rate(fixed(outputs), X, labels) == 0.0
+    with pytest.raises(ValueError, match="has training diverged"):
+        predicted_labels(fixed(np.where(np.arange(7)[:, None] == 4, np.nan, outputs)), X)
+    with pytest.raises(ValueError, match=r"X of shape \(N, n_in\)"):
+        predicted_labels(fixed(outputs), np.arange(7.0))
 
 
 def test_error_rate_of_both_networks_with_the_same_weights():

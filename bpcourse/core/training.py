@@ -36,7 +36,7 @@ from bpcourse.core.validation import (
     check_seed,
 )
 
-__all__ = ["DivergenceError", "History", "error_rate", "fit"]
+__all__ = ["DivergenceError", "History", "error_rate", "fit", "predicted_labels"]
 
 EVAL_CHUNK = 10_000
 """Samples per forward pass in :func:`error_rate` (bounds the memory of an evaluation)."""
@@ -128,38 +128,61 @@ def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
     - chunk_size: samples per forward pass (bounds the memory).
 
     The predicted class of a sample is the index of its largest output
-    (``argmax`` of its row of outputs; on a tie the smaller index). Outputs
-    that are NaN or infinite (a diverged network) are refused with a
-    ValueError: their argmax would mean nothing. Returns a float in [0, 1].
+    (see :func:`predicted_labels`). Outputs that are NaN or infinite (a
+    diverged network) are refused with a ValueError: their argmax would
+    mean nothing. Returns a float in [0, 1].
     """
+    X = _checked_inputs(X)
+    y = check_labels(y, len(X), "y")
+    predicted, n_out = _predict_classes(network_or_predict, X, chunk_size)
+    if y.max() >= n_out:
+        raise ValueError(f"expected labels 0..{n_out - 1} (one per output), got the label {y.max()}")
+    return int(np.count_nonzero(predicted != y)) / len(X)
+
+
+def predicted_labels(network_or_predict, X, chunk_size=EVAL_CHUNK):
+    """The class each sample is read as: the index of its largest output.
+
+    Inputs: as :func:`error_rate` (a network or a function X -> outputs;
+    X of shape (N, n_in), N >= 1).
+
+    Returns an int array of shape (N,): the ``argmax`` of each row of
+    outputs (on a tie the smaller index). NaN or infinite outputs are
+    refused with a ValueError.
+    """
+    return _predict_classes(network_or_predict, _checked_inputs(X), chunk_size)[0]
+
+
+def _checked_inputs(X):
+    X = as_array(X, "X")
+    if X.ndim != 2 or X.shape[0] == 0:
+        raise ValueError(f"expected X of shape (N, n_in), one sample per row, N >= 1, got shape {X.shape}")
+    check_finite(X, "X")
+    return X
+
+
+def _predict_classes(network_or_predict, X, chunk_size):
+    """(predicted classes, shape (N,), the number of outputs n_out), chunk by chunk."""
     predict = getattr(network_or_predict, "predict", network_or_predict)
     if not callable(predict):
         raise TypeError(
             f"expected a network with predict(X) or a function X -> outputs, got {type(network_or_predict).__name__}"
         )
-    X = as_array(X, "X")
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"expected X of shape (N, n_in), one sample per row, N >= 1, got shape {X.shape}")
-    check_finite(X, "X")
-    y = check_labels(y, len(X), "y")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
-    wrong = 0
+    predicted = np.empty(len(X), dtype=np.int64)
+    n_out = None
     for start in range(0, len(X), chunk_size):
         chunk = X[start:start + chunk_size]
         outputs = as_array(predict(chunk), "the predictions")
-        if outputs.ndim != 2 or outputs.shape[0] != len(chunk):
+        if outputs.ndim != 2 or outputs.shape[0] != len(chunk) or outputs.shape[1] == 0:
             raise ValueError(
                 f"expected the predictions for {len(chunk)} samples to have shape ({len(chunk)}, n_out), "
                 f"got shape {outputs.shape}"
             )
         check_finite(outputs, "the network's outputs (has training diverged?)")
-        labels = y[start:start + chunk_size]
-        if labels.max() >= outputs.shape[1]:
-            raise ValueError(
-                f"expected labels 0..{outputs.shape[1] - 1} (one per output), got the label {labels.max()}"
-            )
-        wrong += int(np.count_nonzero(outputs.argmax(axis=1) != labels))
-    return wrong / len(X)
+        n_out = outputs.shape[1]
+        predicted[start:start + chunk_size] = outputs.argmax(axis=1)
+    return predicted, n_out
 
 
 def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, epochs, rate,

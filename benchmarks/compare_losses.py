@@ -25,6 +25,7 @@ See benchmarks/README.md for the figures measured on the course's machine.
 """
 
 import argparse
+import functools
 import sys
 import time
 
@@ -45,6 +46,13 @@ def parse_args(argv=None):
                              "(default 1.0 for every epoch; mean gradient per batch)")
     parser.add_argument("--rates-cross-entropy", type=parse_schedule, default=parse_schedule(DEFAULT_CE_SCHEDULE),
                         help=f"learning rate(s) with softmax + cross-entropy (default {DEFAULT_CE_SCHEDULE})")
+    parser.add_argument("--weight-decay-squared-error", type=float, default=0.0,
+                        help="L2 weight decay lambda with the squared error (penalty lambda/2 sum W^2; default 0)")
+    parser.add_argument("--weight-decay-cross-entropy", type=float, default=0.0,
+                        help="L2 weight decay lambda with softmax + cross-entropy (default 0)")
+    parser.add_argument("--max-shift", type=int, default=0,
+                        help="augmentation: shift every training image by up to this many pixels, new random "
+                             "shifts every epoch (bpcourse.core.augmentation.shift_images); default 0, none")
     parser.add_argument("--smoothing", type=float, default=0.0,
                         help="label smoothing of the cross-entropy's targets: 1 - s + s/10 for the label, s/10 "
                              "elsewhere (still summing to 1); default 0, one-hot 1 / 0")
@@ -56,10 +64,14 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of the shuffling")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (set before NumPy is imported); default: leave the environment alone")
+    parser.add_argument("--validation-only", action="store_true",
+                        help="for choosing settings: train and print the validation errors, never touch the test set")
     parser.add_argument("--quick", action="store_true", help="2 epochs on 5,000 training images: a smoke test")
     args = parser.parse_args(argv)
     if args.epochs < 1 or args.batch_size < 1:
         parser.error("--epochs and --batch-size must be positive ints")
+    if args.weight_decay_squared_error < 0 or args.weight_decay_cross_entropy < 0 or args.max_shift < 0:
+        parser.error("--weight-decay-* and --max-shift must be >= 0")
     if not 0 <= args.smoothing < 1:
         parser.error("--smoothing must be in [0, 1)")
     if args.quick:
@@ -103,6 +115,7 @@ def main(argv=None):
 
     import numpy as np
 
+    from bpcourse.core.augmentation import shift_images
     from bpcourse.core.data import load_mnist, one_hot
     from bpcourse.core.early_stopping import BestWeights
     from bpcourse.core.initialization import initial_weights
@@ -122,9 +135,13 @@ def main(argv=None):
                                          + dtype.type(args.smoothing / 10))}
     rates = {"squared_error": stages(args.rates_squared_error, args.epochs),
              "softmax_cross_entropy": stages(args.rates_cross_entropy, args.epochs)}
+    weight_decay = {"squared_error": args.weight_decay_squared_error,
+                    "softmax_cross_entropy": args.weight_decay_cross_entropy}
+    augment = None if args.max_shift == 0 else functools.partial(shift_images, max_shift=args.max_shift)
     print(f"784-300-10, sigmoid hidden units, {n_train} training images, validation: the last 10,000 training "
           f"images, batch {args.batch_size}, {args.dtype}, seed {args.seed}, up to {args.epochs} epochs, start "
-          f"{args.init}, cross-entropy label smoothing {args.smoothing:g}\n")
+          f"{args.init}, cross-entropy label smoothing {args.smoothing:g}, "
+          f"training images shifted by up to {args.max_shift} pixels\n")
 
     results = {}
     names = dict(LOSS_NAMES)
@@ -143,13 +160,17 @@ def main(argv=None):
         for rate, last_epoch in rates[loss]:  # one fit per stage of the schedule; the history continues
             history = fit(network, X_train, targets[loss], y_train, validation=(X_val, y_val), epochs=last_epoch,
                           rate=rate, batch_size=args.batch_size, rng=shuffle, callback=best, history=history,
-                          progress=False)
+                          progress=False, weight_decay=weight_decay[loss], augment=augment)
         cpu = time.process_time() - cpu
-        print(f"{name}, rates {describe(rates[loss])}:")
+        print(f"{name}, rates {describe(rates[loss])}, weight decay {weight_decay[loss]:g}:")
         for epoch, train_error, val_error, seconds in zip(history.eval_epoch, history.train_error,
                                                           history.validation_error, history.seconds):
             print(f"  epoch {epoch:2d}: training error {100 * train_error:5.2f}%, validation error "
                   f"{100 * val_error:5.2f}%  ({seconds:.1f} s)")
+        print(f"  lowest validation error {100 * best.error:.2f}% after epoch {best.epoch}")
+        if args.validation_only:
+            print()
+            continue
         final_test = error_rate(network, X_test, y_test)  # the last epoch's weights, for the record
         best.restore(network)
         chosen_test = error_rate(network, X_test, y_test)  # the model chosen on validation data
@@ -158,6 +179,8 @@ def main(argv=None):
                              seconds=sum(history.seconds), cpu=cpu)
         print()
 
+    if args.validation_only:
+        return 0
     print("| loss | learning rate | chosen epoch (lowest validation error) | its validation error | its test error "
           "(measured once) | validation error after the last epoch | test error after the last epoch "
           "| training s (wall) | CPU s |")

@@ -10,11 +10,22 @@ Each trains with ``bpcourse.core.training.fit`` on the first 50,000 training
 images for up to 20 epochs (mini-batches, mean gradient), with the
 validation error measured on the last 10,000 training images after every
 epoch. A learning rate may follow a schedule, e.g. ``0.5:8,0.1:6,0.02:6``
-(rate 0.5 for 8 epochs, then 0.1 for 6, then 0.02 for 6): one ``fit`` per
-stage, continuing the same history and shuffling generator. The model of each loss is the epoch with the lowest validation error
-(``bpcourse.core.early_stopping.BestWeights``); its test error is measured
-ONCE at the end. The test error of the last epoch's weights is printed as
-well, for the record (it chooses nothing).
+(rate 0.5 for 8 epochs, then 0.1 for 6, then 0.02 for 6) or ``0.5*0.8``
+(0.5, then times 0.8 after every epoch): one ``fit`` per stage, continuing
+the same history and shuffling generator. Against over-fitting, each loss
+may have an L2 weight decay (``fit(..., weight_decay=...)``), and the
+training images may be shifted by up to ``--max-shift`` pixels, new random
+shifts every epoch (``fit(..., augment=shift_images)``).
+
+The epoch of each loss is the one with the lowest validation error
+(``bpcourse.core.early_stopping.BestWeights``). The model measured on the
+test set is that epoch's weights, or with ``--retrain-all`` a new network
+trained with the same settings for that many epochs on all 60,000 training
+images (the 50,000 and the 10,000 validation images); either way its test
+error is measured ONCE at the end. The test error of the last epoch's
+weights of the 50,000-image run is printed as well, for the record (it
+chooses nothing). ``--validation-only`` never touches the test set: use it
+to choose the settings.
 
 Run from the repository root (MNIST found through BPCOURSE_DATA or the cache)::
 
@@ -31,6 +42,7 @@ import time
 
 from machine import print_machine, set_blas_threads
 
+MAX_EPOCHS = 1000
 DEFAULT_CE_SCHEDULE = "0.5:8,0.1:6,0.02:6"
 LOSS_NAMES = {"squared_error": "sigmoid + squared error (0.9/0.1)",
               "softmax_cross_entropy": "softmax + cross-entropy (1/0)"}
@@ -84,7 +96,19 @@ def parse_args(argv=None):
 
 
 def parse_schedule(text):
-    """"0.5:8,0.1:6" -> [(0.5, 8), (0.1, 6)]; a lone number "1.0" -> [(1.0, None)] (every epoch)."""
+    """"0.5:8,0.1:6" -> [(0.5, 8), (0.1, 6)]; a lone number "1.0" -> [(1.0, None)] (every epoch).
+
+    "0.5*0.8" is a geometric schedule: rate 0.5 in epoch 1, times 0.8 after every epoch (0.5, 0.4, 0.32, ...).
+    """
+    first, star, factor = text.partition("*")
+    if star:
+        try:
+            first, factor = float(first), float(factor)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected RATE*FACTOR, e.g. 0.5*0.8, got {text!r}") from None
+        if not (first > 0 and 0 < factor <= 1):
+            raise argparse.ArgumentTypeError(f"expected a rate > 0 and a factor in (0, 1], got {text!r}")
+        return [(first * factor ** k, 1) for k in range(MAX_EPOCHS)]
     schedule = []
     for part in text.split(","):
         rate, _, epochs = part.partition(":")
@@ -228,6 +252,9 @@ def describe(stage_list):
     """[(0.5, 8), (0.1, 14)] -> "0.5 (epochs 1-8), 0.1 (epochs 9-14)"; one stage -> "0.5"."""
     if len(stage_list) == 1:
         return f"{stage_list[0][0]:g}"
+    if len(stage_list) > 2 and all(last == k for k, (_, last) in enumerate(stage_list, 1)):  # geometric
+        factor = stage_list[1][0] / stage_list[0][0]
+        return f"{stage_list[0][0]:g} times {factor:.3g} per epoch (down to {stage_list[-1][0]:.3g})"
     parts, first = [], 1
     for rate, last in stage_list:
         parts.append(f"{rate:g} (epochs {first}-{last})")

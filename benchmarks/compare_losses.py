@@ -43,7 +43,7 @@ import time
 from machine import print_machine, set_blas_threads
 
 MAX_EPOCHS = 1000
-DEFAULT_CE_SCHEDULE = "0.5:8,0.1:6,0.02:6"
+DEFAULT_CE_SCHEDULE = "0.5:10,0.1:5,0.02:5"
 LOSS_NAMES = {"squared_error": "sigmoid + squared error (0.9/0.1)",
               "softmax_cross_entropy": "softmax + cross-entropy (1/0)"}
 
@@ -60,11 +60,11 @@ def parse_args(argv=None):
                         help=f"learning rate(s) with softmax + cross-entropy (default {DEFAULT_CE_SCHEDULE})")
     parser.add_argument("--weight-decay-squared-error", type=float, default=0.0,
                         help="L2 weight decay lambda with the squared error (penalty lambda/2 sum W^2; default 0)")
-    parser.add_argument("--weight-decay-cross-entropy", type=float, default=0.0,
-                        help="L2 weight decay lambda with softmax + cross-entropy (default 0)")
-    parser.add_argument("--max-shift", type=int, default=0,
+    parser.add_argument("--weight-decay-cross-entropy", type=float, default=3e-5,
+                        help="L2 weight decay lambda with softmax + cross-entropy (default 3e-5)")
+    parser.add_argument("--max-shift", type=int, default=1,
                         help="augmentation: shift every training image by up to this many pixels, new random "
-                             "shifts every epoch (bpcourse.core.augmentation.shift_images); default 0, none")
+                             "shifts every epoch (bpcourse.core.augmentation.shift_images); default 1, 0: none")
     parser.add_argument("--smoothing", type=float, default=0.0,
                         help="label smoothing of the cross-entropy's targets: 1 - s + s/10 for the label, s/10 "
                              "elsewhere (still summing to 1); default 0, one-hot 1 / 0")
@@ -76,10 +76,11 @@ def parse_args(argv=None):
     parser.add_argument("--seed", type=int, default=0, help="seed of the weights and of the shuffling")
     parser.add_argument("--threads", type=int, default=None,
                         help="BLAS threads (set before NumPy is imported); default: leave the environment alone")
-    parser.add_argument("--retrain-all", action="store_true",
+    parser.add_argument("--retrain-all", action=argparse.BooleanOptionalAction, default=True,
                         help="after choosing the epoch on the validation split, train a new network with the same "
                              "settings for that many epochs on all 60,000 training images; that network is the one "
-                             "measured on the test set")
+                             "measured on the test set (default; --no-retrain-all measures the chosen epoch's "
+                             "weights of the 50,000-image run instead)")
     parser.add_argument("--validation-only", action="store_true",
                         help="for choosing settings: train and print the validation errors, never touch the test set")
     parser.add_argument("--quick", action="store_true", help="2 epochs on 5,000 training images: a smoke test")

@@ -290,6 +290,7 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
                     Xb, Tb = X_batch[:len(rows)], T_batch[:len(rows)]
                     np.take(X_epoch, rows, axis=0, out=Xb)
                     np.take(T, rows, axis=0, out=Tb)
+                    # Without decay, the call any network with train_batch(X, T, rate, checked=...) understands.
                     E = (network.train_batch(Xb, Tb, rate, checked=True) if not weight_decay else
                          network.train_batch(Xb, Tb, rate, checked=True, weight_decay=weight_decay))
                     loss = check_loss(E, epoch=epoch, rate=rate,

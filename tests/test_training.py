@@ -347,6 +347,20 @@ def test_fit_trains_each_epoch_on_the_augmented_inputs():
     assert history.train_error[-1] == error_rate(auto, X, y)  # measured on the original inputs
 
 
+def test_a_resumed_run_with_decay_and_augmentation_is_bit_for_bit(tmp_path):
+    X, T, y = toy_data(41)
+    settings = dict(rate=0.5, batch_size=8, progress=False, weight_decay=0.01,
+                    augment=lambda X_train, rng: np.clip(X_train + 0.05 * rng.normal(size=X_train.shape), 0, 1))
+    straight = Network([20, 6, 4], seed=0)
+    fit(straight, X, T, y, epochs=4, rng=7, **settings)
+    path = tmp_path / "run.npz"
+    first = Network([20, 6, 4], seed=0)
+    fit(first, X, T, y, epochs=2, rng=7, checkpoint_path=path, **settings)
+    resumed = Network([20, 6, 4], seed=0)
+    fit(resumed, X, T, y, epochs=4, rng=7, checkpoint_path=path, resume=True, **settings)  # the noise continues too
+    assert_same_weights(resumed, straight)
+
+
 @pytest.mark.parametrize("augment, error, message", [
     ("shift", TypeError, "augment to be a function"),
     (lambda X, rng: X[:-1], ValueError, r"augment\(X_train, rng\) to return an array of X_train's shape"),

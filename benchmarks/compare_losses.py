@@ -29,7 +29,7 @@ to choose the settings.
 
 Run from the repository root (MNIST found through BPCOURSE_DATA or the cache)::
 
-    python benchmarks/compare_losses.py --threads 1    # both losses, 20 epochs: ~5-15 minutes on 2 cores
+    python benchmarks/compare_losses.py --threads 1    # both losses, 20 epochs and the retraining: ~6 minutes on 2 cores
     python benchmarks/compare_losses.py --quick        # 2 epochs on 5,000 images: a smoke test
 
 See benchmarks/README.md for the figures measured on the course's machine.

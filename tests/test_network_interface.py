@@ -134,3 +134,94 @@ def test_a_checked_batch_gives_the_same_step(Network):
         assert_array_equal(b0, b1)
     with pytest.raises(ValueError, match="finite"):
         a.train_batch(np.full_like(X, np.nan), T, 0.5)  # checked=False, the default, checks
+
+
+# --- L2 weight decay ------------------------------------------------------------------------------
+
+
+def penalized_gradients(network, X, T, weight_decay, epsilon=1e-6):
+    """Central differences (eq. 5.4) of E + (lambda/2) sum W^2 (weights only, not biases), weight by weight."""
+    weights = network.get_weights()
+
+    def penalized_loss(changed):
+        network.set_weights(changed)
+        return network.loss_value(X, T) + weight_decay / 2 * sum(np.sum(W ** 2) for W, _ in changed)
+
+    result = []
+    for layer, (W, b) in enumerate(weights):
+        grads = []
+        for which, A in ((0, W), (1, b)):
+            G = np.zeros_like(A)
+            for index in np.ndindex(A.shape):
+                values = []
+                for sign in (1, -1):
+                    moved = A.copy()
+                    moved[index] += sign * epsilon
+                    changed = list(weights)
+                    changed[layer] = (moved, b) if which == 0 else (W, moved)
+                    values.append(penalized_loss(changed))
+                G[index] = (values[0] - values[1]) / (2 * epsilon)
+            grads.append(G)
+        result.append(tuple(grads))
+    network.set_weights(weights)
+    return result
+
+
+@pytest.mark.parametrize("n", [1, 4])
+@pytest.mark.parametrize("Network", NETWORKS)
+def test_a_decayed_step_is_a_step_on_the_penalized_loss(Network, n):
+    network = Network(SIZES, seed=10, loss="softmax_cross_entropy")
+    X, T = data(n, seed=1)
+    X, T = (X[0], T[0]) if n == 1 else (X, T)
+    before, rate, weight_decay = network.get_weights(), 0.5, 0.3
+    numerical = penalized_gradients(network, X, T, weight_decay)
+    E = network.loss_value(X, T)
+    assert_allclose(network.train_batch(X, T, rate, weight_decay=weight_decay), E, rtol=1e-12)  # E, no penalty
+    for (W0, b0), (gW, gb), (W1, b1) in zip(before, numerical, network.get_weights()):
+        assert_allclose(W1, W0 - rate * gW, rtol=0, atol=1e-9)  # lambda W moved the weights ...
+        assert_allclose(b1, b0 - rate * gb, rtol=0, atol=1e-9)  # ... but not the biases
+    plain = Network(SIZES, seed=10, loss="softmax_cross_entropy")
+    plain.train_batch(X, T, rate)
+    assert not np.allclose(plain.get_weights()[0][0], network.get_weights()[0][0], rtol=0, atol=1e-3)
+    assert_allclose(plain.get_weights()[0][1], network.get_weights()[0][1], rtol=1e-12)  # biases undecayed
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_both_networks_give_the_same_weights_after_decayed_steps(n):
+    X, T = data(6, seed=2)
+    networks = [Network(SIZES, seed=11) for Network in NETWORKS]
+    for network in networks:
+        for start in range(0, 6, n):
+            network.train_batch(X[start:start + n], T[start:start + n], 0.5, weight_decay=0.1)
+    (oo_weights, vec_weights) = (network.get_weights() for network in networks)
+    for (W0, b0), (W1, b1) in zip(oo_weights, vec_weights):
+        assert_allclose(W1, W0, rtol=1e-12, atol=1e-15)
+        assert_allclose(b1, b0, rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("Network", NETWORKS)
+def test_weight_decay_zero_is_the_plain_step_bit_for_bit(Network):
+    a, b = Network(SIZES, seed=12), Network(SIZES, seed=12)
+    X, T = data(4)
+    assert a.train_batch(X, T, 0.5) == b.train_batch(X, T, 0.5, weight_decay=0)
+    for (W0, b0), (W1, b1) in zip(a.get_weights(), b.get_weights()):
+        assert_array_equal(W0, W1)
+        assert_array_equal(b0, b1)
+
+
+@pytest.mark.parametrize("weight_decay, message", [
+    (-0.1, "weight_decay to be a number >= 0"), (float("nan"), "weight_decay to be a number >= 0"),
+    (float("inf"), "weight_decay to be a number >= 0"), ("0.1", "weight_decay to be a number >= 0"),
+    (True, "weight_decay to be a number >= 0"), (None, "weight_decay to be a number >= 0"),
+    (2.0, r"rate \* weight_decay < 1"),
+])
+@pytest.mark.parametrize("Network", NETWORKS)
+def test_a_bad_weight_decay_is_refused_before_any_change(Network, weight_decay, message):
+    network = Network(SIZES, seed=13)
+    X, T = data(2)
+    before = network.get_weights()
+    with pytest.raises(ValueError, match=message):
+        network.train_batch(X, T, 0.5, weight_decay=weight_decay)
+    for (W0, b0), (W1, b1) in zip(before, network.get_weights()):
+        assert_array_equal(W0, W1)
+        assert_array_equal(b0, b1)

@@ -312,6 +312,81 @@ def test_fit_trains_the_object_network_like_the_vectorized_one():
             assert_allclose(b1, b0, rtol=1e-11, atol=1e-14)
 
 
+# --- weight decay and augmentation -----------------------------------------------------------------------
+
+
+def test_fit_with_weight_decay_takes_decayed_steps():
+    X, T, y = toy_data(40)
+    auto, manual = Network([20, 6, 4], seed=0), Network([20, 6, 4], seed=0)
+    fit(auto, X, T, y, epochs=2, rate=0.5, batch_size=8, rng=3, progress=False, weight_decay=0.01)
+    rng = np.random.default_rng(3)
+    for _ in range(2):
+        order = rng.permutation(40)
+        for start in range(0, 40, 8):
+            rows = order[start:start + 8]
+            manual.train_batch(X[rows], T[rows], 0.5, weight_decay=0.01)
+    assert_same_weights(auto, manual)
+
+
+def test_weight_decay_keeps_the_weights_smaller():
+    X, _, y = clusters(120)
+    norms = {}
+    for weight_decay in (0.0, 0.01):
+        network = Network([20, 10, 4], seed=0, loss="softmax_cross_entropy")
+        fit(network, X, np.eye(4)[y], y, epochs=20, rate=1.0, batch_size=4, progress=False,
+            weight_decay=weight_decay)
+        norms[weight_decay] = sum(np.sum(W ** 2) for W, _ in network.get_weights())
+        assert error_rate(network, X, y) < 0.05  # both still learn the easy problem
+    assert norms[0.01] < 0.5 * norms[0.0], norms
+
+
+def test_fit_trains_each_epoch_on_the_augmented_inputs():
+    X, T, y = toy_data(30)
+    calls = []
+
+    def augment(X_train, rng):
+        calls.append(X_train)
+        return X_train[::-1] * rng.uniform(0.9, 1.0)  # any new inputs of the same shape
+
+    auto, manual = Network([20, 6, 4], seed=0), Network([20, 6, 4], seed=0)
+    history = fit(auto, X, T, y, epochs=2, rate=0.5, batch_size=10, rng=5, progress=False, augment=augment)
+    assert len(calls) == 2 and all(np.array_equal(seen, X) for seen in calls)  # always the original inputs
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        X_epoch = X[::-1] * rng.uniform(0.9, 1.0)  # drawn from the shuffling generator, before the shuffle
+        order = rng.permutation(30)
+        for start in range(0, 30, 10):
+            rows = order[start:start + 10]
+            manual.train_batch(X_epoch[rows], T[rows], 0.5)
+    assert_same_weights(auto, manual)
+    assert history.train_error[-1] == error_rate(auto, X, y)  # measured on the original inputs
+
+
+def test_a_resumed_run_with_decay_and_augmentation_is_bit_for_bit(tmp_path):
+    X, T, y = toy_data(41)
+    settings = dict(rate=0.5, batch_size=8, progress=False, weight_decay=0.01,
+                    augment=lambda X_train, rng: np.clip(X_train + 0.05 * rng.normal(size=X_train.shape), 0, 1))
+    straight = Network([20, 6, 4], seed=0)
+    fit(straight, X, T, y, epochs=4, rng=7, **settings)
+    path = tmp_path / "run.npz"
+    first = Network([20, 6, 4], seed=0)
+    fit(first, X, T, y, epochs=2, rng=7, checkpoint_path=path, **settings)
+    resumed = Network([20, 6, 4], seed=0)
+    fit(resumed, X, T, y, epochs=4, rng=7, checkpoint_path=path, resume=True, **settings)  # the noise continues too
+    assert_same_weights(resumed, straight)
+
+
+@pytest.mark.parametrize("augment, error, message", [
+    ("shift", TypeError, "augment to be a function"),
+    (lambda X, rng: X[:-1], ValueError, r"augment\(X_train, rng\) to return an array of X_train's shape"),
+    (lambda X, rng: X * np.nan, ValueError, r"augment\(X_train, rng\) to hold finite numbers"),
+])
+def test_a_bad_augment_is_refused(augment, error, message):
+    X, T, y = toy_data(30)
+    with pytest.raises(error, match=message):
+        fit(Network([20, 6, 4]), X, T, y, epochs=1, rate=0.5, progress=False, augment=augment)
+
+
 # --- divergence ------------------------------------------------------------------------------------------
 
 
@@ -395,6 +470,9 @@ def good_arguments():
         (dict(rng=-1), "rng to be an int >= 0 or a numpy.random.Generator"),
         (dict(history=[]), "History or None"),
         (dict(network=object()), "expected a network"),
+        (dict(weight_decay=-1e-4), "weight_decay to be a number >= 0"),
+        (dict(weight_decay="1e-4"), "weight_decay to be a number >= 0"),
+        (dict(weight_decay=2.0), r"rate \* weight_decay < 1"),
     ],
 )
 def test_fit_rejects_bad_input(change, message):

@@ -13,6 +13,7 @@ from bpcourse.core.validation import (
     check_layer_sizes,
     check_positive_int,
     check_rate,
+    check_weight_decay,
     check_weights,
     describe,
     is_positive_int,
@@ -122,3 +123,21 @@ def test_check_weights():
     for weights, message in bad:
         with pytest.raises(ValueError, match=message):
             check_weights(weights, shapes, np.float32)
+
+
+@pytest.mark.parametrize("weight_decay", [0, 0.0, 1e-4, np.float32(0.5), Fraction(1, 10)])
+def test_weight_decays(weight_decay):
+    checked = check_weight_decay(weight_decay)
+    assert type(checked) is float and checked == float(weight_decay)
+
+
+@pytest.mark.parametrize("weight_decay", [-1e-4, np.nan, np.inf, "0.1", True, None, 1j, np.zeros(2)])
+def test_bad_weight_decays(weight_decay):
+    with pytest.raises(ValueError, match=r"expected weight_decay to be a number >= 0 \(lambda of the penalty"):
+        check_weight_decay(weight_decay)
+
+
+def test_a_weight_decay_that_would_flip_the_weights_is_refused():
+    assert check_weight_decay(1.0, rate=0.5) == 1.0  # W *= 0.5 each step
+    with pytest.raises(ValueError, match=r"rate \* weight_decay < 1 .*got rate 0.5 and weight_decay 2.0"):
+        check_weight_decay(2.0, rate=0.5)

@@ -51,6 +51,7 @@ from bpcourse.core.validation import (
     check_positive_int,
     check_rate,
     check_seed,
+    check_weight_decay,
     check_weights,
     check_finite,
     weight_shapes,
@@ -516,22 +517,28 @@ class Network:
             total = G if total is None else [A + B for A, B in zip(total, G)]
         return [(G[:, :-1] / len(X), G[:, -1] / len(X)) for G in total]
 
-    def train_batch(self, X, T, rate, *, checked=False):
+    def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
         """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
 
         Inputs: X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0.
         ``checked`` is accepted for the shared interface (the object network
         always checks: its own cost dwarfs the check's).
-        Returns the mean loss of the batch before the update (a float).
+        ``weight_decay``: lambda >= 0 of the L2 penalty (lambda/2) sum w_ji^2
+        over the weights (not the biases); the step is then
+        W <- W - rate * (dE/dW + lambda W) = (1 - rate * lambda) W - rate * dE/dW,
+        with rate * lambda < 1 (default 0: the text's step).
+        Returns the mean loss of the batch (without the penalty) before the update (a float).
         """
         X, single = self._check_samples(X)
         T = self._check_targets(T, len(X), single)
         rate = check_rate(rate)
-        if len(X) == 1:  # the text's per-sample step, weight by weight (eq. 4.5)
+        weight_decay = check_weight_decay(weight_decay, rate)
+        if len(X) == 1 and not weight_decay:  # the text's per-sample step, weight by weight (eq. 4.5)
             self.train_one_sample(T[0], X[0], rate)
             return float(self.loss.value(self.output(), T[0]))
         E = float(np.mean([self.loss.value(self._forward(x_n), t_n) for x_n, t_n in zip(X, T)]))
-        self.set_weights([(W - rate * dW, b - rate * db)
+        shrink = 1 - rate * weight_decay  # the penalty's gradient lambda W, as a shrink of W
+        self.set_weights([(shrink * W - rate * dW, b - rate * db)
                           for (W, b), (dW, db) in zip(self.get_weights(), self.gradients(X, T))])
         return E
 

@@ -34,6 +34,7 @@ from bpcourse.core.validation import (
     check_positive_int,
     check_rate,
     check_seed,
+    check_weight_decay,
 )
 
 __all__ = ["DivergenceError", "History", "error_rate", "fit", "predicted_labels"]
@@ -187,7 +188,8 @@ def _predict_classes(network_or_predict, X, chunk_size):
 
 def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, epochs, rate,
         batch_size=1, evaluate_every=1, stop_when_validation_error_rises=False, checkpoint_path=None,
-        checkpoint_every=10, resume=False, callback=None, progress=True, rng=None, history=None):
+        checkpoint_every=10, resume=False, callback=None, progress=True, rng=None, history=None,
+        weight_decay=0.0, augment=None):
     """Train ``network`` with mini-batch SGD, evaluating, checkpointing and keeping a History.
 
     Every epoch: shuffle the training samples with ``rng``, cut them into
@@ -230,6 +232,16 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
       On resume, its state is replaced by the one saved in the checkpoint.
     - history: a History to append to (training continues after its last
       epoch); on resume the checkpoint's history is used instead.
+    - weight_decay: lambda >= 0, the L2 penalty (lambda/2) sum W^2 on the
+      weights (not the biases) against over-fitting: every step becomes
+      W <- (1 - rate * lambda) W - rate * dE/dW (``network.train_batch``'s
+      ``weight_decay``). Default 0: the text's steps. rate * lambda must be < 1.
+    - augment: None, or a function ``augment(X_train, rng)`` returning new
+      training inputs of the same shape (e.g.
+      :func:`bpcourse.core.augmentation.shift_images`), called at the start
+      of every epoch with the shuffling generator; that epoch trains on its
+      result (the targets stay). The training error is measured on the
+      original X_train.
 
     Returns the History.
 
@@ -263,6 +275,9 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
     if callback is not None and not callable(callback):
         raise TypeError(f"expected callback to be a function (history, network), got {callback!r}")
     rng = check_seed(0 if rng is None else rng, "rng")
+    weight_decay = check_weight_decay(weight_decay, rate)
+    if augment is not None and not callable(augment):
+        raise TypeError(f"expected augment to be a function (X_train, rng) -> new X_train, or None, got {augment!r}")
     if history is not None and not isinstance(history, History):
         raise TypeError(f"expected history to be a bpcourse.core.training.History or None, got {type(history).__name__}")
 
@@ -288,6 +303,7 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
     try:
         for epoch in range(start + 1, epochs + 1):
             began = time.perf_counter()
+            X_epoch = X if augment is None else _augmented(augment, X, rng)
             order = rng.permutation(n)
             loss_sum = 0.0
             # Overflow in a diverging run would warn at every step; the check below reports it once.
@@ -295,9 +311,12 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
                 for first in range(0, n, batch):
                     rows = order[first:first + batch]
                     Xb, Tb = X_batch[:len(rows)], T_batch[:len(rows)]
-                    np.take(X, rows, axis=0, out=Xb)
+                    np.take(X_epoch, rows, axis=0, out=Xb)
                     np.take(T, rows, axis=0, out=Tb)
-                    loss = check_loss(network.train_batch(Xb, Tb, rate, checked=True), epoch=epoch, rate=rate,
+                    # Without decay, the call any network with train_batch(X, T, rate, checked=...) understands.
+                    E = (network.train_batch(Xb, Tb, rate, checked=True) if not weight_decay else
+                         network.train_batch(Xb, Tb, rate, checked=True, weight_decay=weight_decay))
+                    loss = check_loss(E, epoch=epoch, rate=rate,
                                       checkpoint_path=checkpoint_path, checkpoint_epoch=checkpoint_epoch)
                     loss_sum += loss * len(rows)
             check_weights_finite(network.get_weights(), epoch=epoch, rate=rate,
@@ -341,6 +360,17 @@ def _postfix(history):
         if errors and errors[-1] is not None:
             postfix[name] = f"{100 * errors[-1]:.2f}%"
     return postfix
+
+
+def _augmented(augment, X, rng):
+    """``augment(X, rng)`` checked: an array of X's shape and finite values, in X's dtype."""
+    result = as_array(augment(X, rng), "the result of augment(X_train, rng)")
+    if result.shape != X.shape:
+        raise ValueError(f"expected augment(X_train, rng) to return an array of X_train's shape {X.shape}, "
+                         f"got shape {result.shape}")
+    result = result.astype(X.dtype, copy=False)
+    check_finite(result, "the result of augment(X_train, rng)")
+    return result
 
 
 def _restore(rng, state):

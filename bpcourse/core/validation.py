@@ -33,6 +33,7 @@ __all__ = [
     "check_positive_int",
     "check_rate",
     "check_seed",
+    "check_weight_decay",
     "check_weights",
     "describe",
     "weight_shapes",
@@ -84,6 +85,25 @@ def check_rate(rate):
     if not is_positive_number(rate):
         raise ValueError(f"expected a positive learning rate (a number > 0, e.g. 0.1), got {rate!r}")
     return float(rate)
+
+
+def check_weight_decay(weight_decay, rate=None):
+    """The L2 weight decay lambda as a float, if it is a finite number >= 0; else ValueError.
+
+    With ``rate`` (eta, already checked), also refuses rate * lambda >= 1: a decayed
+    step multiplies W by (1 - eta * lambda), which must stay positive.
+    """
+    if type(weight_decay) is float and weight_decay == 0.0:  # the common case, checked fast (every step)
+        return weight_decay
+    is_zero = isinstance(weight_decay, Real) and not isinstance(weight_decay, bool) and weight_decay == 0
+    if not (is_zero or is_positive_number(weight_decay)):
+        raise ValueError(f"expected weight_decay to be a number >= 0 (lambda of the penalty "
+                         f"lambda/2 * sum w^2, e.g. 1e-4), got {weight_decay!r}")
+    weight_decay = float(weight_decay)
+    if rate is not None and rate * weight_decay >= 1:
+        raise ValueError(f"expected rate * weight_decay < 1 (each step multiplies W by 1 - rate * weight_decay), "
+                         f"got rate {rate!r} and weight_decay {weight_decay!r}")
+    return weight_decay
 
 
 def check_layer_sizes(layer_sizes):

@@ -61,6 +61,7 @@ from bpcourse.core.validation import (
     check_positive_int,
     check_rate,
     check_seed,
+    check_weight_decay,
     check_weights,
 )
 
@@ -435,11 +436,20 @@ class Network:
         self.backward(T)
         return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
 
-    def train_batch(self, X, T, rate, *, checked=False):
+    def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
         """One SGD step on one mini-batch, with the MEAN gradient of its samples.
 
         W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
         eq. 6.5, 6.6 averaged over the batch (N = 1 is the text's per-sample step).
+
+        With ``weight_decay`` lambda > 0 the step is taken on the penalized loss
+        E + (lambda/2) sum W^2 (every layer's W, not the biases), whose
+        gradient adds lambda W to dE/dW:
+
+            W <- W - rate * (dE/dW + lambda W) = (1 - rate * lambda) W - rate * dE/dW
+
+        done as ``W *= 1 - rate * lambda`` after the backward pass (the
+        gradient is that of the current W) and before the layer's update.
 
         Inputs:
         - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
@@ -447,21 +457,27 @@ class Network:
         - rate: the learning rate eta > 0.
         - checked: True promises that X and T are already arrays of the
           network's dtype, of shapes (N, n_in) and (N, n_out), with finite
-          values: :func:`bpcourse.core.training.fit` and :meth:`train` check
+          values, and that rate and weight_decay are valid:
+          :func:`bpcourse.core.training.fit` and :meth:`train` check
           the whole data set once and then skip the check at every step.
+        - weight_decay: lambda >= 0 of the L2 penalty (lambda/2) sum W^2
+          (default 0: the text's step); rate * lambda must be < 1.
 
         Returns:
-        - the mean loss E over the batch, measured in the forward pass of
-          this step, i.e. BEFORE the update (a float; NaN or inf if training
-          diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
+        - the mean loss E over the batch (without the penalty), measured in the
+          forward pass of this step, i.e. BEFORE the update (a float; NaN or inf
+          if training diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
         if not checked:
             X, single = self._check_input(X)
             T = self._check_target(T, X.shape[0], single)
             rate = check_rate(rate)
+            weight_decay = check_weight_decay(weight_decay, rate)
         self.forward(X)
         E = self.backward(T)
         for layer in self.layers:
+            if weight_decay:
+                layer.W *= 1 - rate * weight_decay  # the penalty's gradient lambda W, as a shrink of W
             layer.update(rate)  # eq. 6.5, 6.6
         return E
 

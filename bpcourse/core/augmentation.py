@@ -1,0 +1,65 @@
+"""Data augmentation: more training images from the ones we have, by shifting each a pixel or two (08).
+
+A digit moved one pixel to the left is still the same digit, but to the
+network's 784 inputs it is a new sample. Training on randomly shifted copies
+of the training images (new shifts every epoch) makes over-fitting harder: the
+network cannot learn each training image pixel by pixel. Only the training set
+is shifted; validation and test images are used as they are.
+
+Use it through :func:`bpcourse.core.training.fit`'s ``augment`` hook, which
+calls ``augment(X_train, rng)`` once per epoch with its own generator::
+
+    fit(network, X_train, T_train, ..., augment=shift_images)
+
+or, for another largest shift, ``augment=functools.partial(shift_images, max_shift=2)``.
+"""
+
+import numpy as np
+
+from bpcourse.core.validation import as_array, check_seed
+
+__all__ = ["IMAGE_SHAPE", "shift_images"]
+
+IMAGE_SHAPE = (28, 28)
+"""Height and width of an MNIST image; a flattened image is one row of 784 values."""
+
+
+def shift_images(X, rng, max_shift=1, image_shape=IMAGE_SHAPE):
+    """Each flattened image moved by its own random whole-pixel shift, the uncovered border filled with 0.
+
+    Inputs:
+    - X: shape (N, height * width), one flattened image per row (MNIST:
+      (N, 784)), background 0.
+    - rng: a numpy.random.Generator (or an int seed) drawing the shifts.
+    - max_shift: int >= 0, the largest shift in pixels: each image moves by
+      (dy, dx), both drawn uniformly from -max_shift .. max_shift (0: an
+      unchanged copy). Ink pushed over the border is lost.
+    - image_shape: (height, width) of one image, default (28, 28).
+
+    Returns a new array of the shape and dtype of X; X is not changed.
+    Pixel (r, c) of an image goes to (r + dy, c + dx).
+    """
+    rng = check_seed(rng, "rng")
+    if not (isinstance(image_shape, tuple) and len(image_shape) == 2
+            and all(isinstance(n, int) and n > 0 for n in image_shape)):
+        raise ValueError(f"expected image_shape to be a pair of positive ints (height, width), got {image_shape!r}")
+    height, width = image_shape
+    if not (isinstance(max_shift, (int, np.integer)) and not isinstance(max_shift, bool)
+            and 0 <= max_shift < min(height, width)):
+        raise ValueError(f"expected max_shift to be an int from 0 to {min(height, width) - 1} (pixels), "
+                         f"got {max_shift!r}")
+    X = as_array(X, "X")
+    if X.ndim != 2 or X.shape[1] != height * width:
+        image_stack = X.ndim == 3 and X.shape[1:] == image_shape
+        raise ValueError(f"expected X of shape (N, {height * width}), one flattened {height} x {width} image per "
+                         f"row, got shape {X.shape}" + (": flatten them with X.reshape(len(X), -1)" if image_stack else ""))
+    images = X.reshape(len(X), height, width)
+    shifted = np.zeros_like(images)
+    shifts = rng.integers(-max_shift, max_shift + 1, size=(len(X), 2))
+    for dy in range(-max_shift, max_shift + 1):
+        for dx in range(-max_shift, max_shift + 1):
+            rows = np.flatnonzero((shifts[:, 0] == dy) & (shifts[:, 1] == dx))
+            if rows.size:
+                shifted[rows, max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
+                    images[rows, max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
+    return shifted.reshape(X.shape)

@@ -444,10 +444,10 @@ def check_softmax_train_step(softmax_train_step, *, seed=None):
                         phrase="its argument {}")
         pairs = _as_pairs(head_text, name, got)
         expected = reference_softmax_train_step(*args)
+        mistakes = [(_step_variant(*args, **switches), text) for switches, text in _STEP_MISTAKES]  # once per case
         for layer, (pair, expected_pair) in enumerate(zip(pairs, expected), start=1):
             for index, part in enumerate((f"W{layer}_new", f"b{layer}_new")):
-                wrong = [(_step_variant(*args, **switches)[layer - 1][index], text)
-                         for switches, text in _STEP_MISTAKES]
+                wrong = [(weights[layer - 1][index], text) for weights, text in mistakes]
                 shape_hint = (f"W{layer}_new has the shape of W{layer}, (outputs, inputs): the product of the "
                               "deltas and the layer's inputs puts the output side first (eq. 6.5)" if index == 0 else
                               f"b{layer}_new has one entry per node of the layer: average the deltas over the rows "

@@ -8,18 +8,14 @@ node by node) and with both package networks.
 import math
 import re
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_rgba
+from numpy.testing import assert_allclose
 
-matplotlib.use("Agg")  # before pyplot: draw_network uses it when given no axes
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_rgba  # noqa: E402
-from numpy.testing import assert_allclose  # noqa: E402
-
-from bpcourse.core import oo_network, vectorized  # noqa: E402
-from bpcourse.visuals.diagram import (  # noqa: E402
+from bpcourse.core import oo_network, vectorized
+from bpcourse.visuals.diagram import (
     draw_network,
     format_value,
     named_weights,
@@ -29,7 +25,7 @@ from bpcourse.visuals.diagram import (  # noqa: E402
     value_name,
     weight_name,
 )
-from bpcourse.visuals.stepper import BackpropStepper, ForwardStepper, forward_trace  # noqa: E402
+from bpcourse.visuals.stepper import BackpropStepper, ForwardStepper, forward_trace
 
 NETWORKS = pytest.mark.parametrize("Network", [oo_network.Network, vectorized.Network], ids=["oo", "vectorized"])
 SHOWN = dict(rtol=5e-3, atol=5e-4)  # three significant digits on the picture
@@ -70,12 +66,6 @@ def by_hand():
 def number(text_artist):
     """The number after the last '=' of a label such as '$a_{4}$ = 0.413'."""
     return float(text_artist.get_text().rsplit("=", 1)[-1])
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 # --- numbering and names ---------------------------------------------------------------

@@ -1,17 +1,12 @@
 """The gradient-check pictures draw what the report says, are labeled, and refuse bad input."""
 
-import matplotlib
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from numpy.testing import assert_allclose  # noqa: E402
-
-from bpcourse.core.gradcheck import gradient_check  # noqa: E402
-from bpcourse.core.vectorized import Network  # noqa: E402
-from bpcourse.visuals.gradcheck_plots import (  # noqa: E402
+from bpcourse.core.gradcheck import gradient_check
+from bpcourse.core.vectorized import Network
+from bpcourse.visuals.gradcheck_plots import (
     plot_check_scatter,
     plot_error_against_epsilon,
     plot_error_against_size,
@@ -19,12 +14,6 @@ from bpcourse.visuals.gradcheck_plots import (  # noqa: E402
 )
 
 THRESHOLD = 1e-5
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def first_layer_doubled(network, x, t):

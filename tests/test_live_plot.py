@@ -4,15 +4,11 @@ import base64
 import time
 from types import SimpleNamespace
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from bpcourse.visuals.live_plot import LivePlot, draw_history, first_rise, plot_history  # noqa: E402
+from bpcourse.visuals.live_plot import LivePlot, draw_history, first_rise, plot_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -50,12 +46,6 @@ class RecordingDisplay:
 
     def update(self, bundle, raw=False):
         self.updates.append((bundle, raw))
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def test_draw_history_plots_loss_and_the_three_error_rates():

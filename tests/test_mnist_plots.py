@@ -1,15 +1,11 @@
 """The MNIST pictures: the numbers behind them are right, bad input is refused, figures are labelled."""
 
 import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from bpcourse.visuals import mnist_plots  # noqa: E402
-from bpcourse.visuals.mnist_plots import (  # noqa: E402
+from bpcourse.visuals import mnist_plots
+from bpcourse.visuals.mnist_plots import (
     as_image,
     confusion_matrix,
     most_confidently_wrong,
@@ -19,12 +15,6 @@ from bpcourse.visuals.mnist_plots import (  # noqa: E402
     plot_hidden_weights,
     plot_label_distribution,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def fake_images(n, seed=0):

@@ -3,17 +3,13 @@
 import math
 import re
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
 
-matplotlib.use("Agg")  # before pyplot: plot_activations uses it
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from numpy.testing import assert_allclose  # noqa: E402
-
-from bpcourse.core.activations import step, step_derivative  # noqa: E402
-from bpcourse.visuals.neuron_widget import draw_activation, neuron_explorer, plot_activations  # noqa: E402
+from bpcourse.core.activations import step, step_derivative
+from bpcourse.visuals.neuron_widget import draw_activation, neuron_explorer, plot_activations
 
 TEXT = re.compile(r"^net = (-?\d+\.\d{2}), y = (sigmoid|tanh|step)\(net\) = (-?\d+\.\d{3})$")
 

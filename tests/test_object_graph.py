@@ -1,21 +1,12 @@
 """The object picture builds headless and draws one artist per object of the network."""
 
 import matplotlib
+import matplotlib.pyplot as plt
+import pytest
+from matplotlib.patches import Circle, FancyArrowPatch, Rectangle
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.patches import Circle, FancyArrowPatch, Rectangle  # noqa: E402
-
-from bpcourse.visuals.object_graph import MAX_NODES, draw_object_graph, node_positions  # noqa: E402
-from bpcourse.core.oo_network import Network  # noqa: E402
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
+from bpcourse.visuals.object_graph import MAX_NODES, draw_object_graph, node_positions
+from bpcourse.core.oo_network import Network
 
 
 def artists(ax, gid):

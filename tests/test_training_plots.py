@@ -1,27 +1,16 @@
 """The training pictures of notebook 08: labelled, drawing the numbers given, refusing bad input."""
 
-import matplotlib
+import numpy as np
+import pytest
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-
-from bpcourse.core.single_neuron import train_neuron  # noqa: E402
-from bpcourse.visuals.training_plots import (  # noqa: E402
+from bpcourse.core.single_neuron import train_neuron
+from bpcourse.visuals.training_plots import (
     plot_bars,
     plot_error_curves,
     plot_gradient_sizes,
     plot_learning_curves,
     plot_neuron_learning,
 )
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
 
 
 def labelled(figure):

@@ -8,7 +8,8 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core.oo_network import Network
-from bpcourse.tools.plain import PlainDataError, PlainObject, Unsupported, apply_state, decode, dumps, encode, loads
+from bpcourse.tools.plain import (PlainDataError, PlainObject, StateMismatch, Unsupported, apply_state, decode, dumps,
+                                  encode, loads)
 
 
 def roundtrip(value):
@@ -99,11 +100,12 @@ def test_apply_state_changes_arrays_and_attributes_in_place():
     assert_allclose(inner, [3.0, 3.0], rtol=0, atol=0)
 
 
-def test_apply_state_never_writes_dunders_or_unsupported_values():
+def test_apply_state_refuses_dunders_and_unsupported_values():
     network = Network([2, 2, 1], seed=0)
     before = type(network)
     state = PlainObject(__class__=PlainObject, layers=Unsupported("x"))
-    apply_state(network, state)
+    with pytest.raises(StateMismatch):
+        apply_state(network, state)
     assert type(network) is before and not isinstance(network.layers, Unsupported)
 
 
@@ -114,3 +116,26 @@ def test_a_network_goes_there_and_back():
     copy = Network([2, 3, 1], seed=1)
     apply_state(copy, back)
     assert_allclose(copy.predict(x), network.predict(x), rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("change", [
+    lambda n: setattr(n, "layers", n.layers[:1]),  # the notebook-04 attack: a shorter network
+    lambda n: n.layers.clear(),
+    lambda n: setattr(n, "layers", None),
+    lambda n: setattr(n, "extra", 1.0),
+    lambda n: setattr(n.layers[0].nodes[0], "output", "text"),
+], ids=["shortened", "emptied", "replaced", "attribute added", "number became text"])
+def test_apply_state_refuses_a_changed_structure_and_leaves_the_original_alone(change):
+    network, copy = Network([2, 3, 1], seed=0), Network([2, 3, 1], seed=0)
+    change(copy)
+    with pytest.raises(StateMismatch):
+        apply_state(network, decode(json.loads(json.dumps(encode(copy)))))
+    assert len(network.layers) == 3 and network.get_weights()[0][0].shape == (3, 2)
+
+
+def test_apply_state_refuses_arrays_of_another_shape_or_dtype():
+    W = np.zeros((2, 2))
+    for state in (np.zeros(4), np.zeros((2, 2), dtype=np.float32), [0.0, 0.0]):
+        with pytest.raises(StateMismatch):
+            apply_state(W, state)
+    assert W.shape == (2, 2) and W.dtype == np.float64

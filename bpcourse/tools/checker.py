@@ -119,13 +119,35 @@ class LearnerFunction:
                                       warning_filters=filters, errstate=np.geterr())
         if reply.get("status") != "ok":
             raise _rebuilt_exception(reply)
-        try:
-            result = plain.decode(reply.get("result"))
-            plain.apply_state(list(args), plain.decode(reply.get("args")))
-            plain.apply_state(kwargs, plain.decode(reply.get("kwargs")))
-        except plain.PlainDataError as error:
-            raise LearnerError(f"{self.__name__} sent back something that is not plain data: {error}") from None
-        return result
+        return adopt_reply(self.__name__, reply, args, kwargs)
+
+
+def adopt_reply(name, reply, args, kwargs):
+    """The result of a call in the kernel, after copying the changes it made to its arguments onto ``args``.
+
+    Only numbers are copied, into the grader's own arrays and objects, and only
+    when the structure of every argument is as the check gave it
+    (:func:`bpcourse.tools.plain.apply_state`); anything else fails the call
+    with a message, so a check never measures an object the learner's code
+    shortened, emptied or replaced.
+    """
+    try:
+        result = plain.decode(reply.get("result"))
+        sent_args, sent_kwargs = plain.decode(reply.get("args")), plain.decode(reply.get("kwargs"))
+    except plain.PlainDataError as error:
+        raise LearnerError(f"{name} sent back something that is not plain data: {error}") from None
+    if not isinstance(sent_args, list) or len(sent_args) != len(args) or not isinstance(sent_kwargs, dict):
+        raise LearnerError(f"{name}: the kernel sent back arguments of another form than the check gave")
+    try:
+        for position, (given, state) in enumerate(zip(args, sent_args), start=1):
+            plain.apply_state(given, state, _where=f"argument {position}")
+        for key, given in kwargs.items():
+            plain.apply_state(given, sent_kwargs.get(key), _where=f"argument {key}")
+    except plain.StateMismatch as error:
+        raise LearnerError(f"your {name} changed the structure of what it was given, not only its numbers: "
+                           f"{error}. Change values in place (e.g. conn.weight += ...), never replace, "
+                           f"shorten or empty the check's lists, arrays and objects") from None
+    return result
 
 
 class Session:

@@ -228,60 +228,105 @@ class _Decoder:
 # --- applying a state to the grader's objects -------------------------------
 
 
-def apply_state(original, state, _seen=None):
-    """Write the values in ``state`` (decoded) onto ``original``, in place, and return ``original``.
+class StateMismatch(PlainDataError):
+    """The learner's function changed the *structure* of an argument, not only the numbers in it."""
 
-    Arrays are overwritten element by element when shape and dtype agree;
-    attributes, list items and dict values that hold numbers, strings or arrays
-    are replaced; nested objects, lists and dicts are walked into. What does not
-    match (another shape, a list of another length) is replaced when it is an
-    attribute or item, and otherwise left alone; an :class:`Unsupported` value
-    (say a dtype object the kernel could not send) never replaces anything.
+
+_NUMBER = (int, float, np.integer, np.floating)
+
+
+def apply_state(original, state, _seen=None, _where="the argument"):
+    """Copy the numbers in ``state`` (decoded) onto ``original``, in place; raise StateMismatch on anything else.
+
+    A learner's function may change its arguments' *values* in place (an
+    exercise that updates ``conn.weight`` or trains a network asks for
+    exactly that), never their *structure*: arrays keep their shape and
+    dtype, lists and tuples their length, dicts their keys, objects the set
+    of their attributes, every slot its kind of value (a number stays a
+    number, a string the same string). Nothing the kernel sent ever takes the
+    place of one of the grader's own arrays, lists or objects; only numbers
+    are written into them. So ``network.layers = network.layers[:1]`` in the
+    learner's function cannot shorten the network the check then measures.
     """
     seen = set() if _seen is None else _seen
     if id(original) in seen:
         return original
-    seen.add(id(original))
-    if isinstance(original, np.ndarray) and isinstance(state, np.ndarray):
-        if original.shape == state.shape and original.flags.writeable:
-            try:
-                original[...] = state
-            except (TypeError, ValueError):
-                pass
+    if isinstance(original, (np.ndarray, list, tuple, dict)) or object_attributes(original) is not None:
+        seen.add(id(original))
+
+    def mismatch(what):
+        return StateMismatch(f"{_where} {what}")
+
+    if isinstance(state, Unsupported):
+        if _encodable(original):
+            raise mismatch(f"became a {state.type_name}, which is not what the check gave")
+        return original  # the grader's own unsendable value (a dtype, a function): nothing to compare
+    if isinstance(original, np.ndarray):
+        if not isinstance(state, np.ndarray) or state.shape != original.shape or state.dtype != original.dtype:
+            got = f"shape {state.shape}, dtype {state.dtype}" if isinstance(state, np.ndarray) else type(state).__name__
+            raise mismatch(f"was an array of shape {original.shape}, dtype {original.dtype}; it came back as {got}")
+        if not np.array_equal(original, state, equal_nan=original.dtype.kind in "fc"):
+            if not original.flags.writeable:
+                raise mismatch("is a read-only array, and it was changed")
+            original[...] = state
         return original
-    if isinstance(original, list) and isinstance(state, list) and len(original) == len(state):
-        for index, value in enumerate(state):
-            if not isinstance(value, Unsupported):
-                original[index] = _merged(original[index], value, seen)
-    elif isinstance(original, tuple) and isinstance(state, tuple) and len(original) == len(state):
-        for item, value in zip(original, state):
-            apply_state(item, value, seen)
-    elif isinstance(original, dict) and isinstance(state, dict):
-        for key, value in state.items():
-            if not isinstance(value, Unsupported):
-                original[key] = _merged(original.get(key), value, seen) if key in original else value
-    elif isinstance(state, PlainObject) and object_attributes(original) is not None:
-        for name, value in vars(state).items():
-            if name.startswith("__") or name == "_plain_type" or isinstance(value, Unsupported):
-                continue  # never __class__, __dict__ and the like; nothing that could not be sent
-            try:
-                setattr(original, name, _merged(getattr(original, name, None), value, seen))
-            except (AttributeError, TypeError):
-                pass
-    return original
+    if isinstance(original, (list, tuple)):
+        if type(state) is not type(original) or len(state) != len(original):
+            size = f"{len(state)} items" if isinstance(state, (list, tuple)) else type(state).__name__
+            raise mismatch(f"was a {type(original).__name__} of {len(original)} items; it came back as {size}")
+        for index, (item, value) in enumerate(zip(original, state)):
+            new = _slot(item, value, seen, f"{_where}[{index}]")
+            if new is not item:
+                if isinstance(original, tuple):
+                    raise mismatch(f"is a tuple, and its item {index} was changed")
+                original[index] = new
+        return original
+    if isinstance(original, dict):
+        if not isinstance(state, dict) or set(state) != set(original):
+            raise mismatch("is a dict whose keys were changed")
+        for key in original:
+            new = _slot(original[key], state[key], seen, f"{_where}[{key!r}]")
+            if new is not original[key]:
+                original[key] = new
+        return original
+    attributes = object_attributes(original)
+    if attributes is not None:
+        if not isinstance(state, PlainObject):
+            raise mismatch(f"was a {type(original).__name__}; it came back as {type(state).__name__}")
+        sent = {k: v for k, v in vars(state).items() if k != "_plain_type"}
+        if set(sent) != set(attributes):
+            changed = sorted(set(sent) ^ set(attributes))[:5]
+            raise mismatch(f"had its attributes added or removed ({', '.join(changed)})")
+        for name, current in attributes.items():
+            new = _slot(current, sent[name], seen, f"{_where}.{name}")
+            if new is not current:
+                setattr(original, name, new)
+        return original
+    raise mismatch(f"holds a {type(original).__name__}, which cannot be changed in place")
 
 
-def _merged(current, value, seen):
-    """The new value of a slot holding ``current``: ``current`` updated in place if it can be, else ``value``."""
-    if isinstance(current, np.ndarray) and isinstance(value, np.ndarray) and current.shape == value.shape:
-        return apply_state(current, value, seen)
-    if isinstance(value, (PlainObject, list, tuple, dict)) and type(current) is not type(None):
-        if isinstance(value, PlainObject) and object_attributes(current) is not None:
-            return apply_state(current, value, seen)
-        if isinstance(value, list) and isinstance(current, list) and len(current) == len(value):
-            return apply_state(current, value, seen)
-        if isinstance(value, tuple) and isinstance(current, tuple) and len(current) == len(value):
-            return tuple(_merged(c, v, seen) for c, v in zip(current, value))
-        if isinstance(value, dict) and isinstance(current, dict):
-            return apply_state(current, value, seen)
-    return value
+def _encodable(value):
+    """True for what :func:`encode` sends as plain data (so an Unsupported in its place is a change)."""
+    return (value is None or isinstance(value, (bool, str, int, float, np.ndarray, np.generic, list, tuple, dict))
+            or object_attributes(value) is not None)
+
+
+def _slot(current, value, seen, where):
+    """The new value of a slot holding ``current``: ``current`` itself (updated in place), or a new number."""
+    if isinstance(value, Unsupported) and not _encodable(current):
+        return current
+    if current is None or isinstance(current, str):
+        if value != current or type(value) is not type(current):
+            raise StateMismatch(f"{where} was {current!r}; it came back as {value!r}")
+        return current
+    if isinstance(current, (bool, np.bool_)):
+        if not isinstance(value, (bool, np.bool_)):
+            raise StateMismatch(f"{where} was a bool; it came back as {type(value).__name__}")
+        return current if value == current else type(current)(value)
+    if isinstance(current, _NUMBER):
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, _NUMBER):
+            raise StateMismatch(f"{where} was a number; it came back as {type(value).__name__}")
+        if value == current or (value != value and current != current):
+            return current
+        return type(current)(value) if isinstance(current, (np.generic, float)) else value
+    return apply_state(current, value, seen, where)

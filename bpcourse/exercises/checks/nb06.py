@@ -141,7 +141,7 @@ def check_error_rate(error_rate, *, seed=None):
         except (TypeError, ValueError) as err:
             raise failure(head_text, f"expected one number, your error_rate returned {show(got)}",
                           hint="return a single number, the fraction of wrong predictions.") from err
-        if abs(got_value - expected) > ATOL:
+        if not abs(got_value - expected) <= ATOL:  # NaN is never close
             raise mismatch(head_text, expected, got_value, _error_rate_hint(got_value, expected, outputs, y),
                            rtol=0, atol=ATOL, label="error rate")
     passed("check_error_rate", seed, len(cases), "the fraction of samples whose largest output is not the label, "

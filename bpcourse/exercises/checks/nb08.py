@@ -302,6 +302,9 @@ def _check_glorot(head_text, W, n_in, n_out):
                 "as w_ji in the text), so its shape is (n_out, n_in)." if W.shape == (n_in, n_out) else
                 "W has one row per neuron (n_out) and one column per input (n_in).")
         raise failure(head_text, f"expected W of shape {(n_out, n_in)}, got shape {W.shape}", hint=hint)
+    if not np.all(np.isfinite(W)):
+        raise failure(head_text, "W holds NaN or infinite entries", hint="draw every entry from the uniform "
+                      "interval [-a, a]: a finite number.")
     largest = float(np.abs(W).max())
     lines = [f"a = sqrt(6 / (n_in + n_out)) = {a:.6g}; largest |W| = {largest:.6g}, "
              f"variance {W.var():.6g} (expected {a * a / 3:.6g})"]

@@ -1,56 +1,115 @@
-"""Graded for real (in the sandbox): solution cells that call or import the package's implementation
-score 0 on those exercises, with the reason in the grade sheet's review column; the honest ones score.
+"""Borrowed answers and honest ones, graded for real: ``bpcourse grade`` in the sandbox, on notebooks 01 and 05.
 
-The grader reads the learner's code compiled from the submitted source (never the kernel's objects),
-so the borrowed-answer test cannot be fooled from inside the kernel."""
+Every disguise of the package's answer (tests/borrowing_cases.py) scores 0 with the status ``borrowed`` and
+a review note saying so; every honest form scores full marks with status ``ok`` and an empty review column;
+a verbatim copy of the instructor's solution keeps its points and is flagged ``copy?``; a notebook saved with a
+UTF-8 byte-order mark is graded as any other. The grader decides in a clean room whose package has no
+implementation of the exercise, so none of this depends on the learner's kernel.
+"""
 
 import csv
+import io
+import json
 import shutil
 from pathlib import Path
 
 import nbformat
+import pytest
 
-from bpcourse.tools.grading import grade_folder
+from bpcourse.tools.cli import main as bpcourse_main
+from tests.borrowing_cases import GRADIENT_DISGUISES, GRADIENT_HONEST, SIGMOID_DISGUISES, SIGMOID_HONEST
+from tests.test_grading import require_sandbox
 
-NOTEBOOK = Path(__file__).resolve().parents[1] / "notebooks" / "01_neuron_and_sigmoid.ipynb"
-
-BORROWED = {
-    # a helper that borrows is followed too
-    "nb01_sigmoid": "def helper(z):\n    return activations.sigmoid(z)\n\ndef sigmoid(x):\n    return helper(x)",
-    "nb01_sigmoid_derivative": ("def sigmoid_derivative(y):\n"
-                                "    from bpcourse.core.activations import sigmoid_derivative as d\n"
-                                "    return d(y)"),
-}
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+NB01, NB05 = NOTEBOOKS / "01_neuron_and_sigmoid.ipynb", NOTEBOOKS / "05_gradient_check.ipynb"
+SIGMOID, GRADIENT = ("nb01_sigmoid", "nb01_sigmoid_check", 2), ("nb05_gradient_check_errors",
+                                                                 "nb05_gradient_check_errors_check", 4)
 
 
-def submit(folder, student, replace):
-    notebook = nbformat.read(NOTEBOOK, as_version=4)
+def submit(folder, student, notebook_path, replace, bom=False):
+    notebook = nbformat.read(notebook_path, as_version=4)
     for cell in notebook.cells:
         grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
         if grade_id in replace:
             cell.source = replace[grade_id]
-    (folder / student).mkdir(parents=True)
-    nbformat.write(notebook, folder / student / NOTEBOOK.name)
+    (folder / student).mkdir(parents=True, exist_ok=True)
+    text = nbformat.writes(notebook)
+    (folder / student / notebook_path.name).write_bytes(("\ufeff" if bom else "").encode() + text.encode("utf-8"))
 
 
-def test_borrowed_solutions_score_zero_with_a_reason_and_the_honest_ones_score(tmp_path):
-    submitted, source = tmp_path / "submitted", tmp_path / "source"
-    submit(submitted, "borrower", BORROWED)
-    submit(submitted, "honest", {})
+def slug(text):
+    return text.replace(" ", "_").replace(",", "")
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    require_sandbox()
+    root = tmp_path_factory.mktemp("borrowing")
+    submitted, source = root / "submitted", root / "source"
     source.mkdir()
-    shutil.copy(NOTEBOOK, source)
+    for path in (NB01, NB05):
+        shutil.copy(path, source)
+    for name, code in SIGMOID_DISGUISES.items():
+        submit(submitted, f"nb01-borrowed-{slug(name)}", NB01, {SIGMOID[0]: code})
+    for name, code in SIGMOID_HONEST.items():
+        submit(submitted, f"nb01-honest-{slug(name)}", NB01, {SIGMOID[0]: code})
+    submit(submitted, "nb01-copy-of-the-solution", NB01, {})
+    submit(submitted, "nb01-honest-with-a-bom", NB01, {SIGMOID[0]: SIGMOID_HONEST["def"]}, bom=True)
+    for name, code in GRADIENT_DISGUISES.items():
+        submit(submitted, f"nb05-borrowed-{slug(name)}", NB05, {GRADIENT[0]: code})
+    for name, code in GRADIENT_HONEST.items():
+        submit(submitted, f"nb05-honest-{slug(name)}", NB05, {GRADIENT[0]: code})
+    csv_path = root / "grades.csv"
+    out = io.StringIO()
+    code = bpcourse_main(["grade", str(submitted), "--source", str(source), "--csv", str(csv_path),
+                          "--cell-timeout", "60"])
+    assert code == 0
+    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
+    return {(r["student"], r["exercise"]): r for r in rows}, json.loads((root / "grades.status.json").read_text())
 
-    grade_folder(submitted, source, tmp_path / "grades.csv", cell_timeout=120, echo=lambda *a, **k: None)
 
-    lines = (tmp_path / "grades.csv").read_text(encoding="utf-8").splitlines()
-    rows = {(r["student"], r["exercise"]): r for r in csv.DictReader(lines[1:])}
-    for exercise, points in [("nb01_sigmoid_check", 2), ("nb01_sigmoid_derivative_check", 1)]:
-        borrowed, honest = rows[("borrower", exercise)], rows[("honest", exercise)]
-        assert (float(borrowed["score"]), float(borrowed["max_score"])) == (0, points), borrowed
-        assert "BORROWED ANSWER" in borrowed["status"], borrowed
-        assert f"{exercise}: borrowed answer, 0 points" in borrowed["review"], borrowed
-        assert (float(honest["score"]), honest["status"], honest["review"]) == (points, "ok", ""), honest
-    assert "imports bpcourse.core.activations" in rows[("borrower", "nb01_sigmoid_derivative_check")]["review"]
-    # the honest exercise of the same submission scores (its own sigmoid building block is the package's: allowed)
-    untouched = rows[("borrower", "nb01_neuron_output_check")]
-    assert (float(untouched["score"]), untouched["status"]) == (2, "ok"), untouched
+def row(sheet, student, exercise):
+    rows, _ = sheet
+    return rows[(student, exercise)]
+
+
+@pytest.mark.parametrize("prefix, names, exercise", [("nb01", sorted(SIGMOID_DISGUISES), SIGMOID),
+                                                    ("nb05", sorted(GRADIENT_DISGUISES), GRADIENT)],
+                         ids=["sigmoid", "gradient check"])
+def test_every_disguise_scores_zero_as_borrowed(sheet, prefix, names, exercise):
+    for name in names:
+        r = row(sheet, f"{prefix}-borrowed-{slug(name)}", exercise[1])
+        assert (float(r["score"]), r["status"]) == (0, "borrowed"), (name, r)
+        assert r["message"].startswith("BORROWED ANSWER"), (name, r)
+        assert f"{exercise[1]}: borrowed answer, 0 points" in r["review"], (name, r)
+
+
+@pytest.mark.parametrize("prefix, names, exercise", [("nb01", sorted(SIGMOID_HONEST), SIGMOID),
+                                                    ("nb05", sorted(GRADIENT_HONEST), GRADIENT)],
+                         ids=["sigmoid", "gradient check"])
+def test_every_honest_form_scores_full_marks_unflagged(sheet, prefix, names, exercise):
+    for name in names:
+        r = row(sheet, f"{prefix}-honest-{slug(name)}", exercise[1])
+        assert (float(r["score"]), r["status"], r["review"]) == (exercise[2], "ok", ""), (name, r)
+
+
+def test_a_copy_of_the_solution_keeps_its_points_and_is_flagged(sheet):
+    r = row(sheet, "nb01-copy-of-the-solution", SIGMOID[1])
+    assert (float(r["score"]), r["status"]) == (2, "ok"), r
+    assert "copy?" in r["review"] and "like the instructor's solution" in r["review"], r
+
+
+def test_a_notebook_with_a_byte_order_mark_is_graded(sheet):
+    r = row(sheet, "nb01-honest-with-a-bom", SIGMOID[1])
+    assert (float(r["score"]), r["status"]) == (2, "ok"), r
+
+
+def test_a_building_block_of_the_package_stays_allowed(sheet):
+    """The notebook's own neuron_output solution uses the package's sigmoid: it scores in every submission."""
+    r = row(sheet, "nb01-borrowed-alias", "nb01_neuron_output_check")
+    assert (float(r["score"]), r["status"]) == (2, "ok"), r
+
+
+def test_the_run_is_finished(sheet):
+    _, status = sheet
+    assert status["state"] == "finished" and status["graded"] == status["total"]

@@ -23,6 +23,7 @@ import pytest
 from bpcourse.exercises.progress import EXERCISES
 from bpcourse.tools import plain
 from bpcourse.tools.checker import adopt_reply
+from tests.notebook_solutions import solutions
 
 HIDDEN_SEED = 7
 
@@ -164,3 +165,13 @@ def test_no_body_that_does_no_work_earns_points(notebook, name, check_name, seed
         earned.append(body.__name__)
     capsys.readouterr()
     assert earned == [], f"{check_name} gave points to {earned}"
+
+
+@pytest.mark.parametrize("notebook, name, check_name", CASES, ids=[f"{n}-{e}" for n, e, _ in CASES])
+def test_the_instructors_solution_passes_through_the_grader_s_round_trip(notebook, name, check_name, capsys):
+    """The other side: the round trip refuses changed structure, never an honest answer (hidden seed too)."""
+    check = _check(check_name)
+    solution = through_the_grader(solutions(notebook)[name])
+    check(solution)
+    check(solution, seed=HIDDEN_SEED)
+    assert "passed" in capsys.readouterr().out

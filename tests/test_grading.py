@@ -10,6 +10,7 @@ complete and current. A second, smaller run without the sandbox shows that
 the verdicts and the run survive even then.
 """
 
+import csv
 import hashlib
 import io
 import os
@@ -23,6 +24,7 @@ import pytest
 import bpcourse
 from bpcourse.tools import grading
 from bpcourse.tools.cli import main as bpcourse_main
+from bpcourse.tools.checker import STATUSES
 from bpcourse.tools.grading import grade_folder, read_sheet
 from bpcourse.tools.kernel import sandbox_problem
 
@@ -89,7 +91,8 @@ def graded(tmp_path_factory):
             snapshots[line.split()[1]] = read_sheet(sheet)
 
     scores = grade_folder(SUBMITTED, SOURCE, sheet, cell_timeout=CELL_TIMEOUT, echo=echo)
-    return {"scores": scores, "sheet": read_sheet(sheet), "before": before, "after": (git_status(), digests()),
+    return {"scores": scores, "sheet": read_sheet(sheet), "sheet_text": sheet.read_text(encoding="utf-8"),
+            "before": before, "after": (git_status(), digests()),
             "started": started, "snapshots": snapshots, "output": output.getvalue()}
 
 
@@ -106,11 +109,13 @@ def test_each_submission_gets_exactly_its_points(graded, student):
 def test_statuses_name_what_happened(graded):
     rows = {(r["student"], r["exercise"]): r for r in graded["sheet"][1]}
     assert rows[("j_sigint_loop", "nb98_sigmoid_check")]["status"] == "timeout"
-    assert rows[("l_broken_json", "nb98_double_check")]["status"].startswith("unreadable: not a notebook")
+    broken = rows[("l_broken_json", "nb98_double_check")]
+    assert broken["status"] == "unreadable" and broken["message"].startswith("not a notebook")
     assert rows[("y_absent", "nb98_double_check")]["status"] == "missing notebook"
-    assert "File too large" in rows[("k_resources", "nb98_double_check")]["status"], "output must be capped"
-    assert "not written yet" in rows[("i_bad_metadata", "nb98_sigmoid_check")]["status"]
+    assert "File too large" in rows[("k_resources", "nb98_double_check")]["message"], "output must be capped"
+    assert rows[("i_bad_metadata", "nb98_sigmoid_check")]["status"] == "not written"
     assert rows[("z_honest", "nb98_sigmoid_check")]["status"] == "ok"
+    assert {r["status"] for r in rows.values()} <= set(STATUSES)
 
 
 def test_the_checkout_and_the_package_are_unchanged(graded):
@@ -121,27 +126,36 @@ def test_the_checkout_and_the_package_are_unchanged(graded):
 
 
 def test_the_grade_sheet_is_complete_and_dated(graded):
-    header, rows = graded["sheet"]
+    status, rows = graded["sheet"]
     assert len(rows) == 2 * len(EXPECTED)
     assert {r["student"] for r in rows} == set(EXPECTED), "the old sheet's rows must be gone"
-    assert f"{len(EXPECTED)} of {len(EXPECTED)} submissions graded; finished" in header
-    started = datetime.fromisoformat(header.split("run started ")[1].split(";")[0])
-    assert started >= graded["started"], "the sheet must name this run's start"
+    assert (status["state"], status["graded"], status["total"]) == ("finished", len(EXPECTED), len(EXPECTED))
+    assert datetime.fromisoformat(status["started"]) >= graded["started"], "the status must name this run's start"
+    assert datetime.fromisoformat(status["finished"]) >= datetime.fromisoformat(status["started"])
     assert list(rows[0]) == grading.SHEET_COLUMNS
+
+
+def test_the_grade_sheet_is_a_plain_csv(graded):
+    """Header row first, no comment line: what pandas.read_csv, a spreadsheet and an LMS import expect."""
+    text = graded["sheet_text"]
+    assert text.splitlines()[0] == ",".join(grading.SHEET_COLUMNS)
+    rows = list(csv.reader(io.StringIO(text)))
+    assert all(len(r) == len(grading.SHEET_COLUMNS) for r in rows) and len(rows) == 1 + 2 * len(EXPECTED)
 
 
 def test_the_sheet_is_rewritten_after_every_submission(graded):
     snapshots = graded["snapshots"]
-    header, rows = snapshots["a_rebind_check"]
-    assert "0 of" in header and "in progress" in header and rows == [], "the old sheet is replaced at once"
-    header, rows = snapshots["z_honest"]
+    status, rows = snapshots["a_rebind_check"]
+    assert (status["graded"], status["state"], rows) == (0, "in progress", []), "the old sheet is replaced at once"
+    status, rows = snapshots["z_honest"]
     assert {r["student"] for r in rows} == set(EXPECTED) - {"z_honest"}
-    assert f"{len(EXPECTED) - 1} of {len(EXPECTED)}" in header
+    assert (status["graded"], status["total"]) == (len(EXPECTED) - 1, len(EXPECTED))
 
 
-def test_solutions_using_the_package_or_code_loading_are_marked_for_review(graded):
+def test_solutions_loading_code_are_marked_for_review_and_patching_is_just_wrong(graded):
     review = {(r["student"], r["exercise"]): r["review"] for r in graded["sheet"][1]}
-    assert "imports bpcourse" in review[("b_patch_package", "nb98_sigmoid_check")]
+    status = {(r["student"], r["exercise"]): r["status"] for r in graded["sheet"][1]}
+    assert status[("b_patch_package", "nb98_sigmoid_check")] == "failed"  # patching its own kernel changed nothing
     assert "get_ipython" in review[("c_input_transformer", "nb98_sigmoid_check")]
     assert review[("z_honest", "nb98_sigmoid_check")] == review[("z_honest", "nb98_double_check")] == ""
 
@@ -172,13 +186,13 @@ def test_without_the_sandbox_verdicts_and_the_run_still_hold(tmp_path, capsys):
                           "--cell-timeout", str(CELL_TIMEOUT), "--no-sandbox"])
     assert code == 0
     assert "WITHOUT a sandbox" in capsys.readouterr().out
-    header, rows = read_sheet(sheet)
+    status, rows = read_sheet(sheet)
     assert points(rows, "a_rebind_check") == (0, 0)
     assert points(rows, "z_honest") == (2, 3)
     killed = [r for r in rows if r["student"] == "h_kill_grader"]
     assert len(killed) == 2 and all(float(r["score"]) == 0 for r in killed)  # its kernel killed its own grader
-    assert any(r["status"].startswith("grader error") for r in killed)
-    assert "3 of 3 submissions graded; finished" in header
+    assert any(r["status"] == "grader error" for r in killed)
+    assert (status["state"], status["graded"], status["total"], status["sandboxed"]) == ("finished", 3, 3, False)
 
 
 def test_command_line_refuses_an_empty_folder(tmp_path, capsys):

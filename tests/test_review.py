@@ -8,14 +8,12 @@ from bpcourse.tools.review import review_reasons
 @pytest.mark.parametrize(
     "source, reason",
     [
-        ("import bpcourse.core.activations as a\ndef sigmoid(x):\n    return a.sigmoid(x)", "line 1: imports bpcourse"),
-        ("from bpcourse.core import activations", "imports bpcourse.core"),
         ("import importlib\nm = importlib.import_module('x')", "imports importlib"),
         ("m = __import__('bpcourse')", "uses __import__"),
         ("exec('x = 1')", "uses exec"),
         ("y = eval('1 + 1')", "uses eval"),
         ("get_ipython().input_transformers_post.append(f)", "uses get_ipython"),
-        ("import sys\nm = sys.modules['bpcourse']", "names bpcourse in a string"),
+        ("import builtins\nbuiltins.print = None", "imports builtins"),
     ],
 )
 def test_flagged(source, reason):
@@ -27,9 +25,16 @@ def test_an_ordinary_solution_is_not_flagged():
     assert review_reasons(source) == []
 
 
+def test_using_the_package_s_building_blocks_or_getattr_and_sys_is_not_flagged():
+    """Whether the package's ANSWER ran is decided at run time (the clean room), not by reading imports."""
+    source = ("import sys\nfrom bpcourse.core import activations\n\ndef neuron_output(w, x):\n"
+              "    f = getattr(activations, 'sigmoid')\n    return f(x @ w[1:] + w[0]) * (sys.maxsize > 0)\n")
+    assert review_reasons(source) == []
+
+
 def test_lines_handed_out_in_the_student_version_are_not_reasons():
     stub = 'def f(network):\n    """Train a Network of bpcourse.core.oo_network."""\n    raise NotImplementedError()'
     answer = 'def f(network):\n    """Train a Network of bpcourse.core.oo_network."""\n    return network'
     assert review_reasons(answer, given=stub) == []
-    borrowed = answer.replace("return network", "import bpcourse\n    return network")
-    assert any("imports bpcourse" in reason for reason in review_reasons(borrowed, given=stub))
+    loading = answer.replace("return network", "exec('network = None')\n    return network")
+    assert any("uses exec" in reason for reason in review_reasons(loading, given=stub))

@@ -1,202 +1,164 @@
-"""No borrowed answers: refuse a learner's function that is, or calls, the package's own implementation.
+"""No borrowed answers: a learner's function that runs the package's own implementation earns nothing.
 
-A check calls :func:`refuse_borrowed` before it tries the learner's function.
-The function is refused, with a :class:`BorrowedAnswer` (an ``AssertionError``,
-so the check cell fails and the grader gives it no points), when
+What counts is which code actually *runs* when a check calls the learner's
+function, not how the function is written. Every check wraps the learner's
+function first::
 
-- it *is* a function of the ``bpcourse`` package (or a bound method, a
-  ``functools.partial`` or a ``functools.wraps`` wrapper of one);
-- its code (read from the compiled code object with :mod:`dis`, nested
-  functions and lambdas included, and the learner's own helper functions it
-  calls, followed through the notebook's globals) uses
+    sigmoid = refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid",
+                              forbidden=(activations.sigmoid,), equation="eq. 1.2")
 
-  * a global name bound to one of the exercise's *forbidden* package objects
-    (for example ``activations.sigmoid`` for the sigmoid exercise), or to
-    anything in ``bpcourse.exercises`` (the checks and their references);
-  * an attribute whose name is one of the exercise's *forbidden* method names
-    (for example ``.gradients`` or ``.get_gradient`` for a backward pass);
-  * a private package name (an attribute starting with one underscore);
-  * an ``import`` of ``bpcourse`` (or ``importlib``, ``sys``, ``builtins``)
-    inside the function, or a look-up by text (``__import__``, ``getattr``,
-    ``globals``, ``eval`` ...).
+While the wrapped function runs, every *forbidden* object (the package's
+implementations of the exercise: functions and methods, and the methods of
+the package's networks, layers and losses named in ``forbidden_methods``) is a
+*tripwire*: its code is swapped for code that raises a :class:`BorrowedAnswer`
+naming it. So the package's answer is refused however it is reached (an
+alias, a rebinding after a ``def``, a decorator, a default argument, a
+closure, a dict, ``functools.partial``, ``np.vectorize``, a class that wraps
+it), while any honest form of the learner's own code runs as written (a
+``def``, a ``lambda``, ``np.vectorize`` or ``partial`` of the learner's own
+function, a callable object, code that uses ``getattr``, ``sys`` or ``math``),
+and the package's lower-level building blocks stay allowed (a layer's forward
+pass may call ``sigmoid``).
 
-Using the package's *lower-level* building blocks stays allowed: a layer's
-forward pass may call ``sigmoid``; only the implementation of the very thing
-the exercise asks for is refused. The message names what was found, so a
-learner who meant no harm sees what to write instead, and an instructor
-reviewing the grade sheet sees why the answer scored 0 (the text starts with
-:data:`BORROWED_TAG`).
-
-This is a look at the code, not a sandbox: a submission that patches the
-check itself is out of its reach (see the grader's documentation). When the
-grader runs a check, the learner's function is a stand-in that calls it in
-the sandbox; the stand-in offers ``__code_view__``, the learner's code compiled
-by the grader from the submitted source (never run), and that is what is read.
+This runs in the learner's own kernel, which the learner's code controls: it
+helps an honest learner and cannot stop a hostile one. The grader does not
+rely on it. There (:mod:`bpcourse.tools.clean_room`) the learner's function is
+called in a separate sandboxed kernel whose copy of the package has the
+forbidden objects' code replaced on disk by the same tripwires, so the
+package's implementation is not in that process at all.
 """
 
-import dis
 import functools
-import inspect
+import importlib
 import types
 
 BORROWED_TAG = "BORROWED ANSWER"
 """The first words of every refusal, for the grade sheet and for review."""
 
-_IMPORT_HELPERS = {"__import__", "importlib", "import_module", "reload", "exec", "eval", "compile", "getattr",
-                   "globals", "vars", "sys", "modules"}
-"""Names through which code can reach a module, look a name up by text, or run text as code."""
-
-_REFUSED_MODULES = {"bpcourse", "importlib", "builtins", "sys"}
-"""Modules a solution must not import inside its body (other imports, e.g. ``math``, are fine)."""
+METHOD_MODULES = ("bpcourse.core.oo_network", "bpcourse.core.vectorized", "bpcourse.core.gradcheck",
+                  "bpcourse.core.losses", "bpcourse.core.training", "bpcourse.core.initialization",
+                  "bpcourse.core.data")
+"""Where ``forbidden_methods`` names are looked up: the networks, layers, losses and training code."""
 
 
 class BorrowedAnswer(AssertionError):
-    """The learner's function is, or calls, the package's implementation of the exercise."""
+    """The learner's function ran the package's implementation of the exercise."""
 
 
 def _unwrap(function):
-    """The plain function behind bound methods, partials and ``functools.wraps`` wrappers."""
+    """The plain function behind bound methods, partials, static and class methods."""
     seen = set()
     while id(function) not in seen:
         seen.add(id(function))
         if isinstance(function, functools.partial):
             function = function.func
-        elif isinstance(function, types.MethodType):
+        elif isinstance(function, (types.MethodType, staticmethod, classmethod)):
             function = function.__func__
-        elif getattr(function, "__wrapped__", None) is not None:
-            function = function.__wrapped__
         else:
             break
     return function
 
 
-def _package_name(value):
-    """The ``bpcourse`` module a value belongs to, or None for anything else."""
-    if isinstance(value, types.ModuleType):
-        name = value.__name__
-    else:
-        name = getattr(_unwrap(value), "__module__", None)
-        if not isinstance(name, str) and hasattr(value, "__class__"):
-            name = getattr(type(value), "__module__", None)
-    if isinstance(name, str) and (name == "bpcourse" or name.startswith("bpcourse.")):
-        return name
-    return None
+def forbidden_functions(forbidden=(), forbidden_methods=()):
+    """The plain functions to trip on: ``forbidden`` unwrapped, and every function or method of the package's
+    :data:`METHOD_MODULES` whose name is in ``forbidden_methods``. Returns a list without duplicates."""
+    found = [_unwrap(item) for item in forbidden]
+    names = set(forbidden_methods)
+    for module_name in METHOD_MODULES if names else ():
+        module = importlib.import_module(module_name)
+        for value in vars(module).values():
+            if isinstance(value, types.FunctionType) and value.__module__ == module_name and value.__name__ in names:
+                found.append(value)
+            elif isinstance(value, type) and value.__module__ == module_name:
+                for attribute, member in vars(value).items():
+                    member = _unwrap(member)
+                    if attribute in names and isinstance(member, types.FunctionType):
+                        found.append(member)
+    unique = {}
+    for function in found:
+        if isinstance(function, types.FunctionType):
+            unique.setdefault(id(function), function)
+    return list(unique.values())
 
 
-def _same(value, forbidden):
-    value = _unwrap(value)
-    return any(value is _unwrap(item) for item in forbidden)
+def full_name(function):
+    """``module.qualname`` of a package function, as a learner would import it."""
+    return f"{function.__module__}.{function.__qualname__}"
 
 
-def _code_objects(code):
-    """``code`` and every code object nested in it (inner functions, lambdas, comprehensions)."""
-    yield code
-    for constant in code.co_consts:
-        if isinstance(constant, types.CodeType):
-            yield from _code_objects(constant)
+def refusal(check, name, equation, found):
+    """The message of a refusal: what ran (``found``, a full name) and what to write instead."""
+    return (f"{BORROWED_TAG}: {check} refuses your {name}: when it ran, it called {found}, the package's own "
+            f"implementation of this exercise. This exercise asks you to write it yourself from {equation}, with "
+            f"NumPy and the inputs you are given; the package's version is what your answer is compared with. "
+            f"(A grader gives this answer 0 points and marks it for review.)")
 
 
-def _uses(code):
-    """(global names, attribute names, imported modules) that a code object and its nested code use."""
-    globals_, attributes, imports = set(), set(), set()
-    for inner in _code_objects(code):
-        for instruction in dis.get_instructions(inner):
-            name = instruction.argval
-            if instruction.opname in ("LOAD_GLOBAL", "LOAD_NAME"):
-                globals_.add(name)
-            elif instruction.opname in ("LOAD_ATTR", "LOAD_METHOD", "STORE_ATTR"):
-                attributes.add(name)
-            elif instruction.opname in ("IMPORT_NAME", "IMPORT_FROM"):
-                imports.add(name)
-    return globals_, attributes, imports
+def tripwire_code(function, message):
+    """A code object for ``function`` that raises ``AssertionError(message)`` whatever it is called with.
 
-
-def find_borrowing(function, forbidden=(), forbidden_attributes=()):
-    """What makes ``function`` a borrowed answer, in words, or None if nothing does.
-
-    Args:
-        function: the learner's function.
-        forbidden: package objects (functions, methods, classes) that implement the exercise.
-        forbidden_attributes: method or attribute names that implement it, e.g. ``{"gradients"}``.
+    It has the same free variables as the original (a method using ``super()``
+    has ``__class__``), so it can take the original's place as ``__code__``.
     """
-    forbidden_attributes = set(forbidden_attributes)
-    plain = _unwrap(function)
-    view = getattr(plain, "__code_view__", None)
-    if isinstance(view, types.FunctionType):  # the grader's stand-in: read the learner's compiled code
-        plain = view
-    if _same(plain, forbidden) or _package_name(plain):
-        name = getattr(plain, "__qualname__", repr(plain))
-        return f"it is the package's own {_package_name(plain) or 'bpcourse'}.{name}"
-    if not isinstance(plain, (types.FunctionType, types.BuiltinFunctionType)) and callable(plain):
-        plain = getattr(type(plain), "__call__", plain)  # a callable object: look at its __call__
-        if _same(plain, forbidden) or _package_name(plain):
-            return f"it is an object of the package ({_package_name(plain) or 'bpcourse'})"
-    pending, seen = [plain], set()
-    while pending:
-        current = pending.pop()
-        code = getattr(current, "__code__", None)
-        if code is None or id(code) in seen:
-            continue
-        seen.add(id(code))
-        names, attributes, imports = _uses(code)
-        modules = sorted(str(name) for name in imports if str(name).split(".")[0] in _REFUSED_MODULES)
-        if modules:
-            return f"it imports {', '.join(modules)} inside the function"
-        if names & _IMPORT_HELPERS or attributes & _IMPORT_HELPERS:
-            return f"it loads code by name ({', '.join(sorted((names | attributes) & _IMPORT_HELPERS))})"
-        used = sorted(attributes & forbidden_attributes)
-        if used:
-            return f"it calls the package's implementation through .{', .'.join(used)}"
-        private = sorted(a for a in attributes if a.startswith("_") and not a.startswith("__"))
-        if private:
-            return f"it uses the package's private name(s) {', '.join(private)}"
-        namespace = getattr(current, "__globals__", {})
-        closure = [cell.cell_contents for cell in (getattr(current, "__closure__", None) or ())
-                   if _has_contents(cell)]
-        values = [(name, namespace[name]) for name in sorted(names) if name in namespace]
-        values += [(f"a variable of {getattr(current, '__name__', 'the function')}", value) for value in closure]
-        for name, value in values:
-            package = _package_name(value)
-            if _same(value, forbidden):
-                return f"it calls {name}, the package's implementation of this exercise"
-            if package and package.startswith("bpcourse.exercises"):
-                return f"it uses {name} from {package}, the course's exercise code"
-            helper = _unwrap(value)
-            if (package is None and isinstance(helper, types.FunctionType)
-                    and helper.__globals__ is getattr(plain, "__globals__", None)):
-                pending.append(helper)  # the learner's own helper, from the same notebook: look inside it too
-    return None
+    free = function.__code__.co_freevars
+    outer = "".join(f"    {v} = None\n" for v in free)
+    touch = f"        ({', '.join(free)},)\n" if free else ""
+    source = (f"def _outer():\n{outer}    def {function.__name__}(*args, **kwargs):\n{touch}"
+              f"        raise AssertionError({message!r})\n    return {function.__name__}\n")
+    namespace = {}
+    exec(compile(source, f"<tripwire for {full_name(function)}>", "exec"), namespace)
+    code = namespace["_outer"]().__code__
+    return code if code.co_freevars == free else None
 
 
-def _has_contents(cell):
-    try:
-        cell.cell_contents
-    except ValueError:  # an empty closure cell
-        return False
-    return True
+class _Tripwired:
+    """The learner's function, run with the forbidden functions swapped for tripwires during each call."""
+
+    def __init__(self, function, tripwires):
+        self._function, self._tripwires = function, tripwires
+        self.__name__ = getattr(function, "__name__", "function")
+
+    def __call__(self, *args, **kwargs):
+        saved = []
+        try:
+            for function, code in self._tripwires:
+                saved.append((function, function.__code__))
+                function.__code__ = code
+            return self._function(*args, **kwargs)
+        finally:
+            for function, code in reversed(saved):
+                function.__code__ = code
 
 
-def refuse_borrowed(function, *, check, name, forbidden=(), forbidden_attributes=(), equation):
-    """Raise :class:`BorrowedAnswer` if ``function`` is or calls the package's implementation.
+def refuse_borrowed(function, *, check, name, forbidden=(), forbidden_methods=(), equation):
+    """``function`` wrapped so that running the package's implementation of the exercise raises BorrowedAnswer.
 
     Args:
         function: the learner's function.
         check, name: the check's and the learner's function's names, for the message.
-        forbidden, forbidden_attributes: see :func:`find_borrowing`.
+        forbidden: package functions and methods that implement the exercise.
+        forbidden_methods: names of functions and methods of the package's networks, layers, losses and
+            training code (:data:`METHOD_MODULES`) that implement it, e.g. ``{"gradients"}``.
         equation: where the text derives what the learner should write, e.g. ``"eq. 1.2"``.
+    Returns:
+        a callable to use in place of ``function``. The grader's stand-in for a learner's function
+        (it has ``__borrowing_guard__``) returns its own, which calls the function in a clean room.
     """
     if not callable(function):
         raise AssertionError(f"{check}: expected your function {name}, got {type(function).__name__} {function!r}")
-    reason = find_borrowing(function, forbidden, forbidden_attributes)
-    if reason is None:
-        return
-    where = ""
-    try:
-        where = f" (defined at {inspect.getsourcefile(_unwrap(function))})" if _package_name(
-            _unwrap(function)) else ""
-    except TypeError:
-        pass
-    raise BorrowedAnswer(
-        f"{BORROWED_TAG}: {check} refuses your {name}{where}: {reason}. This exercise asks you to write "
-        f"it yourself from {equation}, with NumPy and the inputs you are given; the package's version is "
-        f"what your answer is compared with. (A grader gives this answer 0 points and marks it for review.)")
+    functions = forbidden_functions(forbidden, forbidden_methods)
+    guard = getattr(type(function), "__borrowing_guard__", None)
+    if guard is not None:
+        return guard(function, {full_name(f): refusal(check, name, equation, full_name(f)) for f in functions})
+    tripwires = [(f, code) for f in functions
+                 if (code := tripwire_code(f, refusal(check, name, equation, full_name(f)))) is not None]
+    return _Tripwired(function, tripwires)
+
+
+def borrowed(error):
+    """The BorrowedAnswer that ``error`` (raised by a learner's function) stands for, or None."""
+    text = str(error)
+    if isinstance(error, AssertionError) and text.startswith(BORROWED_TAG):
+        return error if isinstance(error, BorrowedAnswer) else BorrowedAnswer(text)
+    return None
+

@@ -30,6 +30,8 @@ with its own wall time; the culprit is skipped), and grading goes on.
 
 import builtins
 import contextlib
+import importlib
+import inspect
 import io
 import json
 import shutil
@@ -46,12 +48,16 @@ import numpy as np
 from bpcourse.core.atomic import atomic_write
 from bpcourse.exercises.originality import BORROWED_TAG
 from bpcourse.tools import plain, sandbox_worker
+from bpcourse.tools.clean_room import CleanRoom, TripwireError, clean_room_steps, split_name
 from bpcourse.tools.kernel import Kernel, KernelError, Limits
+from bpcourse.tools.similarity import copy_reasons
 from bpcourse.tools.student import exercises
 from bpcourse.tools.submission import (SubmissionError, grading_plan, kernel_notebook, read_notebook,
                                        read_solutions, trusted_imports)
 
 CELL_TIMEOUT_SECONDS = 120
+MESSAGE_CHARACTERS = 2000
+"""Longest message kept from a failed check (the whole of a check's message, hint included, fits)."""
 
 
 @dataclass
@@ -63,16 +69,17 @@ class ExerciseScore:
     exercise: str  # the check cell's grade_id
     score: float
     max_score: float
-    status: str  # ok, failed: ..., timeout, kernel died, not run, missing notebook, unreadable: ...
+    status: str  # one of STATUSES: ok, failed, borrowed, syntax error, timeout, kernel died, memory ...
+    message: str = ""  # what the check said, or what happened, in words
     review: str = ""  # why the instructor should look at the solution ("" when nothing to see)
 
 
 class KernelLost(BaseException):
     """The kernel timed out or died during a check cell (a BaseException: checks must not catch it)."""
 
-    def __init__(self, kind, message):
+    def __init__(self, kind, message, in_clean_room=False):
         super().__init__(message)
-        self.kind = kind
+        self.kind, self.in_clean_room = kind, in_clean_room
 
 
 class LearnerError(Exception):
@@ -94,12 +101,21 @@ def _rebuilt_exception(reply):
 class LearnerFunction:
     """Stands for the learner's function ``name`` in a check cell; calls it in the kernel."""
 
-    def __init__(self, session, name, code_view=None):
+    def __init__(self, session, name, refusals=None):
         self._session, self.__name__, self.__qualname__ = session, name, name
         self.__module__ = "__main__"  # where the learner defined it
-        # The learner's own code, compiled here from the submitted source and never run: what the
-        # checks' borrowed-answer test reads (bpcourse.exercises.originality), out of the kernel's reach.
-        self.__code_view__ = code_view
+        self._refusals = refusals  # set: calls go to a clean room where these package functions are tripwires
+
+    def __borrowing_guard__(self, refusals):
+        """What :func:`bpcourse.exercises.originality.refuse_borrowed` returns for this stand-in.
+
+        ``refusals`` maps the full names of the package functions that implement
+        the exercise to their refusal messages. The stand-in it returns calls the
+        learner's function in a clean room whose package has none of them
+        (:mod:`bpcourse.tools.clean_room`).
+        """
+        self._session.refusals_seen.update(refusals)
+        return LearnerFunction(self._session, self.__name__, dict(refusals))
 
     def __repr__(self):
         return f"<the learner's {self.__name__}>"
@@ -115,7 +131,7 @@ class LearnerFunction:
 
     def __call__(self, *args, **kwargs):
         filters = [f for f in warnings.filters if getattr(f[2], "__module__", "") == "builtins"]
-        reply = self._session.request("call", name=self.__name__, args=args, kwargs=kwargs,
+        reply = self._session.request("call", room=self._refusals, name=self.__name__, args=args, kwargs=kwargs,
                                       warning_filters=filters, errstate=np.geterr())
         if reply.get("status") != "ok":
             raise _rebuilt_exception(reply)
@@ -153,31 +169,63 @@ def adopt_reply(name, reply, args, kwargs):
 class Session:
     """One submission's kernel with the cells it ran, restarted and replayed after a timeout or death."""
 
-    def __init__(self, kernel, cell_timeout):
-        self.kernel, self.cell_timeout = kernel, cell_timeout
+    def __init__(self, kernel, cell_timeout, folder=None):
+        self.kernel, self.cell_timeout, self.folder = kernel, cell_timeout, folder
         self.done = []  # sources of the kernel cells that ran (to replay after a restart)
         self.deadline = None
         self.problems = []
+        self.room_steps = []  # the cells a clean room runs for the current check cell
+        self.rooms = {}  # refusals -> CleanRoom, for the current check cell
+        self.refusals_seen = {}  # full name -> refusal message, of the current check cell's refuse_borrowed calls
+
+    def clean_room(self, refusals):
+        """The clean room for ``refusals`` (started once per check cell); raises KernelError."""
+        key = tuple(sorted(refusals.items()))
+        if key not in self.rooms:
+            ran = {label for _, label in self.done}
+            steps = [s for s in self.room_steps if f"{self.kernel.notebook_name}, cell {s.index}" in ran]
+            room = CleanRoom(Path(self.folder) / f"clean-room-{len(self.rooms)}", self.kernel.notebook_name,
+                             refusals, steps, self.cell_timeout, self.kernel.limits, self.kernel.sandbox)
+            self.rooms[key] = room
+            room.start()
+        return self.rooms[key]
+
+    def close_rooms(self):
+        for room in self.rooms.values():
+            room.close()
+        self.rooms = {}
 
     def run_cell(self, source, label):
-        """Run a kernel cell; returns ``"ok"``, ``"failed"``, ``"timeout"`` or ``"kernel died"``."""
+        """Run a kernel cell; returns ``(status, error name)``.
+
+        The status is ``"ok"``, ``"failed"`` (the cell raised the error named), ``"timeout"`` or ``"kernel died"``.
+        """
         try:
             reply = self.kernel.request("run", self.cell_timeout, source=source, filename=label)
         except KernelError as error:
             self.recover(error, label)
-            return "timeout" if error.kind == "timeout" else "kernel died"
+            return ("timeout" if error.kind == "timeout" else "kernel died"), ""
         self.done.append((source, label))
-        return "ok" if reply.get("status") == "ok" else "failed"
+        if reply.get("status") == "ok":
+            return "ok", ""
+        return "failed", str(reply.get("ename", ""))[:100]
 
-    def request(self, op, **fields):
-        """A request on behalf of a check cell, within the check cell's wall time."""
+    def request(self, op, room=None, **fields):
+        """A request on behalf of a check cell, within the check cell's wall time.
+
+        With ``room`` (refusals), it goes to that clean room instead of the learner's kernel.
+        """
         left = self.cell_timeout if self.deadline is None else self.deadline - time.monotonic()
         try:
             if left <= 0:
                 raise KernelError("timeout", "the check cell ran out of time")
-            return self.kernel.request(op, left, **fields)
+            target = self.kernel if room is None else self.clean_room(room)
+            left = left if self.deadline is None else self.deadline - time.monotonic()
+            return target.request(op, max(left, 0.001), **fields)
         except KernelError as error:
-            raise KernelLost(error.kind, str(error)) from None
+            raise KernelLost(error.kind, str(error), in_clean_room=room is not None) from None
+        except (OSError, TripwireError) as error:
+            raise KernelLost("died", f"the clean room did not start: {error}", in_clean_room=True) from None
 
     def recover(self, error, label):
         """Kill and restart the kernel, then run again the cells that had run (each with its own time).
@@ -207,38 +255,9 @@ class Session:
                 return
 
 
-def code_views(solution_sources, imports):
-    """``{name: function}`` for every top-level ``def`` in the learner's solution cells, compiled, never run.
-
-    Each view is a plain function object built from the submitted source's code
-    object, with globals that hold the notebook's (instructor's) imports and the
-    other views, so the borrowed-answer test can read what the learner's code
-    calls, helpers included, without running any of it here. A cell that does
-    not compile gives no views (its check fails in the kernel anyway).
-    """
-    view_globals = {"__name__": "__main__"}
-    try:
-        exec(compile(imports, "<the notebook's imports>", "exec"), view_globals)
-    except Exception:  # reported by run_check
-        pass
-    views = {}
-    for label, source in solution_sources:
-        try:
-            module = compile(sandbox_worker.without_magics(source), label, "exec")
-        except (SyntaxError, ValueError):
-            continue
-        for constant in module.co_consts:
-            if isinstance(constant, types.CodeType) and constant.co_name.isidentifier() and \
-                    constant.co_name != "<module>" and f"def {constant.co_name}" in source:
-                views[constant.co_name] = types.FunctionType(constant, view_globals, constant.co_name)
-    view_globals.update(views)
-    return views
-
-
-def run_check(session, source, imports, solution_names, label, views=None):
+def run_check(session, source, imports, solution_names, label):
     """Run a check cell in this process; returns ``(status, message)``."""
     source = sandbox_worker.without_magics(source)
-    views = {} if views is None else views
     namespace = {"__name__": "__main__"}
     try:
         exec(compile(imports, f"<imports for {label}>", "exec"), namespace)
@@ -250,27 +269,33 @@ def run_check(session, source, imports, solution_names, label, views=None):
     try:
         for name in sorted(needed | (solution_names & _free_names(source))):
             if name in solution_names:
-                namespace[name] = LearnerFunction(session, name, views.get(name))
+                namespace[name] = LearnerFunction(session, name)
                 continue
             reply = session.request("get", name=name)
             if reply.get("status") != "ok":
                 continue  # the check cell will raise NameError itself
             value = reply.get("value")
-            namespace[name] = (LearnerFunction(session, name, views.get(name)) if reply.get("callable")
+            namespace[name] = (LearnerFunction(session, name) if reply.get("callable")
                                else plain.decode(value))
         with contextlib.redirect_stdout(output), contextlib.redirect_stderr(output):
             exec(compile(source, label, "exec"), namespace)
         return "ok", ""
     except KernelLost as lost:
-        session.recover(lost, label)
-        return ("timeout" if lost.kind == "timeout" else "kernel died"), str(lost)
+        where = " (in the clean room that calls your function)" if lost.in_clean_room else ""
+        if lost.in_clean_room:
+            session.problems.append(f"{label}: {lost}{where}")
+        else:
+            session.recover(lost, label)
+        return ("timeout" if lost.kind == "timeout" else "kernel died"), f"{lost}{where}"
     except plain.PlainDataError as error:
         return "failed", f"the kernel sent something that is not plain data: {error}"
     except (Exception, SystemExit) as error:  # any exception in a check cell is a failed check (Ctrl-C is not)
-        text = "".join(traceback.format_exception_only(type(error), error)).strip()
-        return "failed", text.splitlines()[0][:300] if text else type(error).__name__
+        text = str(error).strip() if isinstance(error, AssertionError) else (
+            "".join(traceback.format_exception_only(type(error), error)).strip())
+        return "failed", text[:MESSAGE_CHARACTERS] if text else type(error).__name__
     finally:
         session.deadline = None
+        session.close_rooms()
 
 
 def _free_names(source):
@@ -301,7 +326,7 @@ def grade_notebook(student, instructor_path, submitted_path, cell_timeout=CELL_T
     try:
         solutions = read_solutions(submitted_path)
     except SubmissionError as error:
-        return [ExerciseScore(student, name, g, 0, p, f"unreadable: {error}") for g, p in rows], [f"{name}: {error}"]
+        return [ExerciseScore(student, name, g, 0, p, "unreadable", str(error)) for g, p in rows], [f"{name}: {error}"]
     steps = grading_plan(instructor, solutions, name)
     if folder is not None:
         return _run_steps(student, name, steps, Path(folder), cell_timeout, limits, sandbox, progress)
@@ -317,41 +342,104 @@ def _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, prog
         handle.write(kernel_notebook(steps))
     folder.chmod(0o755)
     kernel = Kernel(folder, name, limits, sandbox)
-    scores, review, solution_names, solution_sources = [], [], set(), []
+    scores, solution_names, answers = [], set(), []
     try:
         kernel.start()
     except (KernelError, OSError) as error:
-        return [ExerciseScore(student, name, s.grade_id, 0, s.points, f"kernel did not start: {error}")
+        kernel.close()
+        return [ExerciseScore(student, name, s.grade_id, 0, s.points, "kernel died", f"the kernel did not start: {error}")
                 for s in steps if s.kind == "check" or s.points], [f"{name}: the kernel did not start: {error}"]
-    session = Session(kernel, cell_timeout)
+    session = Session(kernel, cell_timeout, folder)
     try:
         for position, step in enumerate(steps):
             label = f"{name}, cell {step.index}"
             if step.kind == "kernel":
-                status = session.run_cell(step.source, label)
+                status, error_name = session.run_cell(step.source, label)
                 if step.solution_of:
                     solution_names |= step.names  # the instructor's names: a learner's `check_sigmoid = ...` is no proxy
-                    solution_sources.append((label, step.source))
-                    review += [f"{step.solution_of}: {reason}" for reason in step.review]
+                    answers.append(Answer(step, status, error_name))
                     if step.points:  # a solution cell that is graded too: nbgrader's manually graded answer
                         scores.append(ExerciseScore(student, name, step.grade_id, 0, step.points,
                                                     "manual grading needed"))
                 continue
-            imports = trusted_imports(steps, position)
-            status, message = run_check(session, step.source, imports, solution_names, label,
-                                        code_views(solution_sources, imports))
-            if status == "failed":
-                status = f"failed: {message}"
-                if BORROWED_TAG in message:
-                    review.append(f"{step.grade_id}: borrowed answer, 0 points ({message.split(BORROWED_TAG, 1)[1][:200].strip(': ')})")
+            session.room_steps = clean_room_steps(steps, position)
+            session.refusals_seen = {}
+            status, message = run_check(session, step.source, trusted_imports(steps, position), solution_names, label)
+            status = status_label(status, message, answers)
+            review = [f"{a.step.solution_of}: {reason}" for a in answers for reason in a.step.review]
+            if status == "borrowed":
+                review.append(f"{step.grade_id}: borrowed answer, 0 points")
+            review += [f"{a.step.solution_of}: {note}" for a in answers
+                       for note in copy_reasons(a.step.source, _references(a.step, session.refusals_seen),
+                                                a.step.handed_out)]
             scores.append(ExerciseScore(student, name, step.grade_id, step.points if status == "ok" else 0,
-                                        step.points, status, "; ".join(review)))
-            review = []
+                                        step.points, status, message, "; ".join(review)))
+            answers = []
             if progress is not None:
                 progress(scores, [f"{name}: {p}" for p in session.problems])
     finally:
+        session.close_rooms()
         kernel.close()
     return scores, [f"{name}: {p}" for p in session.problems]
+
+
+@dataclass
+class Answer:
+    """A learner's solution cell as it ran in the kernel, for the labels and review of the check after it."""
+
+    step: object  # bpcourse.tools.submission.Step
+    status: str  # as Session.run_cell says
+    error_name: str
+
+
+STATUSES = ("ok", "failed", "not written", "borrowed", "syntax error", "timeout", "kernel died", "memory",
+            "missing notebook", "unreadable", "manual grading needed", "grader error")
+"""Every status a grade-sheet row can have; the message column says more."""
+
+
+def status_label(status, message, answers):
+    """The status of a check cell's row: what caused it, from the check's outcome and its solution cells' runs."""
+    if status == "ok":
+        return "ok"
+    for answer in answers:
+        try:
+            compile(sandbox_worker.without_magics(answer.step.source), "<solution>", "exec")
+        except (SyntaxError, ValueError):
+            return "syntax error"
+    for answer in answers:
+        if answer.status in ("timeout", "kernel died"):
+            return answer.status
+        if "MemoryError" in answer.error_name:
+            return "memory"
+    if status in ("timeout", "kernel died"):
+        return status
+    first = message.splitlines()[0] if message else ""
+    if first.startswith(BORROWED_TAG):
+        return "borrowed"
+    if "MemoryError" in message:
+        return "memory"
+    if "not written yet" in first:
+        return "not written"
+    return "failed"
+
+
+def _references(step, refusals):
+    """What a solution could be a copy of: the instructor's solution, the package's code of the exercise."""
+    references = {"the instructor's solution": step.instructor_source}
+    for full_name in refusals:
+        try:
+            references[f"the package's {full_name}"] = inspect.getsource(_resolve(full_name))
+        except (OSError, TypeError, AttributeError, ImportError, ValueError):
+            pass
+    return references
+
+
+def _resolve(full_name):
+    module, qualname = split_name(full_name)
+    value = importlib.import_module(module)
+    for part in qualname.split("."):
+        value = getattr(value, part)
+    return value
 
 
 def run_job(job, result_path):

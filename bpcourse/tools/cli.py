@@ -3,9 +3,10 @@
     bpcourse student [--source notebooks] [--out build]
         write build/student/ (what learners get) and build/solutions/
     bpcourse grade SUBMISSIONS [--source notebooks] [--csv build/grades.csv] [--cell-timeout 120]
-                   [--memory-mb 4096] [--cpu-seconds 3600] [--no-sandbox]
+                   [--notebook-timeout 1200] [--memory-mb 4096] [--cpu-seconds 3600] [--no-sandbox]
         grade every SUBMISSIONS/<student>/.../NN_name.ipynb, each in its own
-        sandbox (bubblewrap), print the scores and keep the grade sheet current
+        sandbox (bubblewrap), print the scores and keep the grade sheet (plain
+        CSV) and the run's status (grades.status.json beside it) current
 """
 
 import argparse
@@ -14,7 +15,7 @@ import sys
 from pathlib import Path
 
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS
-from bpcourse.tools.grading import NO_SANDBOX_RISK, SandboxUnavailable, grade_folder
+from bpcourse.tools.grading import NO_SANDBOX_RISK, NOTEBOOK_TIMEOUT_SECONDS, SandboxUnavailable, grade_folder
 from bpcourse.tools.kernel import Limits
 from bpcourse.tools.student import NotebookFormatError, make_student_versions
 
@@ -33,8 +34,13 @@ def main(argv=None):
     grade.add_argument("--csv", default="build/grades.csv", help="the grade sheet (default: build/grades.csv)")
     grade.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_SECONDS,
                        help=f"seconds of wall time per cell (default: {CELL_TIMEOUT_SECONDS})")
+    grade.add_argument("--notebook-timeout", type=int, default=NOTEBOOK_TIMEOUT_SECONDS,
+                       help=f"seconds of wall time for one student's notebook in all, every cell and check "
+                            f"together (default: {NOTEBOOK_TIMEOUT_SECONDS})")
     grade.add_argument("--memory-mb", type=int, default=Limits.memory_mb,
-                       help=f"address space of a learner's kernel in MB (default: {Limits.memory_mb})")
+                       help=f"address space of a learner's kernel in MB (default: {Limits.memory_mb}); each kernel "
+                            f"can hold that plus three in-memory file systems of {Limits.tmpfs_mb} MB "
+                            f"(/sandbox, /tmp, /dev/shm), and at most {Limits.processes} processes")
     grade.add_argument("--cpu-seconds", type=int, default=Limits.cpu_seconds,
                        help=f"CPU seconds of a learner's kernel in total (default: {Limits.cpu_seconds})")
     grade.add_argument("--no-sandbox", action="store_true",
@@ -49,13 +55,13 @@ def main(argv=None):
                 print(f"wrote {path}")
             print(f"solutions copy in {out / 'solutions'}/")
         else:
-            for name in ("cell_timeout", "memory_mb", "cpu_seconds"):
+            for name in ("cell_timeout", "notebook_timeout", "memory_mb", "cpu_seconds"):
                 if getattr(args, name) <= 0:
                     raise ValueError(f"--{name.replace('_', '-')} must be a positive number, got {getattr(args, name)}")
             limits = Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds)
             os.environ.setdefault("MPLBACKEND", "Agg")  # the checks import pyplot; no window may open
             grade_folder(args.submissions, args.source, args.csv, args.cell_timeout, sandbox=not args.no_sandbox,
-                         limits=limits)
+                         limits=limits, notebook_timeout=args.notebook_timeout)
     except (NotebookFormatError, ValueError, FileNotFoundError, SandboxUnavailable) as error:
         print(f"bpcourse {args.command}: {error}", file=sys.stderr)
         return 2

@@ -41,6 +41,7 @@ import multiprocessing
 import os
 import tempfile
 import traceback
+import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -51,11 +52,15 @@ from nbclient.exceptions import DeadKernelError
 from bpcourse.core.atomic import atomic_write
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, run_job
 from bpcourse.tools.ipc_kernel import IPCKernelManager
-from bpcourse.tools.kernel import Limits, sandbox_problem
+from bpcourse.tools.kernel import Limits, sandbox_problem, sweep_cgroups
 from bpcourse.tools.student import check_grade_ids, exercises, make_student_notebook
 from bpcourse.tools.submission import grading_plan, read_notebook, trusted_imports
 
-SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "review"]
+SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message", "review"]
+"""The grade sheet's columns (a plain CSV, this header first): ``status`` is one of
+:data:`bpcourse.tools.checker.STATUSES`, ``message`` says more, ``review`` why an instructor should look."""
+NOTEBOOK_TIMEOUT_SECONDS = 1200
+"""Default wall time for grading one notebook of one student, all cells and checks together."""
 NO_SANDBOX_RISK = (
     "without the sandbox the learners' code runs as you: it can read and change your files (the instructor's "
     "notebooks and hidden tests, other submissions, the installed package, the grade sheet), use the network and "
@@ -125,32 +130,51 @@ def find_submission(student_dir, notebook_name):
     return matches[0] if matches else None
 
 
-def write_sheet(scores, path, header):
-    """Write the grade sheet atomically: the ``header`` line (``# ...``), then a CSV table of ``scores``."""
+def display_name(name):
+    """A file or folder name as text that any sheet, terminal or browser shows on one line.
+
+    Bytes that are not UTF-8 (names from zips made on Windows) become ``\\xNN``,
+    control characters and line or paragraph separators ``\\n``, ``\\u2028`` ...
+    """
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+                   else ch for ch in text)
+
+
+def write_sheet(scores, path):
+    """Write the grade sheet atomically: a plain CSV, the header row first (:data:`SHEET_COLUMNS`)."""
     text = io.StringIO()
-    text.write(f"# {header}\n")
     writer = csv.writer(text)
     writer.writerow(SHEET_COLUMNS)
     for s in scores:
-        writer.writerow([s.student, s.notebook, s.exercise, f"{s.score:g}", f"{s.max_score:g}", s.status, s.review])
+        writer.writerow([display_name(s.student), s.notebook, s.exercise, f"{s.score:g}", f"{s.max_score:g}",
+                         s.status, display_name(s.message), display_name(s.review)])
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text.getvalue())
 
 
+def status_path(sheet_path):
+    """The run's status file beside the grade sheet: ``grades.csv`` -> ``grades.status.json``."""
+    sheet_path = Path(sheet_path)
+    return sheet_path.with_name(sheet_path.stem + ".status.json")
+
+
+def write_status(sheet_path, status):
+    """Write the run's status (a dict) as JSON beside the sheet, atomically."""
+    with atomic_write(status_path(sheet_path), "w", encoding="utf-8") as handle:
+        json.dump(status, handle, indent=1)
+
+
 def read_sheet(path):
-    """``(header, rows)`` of a grade sheet written by :func:`write_sheet` (rows as dicts)."""
-    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
-    header = lines[0][2:].rstrip("\n") if lines and lines[0].startswith("# ") else ""
-    return header, list(csv.DictReader(lines[1:] if header else lines))
-
-
-def _time_budget(instructor_path, cell_timeout):
-    """Seconds a child may take for one notebook: every code cell timing out twice, and a margin."""
-    cells = nbformat.read(instructor_path, as_version=4).cells
-    code_cells = sum(cell.cell_type == "code" for cell in cells)
-    return cell_timeout * (2 * code_cells + 4) + 120
+    """``(status, rows)``: the run's status (a dict, {} if there is none) and the sheet's rows as dicts."""
+    rows = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+    try:
+        status = json.loads(status_path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        status = {}
+    return status, rows
 
 
 def _child(job, result_path):
@@ -164,13 +188,14 @@ def _child(job, result_path):
     os._exit(0)
 
 
-def grade_submission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox):
+def grade_submission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox,
+                     notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS):
     """Grade one submission in a child process; return ``(scores, problems)`` whatever the child did.
 
     The child is forked from this process (so the check modules it needs are
-    already imported) and has :func:`_time_budget` seconds; what it decided
-    before a crash, a kill or the end of its time is kept, the rest of the
-    notebook's exercises score 0 with the reason.
+    already imported) and has ``notebook_timeout`` seconds for the whole
+    notebook; what it decided before a crash, a kill or the end of its time is
+    kept, the rest of the notebook's exercises score 0 with the reason.
     """
     rows = [(grade_id, points) for _, grade_id, points in exercises(nbformat.read(instructor_path, as_version=4))]
     name = Path(instructor_path).name
@@ -184,15 +209,16 @@ def grade_submission(student, instructor_path, submitted_path, cell_timeout, lim
         Path(job["folder"]).mkdir()
         process = multiprocessing.get_context("fork").Process(target=_child, args=(job, result), daemon=True)
         process.start()
-        budget = _time_budget(instructor_path, cell_timeout)
-        process.join(budget)
-        problem = None
+        process.join(notebook_timeout)
+        problem, cause = None, "grader error"
         if process.is_alive():
             process.kill()
             process.join()
-            problem = f"grading this notebook took longer than {budget} s and was stopped"
+            problem = f"the notebook's time budget of {notebook_timeout} s ran out, and its grading was stopped"
+            cause = "timeout"
         elif process.exitcode != 0:
             problem = f"the grader's child process ended with exit code {process.exitcode}"
+        sweep_cgroups()
         done, problems = [], []
         if result.exists():
             try:
@@ -205,7 +231,7 @@ def grade_submission(student, instructor_path, submitted_path, cell_timeout, lim
             problem = "the grader's child process left no result"
         if problem:
             graded = {s.exercise for s in done}
-            done += [ExerciseScore(student, name, g, 0, p, f"grader error: {problem}") for g, p in rows if g not in graded]
+            done += [ExerciseScore(student, name, g, 0, p, cause, problem) for g, p in rows if g not in graded]
             problems.append(f"{name}: {problem}")
         return done, problems
 
@@ -221,12 +247,16 @@ def _warm_up(notebook_paths):
 
 
 def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOUT_SECONDS, echo=print, sandbox=True,
-                 limits=Limits()):
+                 limits=Limits(), notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS):
     """Grade every student folder in ``submissions_dir``; keep the grade sheet current; return all scores.
 
     ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with
     ``source_dir/NN_name.ipynb``; only the instructor notebooks that a student
     submitted at least one of are graded for everyone (a missing one scores 0).
+    The sheet (plain CSV) is rewritten after every submission, and the run's
+    status (:func:`write_status`: started, graded N of M, in progress or
+    finished) beside it. Nothing in one submission ends the run: whatever goes
+    wrong costs that submission's points, with the reason in its rows.
     Raises SandboxUnavailable when ``sandbox`` is true and bubblewrap cannot
     run, ValueError for an empty folder, NotebookFormatError for a bad
     instructor notebook (before anything is graded).
@@ -244,12 +274,12 @@ def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOU
         raise ValueError(f"{submissions_dir} is not a folder: expected {submissions_dir}/<student>/NN_name.ipynb")
     students = sorted(p for p in submissions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
     for linked in [p for p in students if p.is_symlink()]:  # it could point at your own notebooks
-        echo(f"WARNING: {linked} is a symbolic link, not a student's folder: not graded")
+        echo(f"WARNING: {display_name(linked.name)} is a symbolic link, not a student's folder: not graded")
         students.remove(linked)
     if not students:
         raise ValueError(f"no student folders in {submissions_dir}: expected {submissions_dir}/<student>/NN_name.ipynb")
     instructor_paths = sorted(source_dir.glob("[0-9][0-9]_*.ipynb"))
-    assigned = [p for p in instructor_paths if any(find_submission(s, p.name) for s in students)]
+    assigned = [p for p in instructor_paths if any(_submitted(s, p.name) for s in students)]
     if not assigned:
         raise ValueError(f"none of the submitted notebooks has the name of a notebook in {source_dir}")
     seen = {}
@@ -260,35 +290,56 @@ def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOU
 
     _warm_up(assigned)
     total = len(students) * len(assigned)
-    mode = "sandboxed" if sandbox else "NOT sandboxed (--no-sandbox)"
     scores, problems, graded = [], [], 0
 
-    def header(state):
-        return (f"bpcourse grade sheet; run started {started.isoformat()}; {mode}; "
-                f"{graded} of {total} submissions graded; {state}")
+    def status(state):
+        write_status(csv_path, {
+            "started": started.isoformat(), "state": state, "graded": graded, "total": total,
+            "sandboxed": sandbox, "sheet": csv_path.name,
+            "finished": datetime.now(timezone.utc).replace(microsecond=0).isoformat() if state == "finished" else None,
+        })
 
-    write_sheet(scores, csv_path, header("in progress"))
+    write_sheet(scores, csv_path)
+    status("in progress")
     for student in students:
+        name = display_name(student.name)
         for instructor_path in assigned:
-            echo(f"grading {student.name} / {instructor_path.name} ...")
-            submitted = find_submission(student, instructor_path.name)
-            rows, found = grade_submission(student.name, instructor_path, submitted, cell_timeout, limits, sandbox)
+            echo(f"grading {name} / {instructor_path.name} ...")
+            try:
+                submitted = _submitted(student, instructor_path.name)
+                rows, found = grade_submission(student.name, instructor_path, submitted, cell_timeout, limits,
+                                               sandbox, notebook_timeout)
+            except Exception as error:  # noqa: BLE001 - one submission never ends the run
+                detail = f"{type(error).__name__}: {error}"
+                rows = [ExerciseScore(student.name, instructor_path.name, g, 0, p, "grader error", detail)
+                        for _, g, p in exercises(nbformat.read(instructor_path, as_version=4))]
+                found = [f"{instructor_path.name}: {detail}"]
             scores += rows
-            problems += [f"{student.name} / {p}" for p in found]
+            problems += [f"{name} / {display_name(p)}" for p in found]
             graded += 1
-            write_sheet(scores, csv_path, header("in progress" if graded < total else
-                                                 f"finished {datetime.now(timezone.utc).replace(microsecond=0).isoformat()}"))
+            write_sheet(scores, csv_path)
+            status("in progress" if graded < total else "finished")
     echo("")
     for student in students:
         mine = [s for s in scores if s.student == student.name]
-        echo(f"{student.name}: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}")
+        echo(f"{display_name(student.name)}: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}")
         for s in mine:
-            echo(f"    {s.exercise:<32} {s.score:g} / {s.max_score:g}  {s.status}" + (f"  REVIEW: {s.review}" if s.review else ""))
+            detail = f"  ({display_name(s.message)[:120]})" if s.message and s.status != "ok" else ""
+            echo(f"    {s.exercise:<32} {s.score:g} / {s.max_score:g}  {s.status}{detail}"
+                 + (f"  REVIEW: {display_name(s.review)}" if s.review else ""))
     echo(f"\nproblems met: {len(problems)}")
     for problem in problems:
         echo(f"  {problem}")
     reviews = [s for s in scores if s.review]
     if reviews:
         echo(f"exercises marked for review: {len(reviews)} (see the review column)")
-    echo(f"\nscores written to {csv_path}")
+    echo(f"\nscores written to {csv_path} (the run's status in {status_path(csv_path)})")
     return scores
+
+
+def _submitted(student_dir, notebook_name):
+    """:func:`find_submission`, or None for a folder that cannot be searched (it costs that student only)."""
+    try:
+        return find_submission(student_dir, notebook_name)
+    except OSError:
+        return None

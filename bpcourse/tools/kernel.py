@@ -72,7 +72,12 @@ class Limits:
     memory_mb: int = 4096  # address space (RLIMIT_AS)
     cpu_seconds: int = 3600  # CPU time of the kernel process in total (RLIMIT_CPU)
     file_mb: int = 16  # size of any one file it writes, its output file included (RLIMIT_FSIZE)
-    tmpfs_mb: int = 64  # size of /sandbox and of /tmp in the sandbox
+    tmpfs_mb: int = 64  # size of each writable file system in the sandbox: /sandbox, /tmp and /dev/shm
+    processes: int = 64  # processes and threads of the kernel at once (a pids cgroup; RLIMIT_NPROC too)
+
+    def memory_in_all_mb(self):
+        """What one kernel can hold at most: its address space and its three in-memory file systems, in MB."""
+        return self.memory_mb + 3 * self.tmpfs_mb
 
     def apply(self):
         """Set the limits on the calling process (run in the child before exec); die with the parent (Linux)."""
@@ -86,8 +91,75 @@ class Limits:
             (resource.RLIMIT_CPU, self.cpu_seconds),
             (resource.RLIMIT_FSIZE, self.file_mb << 20),
             (resource.RLIMIT_CORE, 0),
+            (resource.RLIMIT_NPROC, self.processes),  # holds for a grader that is not root; the cgroup for root
         ):
             resource.setrlimit(limit, (value, value))
+
+
+PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
+"""Where a pids cgroup may be made (cgroup v1's pids hierarchy, or v2's unified one)."""
+
+
+def make_pids_cgroup(limit):
+    """A new pids cgroup allowing ``limit`` tasks (a folder), or None where this machine does not let us make one."""
+    for root in PIDS_CGROUP_ROOTS:
+        if not (root / "cgroup.procs").exists() or (root.name == "cgroup" and "pids" not in _read(
+                root / "cgroup.subtree_control")):
+            continue
+        try:
+            folder = Path(tempfile.mkdtemp(prefix="bpcourse-kernel-", dir=root))
+        except OSError:
+            continue
+        try:
+            (folder / "pids.max").write_text(str(limit))
+            return folder
+        except OSError:
+            remove_cgroup(folder)
+    return None
+
+
+def _read(path):
+    try:
+        return path.read_text()
+    except OSError:
+        return ""
+
+
+def join_cgroup(folder):
+    """Move the calling process into the cgroup ``folder`` (run in the child before exec)."""
+    with open(folder / "cgroup.procs", "w") as handle:
+        handle.write(str(os.getpid()))
+
+
+def sweep_cgroups():
+    """Remove the empty cgroups that kernels of a killed grader process left behind."""
+    for root in PIDS_CGROUP_ROOTS:
+        for folder in root.glob("bpcourse-kernel-*"):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass  # still in use: another grader's
+
+
+def kill_cgroup(folder):
+    """SIGKILL every process left in the cgroup ``folder`` (what escaped the kernel's session)."""
+    for line in _read(folder / "cgroup.procs").split():
+        try:
+            os.kill(int(line), signal.SIGKILL)
+        except (ValueError, ProcessLookupError, PermissionError):
+            pass
+
+
+def remove_cgroup(folder):
+    """Remove an empty cgroup (its processes are gone, or going: retried for a moment)."""
+    for _ in range(50):
+        try:
+            folder.rmdir()
+            return
+        except FileNotFoundError:
+            return
+        except OSError:
+            time.sleep(0.02)
 
 
 class KernelError(RuntimeError):
@@ -127,7 +199,7 @@ def mnist_dir():
     return None
 
 
-def kernel_env(home):
+def kernel_env(home, package_dir=None):
     """The environment of the kernel: nothing of the grader's but the thread settings."""
     env = {
         "HOME": str(home),
@@ -136,21 +208,26 @@ def kernel_env(home):
         "MPLBACKEND": "Agg",
         "MPLCONFIGDIR": str(Path(home) / ".matplotlib"),
         "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONPATH": str(Path(bpcourse.__file__).resolve().parent.parent),
+        "PYTHONPATH": str(Path(package_dir or Path(bpcourse.__file__).resolve().parent).parent),
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
     }
     return env
 
 
-def bwrap_command(notebook_path, limits):
-    """The bubblewrap command line that runs the worker on the assembled notebook ``notebook_path``."""
+def bwrap_command(notebook_path, limits, package_dir=None):
+    """The bubblewrap command line that runs the worker on the assembled notebook ``notebook_path``.
+
+    ``package_dir``, if given, is a copy of the ``bpcourse`` package mounted in
+    place of the installed one (the clean room's, :mod:`bpcourse.tools.clean_room`).
+    """
     size = str(limits.tmpfs_mb << 20)
     # Mounts are made in order: the private /tmp first, so that a venv or a checkout under /tmp,
     # bound below, is not hidden by it.
     command = [bwrap_path(), "--unshare-all", "--unshare-user", "--disable-userns", "--uid", str(NOBODY),
                "--gid", str(NOBODY), "--cap-drop", "ALL", "--die-with-parent", "--new-session",
-               "--dev", "/dev", "--proc", "/proc", "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
+               "--dev", "/dev", "--size", size, "--perms", "1777", "--tmpfs", "/dev/shm", "--proc", "/proc",
+               "--size", size, "--perms", "1777", "--tmpfs", "/tmp",
                "--ro-bind", "/usr", "/usr"]
     for name in ("bin", "sbin", "lib", "lib32", "lib64", "libx32"):
         path = Path("/") / name
@@ -163,6 +240,8 @@ def bwrap_command(notebook_path, limits):
             command += ["--ro-bind", f"/etc/{name}", f"/etc/{name}"]
     for path in _readable_dirs():
         command += ["--ro-bind", str(path), str(path)]
+    if package_dir is not None:
+        command += ["--ro-bind", str(package_dir), str(Path(bpcourse.__file__).resolve().parent)]
     env = kernel_env(SANDBOX_DIR)
     data = mnist_dir()
     if data is not None:
@@ -170,7 +249,7 @@ def bwrap_command(notebook_path, limits):
         env["BPCOURSE_DATA"] = SANDBOX_DATA
     command += ["--size", size, "--perms", "0777", "--tmpfs", SANDBOX_DIR,
                 "--ro-bind", str(notebook_path), f"{SANDBOX_DIR}/{Path(notebook_path).name}",
-                "--chdir", SANDBOX_DIR, "--clearenv"]
+                "--remount-ro", "/", "--chdir", SANDBOX_DIR, "--clearenv"]
     for key, value in env.items():
         command += ["--setenv", key, value]
     return command + ["--", sys.executable, "-s", "-m", "bpcourse.tools.sandbox_worker"]
@@ -219,23 +298,33 @@ class Kernel:
     in that folder without bubblewrap.
     """
 
-    def __init__(self, folder, notebook_name, limits=Limits(), sandbox=True):
+    def __init__(self, folder, notebook_name, limits=Limits(), sandbox=True, package_dir=None):
         self.folder, self.notebook_name, self.limits, self.sandbox = Path(folder), notebook_name, limits, sandbox
+        self.package_dir = package_dir
         self.process = None
+        self.cgroup = None
         self.next_id = 0
         self.restarts = 0
 
     def start(self):
         if self.sandbox:
-            command, cwd = bwrap_command(self.folder / self.notebook_name, self.limits), None
-            env = {"PATH": "/usr/bin:/bin"}
+            command = bwrap_command(self.folder / self.notebook_name, self.limits, self.package_dir)
+            cwd, env = None, {"PATH": "/usr/bin:/bin"}
         else:
             work = self.folder / "work"
             work.mkdir(exist_ok=True)
-            command, cwd, env = plain_command(), work, kernel_env(work)
+            command, cwd, env = plain_command(), work, kernel_env(work, self.package_dir)
+        self.cgroup = make_pids_cgroup(self.limits.processes)
+        cgroup, limits = self.cgroup, self.limits
+
+        def before_exec():
+            if cgroup is not None:
+                join_cgroup(cgroup)
+            limits.apply()
+
         self.process = subprocess.Popen(
             command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=cwd, env=env,
-            start_new_session=True, preexec_fn=self.limits.apply,
+            start_new_session=True, preexec_fn=before_exec,
         )
         reply = self._read_reply(time.monotonic() + START_TIMEOUT_SECONDS)
         if reply.get("status") != "ready":
@@ -265,6 +354,10 @@ class Kernel:
         except subprocess.TimeoutExpired:
             pass
         self.process = None
+        if self.cgroup is not None:
+            kill_cgroup(self.cgroup)
+            remove_cgroup(self.cgroup)
+            self.cgroup = None
 
     def request(self, op, timeout, **fields):
         """Send one request and return the decoded JSON reply (a dict); raises KernelError."""

@@ -1,13 +1,13 @@
 """Static review of a learner's solution cell: what an instructor should look at by hand.
 
 The sandbox and the grader's own verdicts (:mod:`bpcourse.tools.grading`)
-make sure that tricks cannot earn points. Some code is still worth a human
-look: a solution that imports ``bpcourse`` (it may hand back the package's
-reference answer instead of the learner's own), or that reaches for
-``importlib``, ``__import__``, ``exec``, ``eval`` or ``get_ipython`` (code
-that writes or loads code). :func:`review_reasons` lists such uses; the grade
-sheet marks the exercise "review" with these reasons, and the points stand
-until the instructor decides.
+make sure that tricks cannot earn points, and the clean room
+(:mod:`bpcourse.tools.clean_room`) that the package's own answer earns none,
+so importing ``bpcourse`` for a building block is no reason for a look. Code
+that writes or loads code (``importlib``, ``__import__``, ``exec``, ``eval``,
+``compile``, ``get_ipython`` ...) still is: :func:`review_reasons` lists such
+uses, the grade sheet's review column gives them, and the points stand until
+the instructor decides.
 """
 
 import ast
@@ -45,9 +45,7 @@ def review_reasons(source, given=""):
             modules = []
         for module in modules:
             top = module.split(".")[0]
-            if top == "bpcourse":
-                reasons.append(f"line {node.lineno}: imports {module} (the package holds the reference answers)")
-            elif top in FLAGGED_NAMES:
+            if top in FLAGGED_NAMES:
                 reasons.append(f"line {node.lineno}: imports {module}")
         name = None
         if isinstance(node, ast.Name):
@@ -56,6 +54,4 @@ def review_reasons(source, given=""):
             name = node.attr
         if name in FLAGGED_NAMES:
             reasons.append(f"line {node.lineno}: uses {name}")
-        if isinstance(node, ast.Constant) and isinstance(node.value, str) and "bpcourse" in node.value:
-            reasons.append(f"line {node.lineno}: names bpcourse in a string")
     return list(dict.fromkeys(reasons))

@@ -35,7 +35,7 @@ def read_solutions(path):
         size = path.stat().st_size
         if size > MAX_NOTEBOOK_BYTES:
             raise SubmissionError(f"{size} bytes, more than the {MAX_NOTEBOOK_BYTES} accepted")
-        notebook = json.loads(path.read_bytes().decode("utf-8"))
+        notebook = json.loads(path.read_bytes().decode("utf-8-sig"))  # a byte-order mark is allowed
     except SubmissionError:
         raise
     except (OSError, UnicodeDecodeError, ValueError, RecursionError) as error:
@@ -73,6 +73,8 @@ class Step:
     solution_of: str = ""  # the grade_id of the solution cell this step holds, if any
     names: set = field(default_factory=set)  # what the INSTRUCTOR's solution cell defines (trusted)
     review: list = field(default_factory=list)
+    instructor_source: str = ""  # a solution cell's source in the instructor's notebook (for copy detection)
+    handed_out: str = ""  # a solution cell's source in the student version (what every learner got)
 
 
 def defined_names(source):
@@ -118,7 +120,8 @@ def grading_plan(instructor, solutions, name):
             learner = solutions.get(grade_id, student["cells"][index]["source"])
             steps.append(Step(index, "kernel", learner, grade_id, metadata.get("points", 0) if is_graded_cell(cell) else 0,
                               solution_of=grade_id, names=defined_names(source),
-                              review=review_reasons(learner, _text(student["cells"][index]["source"]))))
+                              review=review_reasons(learner, _text(student["cells"][index]["source"])),
+                              instructor_source=source, handed_out=_text(student["cells"][index]["source"])))
         else:
             steps.append(Step(index, "kernel", source))
     return steps

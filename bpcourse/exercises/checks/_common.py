@@ -23,6 +23,8 @@ import warnings
 
 import numpy as np
 
+from bpcourse.exercises.originality import borrowed
+
 WARNINGS_NOTE = "(the check runs your function with warnings turned into errors)"
 """Said when a learner's function fails only because a warning was turned into an error."""
 
@@ -105,7 +107,8 @@ def call_learner(function, args, *, check, name, head_text, hint, warnings_as_er
         errstate: keyword arguments for ``np.errstate`` around the call, e.g.
             ``{"over": "ignore"}``; overrides the setting above.
     Raises:
-        AssertionError: if the function raises (``NotImplementedError``: not written yet).
+        AssertionError: if the function raises (``NotImplementedError``: not written yet);
+        BorrowedAnswer: if it ran the package's implementation (see :mod:`bpcourse.exercises.originality`).
     """
     numpy_errors = dict(over="warn", invalid="warn", divide="warn", under="ignore") if warnings_as_errors else {}
     numpy_errors.update(errstate or {})
@@ -118,6 +121,9 @@ def call_learner(function, args, *, check, name, head_text, hint, warnings_as_er
     except NotImplementedError as error:
         raise not_written(check, name) from error
     except Exception as error:
+        refused = borrowed(error)
+        if refused is not None:  # it ran the package's implementation: say that, not "it raised"
+            raise refused from None
         lines = [f"your {name} raised {type(error).__name__}: {error}"]
         if warnings_as_errors and isinstance(error, Warning):
             lines = [f"your {name} raised the warning {type(error).__name__}: {error}", WARNINGS_NOTE]
@@ -294,3 +300,20 @@ def passed(check, seed, count, what):
         print(f"{check}: all {count} hidden cases passed (other shapes, sizes and values than the visible ones)")
     else:
         print(f"{check}: all {count} cases passed: {what}")
+
+
+def same_weights(got, expected, *, rtol, atol):
+    """True when ``got`` is a list of ``(W, b)`` pairs like ``expected`` (same count, shapes) and close to it.
+
+    Never vacuous: a shorter or longer list, a pair of another length or shape,
+    or a non-finite entry is False, whatever the rest holds.
+    """
+    if not isinstance(got, (list, tuple)) or len(got) != len(expected):
+        return False
+    for pair, reference in zip(got, expected):
+        if not isinstance(pair, (list, tuple)) or len(pair) != len(reference):
+            return False
+        for g, e in zip(pair, reference):
+            if not matches(g, e, rtol=rtol, atol=atol) or not np.all(np.isfinite(np.asarray(g, dtype=np.float64))):
+                return False
+    return True

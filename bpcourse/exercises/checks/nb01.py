@@ -52,9 +52,9 @@ def check_sigmoid(sigmoid, *, seed=None):
     ``np.exp`` fails. The result must have the input's shape, lie within
     RTOL/ATOL of the reference and leave the input unchanged.
     """
-    refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid", equation="eq. 1.2",
-                    forbidden=(activations.sigmoid, activations.SigmoidActivator.forward),
-                    forbidden_attributes={"sigmoid", "forward", "expit"})
+    sigmoid = refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid", equation="eq. 1.2",
+                              forbidden=(activations.sigmoid, activations.SigmoidActivator.forward),
+                              forbidden_methods={"sigmoid", "forward", "expit"})
     cases = _sigmoid_cases(seed)
     for description, x in cases:
         expected = activations.sigmoid(x)
@@ -92,9 +92,9 @@ def check_sigmoid_derivative(sigmoid_derivative, *, seed=None):
     (3, 4). A function that applies the sigmoid to its argument again (the
     derivative taken from x) is rejected with a hint.
     """
-    refuse_borrowed(sigmoid_derivative, check="check_sigmoid_derivative", name="sigmoid_derivative",
-                    equation="eq. 1.4", forbidden=(activations.sigmoid_derivative, activations.SigmoidActivator.backward),
-                    forbidden_attributes={"sigmoid_derivative", "backward"})
+    sigmoid_derivative = refuse_borrowed(sigmoid_derivative, check="check_sigmoid_derivative", name="sigmoid_derivative",
+                                         equation="eq. 1.4", forbidden=(activations.sigmoid_derivative, activations.SigmoidActivator.backward),
+                                         forbidden_methods={"sigmoid_derivative", "backward"})
     cases = _derivative_cases(seed)
     for description, y in cases:
         expected = activations.sigmoid_derivative(y)
@@ -222,8 +222,8 @@ def check_neuron_output(neuron_output, *, seed=None):
     sample, rows, a single row. Catches the forgotten bias, the bias taken from
     the wrong end of w, the missing sigmoid and a flipped sign.
     """
-    refuse_borrowed(neuron_output, check="check_neuron_output", name="neuron_output", equation="eq. 1.1",
-                    forbidden=(reference_neuron_output,), forbidden_attributes={"predict", "forward"})
+    neuron_output = refuse_borrowed(neuron_output, check="check_neuron_output", name="neuron_output", equation="eq. 1.1",
+                                    forbidden=(reference_neuron_output,), forbidden_methods={"predict", "forward"})
     cases = _neuron_cases(seed)
     for description, w, x in cases:
         args = [("w", w), ("x", x)]

@@ -84,10 +84,10 @@ def check_layer_forward(layer_forward, *, seed=None):
     about ±300). The result must have shape (n_out,) for one sample and
     (N, n_out) for a batch.
     """
-    refuse_borrowed(layer_forward, check="check_layer_forward", name="layer_forward", equation="eq. 3.8",
-                    forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
-                               Network.predict, ObjectNetwork.predict),
-                    forbidden_attributes=FORWARD_METHODS)
+    layer_forward = refuse_borrowed(layer_forward, check="check_layer_forward", name="layer_forward", equation="eq. 3.8",
+                                    forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
+                                               Network.predict, ObjectNetwork.predict),
+                                    forbidden_methods=FORWARD_METHODS)
     cases = _layer_cases(seed)
     for description, W, b, x in cases:
         args = [("W", W), ("b", b), ("x", x)]
@@ -134,11 +134,11 @@ def check_network_forward(network_forward, *, seed=None):
     layer and a saturated network. The result is the output layer's y, shape
     (n_out,) for one sample or (N, n_out) for a batch.
     """
-    refuse_borrowed(network_forward, check="check_network_forward", name="network_forward",
-                    equation="eq. 3.8, layer after layer",
-                    forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
-                               Network.predict, ObjectNetwork.predict),
-                    forbidden_attributes=FORWARD_METHODS)
+    network_forward = refuse_borrowed(network_forward, check="check_network_forward", name="network_forward",
+                                      equation="eq. 3.8, layer after layer",
+                                      forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
+                                                 Network.predict, ObjectNetwork.predict),
+                                      forbidden_methods=FORWARD_METHODS)
     cases = _network_cases(seed)
     for description, weights, x in cases:
         args = [("weights", weights), ("x", x)]
@@ -241,10 +241,10 @@ def check_count_parameters(count_parameters, *, seed=None):
     integer, exactly right. Catches the forgotten biases, a bias for the input
     layer too, and the product or sum of all sizes.
     """
-    refuse_borrowed(count_parameters, check="check_count_parameters", name="count_parameters",
-                    equation="eq. 3.8 (one weight per input and node, one bias per node)",
-                    forbidden=(reference_count_parameters,),
-                    forbidden_attributes={"get_weights", "connections", "nodes", "dump", "layers"})
+    count_parameters = refuse_borrowed(count_parameters, check="check_count_parameters", name="count_parameters",
+                                       equation="eq. 3.8 (one weight per input and node, one bias per node)",
+                                       forbidden=(reference_count_parameters,),
+                                       forbidden_methods={"get_weights", "connections", "nodes", "dump", "layers"})
     cases = _count_cases(seed)
     for description, sizes in cases:
         head_text = head("check_count_parameters", description, f"input layer_sizes = {sizes}")

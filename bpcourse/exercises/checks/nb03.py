@@ -78,8 +78,8 @@ def check_output_delta(output_delta, *, seed=None):
     and y equal to t. Catches the sign error (y - t), the missing y(1 - y)
     factor and the derivative taken from x instead of y.
     """
-    refuse_borrowed(output_delta, check="check_output_delta", name="output_delta", equation="eq. 4.1",
-                    forbidden=(reference_output_delta, reference_hidden_delta), forbidden_attributes=BACKWARD_METHODS)
+    output_delta = refuse_borrowed(output_delta, check="check_output_delta", name="output_delta", equation="eq. 4.1",
+                                   forbidden=(reference_output_delta, reference_hidden_delta), forbidden_methods=BACKWARD_METHODS)
     cases = _output_cases(seed)
     hint = ("eq. 4.1 works element by element: one error term per output node, in the shape of y "
             "(no sum over the nodes, no matrix product).")
@@ -138,8 +138,8 @@ def check_hidden_delta(hidden_delta, *, seed=None):
     saturated outputs. Catches the missing a(1 - a) factor, a sign error, the
     transposed weight matrix and an unweighted sum of the deltas.
     """
-    refuse_borrowed(hidden_delta, check="check_hidden_delta", name="hidden_delta", equation="eq. 4.3",
-                    forbidden=(reference_output_delta, reference_hidden_delta), forbidden_attributes=BACKWARD_METHODS)
+    hidden_delta = refuse_borrowed(hidden_delta, check="check_hidden_delta", name="hidden_delta", equation="eq. 4.3",
+                                   forbidden=(reference_output_delta, reference_hidden_delta), forbidden_methods=BACKWARD_METHODS)
     cases = _hidden_cases(seed)
     for description, a, W_next, delta_next in cases:
         args = [("a", a), ("W_next", W_next), ("delta_next", delta_next)]
@@ -237,10 +237,10 @@ def check_cross_entropy_deltas(cross_entropy_deltas, *, seed=None):
     hidden slope and the transposed W2.
     """
     check, name = "check_cross_entropy_deltas", "cross_entropy_deltas"
-    refuse_borrowed(cross_entropy_deltas, check=check, name=name, equation="eq. 4.10-4.17, with eq. 4.14 redone",
-                    forbidden=(reference_output_delta, reference_hidden_delta, numeric_deltas),
-                    forbidden_attributes=BACKWARD_METHODS | {"numeric_gradient", "gradient_check", "predict",
-                                                             "forward", "numeric_deltas"})
+    cross_entropy_deltas = refuse_borrowed(cross_entropy_deltas, check=check, name=name, equation="eq. 4.10-4.17, with eq. 4.14 redone",
+                                           forbidden=(reference_output_delta, reference_hidden_delta, numeric_deltas),
+                                           forbidden_methods=BACKWARD_METHODS | {"numeric_gradient", "gradient_check", "predict",
+                                                                                    "forward", "numeric_deltas"})
     cases = _cross_entropy_cases(seed)
     for description, x, W1, b1, W2, b2, t in cases:
         args = [("x", x), ("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2), ("t", t)]

@@ -30,7 +30,8 @@ from numbers import Real
 import numpy as np
 
 from bpcourse.core.oo_network import ConstNode, Connection, Network, Node
-from bpcourse.exercises.checks._common import call_learner, check_returned, diagnose, failure, head, mismatch, passed
+from bpcourse.exercises.checks._common import (call_learner, check_returned, diagnose, failure, head, mismatch, passed,
+                                               same_weights)
 from bpcourse.exercises.originality import refuse_borrowed
 
 OBJECT_METHODS = {"calc_hidden_layer_delta", "calc_output_layer_delta", "calc_delta", "calc_gradient", "get_gradient",
@@ -83,9 +84,9 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
     hidden layer of one node.
     """
     name, check = "calc_hidden_layer_delta", "check_calc_hidden_layer_delta"
-    refuse_borrowed(calc_hidden_layer_delta, check=check, name=name, equation="eq. 4.3",
-                    forbidden=(reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta),
-                    forbidden_attributes=OBJECT_METHODS)
+    calc_hidden_layer_delta = refuse_borrowed(calc_hidden_layer_delta, check=check, name=name, equation="eq. 4.3",
+                                              forbidden=(reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta),
+                                              forbidden_methods=OBJECT_METHODS)
     checked = 0
     for description, network, twin, x, t in _cases(seed):
         twin.get_gradient(x, t)
@@ -120,9 +121,9 @@ def check_calc_gradient(calc_gradient, *, seed=None):
     package's ``Connection.calc_gradient``.
     """
     name, check = "calc_gradient", "check_calc_gradient"
-    refuse_borrowed(calc_gradient, check=check, name=name, equation="eq. 4.5",
-                    forbidden=(reference_calc_gradient, Connection.calc_gradient, Connection.get_gradient),
-                    forbidden_attributes=OBJECT_METHODS | {"gradient"})
+    calc_gradient = refuse_borrowed(calc_gradient, check=check, name=name, equation="eq. 4.5",
+                                    forbidden=(reference_calc_gradient, Connection.calc_gradient, Connection.get_gradient),
+                                    forbidden_methods=OBJECT_METHODS | {"gradient"})
     checked = 0
     for description, conn in _hand_made_connections():
         expected = reference_calc_gradient(conn)
@@ -153,9 +154,9 @@ def check_update_weight(update_weight, *, seed=None):
     training loop, so the update must compute delta_j * x_ji from the nodes.
     """
     name, check = "update_weight", "check_update_weight"
-    refuse_borrowed(update_weight, check=check, name=name, equation="eq. 4.5",
-                    forbidden=(reference_update_weight, Connection.update_weight, Network.update_weight),
-                    forbidden_attributes=OBJECT_METHODS)
+    update_weight = refuse_borrowed(update_weight, check=check, name=name, equation="eq. 4.5",
+                                    forbidden=(reference_update_weight, Connection.update_weight, Network.update_weight),
+                                    forbidden_methods=OBJECT_METHODS)
     checked = 0
     for description, conn in _hand_made_connections():
         for rate in (0.5, 2.0):
@@ -446,9 +447,9 @@ def check_train_object_network(train_object_network, *, seed=None):
     extra epoch and training on one sample only.
     """
     check, name = "check_train_object_network", "train_object_network"
-    refuse_borrowed(train_object_network, check=check, name=name, equation="eq. 4.1, 4.3 and 4.5",
-                    forbidden=(Network.train, Network.train_one_sample, Network.calc_delta, Network.update_weight),
-                    forbidden_attributes=OBJECT_METHODS)
+    train_object_network = refuse_borrowed(train_object_network, check=check, name=name, equation="eq. 4.1, 4.3 and 4.5",
+                                           forbidden=(Network.train, Network.train_one_sample, Network.calc_delta, Network.update_weight),
+                                           forbidden_methods=OBJECT_METHODS)
     cases = list(_training_cases(seed))
     for description, sizes, network_seed, X, T, rate, epochs in cases:
         network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
@@ -461,8 +462,12 @@ def check_train_object_network(train_object_network, *, seed=None):
                                                "of every connection (eq. 4.5)")
         twin.train(T, X, rate, epochs)
         got, expected = network.get_weights(), twin.get_weights()
-        ok = all(np.allclose(g, e, rtol=1e-10, atol=1e-13) for pair, ref in zip(got, expected) for g, e in zip(pair, ref))
-        if ok:
+        if [np.shape(W) for W, _ in got] != [np.shape(W) for W, _ in expected]:
+            raise failure(head_text, f"after your training loop the network's weight matrices have the shapes "
+                                     f"{[np.shape(W) for W, _ in got]}, expected {[np.shape(W) for W, _ in expected]}",
+                          hint="train the network you are given in place: change the weights of its connections "
+                               "(conn.weight += ...), never its layers, nodes or connections")
+        if same_weights(got, expected, rtol=1e-10, atol=1e-13):
             continue
         variants = [
             (dict(update_while_going_back=True), "you update weights while going back: a hidden delta (eq. 4.3) "
@@ -484,12 +489,11 @@ def check_train_object_network(train_object_network, *, seed=None):
             trial = Network(sizes)
             trial.set_weights(start)
             candidate = _train_variant(trial, X, T, rate, epochs, **kwargs)
-            if all(np.allclose(g, c, rtol=1e-8, atol=1e-12) for pair, cand in zip(got, candidate)
-                   for g, c in zip(pair, cand)):
+            if same_weights(got, candidate, rtol=1e-8, atol=1e-12):
                 hint = text
                 break
         layer = next(l for l, (pair, ref) in enumerate(zip(got, expected))
-                     if not all(np.allclose(g, e, rtol=1e-10, atol=1e-13) for g, e in zip(pair, ref)))
+                     if not same_weights([pair], [ref], rtol=1e-10, atol=1e-13))
         raise mismatch(head_text, expected[layer][0], got[layer][0], hint, rtol=1e-10, atol=1e-13,
                        label=f"W of layer {layer} after training")
     passed(check, seed, len(cases), "after your training loop every weight equals Network.train's (eq. 4.1, 4.3, "

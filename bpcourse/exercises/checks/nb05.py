@@ -28,7 +28,7 @@ import numpy as np
 from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
 from bpcourse.exercises.checks._common import (call_learner, check_returned, compare_arrays, copy_value, failure, head,
-                                               passed, same_values, show, show_args)
+                                               passed, same_values, same_weights, show, show_args)
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
 from bpcourse.core.gradcheck import gradient_check, numeric_gradient, relative_error
@@ -66,10 +66,10 @@ def check_fixed_gradients(fixed_gradients, *, seed=None):
     ``THRESHOLD`` and match ``network.gradients`` (rtol 1e-7); the network's
     weights must be unchanged afterwards.
     """
-    refuse_borrowed(fixed_gradients, check="check_fixed_gradients", name="fixed_gradients",
-                    equation="eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
-                    forbidden=(reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients),
-                    forbidden_attributes=GRADIENT_METHODS)
+    fixed_gradients = refuse_borrowed(fixed_gradients, check="check_fixed_gradients", name="fixed_gradients",
+                                      equation="eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
+                                      forbidden=(reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients),
+                                      forbidden_methods=GRADIENT_METHODS)
     cases = list(_cases(seed))
     for description, network, x, t in cases:
         head_text = head("check_fixed_gradients", description,
@@ -85,8 +85,7 @@ def check_fixed_gradients(fixed_gradients, *, seed=None):
         _check_structure(head_text, got, expected)
         got = [(np.asarray(dW, dtype=np.float64), np.asarray(db, dtype=np.float64)) for dW, db in got]
         report = gradient_check(network, x, t, analytic=lambda net, x_, t_: got)
-        matches = all(np.allclose(g, e, rtol=RTOL, atol=ATOL) for pair, ref in zip(got, expected)
-                      for g, e in zip(pair, ref))
+        matches = same_weights(got, expected, rtol=RTOL, atol=ATOL)
         if not (report.passed(THRESHOLD) and matches):
             raise _failure(head_text, network, x, t, got, report)
     passed("check_fixed_gradients", seed, len(cases), f"every weight's gradient passes the gradient check "
@@ -222,8 +221,7 @@ def _backward(network, x, t, derivative=None, hidden_derivative=True):
 
 
 def _same(got, candidate):
-    return all(np.allclose(g, c, rtol=1e-6, atol=1e-12) for pair, cand in zip(got, candidate)
-               for g, c in zip(pair, cand))
+    return same_weights(got, candidate, rtol=1e-6, atol=1e-12)
 
 
 
@@ -255,8 +253,8 @@ def check_rel_error(rel_error, *, seed=None):
     missing floor 1e-8 (0/0 = nan) and the squared difference.
     """
     check, name = "check_rel_error", "rel_error"
-    refuse_borrowed(rel_error, check=check, name=name, equation="the relative error of section 1",
-                    forbidden=(relative_error,), forbidden_attributes={"relative_error", "gradient_check"})
+    rel_error = refuse_borrowed(rel_error, check=check, name=name, equation="the relative error of section 1",
+                                forbidden=(relative_error,), forbidden_methods={"relative_error", "gradient_check"})
     cases = _rel_error_cases(seed)
     for description, a, n in cases:
         args = [("a", a), ("n", n)]
@@ -377,9 +375,9 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
     a weight not put back, and ignoring ``analytic``.
     """
     check, name = "check_gradient_check_errors", "gradient_check_errors"
-    refuse_borrowed(gradient_check_errors, check=check, name=name, equation="eq. 5.1-5.4",
-                    forbidden=(gradient_check, numeric_gradient), forbidden_attributes={
-                        "gradient_check", "numeric_gradient", "_central_difference", "passed", "rows"})
+    gradient_check_errors = refuse_borrowed(gradient_check_errors, check=check, name=name, equation="eq. 5.1-5.4",
+                                            forbidden=(gradient_check, numeric_gradient), forbidden_methods={
+                                                "gradient_check", "numeric_gradient", "_central_difference", "passed", "rows"})
     cases = list(_check_networks(seed))
     epsilon = 1e-4
     for description, network, x, t, analytic, correct in cases:

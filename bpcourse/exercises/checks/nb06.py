@@ -18,7 +18,7 @@ from bpcourse.core import data, training
 from bpcourse.core.data import N_CLASSES
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
-                                               mismatch, passed, show, show_args)
+                                               mismatch, passed, same_weights, show, show_args)
 from bpcourse.exercises.originality import refuse_borrowed
 
 ATOL = 1e-12
@@ -119,9 +119,9 @@ def check_error_rate(error_rate, *, seed=None):
     outputs negative, 250 random samples. Compared with
     :func:`bpcourse.core.training.error_rate` to within ATOL.
     """
-    refuse_borrowed(error_rate, check="check_error_rate", name="error_rate", equation="the definition above "
-                    "(wrong predictions / N)", forbidden=(training.error_rate,),
-                    forbidden_attributes={"error_rate", "evaluate", "accuracy"})
+    error_rate = refuse_borrowed(error_rate, check="check_error_rate", name="error_rate", equation="the definition above "
+                                 "(wrong predictions / N)", forbidden=(training.error_rate,),
+                                 forbidden_methods={"error_rate", "evaluate", "accuracy"})
     cases = _error_rate_cases(seed)
     for description, outputs, y in cases:
         network = _FixedOutputs(outputs)
@@ -201,8 +201,8 @@ def check_one_hot(one_hot, *, seed=None):
     with :func:`bpcourse.core.data.one_hot` to within ATOL; the labels must not be
     changed.
     """
-    refuse_borrowed(one_hot, check="check_one_hot", name="one_hot", equation="the target rule above (0.9 / 0.1)",
-                    forbidden=(data.one_hot,), forbidden_attributes={"one_hot", "load_mnist"})
+    one_hot = refuse_borrowed(one_hot, check="check_one_hot", name="one_hot", equation="the target rule above (0.9 / 0.1)",
+                              forbidden=(data.one_hot,), forbidden_methods={"one_hot", "load_mnist"})
     cases = _one_hot_cases(seed)
     for description, labels in cases:
         expected = data.one_hot(labels)
@@ -317,9 +317,9 @@ def check_sgd_train(sgd_train, *, seed=None):
     epochs, a dropped last batch and a missing final evaluation.
     """
     check, name = "check_sgd_train", "sgd_train"
-    refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
-                    forbidden=(training.fit, reference_sgd_train),
-                    forbidden_attributes={"fit", "train", "_train_step", "train_one_sample", "History"})
+    sgd_train = refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
+                                forbidden=(training.fit, reference_sgd_train),
+                                forbidden_methods={"fit", "train", "_train_step", "train_one_sample", "History"})
     cases = list(_sgd_cases(seed))
     for description, sizes, network_seed, X, T, y, epochs, batch_size, every, rate, rng_seed in cases:
         network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
@@ -335,8 +335,7 @@ def check_sgd_train(sgd_train, *, seed=None):
         history = training.fit(twin, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
                                evaluate_every=every, rng=np.random.default_rng(rng_seed), progress=False)
         expected_errors = list(zip(history.eval_epoch, history.train_error))
-        same = all(np.array_equal(g, e) for pair, ref in zip(network.get_weights(), twin.get_weights())
-                   for g, e in zip(pair, ref))
+        same = same_weights(network.get_weights(), twin.get_weights(), rtol=0, atol=0)  # bit for bit
         if same:
             check_returned(head_text, name, got, "return the list of (epoch, training error rate) pairs")
             try:
@@ -369,9 +368,7 @@ def check_sgd_train(sgd_train, *, seed=None):
             trial.set_weights(start)
             _sgd_variant(trial, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
                          rng=np.random.default_rng(rng_seed), evaluate_every=every, **kwargs)
-            if all(np.allclose(g, e, rtol=1e-9, atol=1e-12) for pair, ref in zip(network.get_weights(),
-                                                                                 trial.get_weights())
-                   for g, e in zip(pair, ref)):
+            if same_weights(network.get_weights(), trial.get_weights(), rtol=1e-9, atol=1e-12):
                 hint = text
                 break
         (W_got, _), (W_expected, _) = network.get_weights()[0], twin.get_weights()[0]

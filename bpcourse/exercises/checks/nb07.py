@@ -108,9 +108,9 @@ def check_layer_backward(layer_backward, *, seed=None):
     dW = -(1/N) delta^T a_prev, db = -(1/N) sum_n delta_n   (true gradient, mean).
     Cases: one sample, batches of 4, 7 and 16, non-square layers.
     """
-    refuse_borrowed(layer_backward, check="check_layer_backward", name="layer_backward", equation="eq. 6.3-6.5",
-                    forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.backward,
-                               Network.gradients, ObjectNetwork.gradients), forbidden_attributes=VECTOR_METHODS)
+    layer_backward = refuse_borrowed(layer_backward, check="check_layer_backward", name="layer_backward", equation="eq. 6.3-6.5",
+                                     forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.backward,
+                                                Network.gradients, ObjectNetwork.gradients), forbidden_methods=VECTOR_METHODS)
     rng = np.random.default_rng(70 if seed is None else seed + 1)
     cases = _cases(seed)
     for description, n_in, n_out, n in cases:
@@ -144,9 +144,9 @@ def check_batch_update(batch_update, *, seed=None):
     b_new = b + eta * mean over the rows of delta.
     Cases: one sample, batches of 4, 7 and 16, non-square layers, several rates.
     """
-    refuse_borrowed(batch_update, check="check_batch_update", name="batch_update", equation="eq. 6.5 and 6.6",
-                    forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.update,
-                               FullConnectedLayer.backward), forbidden_attributes=VECTOR_METHODS)
+    batch_update = refuse_borrowed(batch_update, check="check_batch_update", name="batch_update", equation="eq. 6.5 and 6.6",
+                                   forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.update,
+                                              FullConnectedLayer.backward), forbidden_methods=VECTOR_METHODS)
     rng = np.random.default_rng(71 if seed is None else seed + 2)
     cases = _cases(seed)
     rates = (0.5, 0.1, 2.0, 0.3)
@@ -311,10 +311,10 @@ def check_two_layer_pass(two_layer_pass, *, seed=None):
     mean, a transposed dW and the wrong axis for db.
     """
     check, name = "check_two_layer_pass", "two_layer_pass"
-    refuse_borrowed(two_layer_pass, check=check, name=name, equation="eq. 6.1-6.6",
-                    forbidden=(reference_layer_backward, reference_batch_update, Network.gradients,
-                               ObjectNetwork.gradients, FullConnectedLayer.forward, FullConnectedLayer.backward),
-                    forbidden_attributes=VECTOR_METHODS)
+    two_layer_pass = refuse_borrowed(two_layer_pass, check=check, name=name, equation="eq. 6.1-6.6",
+                                     forbidden=(reference_layer_backward, reference_batch_update, Network.gradients,
+                                                ObjectNetwork.gradients, FullConnectedLayer.forward, FullConnectedLayer.backward),
+                                     forbidden_methods=VECTOR_METHODS)
     cases = list(_two_layer_cases(seed))
     for description, W1, b1, W2, b2, X, T in cases:
         args = (W1, b1, W2, b2, X, T)

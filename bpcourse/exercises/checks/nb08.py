@@ -115,9 +115,9 @@ def check_stable_softmax(softmax, *, seed=None):
     one so that normalizing the wrong axis shows), net = 1000 and -800 with
     warnings turned into errors. The input must be left unchanged.
     """
-    refuse_borrowed(softmax, check="check_stable_softmax", name="softmax", equation="the softmax's definition",
-                    forbidden=(reference_softmax, losses.softmax),
-                    forbidden_attributes={"softmax", "output_activator", "log_softmax"})
+    softmax = refuse_borrowed(softmax, check="check_stable_softmax", name="softmax", equation="the softmax's definition",
+                              forbidden=(reference_softmax, losses.softmax),
+                              forbidden_methods={"softmax", "output_activator", "log_softmax"})
     cases = _softmax_cases(seed)
     for description, net in cases:
         head_text = head("check_stable_softmax", description, *show_args([("net", net)]))
@@ -212,10 +212,10 @@ def check_cross_entropy_delta(cross_entropy_delta, *, seed=None):
     reference and with a numerical derivative; net = 1000 runs with warnings
     turned into errors.
     """
-    refuse_borrowed(cross_entropy_delta, check="check_cross_entropy_delta", name="cross_entropy_delta",
-                    equation="the derivation of -dE/dnet for softmax + cross-entropy (eq. 4.1's sign)",
-                    forbidden=(reference_cross_entropy_delta, losses.SoftmaxCrossEntropy.delta),
-                    forbidden_attributes={"delta", "SoftmaxCrossEntropy", "get_loss", "LOSSES"})
+    cross_entropy_delta = refuse_borrowed(cross_entropy_delta, check="check_cross_entropy_delta", name="cross_entropy_delta",
+                                          equation="the derivation of -dE/dnet for softmax + cross-entropy (eq. 4.1's sign)",
+                                          forbidden=(reference_cross_entropy_delta, losses.SoftmaxCrossEntropy.delta),
+                                          forbidden_methods={"delta", "SoftmaxCrossEntropy", "get_loss", "LOSSES"})
     cases = _delta_cases(seed)
     for description, net, t in cases:
         head_text = head("check_cross_entropy_delta", description, *show_args([("net", net), ("t", t)]))
@@ -267,10 +267,10 @@ def check_glorot_uniform(glorot_uniform, *, seed=None):
     variance 2 / (n_in + n_out) within 5%, the draw made with ``rng`` (the
     same seed gives the same W, another seed another W).
     """
-    refuse_borrowed(glorot_uniform, check="check_glorot_uniform", name="glorot_uniform",
-                    equation="Glorot's bound a = sqrt(6 / (n_in + n_out))",
-                    forbidden=(initialization.glorot_uniform, initialization.initial_weights),
-                    forbidden_attributes={"glorot_uniform", "initial_weights", "glorot_bound"})
+    glorot_uniform = refuse_borrowed(glorot_uniform, check="check_glorot_uniform", name="glorot_uniform",
+                                     equation="Glorot's bound a = sqrt(6 / (n_in + n_out))",
+                                     forbidden=(initialization.glorot_uniform, initialization.initial_weights),
+                                     forbidden_methods={"glorot_uniform", "initial_weights", "glorot_bound"})
     cases = [(784, 300), (300, 10), (30, 30), (5, 3)]
     if seed is not None:
         rng = np.random.default_rng(seed)
@@ -425,14 +425,14 @@ def check_softmax_train_step(softmax_train_step, *, seed=None):
     from the updated weights and forgotten biases.
     """
     check, name = "check_softmax_train_step", "softmax_train_step"
-    refuse_borrowed(softmax_train_step, check=check, name=name,
-                    equation="eq. 6.1-6.6 with the output delta t - y",
-                    forbidden=(reference_softmax_train_step, reference_softmax, reference_cross_entropy_delta,
-                               losses.softmax, losses.SoftmaxCrossEntropy.delta, Network.train_batch,
-                               Network.gradients),
-                    forbidden_attributes={"train_batch", "gradients", "train", "backward", "update", "forward",
-                                          "predict", "set_weights", "SoftmaxCrossEntropy", "output_activator",
-                                          "fit", "softmax"})
+    softmax_train_step = refuse_borrowed(softmax_train_step, check=check, name=name,
+                                         equation="eq. 6.1-6.6 with the output delta t - y",
+                                         forbidden=(reference_softmax_train_step, reference_softmax, reference_cross_entropy_delta,
+                                                    losses.softmax, losses.SoftmaxCrossEntropy.delta, Network.train_batch,
+                                                    Network.gradients),
+                                         forbidden_methods={"train_batch", "gradients", "train", "backward", "update", "forward",
+                                                               "predict", "set_weights", "SoftmaxCrossEntropy", "output_activator",
+                                                               "fit", "softmax"})
     rng, cases = _step_cases(seed)
     for description, sizes, n, offset in cases:
         W1, b1, W2, b2, X, T, rate = args = _step_data(rng, sizes, n, offset)

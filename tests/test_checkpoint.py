@@ -389,3 +389,49 @@ def test_a_first_format_checkpoint_loads_as_squared_error(tmp_path):
     state = load_checkpoint(path)
     assert state["loss"] == "squared_error"
     assert_same_weights(state["weights"], network.get_weights())
+
+
+def test_a_checkpoint_claiming_another_network_is_refused_before_its_weights_are_read(tmp_path):
+    """A small compressed file cannot expand to more than the network it is loaded into."""
+    import zipfile
+
+    big = Network([300, 3000, 10], seed=0)
+    path = save_checkpoint(tmp_path / "big.npz", big, epoch=0, rate=0.1, rng=np.random.default_rng(0), history=None)
+    small = Network([2, 3, 1], seed=0)
+    before = small.get_weights()
+    opened = []
+    original = zipfile.ZipFile.open
+
+    def spy(self, name, *args, **kwargs):
+        opened.append(getattr(name, "filename", name))
+        return original(self, name, *args, **kwargs)
+
+    zipfile.ZipFile.open = spy
+    try:
+        with pytest.raises(ValueError, match=r"layer sizes \[300, 3000, 10\], but this network has \[2, 3, 1\]"):
+            load_checkpoint(path, small)
+    finally:
+        zipfile.ZipFile.open = original
+    assert not any(name.startswith(("W", "b")) for name in opened), opened
+    for (W, b), (W0, b0) in zip(small.get_weights(), before, strict=True):
+        assert np.array_equal(W, W0) and np.array_equal(b, b0)
+
+
+def test_temporary_files_of_a_killed_save_are_removed_by_the_next_save_or_load(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = tmp_path / "run.npz"
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    leftover = tmp_path / f".run.npz.{int(dead.stdout)}.abc123.tmp"  # what kill -9 during a save leaves
+    leftover.write_bytes(b"half a checkpoint")
+    mine = tmp_path / f".run.npz.{os.getpid()}.live.tmp"  # a live writer's file stays
+    mine.write_bytes(b"being written")
+    network = Network([2, 3, 1], seed=0)
+    save_checkpoint(path, network, epoch=1, rate=0.1, rng=np.random.default_rng(0), history=None)
+    assert not leftover.exists() and mine.exists()
+    leftover.write_bytes(b"again")
+    load_checkpoint(path, network)
+    assert not leftover.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(["run.npz", mine.name])

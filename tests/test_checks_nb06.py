@@ -254,7 +254,7 @@ def test_the_notebooks_sgd_loop_passes(capsys):
     namespace = solutions("06")
     check_sgd_train(namespace["sgd_train"])
     assert capsys.readouterr().out.startswith("check_sgd_train: all 3 cases passed: after your loop every weight "
-                                              "equals fit's bit for bit")
+                                              "equals fit's to the last bits")
 
 
 def test_a_hand_written_loop_passes(capsys):

@@ -15,7 +15,7 @@ import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write"]
+__all__ = ["atomic_write", "remove_stale_temporaries"]
 
 
 @contextlib.contextmanager
@@ -46,7 +46,8 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", ch
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"cannot write {path}: the folder {folder} does not exist")
-    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=suffix)
+    # the writer's process id in the name: remove_stale_temporaries knows a dead writer's leftovers
+    descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}.", suffix=suffix)
     try:
         with os.fdopen(descriptor, mode, encoding=encoding, newline=newline) as file:
             yield file
@@ -59,3 +60,37 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", ch
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def remove_stale_temporaries(path, suffix=".tmp"):
+    """Delete the temporary files that writers of ``path`` left when they were killed (``kill -9``, power loss).
+
+    A temporary file of :func:`atomic_write` is named ``.<name>.<pid>.<random><suffix>``;
+    one whose writing process no longer runs is deleted, one of a live writer
+    is left alone. Returns the list of paths deleted.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    removed = []
+    for candidate in folder.glob(f".{glob_escape(path.name)}.*{suffix}"):
+        pid = candidate.name[len(path.name) + 2:].split(".", 1)[0]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        with contextlib.suppress(FileNotFoundError):
+            candidate.unlink()
+            removed.append(candidate)
+    return removed
+
+
+def glob_escape(name):
+    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
+
+
+def _running(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True

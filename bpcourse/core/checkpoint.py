@@ -40,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bpcourse.core.atomic import atomic_write
+from bpcourse.core.atomic import atomic_write, remove_stale_temporaries
 
 __all__ = ["FORMAT", "save_checkpoint", "load_checkpoint"]
 
@@ -53,7 +53,7 @@ _NPY_HEADER_BYTES = 4096
 _MAX_TEXT_BYTES = {"format": 1024, "activation": 1024, "loss": 1024, "dtype": 1024,
                    "rng_state": 64 * 1024, "history": 64 * 1024 * 1024}
 _MAX_NUMBER_BYTES = 64 * 1024  # layer_sizes, epoch, rate
-_MAX_WEIGHT_BYTES = 8 * 1024**3  # no course network comes near 8 GiB of weights
+_MAX_WEIGHT_BYTES = 1024**3  # the course's largest network holds about 2 MB of weights
 
 
 def save_checkpoint(path, network, *, epoch, rate, rng, history):
@@ -103,6 +103,7 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise ValueError(f"cannot write the checkpoint {path}: the folder {folder} does not exist")
+    remove_stale_temporaries(path)  # what a save killed half-way left behind
     with atomic_write(path) as file:
         np.savez(file, **arrays)
     return path
@@ -138,10 +139,16 @@ def load_checkpoint(path, network=None):
     foreign, or holding pickled objects, which are never unpickled).
     """
     path = Path(path)
+    remove_stale_temporaries(path)
     if not path.is_file():
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
-        raw = _read_known_entries(path)
+        raw = _read_known_entries(path, None if network is None else tuple(network.layer_sizes))
+    except _OtherNetwork as other:
+        raise ValueError(
+            f"the checkpoint {path} is for a network with layer sizes {other.layer_sizes}, but this network has "
+            f"{list(network.layer_sizes)}: build Network({other.layer_sizes}) to load it (no weight was read)"
+        ) from None
     except ValueError as error:
         raise ValueError(
             f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
@@ -161,9 +168,21 @@ def load_checkpoint(path, network=None):
 
 # --- internals ----------------------------------------------------------------------
 
-def _read_known_entries(path):
+
+class _OtherNetwork(ValueError):
+    """The checkpoint claims layer sizes other than the network's (found before any weight is read)."""
+
+    def __init__(self, layer_sizes):
+        super().__init__(f"layer sizes {layer_sizes}")
+        self.layer_sizes = layer_sizes
+
+def _read_known_entries(path, expected_sizes=None):
     """The checkpoint's entries as arrays, reading only known keys, each after a size check.
 
+    Nothing is decompressed beyond what the network the checkpoint claims can
+    hold; with ``expected_sizes`` (the network it is loaded into), a checkpoint
+    claiming other layer sizes is refused before any weight is read, so a small
+    compressed file cannot expand to more than that network's weights.
     Raises ValueError (or zipfile/OS errors for a damaged archive).
     """
     with open(path, "rb") as file:
@@ -199,6 +218,8 @@ def _read_known_entries(path):
         if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2 or (sizes < 1).any():
             raise ValueError(f"layer_sizes should be at least two positive ints, got {sizes!r}")
         layer_sizes = [int(n) for n in sizes]
+        if expected_sizes is not None and tuple(layer_sizes) != tuple(expected_sizes):
+            raise _OtherNetwork(layer_sizes)
         weight_bytes = sum((n_in + 1) * n_out * 8 for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:]))
         if weight_bytes > _MAX_WEIGHT_BYTES:
             raise ValueError(f"layer_sizes {layer_sizes} would need {weight_bytes} bytes of weights, "

@@ -418,7 +418,7 @@ def status_label(status, message, answers):
         return "borrowed"
     if "MemoryError" in message:
         return "memory"
-    if "not written yet" in first:
+    if "not written yet" in first or first.startswith("NotImplementedError"):
         return "not written"
     return "failed"
 

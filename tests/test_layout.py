@@ -12,7 +12,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "bpcourse"
 LAYERS = ["core", "visuals", "exercises", "tools"]  # each may import the ones before it
 # Packages that only the instructor tools may need (the `instructor` extra).
-INSTRUCTOR_ONLY = {"nbclient", "nbconvert", "nbformat", "jupyter_server_mathjax"}
+INSTRUCTOR_ONLY = {"nbclient", "nbconvert", "nbformat", "jupyter_server_mathjax", "copydetect"}
 
 
 def module_name(path):

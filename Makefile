@@ -46,8 +46,10 @@ browser-deps: setup
 sandbox-deps:
 	bash tests/install_bubblewrap.sh
 
+# One pytest worker per core (pytest-xdist), a test file per worker at a time: most tests wait on
+# kernels, sandboxes and the browser, so two workers on two cores halve the wall time.
 test: data browser-deps sandbox-deps
-	$(PY) -m pytest tests notebooks --nbval-lax
+	$(PY) -m pytest tests notebooks --nbval-lax -n auto --dist loadfile
 
 student: setup
 	$(VENV)/bin/bpcourse student --source notebooks --out build

@@ -8,7 +8,6 @@ implementation of the exercise, so none of this depends on the learner's kernel.
 """
 
 import csv
-import io
 import json
 import shutil
 from pathlib import Path
@@ -60,7 +59,6 @@ def sheet(tmp_path_factory):
     for name, code in GRADIENT_HONEST.items():
         submit(submitted, f"nb05-honest-{slug(name)}", NB05, {GRADIENT[0]: code})
     csv_path = root / "grades.csv"
-    out = io.StringIO()
     code = bpcourse_main(["grade", str(submitted), "--source", str(source), "--csv", str(csv_path),
                           "--cell-timeout", "60"])
     assert code == 0

@@ -10,7 +10,6 @@ probes of the sandbox's bounds whose ``double`` is right only when the probe got
 import csv
 import json
 import os
-from pathlib import Path
 
 import pytest
 

@@ -38,7 +38,6 @@ import shutil
 import tempfile
 import time
 import traceback
-import types
 import warnings
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -48,7 +47,7 @@ import numpy as np
 from bpcourse.core.atomic import atomic_write
 from bpcourse.exercises.originality import BORROWED_TAG
 from bpcourse.tools import plain, sandbox_worker
-from bpcourse.tools.clean_room import CleanRoom, TripwireError, clean_room_steps, split_name
+from bpcourse.tools.clean_room import CleanRoom, TripwireError, cell_label, clean_room_steps, split_name
 from bpcourse.tools.kernel import Kernel, KernelError, Limits
 from bpcourse.tools.similarity import copy_reasons
 from bpcourse.tools.student import exercises
@@ -183,7 +182,7 @@ class Session:
         key = tuple(sorted(refusals.items()))
         if key not in self.rooms:
             ran = {label for _, label in self.done}
-            steps = [s for s in self.room_steps if f"{self.kernel.notebook_name}, cell {s.index}" in ran]
+            steps = [s for s in self.room_steps if cell_label(self.kernel.notebook_name, s.index) in ran]
             room = CleanRoom(Path(self.folder) / f"clean-room-{len(self.rooms)}", self.kernel.notebook_name,
                              refusals, steps, self.cell_timeout, self.kernel.limits, self.kernel.sandbox)
             self.rooms[key] = room
@@ -243,14 +242,14 @@ class Session:
             except KernelError as again:
                 self.problems.append(f"{label}: the kernel could not be restarted: {again}")
                 return
-            for position, (source, cell_label) in enumerate(pending):
+            for position, (source, earlier) in enumerate(pending):
                 try:
-                    self.kernel.request("run", self.cell_timeout, source=source, filename=cell_label)
+                    self.kernel.request("run", self.cell_timeout, source=source, filename=earlier)
                 except KernelError as again:
-                    self.problems.append(f"{cell_label}, run again after a restart: {again}; left out from now on")
+                    self.problems.append(f"{earlier}, run again after a restart: {again}; left out from now on")
                     pending = self.done + pending[position + 1:]
                     break
-                self.done.append((source, cell_label))
+                self.done.append((source, earlier))
             else:
                 return
 
@@ -352,7 +351,7 @@ def _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, prog
     session = Session(kernel, cell_timeout, folder)
     try:
         for position, step in enumerate(steps):
-            label = f"{name}, cell {step.index}"
+            label = cell_label(name, step.index)
             if step.kind == "kernel":
                 status, error_name = session.run_cell(step.source, label)
                 if step.solution_of:

@@ -26,12 +26,13 @@ itself.
 """
 
 import ast
-import re
 import shutil
 from pathlib import Path
 
 import bpcourse
+from bpcourse.core.atomic import atomic_write
 from bpcourse.tools.kernel import Kernel
+from bpcourse.tools.sandbox_worker import without_magics
 from bpcourse.tools.submission import kernel_notebook
 
 
@@ -94,14 +95,10 @@ def split_name(full_name):
 # --- which cells the clean room runs -----------------------------------------------
 
 
-def _code(source):
-    return "\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())
-
-
 def _names(source):
     """``(defined, used, imports_only)`` of a cell: top-level names it binds, every name it reads anywhere."""
     try:
-        tree = ast.parse(_code(source))
+        tree = ast.parse(without_magics(source))
     except (SyntaxError, ValueError):
         return set(), set(), False
     defined, used = set(), set()
@@ -149,6 +146,11 @@ def clean_room_steps(steps, position):
     return [s for i, s in before if i in chosen]
 
 
+def cell_label(notebook_name, index):
+    """How a kernel cell is named in tracebacks, problems and the list of cells that ran: "01_x.ipynb, cell 4"."""
+    return f"{notebook_name}, cell {index}"
+
+
 class CleanRoom:
     """A sandboxed kernel with a tripwired package, holding the learner's functions; see the module docstring."""
 
@@ -156,10 +158,10 @@ class CleanRoom:
         self.folder = Path(folder)
         self.folder.mkdir(parents=True)
         package = tripwired_package(self.folder / "package", refusals)
-        with open(self.folder / notebook_name, "w", encoding="utf-8") as handle:
+        with atomic_write(self.folder / notebook_name, "w", encoding="utf-8") as handle:
             handle.write(kernel_notebook(steps))
         self.kernel = Kernel(self.folder, notebook_name, limits, sandbox, package_dir=package)
-        self.steps, self.cell_timeout = steps, cell_timeout
+        self.steps, self.cell_timeout, self.notebook_name = steps, cell_timeout, notebook_name
 
     def start(self):
         """Start the kernel and run the chosen cells, each with its own wall time; raises KernelError.
@@ -170,7 +172,8 @@ class CleanRoom:
         """
         self.kernel.start()
         for step in self.steps:
-            self.kernel.request("run", self.cell_timeout, source=step.source, filename=f"cell {step.index}")
+            label = cell_label(self.notebook_name, step.index)
+            self.kernel.request("run", self.cell_timeout, source=step.source, filename=label)
         return self
 
     def request(self, op, timeout, **fields):

@@ -75,10 +75,6 @@ class Limits:
     tmpfs_mb: int = 64  # size of each writable file system in the sandbox: /sandbox, /tmp and /dev/shm
     processes: int = 64  # processes and threads of the kernel at once (a pids cgroup; RLIMIT_NPROC too)
 
-    def memory_in_all_mb(self):
-        """What one kernel can hold at most: its address space and its three in-memory file systems, in MB."""
-        return self.memory_mb + 3 * self.tmpfs_mb
-
     def apply(self):
         """Set the limits on the calling process (run in the child before exec); die with the parent (Linux)."""
         if sys.platform.startswith("linux"):

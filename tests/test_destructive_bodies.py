@@ -20,7 +20,7 @@ import pickle
 import numpy as np
 import pytest
 
-from bpcourse.exercises.progress import EXERCISES
+from bpcourse.exercises.catalog import NOTEBOOKS, exercises
 from bpcourse.tools import plain
 from bpcourse.tools.checker import adopt_reply
 from tests.notebook_solutions import solutions
@@ -142,19 +142,13 @@ def through_the_grader(body):
     return call
 
 
-CASES = [(notebook, name, check) for notebook, rows in EXERCISES.items() for name, check, _ in rows]
-
-
-def _check(check_name):
-    module, name = check_name.split(":")
-    return getattr(importlib.import_module(f"bpcourse.exercises.checks.{module}"), name)
+CASES = [(notebook, exercise.name, exercise.check) for notebook in NOTEBOOKS for exercise in exercises(notebook)]
 
 
 @pytest.mark.parametrize("route", ["direct", "grader"])
 @pytest.mark.parametrize("seed", [None, HIDDEN_SEED], ids=["visible", "hidden"])
-@pytest.mark.parametrize("notebook, name, check_name", CASES, ids=[f"{n}-{e}" for n, e, _ in CASES])
-def test_no_body_that_does_no_work_earns_points(notebook, name, check_name, seed, route, capsys):
-    check = _check(check_name)
+@pytest.mark.parametrize("notebook, name, check", CASES, ids=[f"{n}-{e}" for n, e, _ in CASES])
+def test_no_body_that_does_no_work_earns_points(notebook, name, check, seed, route, capsys):
     earned = []
     for body in BODIES:
         function = body if route == "direct" else through_the_grader(body)
@@ -164,13 +158,12 @@ def test_no_body_that_does_no_work_earns_points(notebook, name, check_name, seed
             continue
         earned.append(body.__name__)
     capsys.readouterr()
-    assert earned == [], f"{check_name} gave points to {earned}"
+    assert earned == [], f"{check.__name__} gave points to {earned}"
 
 
-@pytest.mark.parametrize("notebook, name, check_name", CASES, ids=[f"{n}-{e}" for n, e, _ in CASES])
-def test_the_instructors_solution_passes_through_the_grader_s_round_trip(notebook, name, check_name, capsys):
+@pytest.mark.parametrize("notebook, name, check", CASES, ids=[f"{n}-{e}" for n, e, _ in CASES])
+def test_the_instructors_solution_passes_through_the_grader_s_round_trip(notebook, name, check, capsys):
     """The other side: the round trip refuses changed structure, never an honest answer (hidden seed too)."""
-    check = _check(check_name)
     solution = through_the_grader(solutions(notebook)[name])
     check(solution)
     check(solution, seed=HIDDEN_SEED)

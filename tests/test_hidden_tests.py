@@ -8,13 +8,13 @@ import re
 
 import pytest
 
-from bpcourse.exercises import progress
+from bpcourse.exercises.catalog import NOTEBOOKS, exercises
 from notebook_solutions import _cells, solutions
 from replay_state import restore, state_after
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-EXERCISES = [(notebook, name, check, points) for notebook, rows in progress.EXERCISES.items()
-             for name, check, points in rows]
+EXERCISES = [(notebook, exercise.name, exercise.check, exercise.points) for notebook in NOTEBOOKS
+             for exercise in exercises(notebook)]
 
 
 def graded_cells(notebook):
@@ -31,18 +31,13 @@ def hidden_seed(notebook, name):
     raise AssertionError(f"notebook {notebook}: no hidden call for {name}")
 
 
-def check_function(check):
-    module, name = check.split(":")
-    return getattr(__import__(f"bpcourse.exercises.checks.{module}", fromlist=[name]), name)
-
-
 def quietly(function, *args, **kwargs):
     with contextlib.redirect_stdout(io.StringIO()) as out:
         function(*args, **kwargs)
     return out.getvalue()
 
 
-@pytest.mark.parametrize("notebook", sorted(progress.EXERCISES))
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_every_graded_check_cell_has_a_hidden_region_with_a_seeded_call(notebook):
     cells = graded_cells(notebook)
     assert len(cells) >= 3, f"notebook {notebook} has {len(cells)} graded exercises, expected at least 3"
@@ -80,7 +75,6 @@ def replay_of(solution):
 @pytest.mark.parametrize("notebook, name, check, points", EXERCISES, ids=[f"{n}-{e}" for n, e, _, _ in EXERCISES])
 def test_the_solution_passes_the_hidden_tests_and_a_replay_of_the_visible_cases_fails_them(notebook, name, check,
                                                                                             points):
-    check = check_function(check)
     solution = solutions(notebook)[name]
     seed = hidden_seed(notebook, name)
     assert "hidden cases passed" in quietly(check, solution, seed=seed)

@@ -143,9 +143,9 @@ HINTS = collected_hints()
 
 
 def test_the_battery_covers_every_check_of_the_course():
-    from bpcourse.exercises.progress import EXERCISES
+    from bpcourse.exercises.catalog import NOTEBOOKS, exercises
 
-    checks = {check.split(":")[1] for rows in EXERCISES.values() for _, check, _ in rows}
+    checks = {exercise.check.__name__ for notebook in NOTEBOOKS for exercise in exercises(notebook)}
     assert checks == {check.__name__ for check in BATTERY}
 
 

@@ -3,19 +3,20 @@
 import pytest
 
 from bpcourse.core import activations
-from bpcourse.exercises.progress import EXERCISES, print_progress, progress
+from bpcourse.exercises.catalog import NOTEBOOKS, exercises
+from bpcourse.exercises.progress import print_progress, progress
 from notebook_solutions import _cells, solutions
 
 
-@pytest.mark.parametrize("notebook", sorted(EXERCISES))
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_the_table_has_every_graded_exercise_of_the_notebook_with_its_points(notebook):
     graded = [cell["metadata"]["nbgrader"] for cell in _cells(notebook)
               if cell.get("metadata", {}).get("nbgrader", {}).get("grade")]
     assert [(m["grade_id"], m["points"]) for m in graded] == [
-        (f"nb{notebook}_{name}_check", points) for name, _, points in EXERCISES[notebook]]
+        (f"nb{notebook}_{exercise.name}_check", exercise.points) for exercise in exercises(notebook)]
 
 
-@pytest.mark.parametrize("notebook", sorted(EXERCISES))
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
 def test_the_last_cell_prints_the_summary(notebook):
     last = "".join(_cells(notebook)[-1]["source"])
     assert f'print_progress("{notebook}", globals())' in last

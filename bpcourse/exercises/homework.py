@@ -11,40 +11,15 @@ looked up here, inside the package. A check refuses a learner's function
 that calls the fallback (see :mod:`bpcourse.exercises.originality`).
 """
 
-import importlib
-
-REFERENCES = {
-    "sigmoid": "bpcourse.core.activations:sigmoid",
-    "sigmoid_derivative": "bpcourse.core.activations:sigmoid_derivative",
-    "neuron_output": "bpcourse.exercises.checks.nb01:reference_neuron_output",
-    "layer_forward": "bpcourse.exercises.checks.nb02:reference_layer_forward",
-    "network_forward": "bpcourse.exercises.checks.nb02:reference_network_forward",
-    "output_delta": "bpcourse.exercises.checks.nb03:reference_output_delta",
-    "hidden_delta": "bpcourse.exercises.checks.nb03:reference_hidden_delta",
-    "calc_hidden_layer_delta": "bpcourse.exercises.checks.nb04:reference_calc_hidden_layer_delta",
-    "calc_gradient": "bpcourse.exercises.checks.nb04:reference_calc_gradient",
-    "update_weight": "bpcourse.exercises.checks.nb04:reference_update_weight",
-    "fixed_gradients": "bpcourse.exercises.checks.nb05:reference_gradients",
-    "one_hot": "bpcourse.core.data:one_hot",
-    "error_rate": "bpcourse.core.training:error_rate",
-    "sgd_train": "bpcourse.exercises.checks.nb06:reference_sgd_train",
-    "layer_backward": "bpcourse.exercises.checks.nb07:reference_layer_backward",
-    "batch_update": "bpcourse.exercises.checks.nb07:reference_batch_update",
-    "glorot_uniform": "bpcourse.core.initialization:glorot_uniform",
-    "softmax": "bpcourse.exercises.checks.nb08:reference_softmax",
-    "cross_entropy_delta": "bpcourse.exercises.checks.nb08:reference_cross_entropy_delta",
-    "softmax_train_step": "bpcourse.exercises.checks.nb08:reference_softmax_train_step",
-}
-"""Exercise name -> ``"module:function"`` of the package's reference, the fallback."""
+from bpcourse.exercises import catalog
 
 
 def reference(exercise):
-    """The package's reference implementation of ``exercise`` (a key of :data:`REFERENCES`)."""
-    try:
-        module, name = REFERENCES[exercise].split(":")
-    except KeyError:
-        raise ValueError(f"exercise: expected one of {sorted(REFERENCES)}, got {exercise!r}") from None
-    return getattr(importlib.import_module(module), name)
+    """The package's reference implementation of ``exercise``, by its name (e.g. ``"layer_forward"``)."""
+    _, found = catalog.find(exercise)
+    if found.reference is None:
+        raise ValueError(f"exercise: {exercise!r} has no reference implementation (no later cell needs one)")
+    return found.reference
 
 
 def learner_or_reference(learner_function, reference_function, *probe_args, **probe_kwargs):
@@ -52,7 +27,7 @@ def learner_or_reference(learner_function, reference_function, *probe_args, **pr
 
     Args:
         learner_function: the learner's function.
-        reference_function: the exercise's name (a key of :data:`REFERENCES`, e.g. ``"layer_forward"``),
+        reference_function: the exercise's name (as in :mod:`bpcourse.exercises.catalog`, e.g. ``"layer_forward"``),
             or the reference function itself.
         probe_args, probe_kwargs: arguments for one trial call.
 

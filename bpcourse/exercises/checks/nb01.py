@@ -18,6 +18,7 @@ import numpy as np
 from bpcourse.core import activations
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
                                                head, matches, passed, random_shape, show_args)
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
 RTOL = 1e-9
@@ -252,3 +253,11 @@ def check_neuron_output(neuron_output, *, seed=None):
                                   "once per row)")
     passed("check_neuron_output", seed, len(cases), "y = sigmoid(w^T x) with the bias as w_0 (eq. 1.1), for one "
            "input and for rows of inputs")
+
+
+EXERCISES = (
+    Exercise("sigmoid", check_sigmoid, 2, activations.sigmoid),
+    Exercise("sigmoid_derivative", check_sigmoid_derivative, 1, activations.sigmoid_derivative),
+    Exercise("neuron_output", check_neuron_output, 2, reference_neuron_output),
+)
+"""Notebook 01's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

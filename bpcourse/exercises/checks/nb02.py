@@ -19,6 +19,7 @@ import numpy as np
 from bpcourse.core.activations import sigmoid
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value, mismatch,
                                                distinct_sizes, head, passed, show_args)
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
 from bpcourse.core.oo_network import Network as ObjectNetwork
@@ -270,3 +271,11 @@ def check_count_parameters(count_parameters, *, seed=None):
             raise mismatch(head_text, expected, got, hint, label="number of parameters")
     passed("check_count_parameters", seed, len(cases), "the number of weights and biases of the text's network, "
            "the MNIST network (238,510), a single layer and a deep network")
+
+
+EXERCISES = (
+    Exercise("layer_forward", check_layer_forward, 2, reference_layer_forward),
+    Exercise("network_forward", check_network_forward, 2, reference_network_forward),
+    Exercise("count_parameters", check_count_parameters, 1, reference_count_parameters),
+)
+"""Notebook 02's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

@@ -16,6 +16,7 @@ from bpcourse.core.activations import sigmoid, sigmoid_derivative
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
                                                distinct_sizes, failure, head, passed, random_shape, show_args)
 from bpcourse.exercises.checks.nb02 import run_case
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
 from bpcourse.visuals.stepper import forward_trace
@@ -297,3 +298,11 @@ def _cross_entropy_wrong_answers(x, W1, b1, W2, b2, t):
                         "W2 is used the wrong way round: the sum over k of w_kj delta_k runs down column j "
                         "(eq. 4.3)"))
     return answers
+
+
+EXERCISES = (
+    Exercise("output_delta", check_output_delta, 1, reference_output_delta),
+    Exercise("hidden_delta", check_hidden_delta, 2, reference_hidden_delta),
+    Exercise("cross_entropy_deltas", check_cross_entropy_deltas, 4, None),
+)
+"""Notebook 03's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

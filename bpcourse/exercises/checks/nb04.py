@@ -32,6 +32,7 @@ import numpy as np
 from bpcourse.core.oo_network import ConstNode, Connection, Network, Node
 from bpcourse.exercises.checks._common import (call_learner, check_returned, diagnose, failure, head, mismatch, passed,
                                                same_weights)
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
 OBJECT_METHODS = {"calc_hidden_layer_delta", "calc_output_layer_delta", "calc_delta", "calc_gradient", "get_gradient",
@@ -498,3 +499,12 @@ def check_train_object_network(train_object_network, *, seed=None):
                        label=f"W of layer {layer} after training")
     passed(check, seed, len(cases), "after your training loop every weight equals Network.train's (eq. 4.1, 4.3, "
            "4.5, sample by sample), over one to three epochs and a deep network")
+
+
+EXERCISES = (
+    Exercise("calc_hidden_layer_delta", check_calc_hidden_layer_delta, 2, reference_calc_hidden_layer_delta),
+    Exercise("calc_gradient", check_calc_gradient, 1, reference_calc_gradient),
+    Exercise("update_weight", check_update_weight, 1, reference_update_weight),
+    Exercise("train_object_network", check_train_object_network, 4, None),
+)
+"""Notebook 04's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

@@ -29,6 +29,7 @@ from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
 from bpcourse.exercises.checks._common import (call_learner, check_returned, compare_arrays, copy_value, failure, head,
                                                passed, same_values, same_weights, show, show_args)
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.visuals.diagram import text_example
 from bpcourse.core.gradcheck import gradient_check, numeric_gradient, relative_error
@@ -427,3 +428,11 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
                       f"expected: {'all below' if correct else 'some above'} the threshold {THRESHOLD:g}", hint=hint)
     passed(check, seed, len(cases), "your relative errors equal the package's gradient check for every weight: "
            f"below {THRESHOLD:g} for correct backward passes, above it for the planted bug, weights put back")
+
+
+EXERCISES = (
+    Exercise("fixed_gradients", check_fixed_gradients, 3, reference_gradients),
+    Exercise("rel_error", check_rel_error, 1, None),
+    Exercise("gradient_check_errors", check_gradient_check_errors, 4, None),
+)
+"""Notebook 05's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

@@ -19,6 +19,7 @@ from bpcourse.core.data import N_CLASSES
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
                                                mismatch, passed, same_weights, show, show_args)
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
 ATOL = 1e-12
@@ -377,3 +378,11 @@ def check_sgd_train(sgd_train, *, seed=None):
         raise mismatch(head_text, W_expected, W_got, hint, label="W of the first layer after training")
     passed(check, seed, len(cases), "after your loop every weight equals fit's to the last bits (same generator), and "
            "the error rates you recorded equal fit's history, with partial batches and several epochs")
+
+
+EXERCISES = (
+    Exercise("one_hot", check_one_hot, 2, data.one_hot),
+    Exercise("error_rate", check_error_rate, 2, training.error_rate),
+    Exercise("sgd_train", check_sgd_train, 5, reference_sgd_train),
+)
+"""Notebook 06's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

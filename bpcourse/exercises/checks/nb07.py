@@ -29,6 +29,7 @@ from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import FullConnectedLayer, Network
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
                                                distinct_sizes, failure, head, matches, passed)
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
 VECTOR_METHODS = {"backward", "update", "gradients", "get_gradient", "train_batch", "train", "train_one_sample",
@@ -356,3 +357,11 @@ def check_two_layer_pass(two_layer_pass, *, seed=None):
                                     "averaged over the batch")
     passed(check, seed, len(cases), "Y and the batch-mean gradients of both layers equal the object network's "
            "predict and gradients, sample by sample, for a batch, a single sample and an MNIST-sized network")
+
+
+EXERCISES = (
+    Exercise("layer_backward", check_layer_backward, 3, reference_layer_backward),
+    Exercise("batch_update", check_batch_update, 2, reference_batch_update),
+    Exercise("two_layer_pass", check_two_layer_pass, 5, None),
+)
+"""Notebook 07's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

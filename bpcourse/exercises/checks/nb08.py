@@ -35,6 +35,7 @@ from bpcourse.core import initialization, losses
 from bpcourse.core.activations import sigmoid
 from bpcourse.core.initialization import glorot_bound
 from bpcourse.core.vectorized import Network
+from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
                                                distinct_sizes, failure, head, matches, passed, show_args)
@@ -487,3 +488,12 @@ def _as_pairs(head_text, name, got):
                       hint="return a list of two pairs, the hidden layer's (W1_new, b1_new) first, then the output "
                            "layer's (W2_new, b2_new), as the package's get_weights does.")
     return got
+
+
+EXERCISES = (
+    Exercise("glorot_uniform", check_glorot_uniform, 2, initialization.glorot_uniform),
+    Exercise("softmax", check_stable_softmax, 2, reference_softmax),
+    Exercise("cross_entropy_delta", check_cross_entropy_delta, 2, reference_cross_entropy_delta),
+    Exercise("softmax_train_step", check_softmax_train_step, 5, reference_softmax_train_step),
+)
+"""Notebook 08's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""

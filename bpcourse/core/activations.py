@@ -5,6 +5,10 @@ training rule changes with the activation. Both derivatives here take the
 *output* y of the activation, not its input, because that is what the
 backward pass has at hand (eq. 1.4: sigmoid'(x) = y(1 - y)).
 
+:func:`softmax` (and :class:`SoftmaxActivator`) is the output activation of
+the cross-entropy loss (:mod:`bpcourse.core.losses`); it is not element-wise,
+so it is not one of the hidden layers' activations.
+
 The perceptron's ``step`` function is here too, for comparison: its slope is 0
 wherever it exists, which is why a perceptron cannot learn by gradient descent.
 
@@ -171,6 +175,49 @@ class StepActivator:
     def backward(y):
         """The slope written from the output: 0."""
         return step_derivative(y)
+
+
+def softmax(net):
+    """Softmax along the last axis: y_i = e^net_i / sum_k e^net_k, shape of ``net``.
+
+    Numerically stable: the row's largest net is subtracted first (the
+    result is unchanged), so no exp overflows, even for net = 1000.
+    """
+    net = np.asarray(net)
+    if not np.issubdtype(net.dtype, np.floating):
+        net = net.astype(np.float64)
+    e = np.exp(net - net.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+class SoftmaxActivator:
+    """Softmax as the output layer's activation (it only makes sense with the cross-entropy).
+
+    Its derivative is not element-wise, so it has no ``backward``-style
+    derivative to multiply a delta with: :class:`SoftmaxCrossEntropy` gives
+    the output delta t - y directly, and no layer sits above the output layer.
+    """
+
+    name = "softmax"
+
+    @staticmethod
+    def forward(net):
+        """y = softmax(net) along the last axis (one sample per row)."""
+        return softmax(net)
+
+    @staticmethod
+    def forward_into(net, out, mask=None):
+        """out = softmax(net) row by row, in place; ``net`` is overwritten (``mask`` is not needed)."""
+        net -= net.max(axis=-1, keepdims=True)  # no exp overflows; the result is unchanged
+        np.exp(net, out=out)
+        out /= out.sum(axis=-1, keepdims=True)
+        return out
+
+    @staticmethod
+    def backward(y):
+        """Not element-wise: refused (the cross-entropy's delta, t - y, already contains it)."""
+        raise ValueError("softmax has no element-wise derivative: use it as the output layer of the "
+                         "softmax_cross_entropy loss, whose output delta is t - y")
 
 
 ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator, "step": StepActivator}

@@ -22,9 +22,9 @@ never name a particular loss: every loss equation lives in this file.
 
 import numpy as np
 
-from bpcourse.core.activations import times_derivative
+from bpcourse.core.activations import SoftmaxActivator, times_derivative
 
-__all__ = ["LOSSES", "SoftmaxActivator", "SoftmaxCrossEntropy", "SquaredError", "get_loss", "softmax"]
+__all__ = ["LOSSES", "SoftmaxCrossEntropy", "SquaredError", "get_loss"]
 
 
 class SquaredError:
@@ -50,49 +50,6 @@ class SquaredError:
         """delta = f'(y) (t - y) = -dE/dnet (eq. 4.1, 6.2; for the sigmoid y(1 - y)(t - y))."""
         out = np.subtract(t, y, out=out)  # t - y
         return times_derivative(activator, y, out)  # eq. 4.1: times f'(net), written from y
-
-
-def softmax(net):
-    """Softmax along the last axis: y_i = e^net_i / sum_k e^net_k, shape of ``net``.
-
-    Numerically stable: the row's largest net is subtracted first (the
-    result is unchanged), so no exp overflows, even for net = 1000.
-    """
-    net = np.asarray(net)
-    if not np.issubdtype(net.dtype, np.floating):
-        net = net.astype(np.float64)
-    e = np.exp(net - net.max(axis=-1, keepdims=True))
-    return e / e.sum(axis=-1, keepdims=True)
-
-
-class SoftmaxActivator:
-    """Softmax as the output layer's activation (it only makes sense with the cross-entropy).
-
-    Its derivative is not element-wise, so it has no ``backward``-style
-    derivative to multiply a delta with: :class:`SoftmaxCrossEntropy` gives
-    the output delta t - y directly, and no layer sits above the output layer.
-    """
-
-    name = "softmax"
-
-    @staticmethod
-    def forward(net):
-        """y = softmax(net) along the last axis (one sample per row)."""
-        return softmax(net)
-
-    @staticmethod
-    def forward_into(net, out, mask=None):
-        """out = softmax(net) row by row, in place; ``net`` is overwritten (``mask`` is not needed)."""
-        net -= net.max(axis=-1, keepdims=True)  # no exp overflows; the result is unchanged
-        np.exp(net, out=out)
-        out /= out.sum(axis=-1, keepdims=True)
-        return out
-
-    @staticmethod
-    def backward(y):
-        """Not element-wise: refused (the cross-entropy's delta, t - y, already contains it)."""
-        raise ValueError("softmax has no element-wise derivative: use it as the output layer of the "
-                         "softmax_cross_entropy loss, whose output delta is t - y")
 
 
 class SoftmaxCrossEntropy:

@@ -31,7 +31,7 @@ Glorot draw or training step.
 
 import numpy as np
 
-from bpcourse.core import initialization, losses
+from bpcourse.core import activations, initialization, losses
 from bpcourse.core.activations import sigmoid
 from bpcourse.core.initialization import glorot_bound
 from bpcourse.core.vectorized import Network
@@ -117,7 +117,7 @@ def check_stable_softmax(softmax, *, seed=None):
     warnings turned into errors. The input must be left unchanged.
     """
     softmax = refuse_borrowed(softmax, check="check_stable_softmax", name="softmax", equation="the softmax's definition",
-                              forbidden=(reference_softmax, losses.softmax),
+                              forbidden=(reference_softmax, activations.softmax),
                               forbidden_methods={"softmax", "output_activator", "log_softmax"})
     cases = _softmax_cases(seed)
     for description, net in cases:
@@ -429,7 +429,7 @@ def check_softmax_train_step(softmax_train_step, *, seed=None):
     softmax_train_step = refuse_borrowed(softmax_train_step, check=check, name=name,
                                          equation="eq. 6.1-6.6 with the output delta t - y",
                                          forbidden=(reference_softmax_train_step, reference_softmax, reference_cross_entropy_delta,
-                                                    losses.softmax, losses.SoftmaxCrossEntropy.delta, Network.train_batch,
+                                                    activations.softmax, losses.SoftmaxCrossEntropy.delta, Network.train_batch,
                                                     Network.gradients),
                                          forbidden_methods={"train_batch", "gradients", "train", "backward", "update", "forward",
                                                                "predict", "set_weights", "SoftmaxCrossEntropy", "output_activator",

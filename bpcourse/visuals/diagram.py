@@ -66,7 +66,7 @@ def text_example():
     return [(W1, b1), (W2, b2)], x, t
 
 
-def check_layer_sizes(layer_sizes):
+def drawable_layer_sizes(layer_sizes):
     """Return ``layer_sizes`` as a tuple of ints, or raise ValueError if it cannot be drawn."""
     try:
         if isinstance(layer_sizes, (str, bytes)):
@@ -213,7 +213,7 @@ def _limits(layer_sizes):
 
 def figure_size(layer_sizes):
     """(width, height) in inches that keeps a diagram's circles round and its text legible (at most 11 in wide)."""
-    (x0, x1), (y0, y1) = _limits(check_layer_sizes(layer_sizes))
+    (x0, x1), (y0, y1) = _limits(drawable_layer_sizes(layer_sizes))
     scale = min(1.0, 11.0 / (x1 - x0))  # inches per data unit
     return (x1 - x0) * scale, (y1 - y0) * scale + 0.5  # + room for the title
 
@@ -263,7 +263,7 @@ def draw_network(
     Returns:
         :class:`NetworkDrawing` holding the figure, the axes and every text artist.
     """
-    layer_sizes = check_layer_sizes(layer_sizes)
+    layer_sizes = drawable_layer_sizes(layer_sizes)
     if weights is not None:
         weights = check_weights(weights, weight_shapes(layer_sizes))
     if gap_labels is not None and len(gap_labels) != len(layer_sizes) - 1:

@@ -73,7 +73,7 @@ def reference_cross_entropy_delta(net, t):
     return np.asarray(t, dtype=np.float64) - reference_softmax(net)
 
 
-def cross_entropy(net, t):
+def softmax_cross_entropy(net, t):
     """E = -sum_k t_k ln softmax(net)_k for one vector, or the per-row E (N,) for a batch; stable."""
     net = np.asarray(net, dtype=np.float64)
     shifted = net - net.max(axis=-1, keepdims=True)
@@ -200,7 +200,8 @@ def numerical_delta(net, t, h=1e-6):
         plus[index] += h
         minus[index] -= h
         row = index[:-1]
-        delta[index] = -(np.asarray(cross_entropy(plus, t))[row] - np.asarray(cross_entropy(minus, t))[row]) / (2 * h)
+        E_plus, E_minus = np.asarray(softmax_cross_entropy(plus, t)), np.asarray(softmax_cross_entropy(minus, t))
+        delta[index] = -(E_plus[row] - E_minus[row]) / (2 * h)
     return delta
 
 

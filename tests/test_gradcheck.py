@@ -1,6 +1,5 @@
 """Tests of the gradient check (bpcourse.core.gradcheck, eq. 5.1-5.4) on both networks."""
 
-import time
 
 import numpy as np
 import pytest
@@ -224,9 +223,7 @@ def test_numeric_gradient_of_one_weight_matches_the_report(kind):
 def test_random_subset_on_a_784_30_10_network(kind):
     network = NETWORKS[kind]([784, 30, 10], seed=0)
     x, t = sample([784, 30, 10], 0)
-    start = time.perf_counter()
     report = gradient_check(network, x, t, max_weights=12, rng=np.random.default_rng(5))
-    assert time.perf_counter() - start < 10
     assert len(report) == 12
     positions = set(zip(report.layer.tolist(), report.row.tolist(), report.col.tolist()))
     assert len(positions) == 12  # without replacement

@@ -1,7 +1,6 @@
 """Tests of the object-oriented network (bpcourse.core.oo_network): structure, training, dump, bad input."""
 
 import io
-import time
 
 import numpy as np
 import pytest
@@ -24,13 +23,10 @@ def mean_loss(network, X, T):
 # --- construction ----------------------------------------------------------
 
 
-def test_mnist_sized_network_has_238510_connections_and_builds_quickly():
-    start = time.perf_counter()
-    network = Network([784, 300, 10])
-    seconds = time.perf_counter() - start
+def test_mnist_sized_network_has_238510_connections():
+    network = Network([784, 300, 10])  # its build time: benchmarks/small_timings.py
     assert len(network.connections) == 300 * (784 + 1) + 10 * (300 + 1) == 238_510
     assert sum(1 for _ in network.connections) == 238_510
-    assert seconds < 10, f"building 784-300-10 took {seconds:.1f} s"
     assert [len(layer.nodes) for layer in network.layers] == [785, 301, 10]
 
 

@@ -255,9 +255,7 @@ def check_neuron_output(neuron_output, *, seed=None):
            "input and for rows of inputs")
 
 
-EXERCISES = (
-    Exercise("sigmoid", check_sigmoid, 2, activations.sigmoid),
-    Exercise("sigmoid_derivative", check_sigmoid_derivative, 1, activations.sigmoid_derivative),
-    Exercise("neuron_output", check_neuron_output, 2, reference_neuron_output),
-)
-"""Notebook 01's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("sigmoid", check_sigmoid, 2, activations.sigmoid),
+             Exercise("sigmoid_derivative", check_sigmoid_derivative, 1, activations.sigmoid_derivative),
+             Exercise("neuron_output", check_neuron_output, 2, reference_neuron_output))

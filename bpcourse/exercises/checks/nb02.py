@@ -273,9 +273,7 @@ def check_count_parameters(count_parameters, *, seed=None):
            "the MNIST network (238,510), a single layer and a deep network")
 
 
-EXERCISES = (
-    Exercise("layer_forward", check_layer_forward, 2, reference_layer_forward),
-    Exercise("network_forward", check_network_forward, 2, reference_network_forward),
-    Exercise("count_parameters", check_count_parameters, 1, reference_count_parameters),
-)
-"""Notebook 02's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("layer_forward", check_layer_forward, 2, reference_layer_forward),
+             Exercise("network_forward", check_network_forward, 2, reference_network_forward),
+             Exercise("count_parameters", check_count_parameters, 1, reference_count_parameters))

@@ -300,9 +300,7 @@ def _cross_entropy_wrong_answers(x, W1, b1, W2, b2, t):
     return answers
 
 
-EXERCISES = (
-    Exercise("output_delta", check_output_delta, 1, reference_output_delta),
-    Exercise("hidden_delta", check_hidden_delta, 2, reference_hidden_delta),
-    Exercise("cross_entropy_deltas", check_cross_entropy_deltas, 4, None),
-)
-"""Notebook 03's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("output_delta", check_output_delta, 1, reference_output_delta),
+             Exercise("hidden_delta", check_hidden_delta, 2, reference_hidden_delta),
+             Exercise("cross_entropy_deltas", check_cross_entropy_deltas, 4, None))

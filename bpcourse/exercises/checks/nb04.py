@@ -501,10 +501,8 @@ def check_train_object_network(train_object_network, *, seed=None):
            "4.5, sample by sample), over one to three epochs and a deep network")
 
 
-EXERCISES = (
-    Exercise("calc_hidden_layer_delta", check_calc_hidden_layer_delta, 2, reference_calc_hidden_layer_delta),
-    Exercise("calc_gradient", check_calc_gradient, 1, reference_calc_gradient),
-    Exercise("update_weight", check_update_weight, 1, reference_update_weight),
-    Exercise("train_object_network", check_train_object_network, 4, None),
-)
-"""Notebook 04's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("calc_hidden_layer_delta", check_calc_hidden_layer_delta, 2, reference_calc_hidden_layer_delta),
+             Exercise("calc_gradient", check_calc_gradient, 1, reference_calc_gradient),
+             Exercise("update_weight", check_update_weight, 1, reference_update_weight),
+             Exercise("train_object_network", check_train_object_network, 4, None))

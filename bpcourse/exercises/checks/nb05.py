@@ -430,9 +430,7 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
            f"below {THRESHOLD:g} for correct backward passes, above it for the planted bug, weights put back")
 
 
-EXERCISES = (
-    Exercise("fixed_gradients", check_fixed_gradients, 3, reference_gradients),
-    Exercise("rel_error", check_rel_error, 1, None),
-    Exercise("gradient_check_errors", check_gradient_check_errors, 4, None),
-)
-"""Notebook 05's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("fixed_gradients", check_fixed_gradients, 3, reference_gradients),
+             Exercise("rel_error", check_rel_error, 1, None),
+             Exercise("gradient_check_errors", check_gradient_check_errors, 4, None))

@@ -380,9 +380,7 @@ def check_sgd_train(sgd_train, *, seed=None):
            "the error rates you recorded equal fit's history, with partial batches and several epochs")
 
 
-EXERCISES = (
-    Exercise("one_hot", check_one_hot, 2, data.one_hot),
-    Exercise("error_rate", check_error_rate, 2, training.error_rate),
-    Exercise("sgd_train", check_sgd_train, 5, reference_sgd_train),
-)
-"""Notebook 06's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("one_hot", check_one_hot, 2, data.one_hot),
+             Exercise("error_rate", check_error_rate, 2, training.error_rate),
+             Exercise("sgd_train", check_sgd_train, 5, reference_sgd_train))

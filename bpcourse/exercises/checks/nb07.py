@@ -359,9 +359,7 @@ def check_two_layer_pass(two_layer_pass, *, seed=None):
            "predict and gradients, sample by sample, for a batch, a single sample and an MNIST-sized network")
 
 
-EXERCISES = (
-    Exercise("layer_backward", check_layer_backward, 3, reference_layer_backward),
-    Exercise("batch_update", check_batch_update, 2, reference_batch_update),
-    Exercise("two_layer_pass", check_two_layer_pass, 5, None),
-)
-"""Notebook 07's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("layer_backward", check_layer_backward, 3, reference_layer_backward),
+             Exercise("batch_update", check_batch_update, 2, reference_batch_update),
+             Exercise("two_layer_pass", check_two_layer_pass, 5, None))

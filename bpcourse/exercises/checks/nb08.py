@@ -491,10 +491,8 @@ def _as_pairs(head_text, name, got):
     return got
 
 
-EXERCISES = (
-    Exercise("glorot_uniform", check_glorot_uniform, 2, initialization.glorot_uniform),
-    Exercise("softmax", check_stable_softmax, 2, reference_softmax),
-    Exercise("cross_entropy_delta", check_cross_entropy_delta, 2, reference_cross_entropy_delta),
-    Exercise("softmax_train_step", check_softmax_train_step, 5, reference_softmax_train_step),
-)
-"""Notebook 08's graded exercises in the notebook's order (see :mod:`bpcourse.exercises.catalog`)."""
+# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
+EXERCISES = (Exercise("glorot_uniform", check_glorot_uniform, 2, initialization.glorot_uniform),
+             Exercise("softmax", check_stable_softmax, 2, reference_softmax),
+             Exercise("cross_entropy_delta", check_cross_entropy_delta, 2, reference_cross_entropy_delta),
+             Exercise("softmax_train_step", check_softmax_train_step, 5, reference_softmax_train_step))

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from bpcourse.exercises.catalog import NOTEBOOKS, exercises
+from bpcourse.exercises import catalog
 from bpcourse.tools.grading import grade_folder
 from bpcourse.tools.kernel import sandbox_problem
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 
-@pytest.mark.parametrize("number", NOTEBOOKS)
+@pytest.mark.parametrize("number", catalog.NOTEBOOKS)
 def test_the_instructors_notebook_earns_full_marks(tmp_path, number):
     problem = sandbox_problem()
     if problem is not None:
@@ -35,7 +35,7 @@ def test_the_instructors_notebook_earns_full_marks(tmp_path, number):
                  echo=lambda *a, **k: None)
 
     rows = {r["exercise"]: r for r in csv.DictReader((tmp_path / "grades.csv").open(encoding="utf-8"))}
-    expected = {f"nb{number}_{exercise.name}_check": exercise.points for exercise in exercises(number)}
+    expected = {f"nb{number}_{exercise.name}_check": exercise.points for exercise in catalog.exercises(number)}
     assert set(rows) == set(expected)
     for exercise, points in expected.items():
         row = rows[exercise]

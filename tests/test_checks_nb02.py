@@ -15,7 +15,7 @@ from bpcourse.exercises.checks.nb02 import (
     reference_network_forward,
 )
 from bpcourse.exercises.originality import BorrowedAnswer
-from bpcourse.visuals.diagram import text_example
+from bpcourse.core.trace import text_example
 from notebook_solutions import solutions
 
 SOLUTIONS = solutions("02")

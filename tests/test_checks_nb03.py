@@ -17,7 +17,7 @@ from bpcourse.exercises.checks.nb03 import (
     reference_output_delta,
 )
 from bpcourse.exercises.originality import BorrowedAnswer
-from bpcourse.visuals.diagram import text_example
+from bpcourse.core.trace import text_example
 from notebook_solutions import solutions
 
 SOLUTIONS = solutions("03")

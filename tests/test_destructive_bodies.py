@@ -13,7 +13,6 @@ and one hidden seed) must fail on every body, called two ways:
   calls a learner's function in the sandbox.
 """
 
-import importlib
 import json
 import pickle
 

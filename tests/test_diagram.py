@@ -21,11 +21,11 @@ from bpcourse.visuals.diagram import (
     named_weights,
     node_numbers,
     per_node,
-    text_example,
     value_name,
     weight_name,
 )
-from bpcourse.visuals.stepper import BackpropStepper, ForwardStepper, forward_trace
+from bpcourse.core.trace import forward_trace, text_example
+from bpcourse.visuals.stepper import BackpropStepper, ForwardStepper
 
 NETWORKS = pytest.mark.parametrize("Network", [oo_network.Network, vectorized.Network], ids=["oo", "vectorized"])
 SHOWN = dict(rtol=5e-3, atol=5e-4)  # three significant digits on the picture

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from bpcourse.core.activations import ACTIVATORS, SoftmaxActivator, softmax
+from bpcourse.core.activations import ACTIVATORS, softmax
 from bpcourse.core.losses import LOSSES, SoftmaxCrossEntropy, SquaredError, get_loss
 
 EPSILON = 1e-6

@@ -16,6 +16,7 @@ Both networks work here: everything goes through their shared interface
 
 import numpy as np
 
+from bpcourse.core.trace import forward_trace
 from bpcourse.core.validation import as_array, check_finite, is_positive_number
 
 __all__ = ["hidden_outputs", "max_slope", "saturated_fraction", "gradient_sizes"]
@@ -33,12 +34,8 @@ def hidden_outputs(network, X):
     """
     weights = network.get_weights()
     n_in = weights[0][0].shape[1]
-    A = _rows(X, n_in, "X")
-    outputs = []
-    for W, b in weights[:-1]:
-        A = network.activator.forward(A @ W.T + b)  # eq. 3.2, 6.1
-        outputs.append(A)
-    return outputs
+    _, outputs = forward_trace(weights, _rows(X, n_in, "X"), network.activator)
+    return outputs[1:-1]
 
 
 def max_slope(activator):

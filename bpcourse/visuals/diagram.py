@@ -12,8 +12,8 @@ with one ``(W, b)`` per layer, ``W`` of shape (n_out, n_in) with
 ``W[j_local, i_local] = w_ji``, ``b`` of shape (n_out,) with ``b[j_local] = w_jb``.
 
 :func:`draw_network` draws any small network this way and writes values of
-a, delta and the weights on it; :func:`text_example` gives the concrete
-weights, sample and target the notebooks use for the 3-4-2 network.
+a, delta and the weights on it; the text's 3-4-2 example itself (weights,
+sample and target) is :func:`bpcourse.core.trace.text_example`.
 """
 
 from dataclasses import dataclass, field
@@ -32,38 +32,6 @@ _NODE_RADIUS = 0.32
 _LAYER_COLOURS = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd"}
 _HIGHLIGHT_COLOUR = "#ffd24d"
 _HIGHLIGHT_EDGE_COLOUR = "#d95f02"
-
-
-def text_example():
-    """The concrete 3-4-2 network, sample and target used in notebooks 02 and 03.
-
-    Weights with one decimal so that the sums can be followed by hand.
-
-    Returns:
-        weights: list ``[(W1, b1), (W2, b2)]``, W1 (4, 3), b1 (4,), W2 (2, 4), b2 (2,)
-            (fresh copies: changing them changes nothing here).
-        x: sample, shape (3,), the outputs of nodes 1, 2, 3.
-        t: target, shape (2,), for output nodes 8, 9.
-    """
-    W1 = np.array(
-        [
-            [0.5, -0.3, 0.8],  # w41 w42 w43
-            [-0.6, 0.4, 0.2],  # w51 w52 w53
-            [0.1, 0.9, -0.5],  # w61 w62 w63
-            [0.7, -0.2, -0.4],  # w71 w72 w73
-        ]
-    )
-    b1 = np.array([0.1, -0.2, 0.3, 0.0])  # w4b w5b w6b w7b
-    W2 = np.array(
-        [
-            [0.6, -0.4, 0.3, 0.5],  # w84 w85 w86 w87
-            [-0.7, 0.2, 0.8, -0.1],  # w94 w95 w96 w97
-        ]
-    )
-    b2 = np.array([-0.1, 0.2])  # w8b w9b
-    x = np.array([1.0, 0.5, -1.0])
-    t = np.array([0.9, 0.1])
-    return [(W1, b1), (W2, b2)], x, t
 
 
 def drawable_layer_sizes(layer_sizes):

@@ -33,6 +33,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from bpcourse.core.activations import get_activator
+from bpcourse.core.trace import forward_trace
 from bpcourse.core.validation import check_weights, weight_shapes
 from bpcourse.visuals.diagram import (
     draw_network,
@@ -65,30 +66,12 @@ class Step:
     highlight_edges: tuple = ()
 
 
-def forward_trace(weights, x, activator="sigmoid"):
-    """The forward pass of one sample, keeping every layer's net input and output (eq. 3.8, 4.11).
-
-    Args:
-        weights: list of ``(W, b)``, W of shape (n_l, n_{l-1}), b of shape (n_l,).
-        x: one sample, shape (n_0,).
-        activator: "sigmoid", "tanh" or an activator object.
-    Returns:
-        nets: list of L arrays, ``nets[l-1]`` of shape (n_l,): net_j = sum_i w_ji x_ji + w_jb.
-        outputs: list of L + 1 arrays, ``outputs[0] = x``, ``outputs[l]`` of shape (n_l,).
-    """
-    activator = get_activator(activator)
-    sizes = layer_sizes_of(weights)
-    weights = check_weights(weights, weight_shapes(sizes))
-    a = np.asarray(x, dtype=float)
-    if a.shape != (sizes[0],):
-        raise ValueError(f"expected one sample x of shape ({sizes[0]},), got shape {a.shape}")
-    nets, outputs = [], [a]
-    for W, b in weights:
-        net = W @ a + b  # eq. 4.11: net_j = w_j · x_j, bias included
-        a = activator.forward(net)  # eq. 3.8: a = f(W x)
-        nets.append(net)
-        outputs.append(a)
-    return nets, outputs
+def _checked_sample(x, sizes):
+    """One sample x of shape (n_0,) as float64, or ValueError saying what was expected."""
+    x = np.asarray(x, dtype=float)
+    if x.shape != (sizes[0],):
+        raise ValueError(f"expected one sample x of shape ({sizes[0]},), got shape {x.shape}")
+    return x
 
 
 def _num(value):
@@ -115,7 +98,7 @@ def forward_steps(weights, x, activator="sigmoid"):
     activator = get_activator(activator)
     sizes = layer_sizes_of(weights)
     weights = check_weights(weights, weight_shapes(sizes))
-    nets, outputs = forward_trace(weights, x, activator)
+    nets, outputs = forward_trace(weights, _checked_sample(x, sizes), activator)
     numbers = node_numbers(sizes)
     shown = per_node(sizes, [outputs[0]])
     inputs = ", ".join(f"{value_name(sizes, i)} = {format_value(v)}" for i, v in zip(numbers[0], outputs[0]))
@@ -155,7 +138,7 @@ def backprop_steps(network, x, t, eta=0.5):
         raise ValueError(f"expected one target t of shape ({sizes[-1]},), got shape {t.shape}")
     if not (np.isfinite(eta) and eta > 0):
         raise ValueError(f"expected a positive learning rate eta, got {eta!r}")
-    _, outputs = forward_trace(weights, x, activator)
+    _, outputs = forward_trace(weights, _checked_sample(x, sizes), activator)
     gradients = network.gradients(x, t)
     deltas = [-db for _, db in gradients]  # delta_j = -dE/dnet_j = -dE/dw_jb (eq. 4.17)
     numbers = node_numbers(sizes)

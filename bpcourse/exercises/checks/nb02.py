@@ -21,7 +21,7 @@ from bpcourse.exercises.checks._common import (call_learner, check_returned, che
                                                distinct_sizes, head, passed, show_args)
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
-from bpcourse.visuals.diagram import text_example
+from bpcourse.core.trace import forward_trace, text_example
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import FullConnectedLayer, Network
 
@@ -167,12 +167,9 @@ def _random_weights(rng, sizes):
 
 def _forward(weights, x, *, bias=True, hidden_activation=True, last_activation=True):
     """A deliberately configurable forward pass, only to recognize wrong answers in hints."""
-    a = np.asarray(x, dtype=float)
-    for l, (W, b) in enumerate(weights):
-        net = a @ W.T + (b if bias else 0)
-        last = l == len(weights) - 1
-        a = sigmoid(net) if (last_activation if last else hidden_activation) else net
-    return a
+    last = len(weights) - 1
+    linear = [l for l in range(last + 1) if not (last_activation if l == last else hidden_activation)]
+    return forward_trace(weights, x, bias=bias, linear=linear)[1][-1]
 
 
 def _shape_hint(W, x):

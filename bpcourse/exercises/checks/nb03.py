@@ -18,8 +18,7 @@ from bpcourse.exercises.checks._common import (call_learner, check_returned, che
 from bpcourse.exercises.checks.nb02 import run_case
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
-from bpcourse.visuals.diagram import text_example
-from bpcourse.visuals.stepper import forward_trace
+from bpcourse.core.trace import forward_trace, text_example
 
 BACKWARD_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_output_layer_delta", "calc_hidden_layer_delta",
                     "backward", "train_batch", "train_one_sample", "_backward", "_output_delta", "_train_step"}

@@ -31,7 +31,7 @@ from bpcourse.exercises.checks._common import (call_learner, check_returned, com
                                                passed, same_values, same_weights, show, show_args)
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
-from bpcourse.visuals.diagram import text_example
+from bpcourse.core.trace import backward_trace, forward_trace, text_example, weight_steps
 from bpcourse.core.gradcheck import gradient_check, numeric_gradient, relative_error
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import Network as VectorizedNetwork
@@ -209,16 +209,10 @@ def _backward(network, x, t, derivative=None, hidden_derivative=True):
     activator = get_activator(network.activator)
     derivative = activator.backward if derivative is None else derivative
     weights = network.get_weights()
-    a = [np.asarray(x, dtype=np.float64)]
-    for W, b in weights:
-        a.append(activator.forward(W @ a[-1] + b))
-    g = -(np.asarray(t, dtype=np.float64) - a[-1]) * derivative(a[-1])
-    grads = []
-    for l in range(len(weights) - 1, -1, -1):
-        grads.append((np.outer(g, a[l]), g.copy()))
-        if l > 0:
-            g = (derivative(a[l]) if hidden_derivative else 1.0) * (weights[l][0].T @ g)
-    return grads[::-1]
+    _, outputs = forward_trace(weights, x, activator)
+    delta_out = derivative(outputs[-1]) * (np.asarray(t, dtype=np.float64) - outputs[-1])
+    deltas = backward_trace(weights, outputs, delta_out, slope=derivative, hidden_slope=hidden_derivative)
+    return weight_steps(deltas, outputs, scale=-1.0)  # the true gradient of one sample
 
 
 def _same(got, candidate):

@@ -26,6 +26,7 @@ import numpy as np
 from bpcourse.core.activations import sigmoid
 from bpcourse.core.activations import times_derivative
 from bpcourse.core.oo_network import Network as ObjectNetwork
+from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import FullConnectedLayer, Network
 from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
                                                distinct_sizes, failure, head, matches, passed)
@@ -276,12 +277,11 @@ def _object_network_answer(W1, b1, W2, b2, X, T):
 
 def _two_layer_variant(W1, b1, W2, b2, X, T, *, bias=True, hidden_slope=True, sign=-1.0, mean=True):
     """A configurable vectorized pass, only to recognize typical mistakes in hints."""
-    A1 = sigmoid(X @ W1.T + (b1 if bias else 0))
-    Y = sigmoid(A1 @ W2.T + (b2 if bias else 0))
-    delta2 = Y * (1 - Y) * (T - Y)
-    delta1 = (A1 * (1 - A1) if hidden_slope else 1.0) * (delta2 @ W2)
-    scale = sign / (len(X) if mean else 1)
-    return Y, [(scale * delta1.T @ X, scale * delta1.sum(axis=0)), (scale * delta2.T @ A1, scale * delta2.sum(axis=0))]
+    weights = [(W1, b1), (W2, b2)]
+    _, outputs = forward_trace(weights, X, bias=bias)
+    Y = outputs[-1]
+    deltas = backward_trace(weights, outputs, Y * (1 - Y) * (T - Y), hidden_slope=hidden_slope)
+    return Y, weight_steps(deltas, outputs, scale=sign / (len(X) if mean else 1))
 
 
 def _two_layer_cases(seed):

@@ -34,6 +34,7 @@ import numpy as np
 from bpcourse.core import activations, initialization, losses
 from bpcourse.core.activations import sigmoid
 from bpcourse.core.initialization import glorot_bound
+from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
@@ -350,16 +351,16 @@ def reference_softmax_train_step(W1, b1, W2, b2, X, T, rate):
 def _step_variant(W1, b1, W2, b2, X, T, rate, *, output="softmax", output_slope=False, hidden_slope=True,
                   sign=1.0, mean=True, bias=True, new_W2_below=False):
     """A configurable step, only to recognize typical mistakes in hints (weights as ``[(W1, b1), (W2, b2)]``)."""
-    A1 = sigmoid(X @ W1.T + (b1 if bias else 0))  # eq. 6.1, hidden layer
-    net2 = A1 @ W2.T + (b2 if bias else 0)
-    Y = reference_softmax(net2) if output == "softmax" else sigmoid(net2)
+    nets, outputs = forward_trace([(W1, b1), (W2, b2)], X, bias=bias, linear=[1])
+    Y = reference_softmax(nets[1]) if output == "softmax" else sigmoid(nets[1])
     delta2 = (Y * (1 - Y) if output_slope else 1.0) * (T - Y)  # t - y for softmax + cross-entropy
     scale = sign * rate / (len(X) if mean else 1)
-    W2_new, b2_new = W2 + scale * delta2.T @ A1, b2 + scale * delta2.sum(axis=0)  # eq. 6.5, 6.6
-    below = W2_new if new_W2_below else W2
-    delta1 = (A1 * (1 - A1) if hidden_slope else 1.0) * (delta2 @ below)  # eq. 6.3
-    W1_new, b1_new = W1 + scale * delta1.T @ X, b1 + scale * delta1.sum(axis=0)
-    return [(W1_new, b1_new), (W2_new, b2_new)]
+    (dW2, db2), = weight_steps([delta2], outputs[1:2], scale)
+    W2_new, b2_new = W2 + dW2, b2 + db2
+    below = [(W1, b1), (W2_new if new_W2_below else W2, b2)]
+    delta1, _ = backward_trace(below, outputs, delta2, hidden_slope=hidden_slope)
+    (dW1, db1), = weight_steps([delta1], outputs[:1], scale)
+    return [(W1 + dW1, b1 + db1), (W2_new, b2_new)]
 
 
 _STEP_MISTAKES = [

@@ -15,7 +15,7 @@ epoch. A learning rate may follow a schedule, e.g. ``0.5:8,0.1:6,0.02:6``
 the same history and shuffling generator. Against over-fitting, each loss
 may have an L2 weight decay (``fit(..., weight_decay=...)``), and the
 training images may be shifted by up to ``--max-shift`` pixels, new random
-shifts every epoch (``fit(..., augment=shift_images)``).
+shifts every epoch (``fit(..., callbacks=[Augment(shift_images)])``).
 
 The epoch of each loss is the one with the lowest validation error
 (``bpcourse.core.early_stopping.BestWeights``). The model measured on the
@@ -144,7 +144,7 @@ def main(argv=None):
 
     import numpy as np
 
-    from bpcourse.core.augmentation import shift_images
+    from bpcourse.core.augmentation import Augment, shift_images
     from bpcourse.core.data import load_mnist, one_hot
     from bpcourse.core.early_stopping import BestWeights
     from bpcourse.core.initialization import initial_weights
@@ -170,7 +170,8 @@ def main(argv=None):
     rates = {loss: stages(rates_of(loss), args.epochs) for loss in LOSS_NAMES}
     weight_decay = {"squared_error": args.weight_decay_squared_error,
                     "softmax_cross_entropy": args.weight_decay_cross_entropy}
-    augment = None if args.max_shift == 0 else functools.partial(shift_images, max_shift=args.max_shift)
+    augment = None if args.max_shift == 0 else Augment(functools.partial(shift_images, max_shift=args.max_shift))
+
     def train(loss, X_fit, y_fit, schedule, validation=None, callback=None):
         """A new network (the same start for every loss) trained stage by stage of the schedule."""
         network = Network((784, 300, 10), seed=args.seed, dtype=dtype, loss=loss)
@@ -180,8 +181,8 @@ def main(argv=None):
         T_fit = targets(loss, y_fit)
         for rate, last_epoch in schedule:  # one fit per stage of the schedule; the history continues
             history = fit(network, X_fit, T_fit, y_fit, validation=validation, epochs=last_epoch, rate=rate,
-                          batch_size=args.batch_size, rng=shuffle, callback=callback, history=history,
-                          progress=False, weight_decay=weight_decay[loss], augment=augment)
+                          batch_size=args.batch_size, rng=shuffle, history=history, progress=False,
+                          weight_decay=weight_decay[loss], callbacks=[piece for piece in (augment, callback) if piece is not None])
         return network, history
 
     print(f"784-300-10, sigmoid hidden units, {n_train} training images, validation: the last 10,000 training "

@@ -94,7 +94,7 @@ def main(argv=None):
     network = Network([784, 300, 10], dtype=dtype, seed=args.seed)
     history = fit(network, X, T, y, test=(X_test, y_test), epochs=args.epochs, rate=args.rate,
                   batch_size=args.batch_size, evaluate_every=1, progress=False,
-                  rng=np.random.default_rng(args.seed), callback=report)
+                  rng=np.random.default_rng(args.seed), callbacks=[report])
     best = min(history.test_error)
     best_epoch = history.eval_epoch[history.test_error.index(best)]
     under_3 = next((e for e, err in zip(history.eval_epoch, history.test_error) if err < 0.03), None)
@@ -116,7 +116,7 @@ def main(argv=None):
     cpu = CpuClock()
     speed = fit(speed_network, X, T, y, test=(X_test, y_test), epochs=args.speed_epochs, rate=args.speed_rate,
                 batch_size=args.speed_batch_size, evaluate_every=args.speed_epochs, progress=False,
-                rng=np.random.default_rng(args.seed), callback=lambda h, n: cpu_laps.append(cpu.lap()))
+                rng=np.random.default_rng(args.seed), callbacks=[lambda h, n: cpu_laps.append(cpu.lap())])
     for epoch, s, c in zip(speed.epoch, speed.seconds, cpu_laps):
         note = " (CPU time includes the evaluation)" if epoch == speed.epoch[-1] else ""
         print(f"   epoch {epoch}: {s:.2f} s wall-clock, {c:.2f} CPU s (all threads){note}")

@@ -1,4 +1,4 @@
-"""Tests of the checkpoints (bpcourse.core.checkpoint) and of resuming training with them (fit(resume=True))."""
+"""Tests of the checkpoints (bpcourse.core.checkpoint) and of resuming training with them (Checkpoint(resume=True))."""
 
 import io
 import json
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_array_equal
 
-from bpcourse.core.checkpoint import FORMAT, load_checkpoint, save_checkpoint
+from bpcourse.core.checkpoint import FORMAT, Checkpoint, load_checkpoint, save_checkpoint
 from bpcourse.core.training import History, fit
 from bpcourse.core.vectorized import Network
 
@@ -86,13 +86,14 @@ def test_a_checkpoint_holds_only_plain_arrays(tmp_path):
 RESUME_SCRIPT = textwrap.dedent("""
     import sys
     import numpy as np
+    from bpcourse.core.checkpoint import Checkpoint
     from bpcourse.core.training import fit
     from bpcourse.core.vectorized import Network
 
     data = np.load(sys.argv[1])
     network = Network({sizes}, dtype=np.{dtype}, seed=123)  # other weights: the checkpoint's must win
     fit(network, data["X"], data["T"], data["y"], epochs=4, rate=0.8, batch_size=8,
-        checkpoint_path=sys.argv[2], checkpoint_every=2, resume=True, progress=False, rng=999)
+        callbacks=[Checkpoint(sys.argv[2], every=2, resume=True)], progress=False, rng=999)
     print("resumed and finished")
 """)
 
@@ -108,7 +109,7 @@ def test_resume_in_a_fresh_process_is_bit_for_bit(tmp_path, dtype):
 
     path = tmp_path / "run.npz"
     first_half = Network(SIZES, dtype=np.dtype(dtype), seed=0)
-    fit(first_half, X, T, y, rng=np.random.default_rng(42), checkpoint_path=path, checkpoint_every=2,
+    fit(first_half, X, T, y, rng=np.random.default_rng(42), callbacks=[Checkpoint(path, every=2)],
         **{**settings, "epochs": 2})
     assert load_checkpoint(path)["epoch"] == 2
 
@@ -132,7 +133,7 @@ def test_resume_without_a_checkpoint_file_starts_afresh(tmp_path):
     a, b = Network(SIZES, seed=0), Network(SIZES, seed=0)
     fit(a, X, T, y, epochs=2, rate=0.8, batch_size=8, progress=False, rng=5)
     fit(b, X, T, y, epochs=2, rate=0.8, batch_size=8, progress=False, rng=5,
-        checkpoint_path=tmp_path / "new.npz", resume=True)
+        callbacks=[Checkpoint(tmp_path / "new.npz", resume=True)])
     assert_same_weights(a.get_weights(), b.get_weights())
     assert load_checkpoint(tmp_path / "new.npz")["epoch"] == 2  # saved after the last epoch
 
@@ -141,10 +142,9 @@ def test_resuming_a_finished_run_trains_no_more(tmp_path):
     X, T, y = toy_data()
     path = tmp_path / "run.npz"
     network = Network(SIZES, seed=0)
-    fit(network, X, T, y, epochs=3, rate=0.8, batch_size=8, progress=False, checkpoint_path=path)
+    fit(network, X, T, y, epochs=3, rate=0.8, batch_size=8, progress=False, callbacks=[Checkpoint(path)])
     other = Network(SIZES, seed=1)
-    history = fit(other, X, T, y, epochs=3, rate=0.8, batch_size=8, progress=False, checkpoint_path=path,
-                  resume=True)
+    history = fit(other, X, T, y, epochs=3, rate=0.8, batch_size=8, progress=False, callbacks=[Checkpoint(path, resume=True)])
     assert history.epoch == [1, 2, 3]
     assert_same_weights(other.get_weights(), network.get_weights())
 
@@ -207,7 +207,7 @@ def test_a_checkpoint_for_another_network_is_refused(tmp_path, sizes, activator,
     assert_same_weights(network.get_weights(), before)  # unchanged
     X, T, y = np.zeros((4, sizes[0])), np.full((4, 2), 0.5), np.zeros(4, dtype=int)
     with pytest.raises(ValueError, match=message):
-        fit(network, X, T, y, epochs=5, rate=0.1, checkpoint_path=path, resume=True, progress=False)
+        fit(network, X, T, y, epochs=5, rate=0.1, callbacks=[Checkpoint(path, resume=True)], progress=False)
 
 
 def test_a_pickled_object_is_refused_and_never_run(tmp_path):

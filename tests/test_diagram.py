@@ -282,7 +282,7 @@ def test_backprop_stepper_shows_the_error_terms_layer_by_layer(Network):
 
     trained = Network((3, 4, 2))
     trained.set_weights(weights)
-    trained.train(t[None, :], x[None, :], rate=0.5, epoch=1)
+    trained.train(t[None, :], x[None, :], rate=0.5, epochs=1)
     for (W, b), (W_shown, b_shown) in zip(trained.get_weights(), stepper.current.weights):
         assert_allclose(W_shown, W, rtol=1e-12)
         assert_allclose(b_shown, b, rtol=1e-12)

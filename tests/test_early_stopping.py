@@ -26,7 +26,7 @@ def test_best_weights_are_those_of_the_lowest_validation_error():
     network = Network((4, 5, 3), seed=1)
     recorder = Recorder(BestWeights())
     history = fit(network, X[:40], T[:40], y[:40], validation=(X[40:], y[40:]), epochs=6, rate=2.0,
-                  batch_size=4, progress=False, callback=recorder)
+                  batch_size=4, progress=False, callbacks=[recorder])
     best = recorder.best
     chosen = int(np.argmin(history.validation_error))  # argmin takes the first on a tie
     assert best.epoch == history.eval_epoch[chosen]

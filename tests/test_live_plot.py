@@ -7,7 +7,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from bpcourse.visuals.live_plot import LivePlot, draw_history, first_rise, plot_history
+from bpcourse.core.early_stopping import StopWhenValidationErrorRises, first_rise
+from bpcourse.visuals.live_plot import LivePlot, draw_history, plot_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -209,7 +210,7 @@ def test_first_rise_ignores_missing_errors():
 
 
 def test_first_rise_agrees_with_fit_stopping_rule():
-    """fit(stop_when_validation_error_rises=True) stops exactly where first_rise finds the rise."""
+    """fit with StopWhenValidationErrorRises stops exactly where first_rise finds the rise."""
     from bpcourse.core import training
     from bpcourse.core.vectorized import Network
 
@@ -225,7 +226,7 @@ def test_first_rise_agrees_with_fit_stopping_rule():
     assert rise is not None, "test data chosen so that the test error rises at some point"
     stopped = training.fit(Network((4, 3, 2), seed=1), X, T, y, validation=(X_test, y_test), epochs=30,
                            rate=3.0, batch_size=4, rng=2, progress=False,
-                           stop_when_validation_error_rises=True)
+                           callbacks=[StopWhenValidationErrorRises()])
     assert stopped.epoch[-1] == rise[0]
     assert stopped.stop_reason is not None
 
@@ -241,7 +242,7 @@ def test_live_plot_as_fit_callback_redraws_after_every_epoch():
     shown = RecordingDisplay()
     live = LivePlot(display_function=shown)
     history = training.fit(Network((4, 5, 3), seed=0), X, T, y, test=(X[:10], y[:10]), epochs=5,
-                           rate=0.5, batch_size=5, evaluate_every=2, callback=live, progress=False)
+                           rate=0.5, batch_size=5, evaluate_every=2, callbacks=[live], progress=False)
     assert live.redraws == 5 and len(shown.calls) == 1 and len(shown.updates) == 4
     assert live.last_epoch == history.epoch[-1] == 5
     assert 'data-epoch="5"' in shown.updates[-1][0]["text/html"]

@@ -133,7 +133,7 @@ def test_training_on_the_8_3_8_identity_task_lowers_the_loss():
     X, T = identity_task()
     network = Network([8, 3, 8], seed=0)
     before = mean_loss(network, X, T)
-    network.train(T, X, rate=1.0, epoch=300)
+    network.train(T, X, rate=1.0, epochs=300)
     after = mean_loss(network, X, T)
     assert after < 0.2 * before, (before, after)
     predicted = np.argmax([network.predict(x) for x in X], axis=1)
@@ -151,7 +151,7 @@ def test_tanh_network_works():
     W2, b2 = network.get_weights()[1]
     assert_allclose(y, np.tanh(W2 @ a + b2), rtol=1e-13, atol=1e-15)
     before = mean_loss(network, X, T)
-    network.train(T, X, rate=0.2, epoch=200)
+    network.train(T, X, rate=0.2, epochs=200)
     assert mean_loss(network, X, T) < 0.5 * before
 
 
@@ -279,7 +279,7 @@ def test_bad_learning_rate(rate):
 
 @pytest.mark.parametrize("epoch", [0, -1, 1.5, True, "2", None])
 def test_bad_epoch(epoch):
-    with pytest.raises(ValueError, match="expected epoch to be a positive int"):
+    with pytest.raises(ValueError, match="expected epochs to be a positive int"):
         Network([2, 2, 1]).train([[1.0]], [[0.0, 1.0]], 0.1, epoch)
 
 
@@ -294,7 +294,7 @@ def test_bad_training_data():
     with pytest.raises(ValueError, match=r"expected data_set to hold finite numbers, got NaN or infinite values .*in rows \[1\]"):
         network.train([[1.0], [0.0]], [[0.0, 1.0], [np.nan, 0.0]], 0.1, 1)
     mnist_like = Network([784, 2, 10])
-    with pytest.raises(ValueError, match=r"flatten each image with X.reshape\(len\(X\), -1\)"):
+    with pytest.raises(ValueError, match=r"flatten each image with data_set.reshape\(len\(data_set\), -1\)"):
         mnist_like.train(np.zeros((3, 10)), np.zeros((3, 28, 28)), 0.1, 1)
 
 

@@ -7,7 +7,9 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core import oo_network
-from bpcourse.core.checkpoint import load_checkpoint
+from bpcourse.core.augmentation import Augment
+from bpcourse.core.checkpoint import Checkpoint, load_checkpoint
+from bpcourse.core.early_stopping import StopWhenValidationErrorRises
 from bpcourse.core.data import load_mnist, one_hot
 from bpcourse.core.training import DivergenceError, History, error_rate, fit, predicted_labels
 from bpcourse.core.vectorized import Network
@@ -219,7 +221,7 @@ def test_the_callback_is_called_after_every_epoch():
     network = Network([20, 6, 4], seed=0)
     calls = []
     fit(network, X, T, y, epochs=4, rate=0.5, batch_size=8, progress=False,
-        callback=lambda history, net: calls.append((list(history.epoch), net is network)))
+        callbacks=[lambda history, net: calls.append((list(history.epoch), net is network))])
     assert calls == [([1], True), ([1, 2], True), ([1, 2, 3], True), ([1, 2, 3, 4], True)]
 
 
@@ -254,7 +256,7 @@ def test_training_stops_when_the_validation_error_rises():
     X, T, y = toy_data(200, classes=2)
     network = Network([20, 8, 2], seed=0)
     history = fit(network, X, T, y, validation=(X, 1 - y), epochs=30, rate=2.0, batch_size=10,
-                  stop_when_validation_error_rises=True, progress=False, rng=0)
+                  callbacks=[StopWhenValidationErrorRises()], progress=False, rng=0)
     assert len(history.epoch) < 30
     assert history.eval_epoch[-1] == history.epoch[-1]  # stopped right after an evaluation
     errors = history.validation_error
@@ -272,7 +274,7 @@ def test_the_test_set_never_changes_training_or_stopping():
     # the test set has flipped labels, so its error rises whenever the training error falls
     X, T, y = toy_data(200, classes=2)
     arguments = dict(validation=(X[:50], y[:50]), epochs=8, rate=2.0, batch_size=10,
-                     stop_when_validation_error_rises=True, progress=False, rng=0)
+                     callbacks=[StopWhenValidationErrorRises()], progress=False, rng=0)
     with_test = fit(Network([20, 8, 2], seed=0), X, T, y, test=(X, 1 - y), **arguments)
     without = fit(Network([20, 8, 2], seed=0), X, T, y, **arguments)
     assert with_test.epoch == without.epoch and with_test.stop_reason == without.stop_reason
@@ -284,7 +286,7 @@ def test_the_test_set_never_changes_training_or_stopping():
 def test_a_falling_validation_error_does_not_stop_training():
     X, T, y = toy_data(200, classes=2)
     history = fit(Network([20, 8, 2], seed=0), X, T, y, validation=(X, y), epochs=4, rate=2.0, batch_size=10,
-                  stop_when_validation_error_rises=True, evaluate_every=2, progress=False, rng=0)
+                  callbacks=[StopWhenValidationErrorRises()], evaluate_every=2, progress=False, rng=0)
     assert history.epoch == [1, 2, 3, 4] and history.eval_epoch == [2, 4]
     assert history.validation_error[1] <= history.validation_error[0]
     assert history.test_error == [None, None]
@@ -349,7 +351,7 @@ def test_fit_trains_each_epoch_on_the_augmented_inputs():
         return X_train[::-1] * rng.uniform(0.9, 1.0)  # any new inputs of the same shape
 
     auto, manual = Network([20, 6, 4], seed=0), Network([20, 6, 4], seed=0)
-    history = fit(auto, X, T, y, epochs=2, rate=0.5, batch_size=10, rng=5, progress=False, augment=augment)
+    history = fit(auto, X, T, y, epochs=2, rate=0.5, batch_size=10, rng=5, progress=False, callbacks=[Augment(augment)])
     assert len(calls) == 2 and all(np.array_equal(seen, X) for seen in calls)  # always the original inputs
     rng = np.random.default_rng(5)
     for _ in range(2):
@@ -364,15 +366,15 @@ def test_fit_trains_each_epoch_on_the_augmented_inputs():
 
 def test_a_resumed_run_with_decay_and_augmentation_is_bit_for_bit(tmp_path):
     X, T, y = toy_data(41)
-    settings = dict(rate=0.5, batch_size=8, progress=False, weight_decay=0.01,
-                    augment=lambda X_train, rng: np.clip(X_train + 0.05 * rng.normal(size=X_train.shape), 0, 1))
+    settings = dict(rate=0.5, batch_size=8, progress=False, weight_decay=0.01)
+    noise = Augment(lambda X_train, rng: np.clip(X_train + 0.05 * rng.normal(size=X_train.shape), 0, 1))
     straight = Network([20, 6, 4], seed=0)
-    fit(straight, X, T, y, epochs=4, rng=7, **settings)
+    fit(straight, X, T, y, epochs=4, rng=7, callbacks=[noise], **settings)
     path = tmp_path / "run.npz"
     first = Network([20, 6, 4], seed=0)
-    fit(first, X, T, y, epochs=2, rng=7, checkpoint_path=path, **settings)
+    fit(first, X, T, y, epochs=2, rng=7, callbacks=[noise, Checkpoint(path)], **settings)
     resumed = Network([20, 6, 4], seed=0)
-    fit(resumed, X, T, y, epochs=4, rng=7, checkpoint_path=path, resume=True, **settings)  # the noise continues too
+    fit(resumed, X, T, y, epochs=4, rng=7, callbacks=[noise, Checkpoint(path, resume=True)], **settings)  # noise too
     assert_same_weights(resumed, straight)
 
 
@@ -384,7 +386,7 @@ def test_a_resumed_run_with_decay_and_augmentation_is_bit_for_bit(tmp_path):
 def test_a_bad_augment_is_refused(augment, error, message):
     X, T, y = toy_data(30)
     with pytest.raises(error, match=message):
-        fit(Network([20, 6, 4]), X, T, y, epochs=1, rate=0.5, progress=False, augment=augment)
+        fit(Network([20, 6, 4]), X, T, y, epochs=1, rate=0.5, progress=False, callbacks=[Augment(augment)])
 
 
 # --- divergence ------------------------------------------------------------------------------------------
@@ -394,26 +396,25 @@ def test_divergence_stops_at_once_and_keeps_the_last_good_checkpoint(tmp_path):
     X, T, y = toy_data(120)
     path = tmp_path / "run.npz"
     network = Network([20, 10, 4], activator=Identity(), seed=0)
-    fit(network, X, T, y, epochs=2, rate=0.05, batch_size=8, checkpoint_path=path, checkpoint_every=1,
+    fit(network, X, T, y, epochs=2, rate=0.05, batch_size=8, callbacks=[Checkpoint(path, every=1)],
         progress=False)
     good = path.read_bytes()
     epochs_done = []
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no overflow warnings leak out
         with pytest.raises(DivergenceError) as info:
-            fit(network, X, T, y, epochs=6, rate=5.0, batch_size=8, checkpoint_path=path, checkpoint_every=1,
-                resume=True, progress=False, callback=lambda h, n: epochs_done.append(h.epoch[-1]))
+            fit(network, X, T, y, epochs=6, rate=5.0, batch_size=8, callbacks=[Checkpoint(path, every=1, resume=True), lambda h, n: epochs_done.append(h.epoch[-1])], progress=False)
     error = info.value
     assert isinstance(error, FloatingPointError)
     assert error.epoch == 3 and error.checkpoint_epoch == 2 and error.rate == 5.0
     assert not np.isfinite(error.loss)
     message = str(error)
     assert "smaller" in message and "0.5" in message  # a smaller rate is suggested
-    assert str(path) in message and "resume=True" in message
+    assert str(path) in message and "resume=True" in message  # how to continue from it
     assert epochs_done == []  # stopped inside epoch 3, before any callback
     assert path.read_bytes() == good  # the last good checkpoint is intact
     # and training goes on from it with a smaller rate
-    history = fit(network, X, T, y, epochs=4, rate=0.05, batch_size=8, checkpoint_path=path, resume=True,
+    history = fit(network, X, T, y, epochs=4, rate=0.05, batch_size=8, callbacks=[Checkpoint(path, resume=True)],
                   progress=False)
     assert history.epoch == [1, 2, 3, 4] and np.isfinite(history.train_loss).all()
 
@@ -461,11 +462,9 @@ def good_arguments():
         (dict(rate=float("nan")), "positive learning rate"),
         (dict(batch_size=0), "batch_size to be a positive int"),
         (dict(evaluate_every=0), "evaluate_every to be a positive int"),
-        (dict(checkpoint_every=-10), "checkpoint_every to be a positive int"),
-        (dict(validation=None, stop_when_validation_error_rises=True), "needs a validation set"),
+        (dict(validation=None, callbacks=[StopWhenValidationErrorRises()]), "needs a validation set"),
         (dict(X_train=np.zeros((30, 20), dtype=complex)), "complex"),
-        (dict(resume=True), "needs checkpoint_path"),
-        (dict(callback="plot"), "callback to be a function"),
+        (dict(callbacks=["plot"]), "each callback to be a function"),
         (dict(rng="seed"), "rng to be an int >= 0 or a numpy.random.Generator"),
         (dict(rng=-1), "rng to be an int >= 0 or a numpy.random.Generator"),
         (dict(history=[]), "History or None"),
@@ -498,7 +497,7 @@ def test_a_few_epochs_on_5000_mnist_images_clearly_improve_the_network(tmp_path)
     network = Network([784, 30, 10], dtype=np.float32, seed=0)
     error_before = error_rate(network, X_test, y_test)
     history = fit(network, X, one_hot(y), y, test=(X_test, y_test), epochs=3, rate=1.0, batch_size=10,
-                  progress=False, rng=0, checkpoint_path=tmp_path / "mnist.npz")
+                  progress=False, rng=0, callbacks=[Checkpoint(tmp_path / "mnist.npz")])
     assert error_before > 0.8  # about chance: 9 in 10 wrong
     assert history.test_error[-1] < 0.15, history.to_dict()
     assert history.train_error[-1] < 0.15
@@ -511,7 +510,16 @@ def test_the_checkpoint_records_the_validation_errors(tmp_path):
     X, T, y = toy_data(40)
     path = tmp_path / "run.npz"
     history = fit(Network([20, 6, 4], seed=0), X, T, y, validation=(X[:10], y[:10]), epochs=2, rate=0.5,
-                  batch_size=8, checkpoint_path=path, checkpoint_every=1, progress=False)
+                  batch_size=8, callbacks=[Checkpoint(path, every=1)], progress=False)
     saved = History.from_dict(load_checkpoint(path)["history"])
     assert saved.validation_error == history.validation_error and None not in saved.validation_error
     assert saved.test_error == [None, None]
+
+
+def test_the_pieces_refuse_bad_settings_when_they_are_made():
+    with pytest.raises(ValueError, match="every .* to be an int >= 1"):
+        Checkpoint("run.npz", every=-10)
+    with pytest.raises(TypeError, match="path to be a file name"):
+        Checkpoint(None)
+    with pytest.raises(TypeError, match="augment to be a function"):
+        Augment("shift")

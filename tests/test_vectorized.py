@@ -434,7 +434,7 @@ def test_bad_epoch_batch_size_and_weights():
     network = Network([4, 3, 2])
     X, T = data([4, 3, 2], 3)
     for epoch in (0, -1, 1.5, True):
-        with pytest.raises(ValueError, match="epoch to be a positive int"):
+        with pytest.raises(ValueError, match="epochs to be a positive int"):
             network.train(T, X, 0.1, epoch)
     with pytest.raises(ValueError, match="batch_size to be a positive int"):
         network.train(T, X, 0.1, 1, batch_size=0)

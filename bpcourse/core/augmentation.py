@@ -6,19 +6,19 @@ of the training images (new shifts every epoch) makes over-fitting harder: the
 network cannot learn each training image pixel by pixel. Only the training set
 is shifted; validation and test images are used as they are.
 
-Use it through :func:`bpcourse.core.training.fit`'s ``augment`` hook, which
-calls ``augment(X_train, rng)`` once per epoch with its own generator::
+Use it as a :func:`bpcourse.core.training.fit` callback, :class:`Augment`, which
+calls ``shift_images(X_train, rng)`` once per epoch with fit's own generator::
 
-    fit(network, X_train, T_train, ..., augment=shift_images)
+    fit(network, X_train, T_train, ..., callbacks=[Augment(shift_images)])
 
-or, for another largest shift, ``augment=functools.partial(shift_images, max_shift=2)``.
+or, for another largest shift, ``Augment(functools.partial(shift_images, max_shift=2))``.
 """
 
 import numpy as np
 
-from bpcourse.core.validation import as_array, check_seed
+from bpcourse.core.validation import as_array, check_finite, check_seed
 
-__all__ = ["IMAGE_SHAPE", "shift_images"]
+__all__ = ["IMAGE_SHAPE", "Augment", "shift_images"]
 
 IMAGE_SHAPE = (28, 28)
 """Height and width of an MNIST image; a flattened image is one row of 784 values."""
@@ -63,3 +63,29 @@ def shift_images(X, rng, max_shift=1, image_shape=IMAGE_SHAPE):
                 shifted[rows, max(dy, 0):height + min(dy, 0), max(dx, 0):width + min(dx, 0)] = \
                     images[rows, max(-dy, 0):height + min(-dy, 0), max(-dx, 0):width + min(-dx, 0)]
     return shifted.reshape(X.shape)
+
+
+class Augment:
+    """A ``fit`` callback: every epoch trains on ``augment(X_train, rng)`` instead of X_train (the targets stay).
+
+    ``augment`` is a function returning new inputs of X_train's shape, e.g.
+    :func:`shift_images`; it gets fit's shuffling generator. The training
+    error is still measured on the original X_train.
+    """
+
+    def __init__(self, augment):
+        if not callable(augment):
+            raise TypeError(f"expected augment to be a function (X_train, rng) -> new X_train, got {augment!r}")
+        self.augment = augment
+
+    def epoch_inputs(self, X, rng):
+        result = as_array(self.augment(X, rng), "the result of augment(X_train, rng)")
+        if result.shape != X.shape:
+            raise ValueError(f"expected augment(X_train, rng) to return an array of X_train's shape {X.shape}, "
+                             f"got shape {result.shape}")
+        result = result.astype(X.dtype, copy=False)
+        check_finite(result, "the result of augment(X_train, rng)")
+        return result
+
+    def __repr__(self):
+        return f"Augment({getattr(self.augment, '__name__', self.augment)!r})"

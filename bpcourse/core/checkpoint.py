@@ -42,7 +42,7 @@ import numpy as np
 
 from bpcourse.core.atomic import atomic_write, remove_stale_temporaries
 
-__all__ = ["FORMAT", "save_checkpoint", "load_checkpoint"]
+__all__ = ["FORMAT", "Checkpoint", "save_checkpoint", "load_checkpoint"]
 
 FORMAT = "bpcourse-checkpoint-2"
 OLD_FORMATS = {"bpcourse-checkpoint-1": "squared_error"}  # format -> the loss it implies
@@ -342,3 +342,34 @@ def _jsonable(value):
     if isinstance(value, np.generic):
         return value.item()
     raise TypeError(f"cannot store {type(value).__name__} in a checkpoint")
+
+
+class Checkpoint:
+    """A ``fit`` callback: save the run every ``every`` epochs (the text: 10), after the last and on a stop.
+
+    Use: ``fit(network, ..., callbacks=[Checkpoint("run.npz", every=10)])``. With
+    ``resume=True`` a run whose checkpoint exists continues from it (weights,
+    epoch count, shuffling state, history): bit for bit the same as a run that
+    was never interrupted. Without the file it starts afresh.
+    """
+
+    def __init__(self, path, every=10, resume=False):
+        if not isinstance(path, (str, Path)):
+            raise TypeError(f"expected path to be a file name (str or Path), got {path!r}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"expected every (epochs between checkpoints) to be an int >= 1, got {every!r}")
+        self.path, self.every, self.resume = Path(path), every, bool(resume)
+
+    def on_start(self, run):
+        if self.resume and self.path.is_file():
+            run.restore(load_checkpoint(self.path, run.network))
+            run.last_checkpoint = (self.path, run.start)
+
+    def on_epoch_end(self, run):
+        stopping = run.history.stop_reason is not None
+        if run.epoch % self.every == 0 or run.epoch == run.epochs or stopping:
+            save_checkpoint(self.path, run.network, epoch=run.epoch, rate=run.rate, rng=run.rng, history=run.history)
+            run.last_checkpoint = (self.path, run.epoch)
+
+    def __repr__(self):
+        return f"Checkpoint({str(self.path)!r}, every={self.every}, resume={self.resume})"

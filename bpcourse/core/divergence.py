@@ -37,7 +37,7 @@ def diverged(epoch, loss, rate, checkpoint_path=None, checkpoint_epoch=None):
     if checkpoint_path is not None and checkpoint_epoch is not None:
         message += (
             f" The last good checkpoint, {checkpoint_path} (epoch {checkpoint_epoch}), is intact: "
-            "call fit again with resume=True and the smaller rate to continue from it."
+            "call fit again with Checkpoint(..., resume=True) and the smaller rate to continue from it."
         )
     return DivergenceError(message, epoch=epoch, loss=loss, rate=rate, checkpoint_epoch=checkpoint_epoch)
 

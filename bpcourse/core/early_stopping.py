@@ -1,7 +1,12 @@
-"""Early stopping done right: keep the weights of the epoch with the lowest VALIDATION error.
+"""Early stopping: the text's rule, and the same done right (keep the weights of the best validation epoch).
 
-The text stops "when the accuracy starts to drop", looking at the test set.
-Two things go wrong with that: choosing on the test set makes the reported
+The text stops "when the accuracy starts to drop". :func:`rises` is that
+rule, written once: every evaluation whose error is higher than the one
+before (:func:`first_rise`: the first of them). :class:`StopWhenValidationErrorRises` applies it to the validation
+error during :func:`bpcourse.core.training.fit`; the live plot marks it on
+finished curves.
+
+The text looks at the test set, and two things go wrong with that: choosing on the test set makes the reported
 test error optimistic, and the weights kept are those of the epoch AFTER the
 best one. :class:`BestWeights` is a callback for
 :func:`bpcourse.core.training.fit` that watches the validation error only and
@@ -9,13 +14,65 @@ remembers the best weights, so that they can be put back after training and
 measured once on the test set.
 """
 
-__all__ = ["BestWeights"]
+__all__ = ["BestWeights", "StopWhenValidationErrorRises", "first_rise", "rises"]
+
+SERIES = ("train_error", "validation_error", "test_error")
+
+
+def rises(epochs, errors):
+    """Every evaluation at which the error was higher than at the one before: a list of (epoch, before, error).
+
+    This is the text's stopping rule, written once: it "stops when the error
+    rate starts to rise". ``epochs`` are the epochs of the evaluations and
+    ``errors`` their error rates (a History's ``eval_epoch`` and, say,
+    ``validation_error``); evaluations without an error (None) are skipped.
+    """
+    measured = [(epoch, error) for epoch, error in zip(epochs, errors) if error is not None]
+    return [(epoch, before, error) for (_, before), (epoch, error) in zip(measured, measured[1:]) if error > before]
+
+
+def first_rise(history, series="validation_error"):
+    """Where the text's rule stops a run: the first of :func:`rises` in ``history``, or None.
+
+    ``series`` names the error rate: ``"validation_error"`` (what the rule
+    should watch), ``"test_error"`` or ``"train_error"``. Returns
+    (epoch, previous error, error) or None if that error never rose.
+    """
+    if series not in SERIES:
+        raise ValueError(f"expected series 'validation_error', 'test_error' or 'train_error', got {series!r}")
+    found = rises(history.eval_epoch, getattr(history, series, None) or [])
+    return found[0] if found else None
+
+
+class StopWhenValidationErrorRises:
+    """A ``fit`` callback: the text's rule on the validation set, stop as soon as the error rises.
+
+    Use: ``fit(network, ..., validation=(X_val, y_val), callbacks=[StopWhenValidationErrorRises()])``.
+    Training stops after the first evaluation whose validation error is higher
+    than the previous evaluation's; the network keeps the weights of that last
+    epoch and ``history.stop_reason`` says why.
+    """
+
+    def on_start(self, run):
+        if run.validation is None:
+            raise ValueError("StopWhenValidationErrorRises needs a validation set: pass validation=(X_val, y_val)")
+
+    def on_evaluation(self, run):
+        found = rises(run.history.eval_epoch, run.history.validation_error)
+        if found and found[-1][0] == run.history.eval_epoch[-1]:  # this evaluation's error rose
+            epoch, before, error = found[-1]
+            run.history.stop_reason = (f"stopped after epoch {epoch}: the validation error rose from "
+                                       f"{100 * before:.2f}% to {100 * error:.2f}% (the text's rule: stop when "
+                                       f"it starts to rise)")
+
+    def __repr__(self):
+        return "StopWhenValidationErrorRises()"
 
 
 class BestWeights:
     """A ``fit`` callback that keeps a copy of the weights with the lowest validation error so far.
 
-    Use: ``best = BestWeights(); fit(network, ..., validation=(X_val, y_val), callback=best)``,
+    Use: ``best = BestWeights(); fit(network, ..., validation=(X_val, y_val), callbacks=[best])``,
     then ``best.restore(network)``. On a tie the earlier epoch is kept.
 
     Attributes: ``epoch`` (the chosen epoch, or None before the first
@@ -40,7 +97,7 @@ class BestWeights:
     def restore(self, network):
         """Put the best weights back into ``network`` (the one that was trained)."""
         if self.weights is None:
-            raise ValueError("no weights kept yet: pass this object as fit(..., callback=...) with a validation set")
+            raise ValueError("no weights kept yet: pass this object in fit(..., callbacks=[...]) with a validation set")
         network.set_weights(self.weights)
 
     def __repr__(self):

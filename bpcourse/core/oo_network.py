@@ -44,6 +44,7 @@ from bpcourse.core.divergence import check_loss, check_weights_finite
 from bpcourse.core.losses import SquaredError, get_loss
 from bpcourse.core.validation import (
     as_array,
+    as_data_set,
     as_samples,
     as_targets,
     check_fits_in_memory,
@@ -372,8 +373,8 @@ class Network:
         Y = np.array([self._forward(x) for x in X])
         return Y[0] if single else Y
 
-    def train(self, labels, data_set, rate, epoch):
-        """Per-sample SGD as in the text: ``epoch`` passes over the samples in their order.
+    def train(self, labels, data_set, rate, epochs):
+        """Per-sample SGD as in the text: ``epochs`` passes over the samples in their order.
 
         Parameters
         ----------
@@ -383,17 +384,17 @@ class Network:
             Inputs x, one row per sample.
         rate : float > 0
             The learning rate eta of eq. 4.5.
-        epoch : int >= 1
-            Number of passes. Every sample does forward, deltas (eq. 4.1,
+        epochs : int >= 1
+            Number of passes (the text calls it ``epoch``). Every sample does forward, deltas (eq. 4.1,
             4.3) and the update of every weight (eq. 4.5). Returns nothing.
 
         Raises :class:`bpcourse.core.divergence.DivergenceError` as soon as
         the loss of a sample becomes NaN or infinite (the rate is too large).
         """
-        T, X = self._check_data_set(labels, data_set)
+        T, X = as_data_set(labels, data_set, self.layer_sizes[0], self.layer_sizes[-1], np.float64)
         rate = check_rate(rate)
-        epoch = check_positive_int(epoch, "epoch", "number of passes")
-        for count in range(1, epoch + 1):
+        epochs = check_positive_int(epochs, "epochs", "number of passes")
+        for count in range(1, epochs + 1):
             for t, x in zip(T, X):
                 self.train_one_sample(t, x, rate)
                 check_loss(self.loss.value(self.output(), t), epoch=count, rate=rate)
@@ -410,7 +411,7 @@ class Network:
 
         ``label`` is the target t, shape (n_out,).
         """
-        t = self._check_target(label)
+        t = self._check_label(label)
         for node, t_j in zip(self.layers[-1].nodes, t.tolist()):
             node.calc_output_layer_delta(t_j, self.loss)  # eq. 4.1
         # Hidden layers from the last to the first. The text also computes
@@ -521,18 +522,20 @@ class Network:
         """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
 
         Inputs: X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0.
-        ``checked`` is accepted for the shared interface (the object network
-        always checks: its own cost dwarfs the check's).
+        ``checked=True`` promises that X and T are already float64 arrays of
+        shapes (N, n_in) and (N, n_out) with finite values, and that rate and
+        weight_decay are valid (:func:`bpcourse.core.training.fit` checks them once).
         ``weight_decay``: lambda >= 0 of the L2 penalty (lambda/2) sum w_ji^2
         over the weights (not the biases); the step is then
         W <- W - rate * (dE/dW + lambda W) = (1 - rate * lambda) W - rate * dE/dW,
         with rate * lambda < 1 (default 0: the text's step).
         Returns the mean loss of the batch (without the penalty) before the update (a float).
         """
-        X, single = self._check_samples(X)
-        T = self._check_targets(T, len(X), single)
-        rate = check_rate(rate)
-        weight_decay = check_weight_decay(weight_decay, rate)
+        if not checked:
+            X, single = self._check_samples(X)
+            T = self._check_targets(T, len(X), single)
+            rate = check_rate(rate)
+            weight_decay = check_weight_decay(weight_decay, rate)
         if len(X) == 1 and not weight_decay:  # the text's per-sample step, weight by weight (eq. 4.5)
             self.train_one_sample(T[0], X[0], rate)
             return float(self.loss.value(self.output(), T[0]))
@@ -586,29 +589,9 @@ class Network:
         """t as float64 (n, n_out), of the same form as the input."""
         return as_targets(t, n, self.layer_sizes[-1], single, np.float64)
 
-    def _check_target(self, t):
+    def _check_label(self, t):
+        """One target t (the text: label) as float64 of shape (n_out,)."""
         return _check_vector(t, self.layer_sizes[-1], "a target (label)", "t")
-
-    def _check_data_set(self, labels, data_set):
-        n_in, n_out = self.layer_sizes[0], self.layer_sizes[-1]
-        X = as_array(data_set, "data_set", np.float64)
-        T = as_array(labels, "labels", np.float64)
-        if X.ndim != 2 or X.shape[1] != n_in:
-            image_stack = X.ndim == 3 and X.shape[1] * X.shape[2] == n_in
-            raise ValueError(
-                f"expected data_set of shape (N, {n_in}) (one input per row), got shape {X.shape}"
-                + (": flatten each image with X.reshape(len(X), -1)" if image_stack else "")
-            )
-        if T.ndim != 2 or T.shape[1] != n_out:
-            raise ValueError(
-                f"expected labels of shape (N, {n_out}) (one target vector per row, e.g. one-hot), "
-                f"got shape {T.shape}"
-            )
-        if len(X) != len(T):
-            raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
-        for name, A in (("data_set", X), ("labels", T)):
-            check_finite(A, name)
-        return T, X
 
 
 def _neurons(layer):

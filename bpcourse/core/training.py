@@ -8,9 +8,14 @@ error rate
 where the predicted digit is the index of the largest of the 10 outputs,
 evaluates every 10 epochs, stops "when the accuracy starts to drop"
 (over-fitting), and saves the weights every 10 epochs so that a crash does
-not lose the work. :func:`fit` does all of that for either network (both
-share one interface: ``train_batch``, ``predict``, ``get_weights``,
-``layer_sizes``), and keeps a :class:`History` for plots.
+not lose the work. :func:`fit` is that training loop for either network
+(both share one interface: ``train_batch``, ``predict``, ``get_weights``,
+``layer_sizes``), and keeps a :class:`History` for plots. The rest are small
+pieces passed to it as ``callbacks``: the stopping rule
+(:class:`bpcourse.core.early_stopping.StopWhenValidationErrorRises`),
+checkpoints (:class:`bpcourse.core.checkpoint.Checkpoint`), augmentation
+(:class:`bpcourse.core.augmentation.Augment`), the live plot
+(:class:`bpcourse.visuals.live_plot.LivePlot`).
 
 Which data decides what: the stopping rule watches the error on a
 *validation* set held out from the training images (``validation=``); the
@@ -19,12 +24,11 @@ anything.
 """
 
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import numpy as np
 from tqdm.auto import tqdm
 
-from bpcourse.core.checkpoint import load_checkpoint, save_checkpoint
 from bpcourse.core.divergence import DivergenceError, check_loss, check_weights_finite
 from bpcourse.core.validation import (
     as_array,
@@ -37,7 +41,10 @@ from bpcourse.core.validation import (
     check_weight_decay,
 )
 
-__all__ = ["DivergenceError", "History", "error_rate", "fit", "predicted_labels"]
+__all__ = ["DivergenceError", "History", "Run", "error_rate", "fit", "predicted_labels"]
+
+HOOKS = ("on_start", "epoch_inputs", "on_evaluation", "on_epoch_end")
+"""The methods a callback object may have (see :func:`fit`)."""
 
 EVAL_CHUNK = 10_000
 """Samples per forward pass in :func:`error_rate` (bounds the memory of an evaluation)."""
@@ -104,6 +111,19 @@ class History:
                              "to have the same length")
         history.stop_reason = data.get("stop_reason")
         return history
+
+    def add_epoch(self, epoch, train_loss, seconds):
+        """Record one trained epoch."""
+        self.epoch.append(epoch)
+        self.train_loss.append(train_loss)
+        self.seconds.append(seconds)
+
+    def add_evaluation(self, epoch, train_error, validation_error, test_error):
+        """Record the error rates measured after ``epoch`` (None for a set that was not given)."""
+        self.eval_epoch.append(epoch)
+        self.train_error.append(train_error)
+        self.validation_error.append(validation_error)
+        self.test_error.append(test_error)
 
     def __len__(self):
         return len(self.epoch)
@@ -186,71 +206,138 @@ def _predict_classes(network_or_predict, X, chunk_size):
     return predicted, n_out
 
 
-def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, epochs, rate,
-        batch_size=1, evaluate_every=1, stop_when_validation_error_rises=False, checkpoint_path=None,
-        checkpoint_every=10, resume=False, callback=None, progress=True, rng=None, history=None,
-        weight_decay=0.0, augment=None):
-    """Train ``network`` with mini-batch SGD, evaluating, checkpointing and keeping a History.
+@dataclass
+class Run:
+    """What a training run's callbacks see: the network, its data and settings, and the History so far.
+
+    ``start`` is the number of epochs already done when the loop begins (a
+    resumed run or a given history continues the count); ``epoch`` is the
+    epoch just trained. ``last_checkpoint`` is ``(path, epoch)`` of the last
+    good checkpoint on disk, or None (a divergence report names it).
+    """
+
+    network: object
+    X: np.ndarray
+    T: np.ndarray
+    y: np.ndarray
+    validation: object
+    test: object
+    epochs: int
+    rate: float
+    rng: np.random.Generator
+    history: "History"
+    start: int = 0
+    epoch: int = 0
+    last_checkpoint: tuple = None
+
+    def restore(self, state):
+        """Continue from a loaded checkpoint ``state``: its epoch count, shuffling state and history."""
+        self.rng = _restore(self.rng, state["rng_state"])
+        self.history = History.from_dict(state["history"])
+        self.start = state["epoch"]
+
+
+def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, epochs, rate, batch_size=1,
+        evaluate_every=1, weight_decay=0.0, rng=None, history=None, callbacks=(), progress=True):
+    """Train ``network`` with mini-batch SGD: the loop of notebook 06, with evaluations and callbacks.
 
     Every epoch: shuffle the training samples with ``rng``, cut them into
-    mini-batches of ``batch_size`` (the last one may be smaller) and do one
-    ``network.train_batch`` step per batch (``checked=True``: the data are
-    checked once, here) (mean gradient; ``batch_size=1``
-    is the text's per-sample SGD).
+    mini-batches of ``batch_size`` (the last one may be smaller), one
+    ``network.train_batch`` step per batch (mean gradient; ``batch_size=1`` is
+    the text's per-sample SGD); every ``evaluate_every`` epochs (and after the
+    last) measure the error rates. The data are checked once, here.
 
     Inputs:
     - network: either network (:mod:`bpcourse.core.vectorized`, or the slow
       :mod:`bpcourse.core.oo_network`); trained in place.
     - X_train: shape (N, n_in); T_train: targets, shape (N, n_out), e.g.
       ``one_hot(y_train)``. Both are cast once to the network's dtype.
-    - y_train: labels (N,) for the training error rate; None takes
-      ``T_train.argmax(axis=1)`` (right for one-hot targets).
-    - validation: ``(X_val, y_val)``, shapes (M, n_in) and (M,), held out
-      from the training data, or None. Its error is what the stopping rule watches.
-    - test: ``(X_test, y_test)`` or None: measured at every evaluation if
-      given, for the record only (never used to stop or choose).
-    - epochs: train until this many epochs are done, counted from the start
-      of the run (a resumed run or a given ``history`` continues the count).
-    - rate: the learning rate eta > 0.
-    - batch_size: samples per SGD step, int >= 1.
-    - evaluate_every: evaluate the error rates every k epochs (the text: 10),
-      and always after the last epoch.
-    - stop_when_validation_error_rises: the text's rule, on the validation
-      set: stop as soon as an evaluation's validation error is higher than
-      the previous evaluation's. The network keeps the weights of that last
-      epoch; ``history.stop_reason`` says so. Needs ``validation``.
-    - checkpoint_path: save a checkpoint (:mod:`bpcourse.core.checkpoint`) there
-      every ``checkpoint_every`` epochs (the text: 10) and after the last epoch.
-    - resume: continue from ``checkpoint_path`` (weights, epoch count,
-      shuffling state, history) if that file exists; otherwise start afresh.
-      The result is bit-for-bit the same as an uninterrupted run.
-    - callback: ``callback(history, network)`` after every epoch (e.g. a
-      live plot, :class:`bpcourse.visuals.live_plot.LivePlot`).
-    - progress: show a progress bar over the epochs (``tqdm.auto``: a widget
-      in JupyterLab, text in a terminal).
-    - rng: numpy.random.Generator or int seed for the shuffling; None means seed 0.
-      On resume, its state is replaced by the one saved in the checkpoint.
-    - history: a History to append to (training continues after its last
-      epoch); on resume the checkpoint's history is used instead.
-    - weight_decay: lambda >= 0, the L2 penalty (lambda/2) sum W^2 on the
-      weights (not the biases) against over-fitting: every step becomes
-      W <- (1 - rate * lambda) W - rate * dE/dW (``network.train_batch``'s
-      ``weight_decay``). Default 0: the text's steps. rate * lambda must be < 1.
-    - augment: None, or a function ``augment(X_train, rng)`` returning new
-      training inputs of the same shape (e.g.
-      :func:`bpcourse.core.augmentation.shift_images`), called at the start
-      of every epoch with the shuffling generator; that epoch trains on its
-      result (the targets stay). The training error is measured on the
-      original X_train.
+    - y_train: labels (N,) for the training error rate; None takes ``T_train.argmax(axis=1)``.
+    - validation: ``(X_val, y_val)``, shapes (M, n_in) and (M,), held out from
+      the training data, or None: what early stopping and model choice watch.
+    - test: ``(X_test, y_test)`` or None: measured for the record only.
+    - epochs: train until this many epochs are done, counted from the start of the run.
+    - rate: the learning rate eta > 0; batch_size: samples per step, int >= 1;
+      evaluate_every: epochs between evaluations (the text: 10).
+    - weight_decay: lambda >= 0 of the L2 penalty (lambda/2) sum W^2 (not the
+      biases): W <- (1 - rate * lambda) W - rate * dE/dW. Default 0, the text's step.
+    - rng: numpy.random.Generator or int seed for the shuffling (None: seed 0).
+    - history: a History to continue (training goes on after its last epoch).
+    - callbacks: the pluggable pieces, called in the order given. A callback is
+      a function ``f(history, network)``, called after every epoch (e.g.
+      :class:`bpcourse.visuals.live_plot.LivePlot`,
+      :class:`bpcourse.core.early_stopping.BestWeights`), or an object with any
+      of the methods ``on_start(run)`` (before the first epoch),
+      ``epoch_inputs(X, rng)`` (this epoch's training inputs, e.g.
+      :class:`bpcourse.core.augmentation.Augment`), ``on_evaluation(run)``
+      (after each evaluation; setting ``run.history.stop_reason`` stops the
+      run, e.g. :class:`bpcourse.core.early_stopping.StopWhenValidationErrorRises`)
+      and ``on_epoch_end(run)`` (e.g. :class:`bpcourse.core.checkpoint.Checkpoint`,
+      which also resumes a run). ``run`` is a :class:`Run`.
+    - progress: show a progress bar over the epochs.
 
-    Returns the History.
-
-    Raises ``ValueError`` for bad input (saying what was expected) and
-    :class:`DivergenceError` (a ``FloatingPointError``) as soon as the loss
-    becomes NaN or infinite; the checkpoint on disk then still holds the last
-    good state. NumPy's overflow warnings are silenced during training (the
-    divergence check reports the problem instead).
+    Returns the History. Raises ``ValueError`` for bad input and
+    :class:`DivergenceError` as soon as the loss becomes NaN or infinite.
     """
+    run = _checked_run(network, X_train, T_train, y_train, validation, test, epochs, rate, rng, history)
+    batch_size = check_positive_int(batch_size, "batch_size", "samples per SGD step")
+    evaluate_every = check_positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
+    weight_decay = check_weight_decay(weight_decay, run.rate)
+    callbacks = _checked_callbacks(callbacks)
+    for callback in _having(callbacks, "on_start"):
+        callback.on_start(run)
+    if run.start >= run.epochs:
+        return run.history  # a resumed run that was already complete
+    run.history.stop_reason = None
+    with tqdm(total=run.epochs, initial=run.start, desc="training", unit="epoch", disable=not progress) as bar:
+        for run.epoch in range(run.start + 1, run.epochs + 1):
+            began = time.perf_counter()
+            X = run.X
+            for callback in _having(callbacks, "epoch_inputs"):
+                X = callback.epoch_inputs(X, run.rng)
+            loss = _train_epoch(run, X, batch_size, weight_decay)
+            run.history.add_epoch(run.epoch, loss, time.perf_counter() - began)
+            if run.epoch % evaluate_every == 0 or run.epoch == run.epochs:
+                _evaluate(run)
+                for callback in _having(callbacks, "on_evaluation"):
+                    callback.on_evaluation(run)
+            for callback in callbacks:
+                _end_epoch(callback, run)
+            bar.update(1)
+            bar.set_postfix(_postfix(run.history), refresh=False)
+            if run.history.stop_reason is not None:
+                break
+    return run.history
+
+
+def _train_epoch(run, X, batch_size, weight_decay):
+    """One pass over the shuffled samples, one SGD step per mini-batch; the mean loss of the epoch."""
+    path, saved_epoch = run.last_checkpoint or (None, None)
+    report = dict(epoch=run.epoch, rate=run.rate, checkpoint_path=path, checkpoint_epoch=saved_epoch)
+    extra = {"weight_decay": weight_decay} if weight_decay else {}  # without decay: any train_batch(X, T, rate, checked)
+    n, batch = len(X), min(batch_size, len(X))
+    X_batch, T_batch = np.empty((batch, X.shape[1]), X.dtype), np.empty((batch, run.T.shape[1]), run.T.dtype)
+    order = run.rng.permutation(n)
+    loss_sum = 0.0
+    # Overflow in a diverging run would warn at every step; check_loss reports it once.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+        for first in range(0, n, batch):
+            rows = order[first:first + batch]
+            Xb, Tb = np.take(X, rows, axis=0, out=X_batch[:len(rows)]), np.take(run.T, rows, axis=0, out=T_batch[:len(rows)])
+            loss_sum += check_loss(run.network.train_batch(Xb, Tb, run.rate, checked=True, **extra), **report) * len(rows)
+    check_weights_finite(run.network.get_weights(), **report)
+    return loss_sum / n
+
+
+def _evaluate(run):
+    """Record the error rates on the training, validation and test sets (None where a set is missing)."""
+    errors = [error_rate(run.network, run.X, run.y)]
+    errors += [None if pair is None else error_rate(run.network, *pair) for pair in (run.validation, run.test)]
+    run.history.add_evaluation(run.epoch, *errors)
+
+
+def _checked_run(network, X_train, T_train, y_train, validation, test, epochs, rate, rng, history):
+    """Every input of :func:`fit` that enters the run, checked once, as a :class:`Run`."""
     if not all(hasattr(network, name) for name in ("train_batch", "predict", "get_weights", "layer_sizes")):
         raise TypeError(f"expected a network (train_batch, predict, get_weights, layer_sizes), "
                         f"got {type(network).__name__}")
@@ -261,95 +348,38 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
     if len(T) != len(X):
         raise ValueError(f"expected one target row per sample: X_train has {len(X)} rows, T_train {len(T)}")
     y = T.argmax(axis=1) if y_train is None else check_labels(y_train, len(X), "y_train", n_out)
-    validation = _evaluation_set(validation, "validation", n_in, n_out, dtype)
-    test = _evaluation_set(test, "test", n_in, n_out, dtype)
-    epochs = check_positive_int(epochs, "epochs", "the number of epochs to reach")
-    rate = check_rate(rate)
-    batch_size = check_positive_int(batch_size, "batch_size", "samples per SGD step")
-    evaluate_every = check_positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
-    checkpoint_every = check_positive_int(checkpoint_every, "checkpoint_every", "epochs between checkpoints")
-    if stop_when_validation_error_rises and validation is None:
-        raise ValueError("stop_when_validation_error_rises needs a validation set: pass validation=(X_val, y_val)")
-    if resume and checkpoint_path is None:
-        raise ValueError("resume=True needs checkpoint_path (the checkpoint to continue from)")
-    if callback is not None and not callable(callback):
-        raise TypeError(f"expected callback to be a function (history, network), got {callback!r}")
-    rng = check_seed(0 if rng is None else rng, "rng")
-    weight_decay = check_weight_decay(weight_decay, rate)
-    if augment is not None and not callable(augment):
-        raise TypeError(f"expected augment to be a function (X_train, rng) -> new X_train, or None, got {augment!r}")
     if history is not None and not isinstance(history, History):
         raise TypeError(f"expected history to be a bpcourse.core.training.History or None, got {type(history).__name__}")
+    history = History() if history is None else history
+    run = Run(network, X, T, y, _evaluation_set(validation, "validation", n_in, n_out, dtype),
+              _evaluation_set(test, "test", n_in, n_out, dtype),
+              check_positive_int(epochs, "epochs", "the number of epochs to reach"), check_rate(rate),
+              check_seed(0 if rng is None else rng, "rng"), history, start=history.epoch[-1] if history.epoch else 0)
+    if run.start >= run.epochs:
+        raise ValueError(f"the history already has {run.start} epochs: pass epochs > {run.start} to train more")
+    return run
 
-    checkpoint_epoch = None  # the epoch of the last good checkpoint on disk
-    if resume and Path(checkpoint_path).is_file():
-        state = load_checkpoint(checkpoint_path, network)
-        rng = _restore(rng, state["rng_state"])
-        history = History.from_dict(state["history"])
-        start = checkpoint_epoch = state["epoch"]
-        if start >= epochs:
-            return history  # that run is already complete
-    else:
-        history = History() if history is None else history
-        start = history.epoch[-1] if history.epoch else 0
-        if start >= epochs:
-            raise ValueError(f"the history already has {start} epochs: pass epochs > {start} to train more")
 
-    n = len(X)
-    batch = min(batch_size, n)
-    X_batch = np.empty((batch, n_in), dtype=dtype)  # reused by every step
-    T_batch = np.empty((batch, n_out), dtype=dtype)
-    bar = tqdm(total=epochs, initial=start, desc="training", unit="epoch", disable=not progress)
-    try:
-        for epoch in range(start + 1, epochs + 1):
-            began = time.perf_counter()
-            X_epoch = X if augment is None else _augmented(augment, X, rng)
-            order = rng.permutation(n)
-            loss_sum = 0.0
-            # Overflow in a diverging run would warn at every step; the check below reports it once.
-            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                for first in range(0, n, batch):
-                    rows = order[first:first + batch]
-                    Xb, Tb = X_batch[:len(rows)], T_batch[:len(rows)]
-                    np.take(X_epoch, rows, axis=0, out=Xb)
-                    np.take(T, rows, axis=0, out=Tb)
-                    # Without decay, the call any network with train_batch(X, T, rate, checked=...) understands.
-                    E = (network.train_batch(Xb, Tb, rate, checked=True) if not weight_decay else
-                         network.train_batch(Xb, Tb, rate, checked=True, weight_decay=weight_decay))
-                    loss = check_loss(E, epoch=epoch, rate=rate,
-                                      checkpoint_path=checkpoint_path, checkpoint_epoch=checkpoint_epoch)
-                    loss_sum += loss * len(rows)
-            check_weights_finite(network.get_weights(), epoch=epoch, rate=rate,
-                                 checkpoint_path=checkpoint_path, checkpoint_epoch=checkpoint_epoch)
-            history.epoch.append(epoch)
-            history.train_loss.append(loss_sum / n)
-            history.seconds.append(time.perf_counter() - began)
+def _checked_callbacks(callbacks):
+    if callable(callbacks) or any(hasattr(callbacks, hook) for hook in HOOKS):
+        callbacks = [callbacks]  # one callback passed on its own
+    callbacks = list(callbacks)
+    for callback in callbacks:
+        if not (callable(callback) or any(hasattr(callback, hook) for hook in HOOKS)):
+            raise TypeError(f"expected each callback to be a function (history, network) or an object with "
+                            f"any of {', '.join(HOOKS)}; got {callback!r}")
+    return callbacks
 
-            stop = False
-            if epoch % evaluate_every == 0 or epoch == epochs:
-                history.eval_epoch.append(epoch)
-                history.train_error.append(error_rate(network, X, y))
-                history.validation_error.append(None if validation is None else error_rate(network, *validation))
-                history.test_error.append(None if test is None else error_rate(network, *test))
-                errors = [e for e in history.validation_error if e is not None]
-                if stop_when_validation_error_rises and len(errors) >= 2 and errors[-1] > errors[-2]:
-                    stop = True
-                    history.stop_reason = (
-                        f"stopped after epoch {epoch}: the validation error rose from {100 * errors[-2]:.2f}% "
-                        f"to {100 * errors[-1]:.2f}% (the text's rule: stop when it starts to rise)"
-                    )
-            if checkpoint_path is not None and (epoch % checkpoint_every == 0 or epoch == epochs or stop):
-                save_checkpoint(checkpoint_path, network, epoch=epoch, rate=rate, rng=rng, history=history)
-                checkpoint_epoch = epoch
-            bar.update(1)
-            bar.set_postfix(_postfix(history), refresh=False)
-            if callback is not None:
-                callback(history, network)
-            if stop:
-                break
-    finally:
-        bar.close()
-    return history
+
+def _end_epoch(callback, run):
+    if hasattr(callback, "on_epoch_end"):
+        callback.on_epoch_end(run)
+    elif not any(hasattr(callback, hook) for hook in HOOKS):
+        callback(run.history, run.network)  # a plain function (history, network)
+
+
+def _having(callbacks, hook):
+    return [callback for callback in callbacks if hasattr(callback, hook)]
 
 
 # --- internals -------------------------------------------------------------------------
@@ -360,17 +390,6 @@ def _postfix(history):
         if errors and errors[-1] is not None:
             postfix[name] = f"{100 * errors[-1]:.2f}%"
     return postfix
-
-
-def _augmented(augment, X, rng):
-    """``augment(X, rng)`` checked: an array of X's shape and finite values, in X's dtype."""
-    result = as_array(augment(X, rng), "the result of augment(X_train, rng)")
-    if result.shape != X.shape:
-        raise ValueError(f"expected augment(X_train, rng) to return an array of X_train's shape {X.shape}, "
-                         f"got shape {result.shape}")
-    result = result.astype(X.dtype, copy=False)
-    check_finite(result, "the result of augment(X_train, rng)")
-    return result
 
 
 def _restore(rng, state):

@@ -22,6 +22,7 @@ import numpy as np
 
 __all__ = [
     "as_array",
+    "as_data_set",
     "as_rows",
     "as_samples",
     "as_targets",
@@ -221,6 +222,18 @@ def as_rows(value, name, width, dtype, what):
         raise ValueError(message)
     check_finite(A, name)
     return A
+
+
+def as_data_set(labels, data_set, n_in, n_out, dtype):
+    """The text's ``train(labels, data_set, ...)`` arguments as ``(T, X)``: (N, n_out) and (N, n_in) in ``dtype``.
+
+    Both networks check their training data here, once per call of ``train``.
+    """
+    X = as_rows(data_set, "data_set", n_in, dtype, "one input per row")
+    T = as_rows(labels, "labels", n_out, dtype, "one target vector (e.g. one-hot) per row")
+    if len(X) != len(T):
+        raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
+    return T, X
 
 
 def as_samples(x, width, dtype, name="the input"):

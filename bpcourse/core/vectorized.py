@@ -52,7 +52,7 @@ from bpcourse.core.activations import forward_into, get_activator, times_derivat
 from bpcourse.core.divergence import check_loss
 from bpcourse.core.losses import get_loss
 from bpcourse.core.validation import (
-    as_rows,
+    as_data_set,
     as_samples,
     as_targets,
     check_fits_in_memory,
@@ -176,7 +176,6 @@ class FullConnectedLayer:
         This is eq. 6.5 and 6.6 (W += eta * delta x^T) written with the true
         gradient. ``rate`` is the learning rate eta > 0.
         """
-        rate = check_rate(rate)
         self.W -= rate * self.dW  # eq. 6.5
         self.b -= rate * self.db  # eq. 6.6
 
@@ -276,7 +275,6 @@ class BufferedFullConnectedLayer(FullConnectedLayer):
 
     def update(self, rate):
         """Same as :meth:`FullConnectedLayer.update`: W += eta * mean(delta x^T) (eq. 6.5), b likewise (eq. 6.6)."""
-        rate = check_rate(rate)
         if self.delta is None:
             raise ValueError("update needs a backward pass first (it uses that pass's delta and input)")
         scaled = self._scaled_delta(rate)
@@ -369,7 +367,7 @@ class Network:
         Returns:
         - y: a new array of the network's dtype, shape (n_out,) or (N, n_out).
         """
-        X, single = self._check_input(x)
+        X, single = self._check_samples(x)
         Y = self.forward(X).copy()
         return Y[0] if single else Y
 
@@ -414,8 +412,8 @@ class Network:
 
         Returns a float: E of the sample, or for a batch the mean over the N samples.
         """
-        X, single = self._check_input(x)
-        T = self._check_target(t, X.shape[0], single)
+        X, single = self._check_samples(x)
+        T = self._check_targets(t, X.shape[0], single)
         return float(np.mean(self.loss.value(self.forward(X), T)))
 
     def gradients(self, x, t):
@@ -430,8 +428,8 @@ class Network:
           batch, the mean over the N samples of the per-sample gradients.
           An SGD step is W -= eta * dW. No weight changes.
         """
-        X, single = self._check_input(x)
-        T = self._check_target(t, X.shape[0], single)
+        X, single = self._check_samples(x)
+        T = self._check_targets(t, X.shape[0], single)
         self.forward(X)
         self.backward(T)
         return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
@@ -469,8 +467,8 @@ class Network:
           if training diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
         if not checked:
-            X, single = self._check_input(X)
-            T = self._check_target(T, X.shape[0], single)
+            X, single = self._check_samples(X)
+            T = self._check_targets(T, X.shape[0], single)
             rate = check_rate(rate)
             weight_decay = check_weight_decay(weight_decay, rate)
         self.forward(X)
@@ -481,7 +479,7 @@ class Network:
             layer.update(rate)  # eq. 6.5, 6.6
         return E
 
-    def train(self, labels, data_set, rate, epoch, batch_size=1):
+    def train(self, labels, data_set, rate, epochs, batch_size=1):
         """SGD over the samples in their order, as in the text (per sample when batch_size is 1).
 
         Inputs:
@@ -489,7 +487,7 @@ class Network:
           text's order: labels first).
         - data_set: inputs X, shape (N, n_in), one row per sample.
         - rate: the learning rate eta > 0.
-        - epoch: the number of passes over the data, an int >= 1.
+        - epochs: the number of passes over the data, an int >= 1 (the text calls it ``epoch``).
         - batch_size: samples per step (int >= 1); consecutive rows form a
           batch, the last one may be smaller; each step uses the batch's
           mean gradient (see :meth:`train_batch`).
@@ -498,15 +496,12 @@ class Network:
         as soon as the loss becomes NaN or infinite. For shuffling,
         evaluation and checkpoints use :func:`bpcourse.core.training.fit`.
         """
-        X = as_rows(data_set, "data_set", self.layer_sizes[0], self.dtype, "an input per row")
-        T = as_rows(labels, "labels", self.layer_sizes[-1], self.dtype, "a target vector (e.g. one-hot) per row")
-        if len(X) != len(T):
-            raise ValueError(f"expected as many labels as samples, got {len(T)} labels for {len(X)} samples")
+        T, X = as_data_set(labels, data_set, self.layer_sizes[0], self.layer_sizes[-1], self.dtype)
         rate = check_rate(rate)
-        epoch = check_positive_int(epoch, "epoch", "the number of passes")
+        epochs = check_positive_int(epochs, "epochs", "the number of passes")
         batch_size = check_positive_int(batch_size, "batch_size", "samples per step")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            for count in range(1, epoch + 1):
+            for count in range(1, epochs + 1):
                 for start in range(0, len(X), batch_size):
                     E = self.train_batch(X[start:start + batch_size], T[start:start + batch_size], rate, checked=True)
                     check_loss(E, epoch=count, rate=rate)
@@ -551,11 +546,11 @@ class Network:
 
     # --- input checks at the edge ---------------------------------------------------
 
-    def _check_input(self, x):
+    def _check_samples(self, x):
         """Return (X as (N, n_in) of the network's dtype, whether x was a single 1-D sample)."""
         return as_samples(x, self.layer_sizes[0], self.dtype)
 
-    def _check_target(self, t, n, single):
+    def _check_targets(self, t, n, single):
         """Return t as (n, n_out) of the network's dtype; t must have the same form as the input."""
         return as_targets(t, n, self.layer_sizes[-1], single, self.dtype)
 

@@ -1,7 +1,7 @@
 """A live training plot: loss and error-rate curves redrawn after every epoch.
 
 :class:`LivePlot` is a callback for :func:`bpcourse.core.training.fit`
-(``fit(..., callback=LivePlot())``). After each epoch it draws the training
+(``fit(..., callbacks=[LivePlot()])``). After each epoch it draws the training
 loss (left) and the error rates on the training, validation and test sets (right) from
 the ``History`` that ``fit`` keeps, and replaces the picture in the
 notebook while the cell is still running.
@@ -48,7 +48,7 @@ from matplotlib.figure import Figure
 
 from bpcourse.visuals.mnist_plots import plain_log_ticks
 
-__all__ = ["LivePlot", "draw_history", "first_rise", "plot_history"]
+__all__ = ["LivePlot", "draw_history", "plot_history"]
 
 _HISTORY_FIELDS = ("epoch", "train_loss", "eval_epoch", "train_error", "test_error")
 
@@ -206,30 +206,6 @@ def _layout(figure, tight):
         figure.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.2)
 
 
-def first_rise(history, series="validation_error"):
-    """The first evaluation at which an error rate was higher than at the one before, or None.
-
-    This is where the text's stopping rule ("stop when the error rate starts
-    to rise") triggers: the same comparison as
-    ``fit(..., stop_when_validation_error_rises=True)``, applied to a finished
-    history so that it can be marked on the curves. ``series`` names the
-    error rate: ``"validation_error"`` (what the rule watches),
-    ``"test_error"`` or ``"train_error"``.
-
-    Returns (epoch, previous error, error) or None if that error never rose
-    (or was measured fewer than two times).
-    """
-    _check_history(history)
-    if series not in ("train_error", "validation_error", "test_error"):
-        raise ValueError(f"expected series 'validation_error', 'test_error' or 'train_error', got {series!r}")
-    measured = [(epoch, error) for epoch, error in zip(history.eval_epoch, getattr(history, series, None) or [])
-                if error is not None]
-    for (_, before), (epoch, error) in zip(measured, measured[1:]):
-        if error > before:
-            return epoch, before, error
-    return None
-
-
 def plot_history(history, *, marks=(), title=None, figsize=(11, 3.8)):
     """Draw the curves of ``history`` as a pyplot figure (call ``plt.show()`` after).
 
@@ -258,7 +234,7 @@ class LivePlot:
 
         live = LivePlot()
         history = fit(network, X, T, y, validation=(X_val, y_val), epochs=10, rate=1.0,
-                      callback=live)
+                      callbacks=[live])
 
     Parameters:
     - marks: (epoch, label) pairs drawn as dashed vertical lines (e.g. where

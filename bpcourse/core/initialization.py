@@ -10,9 +10,13 @@ layer. Notebook 08 compares that with three other starts:
   spread grows like scale * sqrt(n_in); for scale = 1 and 784 inputs most
   sigmoid units start saturated (slope y(1 - y), eq. 1.4, near 0).
 - ``"glorot"``: W uniform in [-a, a] with a = sqrt(6 / (n_in + n_out)), b = 0
-  (Glorot and Bengio, 2010). Its variance a^2 / 3 = 2 / (n_in + n_out) keeps
-  the spread of net (forward) and of delta (backward) about the same from
-  layer to layer, whatever the layer sizes.
+  (Glorot and Bengio, 2010). Its variance a^2 / 3 = 2 / (n_in + n_out) is a
+  compromise between 1/n_in, which keeps the spread of net the same going
+  forward, and 1/n_out, which keeps the spread of delta the same going
+  backward (eq. 4.3); both hold only when n_in = n_out. It is derived for
+  units that are linear near 0 (tanh); for the sigmoid, whose slope at 0 is
+  1/4, Glorot and Bengio suggest a bound about 4 times larger (notebook 08,
+  section 4, scales the weights of this scheme by 4).
 
 Every function returns weights in the networks' layout, a list of ``(W, b)``
 per layer with W of shape (n_out, n_in) and b of shape (n_out,), ready for

@@ -3,11 +3,12 @@ writes, restarts, size caps. Run without the sandbox (harmless code only), so
 they run anywhere; the sandbox itself is tested with real attacks in
 tests/test_grading.py."""
 
+import subprocess
 import time
 
 import pytest
 
-from bpcourse.tools.kernel import Kernel, KernelError, Limits
+from bpcourse.tools.kernel import Kernel, KernelError, Limits, make_pids_cgroup, remove_cgroup, sweep_cgroups
 
 FLOOD = """import os, struct, threading
 fds = [int(fd) for fd in os.listdir('/proc/self/fd')]
@@ -73,3 +74,21 @@ def test_memory_is_capped(kernel):
     """3 GB of address space, never touched (so harmless without the cap), is refused under a 2 GB cap."""
     reply = kernel.request("run", 30, source="import numpy as np\nblock = np.empty(3 * 1024**3, dtype=np.uint8)")
     assert reply["status"] == "error" and reply["ename"] == "MemoryError"
+
+
+def test_a_sweep_keeps_a_living_graders_empty_cgroup_and_removes_a_dead_ones():
+    """Graders running side by side: one's sweep must not take the cgroup another just made for its kernel."""
+    mine = make_pids_cgroup(8)
+    if mine is None:
+        pytest.skip("this machine does not let us make a pids cgroup")
+    dead_owner = subprocess.Popen(["true"])
+    dead_owner.wait()
+    left_behind = mine.parent / f"bpcourse-kernel-{dead_owner.pid}-x"
+    left_behind.mkdir()
+    try:
+        sweep_cgroups()
+        assert mine.is_dir(), "the sweep removed a living grader's cgroup"
+        assert not left_behind.exists(), "the sweep left a dead grader's cgroup"
+    finally:
+        remove_cgroup(mine)
+        remove_cgroup(left_behind)

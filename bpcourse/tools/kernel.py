@@ -103,7 +103,8 @@ def make_pids_cgroup(limit):
                 root / "cgroup.subtree_control")):
             continue
         try:
-            folder = Path(tempfile.mkdtemp(prefix="bpcourse-kernel-", dir=root))
+            # the owner's pid in the name: a sweep by another grader leaves it alone while we live
+            folder = Path(tempfile.mkdtemp(prefix=f"bpcourse-kernel-{os.getpid()}-", dir=root))
         except OSError:
             continue
         try:
@@ -128,13 +129,33 @@ def join_cgroup(folder):
 
 
 def sweep_cgroups():
-    """Remove the empty cgroups that kernels of a killed grader process left behind."""
+    """Remove the empty cgroups that kernels of a killed grader process left behind.
+
+    Only those whose owner (the pid in the name) is gone: a living grader's
+    cgroup is empty for a moment between being made and its kernel joining it.
+    """
     for root in PIDS_CGROUP_ROOTS:
         for folder in root.glob("bpcourse-kernel-*"):
+            if _owner_alive(folder.name):
+                continue
             try:
                 folder.rmdir()
             except OSError:
-                pass  # still in use: another grader's
+                pass  # still in use
+
+
+def _owner_alive(name):
+    """Whether the grader process named in the cgroup folder ``name`` still runs."""
+    owner = name.split("-")[2]
+    if not owner.isdigit():
+        return False
+    try:
+        os.kill(int(owner), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def kill_cgroup(folder):

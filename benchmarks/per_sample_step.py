@@ -43,7 +43,7 @@ from bpcourse.core import oo_network, vectorized  # noqa: E402
 from bpcourse.core.activations import sigmoid  # noqa: E402
 from bpcourse.core.data import load_mnist, one_hot  # noqa: E402
 
-BASELINE = "7c062a8"
+BASELINE = "0646475"
 """The commit whose vectorized network the mini-batch epochs are compared with."""
 
 
@@ -98,21 +98,32 @@ def ratio_summary(times, index, reference):
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
+BASELINE_MODULES = ("activations", "losses", "vectorized")
+"""The modules of bpcourse.core that the baseline's vectorized network is loaded with (they import each other)."""
+
+
 def baseline_vectorized():
-    """The vectorized module of the baseline commit, imported from a temporary file (None if git fails)."""
+    """The vectorized module of the baseline commit, loaded from git into a temporary folder (None if git fails).
+
+    Its own versions of ``activations`` and ``losses`` come with it (their imports of each other are pointed at
+    the copies); the rest of ``bpcourse.core`` is this checkout's.
+    """
     root = Path(__file__).resolve().parents[1]
+    folder = Path(tempfile.mkdtemp(prefix="bpcourse-baseline-"))
+    for name in BASELINE_MODULES:
+        try:
+            source = subprocess.run(["git", "show", f"{BASELINE}:bpcourse/core/{name}.py"], cwd=root,
+                                    capture_output=True, text=True, check=True).stdout
+        except (OSError, subprocess.CalledProcessError):
+            return None
+        for other in BASELINE_MODULES:
+            source = source.replace(f"from bpcourse.core.{other} import", f"from baseline_{other} import")
+        (folder / f"baseline_{name}.py").write_text(source)
+    sys.path.insert(0, str(folder))
     try:
-        source = subprocess.run(["git", "show", f"{BASELINE}:bpcourse/core/vectorized.py"], cwd=root,
-                                capture_output=True, text=True, check=True).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return None
-    folder = tempfile.mkdtemp(prefix="bpcourse-baseline-")
-    path = Path(folder) / "baseline_vectorized.py"
-    path.write_text(source)
-    spec = importlib.util.spec_from_file_location("baseline_vectorized", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+        return importlib.import_module("baseline_vectorized")
+    finally:
+        sys.path.remove(str(folder))
 
 
 def main(argv=None):

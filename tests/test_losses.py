@@ -55,16 +55,6 @@ def test_one_sample_is_a_row_of_a_batch(loss):
     assert_allclose(loss.delta(y[1], t[1], activator), loss.delta(y, t, activator)[1], rtol=1e-15)
 
 
-def test_delta_into_a_buffer_gives_the_same_numbers():
-    rng = np.random.default_rng(5)
-    activator = ACTIVATORS["sigmoid"]
-    y, t = rng.uniform(size=(2, 3)), rng.uniform(size=(2, 3))
-    out = np.empty((2, 3))
-    result = SquaredError.delta(y, t, activator, out=out)
-    assert result is out
-    assert_allclose(out, y * (1 - y) * (t - y), rtol=1e-15)  # eq. 4.1 / 6.2
-
-
 def test_squared_error_is_the_texts():
     y, t = np.array([0.2, 0.7]), np.array([0.0, 1.0])
     assert_allclose(SquaredError.value(y, t), 0.5 * (0.2**2 + 0.3**2), rtol=1e-15)  # eq. 4.9
@@ -83,13 +73,6 @@ def test_cross_entropy_stays_finite_for_an_output_rounded_to_zero():
     y = softmax(np.array([0.0, 2000.0]))
     E = SoftmaxCrossEntropy.value(y, np.array([1.0, 0.0]))
     assert np.isfinite(E) and E > 700
-
-
-def test_softmax_in_place_kernel_matches():
-    net = np.random.default_rng(6).normal(0, 30, size=(5, 10))
-    out = np.empty_like(net)
-    SoftmaxCrossEntropy.output_activator(None).forward_into(net.copy(), out)
-    assert_allclose(out, softmax(net), rtol=1e-14)
 
 
 def test_get_loss():

@@ -17,6 +17,13 @@ def test_each_object_is_displayed_as_its_own_highlighted_code(monkeypatch):
     assert "def backward(" not in shown[0].data
 
 
+def test_a_property_shows_its_getter(monkeypatch):
+    shown = []
+    monkeypatch.setattr(source, "display", shown.append)
+    source.show_source(FullConnectedLayer.dW)
+    assert "@property" in shown[0].data and "def dW(self):" in shown[0].data
+
+
 def test_an_object_without_python_source_is_refused():
     with pytest.raises(TypeError, match="show_source: expected a function, method or class"):
         source.show_source(np.add)

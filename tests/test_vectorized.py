@@ -1,7 +1,6 @@
 """Tests of the vectorized network (bpcourse.core.vectorized, eq. 6.1-6.6): shapes, batches, dtypes, bad input."""
 
 import io
-import tracemalloc
 import warnings
 
 import numpy as np
@@ -10,7 +9,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 
 from bpcourse.core import oo_network
 from bpcourse.core.activations import sigmoid
-from bpcourse.core.vectorized import BufferedFullConnectedLayer, FullConnectedLayer, Network
+from bpcourse.core.vectorized import FullConnectedLayer, Network, sum_of_outer_products
 
 DTYPES = [np.float64, np.float32]
 TOL = {np.float64: dict(rtol=1e-12, atol=1e-15), np.float32: dict(rtol=2e-5, atol=1e-7)}
@@ -143,10 +142,9 @@ def test_same_seed_gives_the_object_networks_weights():
 # --- the layer on its own ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("Layer", [FullConnectedLayer, BufferedFullConnectedLayer])
-def test_layer_forward_backward_update(Layer):
+def test_layer_forward_backward_update():
     rng = np.random.default_rng(5)
-    layer = Layer(4, 3, "sigmoid", rng=rng)
+    layer = FullConnectedLayer(4, 3, "sigmoid", rng=rng)
     layer.W[...] = rng.uniform(-1, 1, (3, 4))
     layer.b[...] = rng.uniform(-1, 1, 3)
     X = rng.random((6, 4))  # pretend these are sigmoid outputs of a layer below
@@ -285,35 +283,6 @@ def test_float32_and_float64_give_close_results():
     assert_allclose(n32.predict(X), n64.predict(X), rtol=1e-4, atol=1e-5)
 
 
-@pytest.mark.parametrize("activator", ["sigmoid", "tanh"])
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_a_training_step_allocates_no_array_of_the_data_size(activator, dtype):
-    """After the first step, a step makes no temporary as big as a batch of activations.
-
-    (NumPy's iterator still takes a fixed scratch buffer of at most 8192
-    elements for broadcasting operations such as adding b to every row; the
-    hidden layer is made big enough that any temporary copy of the (N, 400)
-    activations would be larger than that.)
-    """
-    sizes = [300, 400, 10]
-    network = Network(sizes, activator=activator, dtype=dtype)
-    X, T = data(sizes, 64)
-    X, T = X.astype(dtype), T.astype(dtype)
-    network.train_batch(X, T, 0.1)  # the first step allocates the buffers
-    tracemalloc.start()
-    try:
-        for _ in range(3):
-            network.train_batch(X, T, 0.1)  # the step fit runs
-        _, peak = tracemalloc.get_traced_memory()
-    finally:
-        tracemalloc.stop()
-    activations = 64 * 400 * np.dtype(dtype).itemsize  # one (N, hidden) array
-    assert peak < min(activations, 8192 * np.dtype(dtype).itemsize + 4096), peak
-    hidden = network.layers[0].output
-    network.forward(X)
-    assert np.shares_memory(hidden, network.layers[0].output)  # the same buffer, reused
-
-
 def test_sigmoid_layers_never_warn_and_match_the_package_sigmoid():
     network = Network([3, 2])
     network.set_weights([(np.array([[1e30, 0.0, 0.0], [-1e30, 0.0, 0.0]]), np.array([0.0, 0.5]))])
@@ -444,28 +413,29 @@ def test_bad_epoch_batch_size_and_weights():
         network.set_weights([(np.zeros((4, 3)), np.zeros(3)), (np.zeros((2, 3)), np.zeros(2))])
 
 
-# --- the readable layer and the buffered one ------------------------------------------------
+# --- the gradient, made when it is needed ----------------------------------------------------
 
 
-@pytest.mark.parametrize("loss", ["squared_error", "softmax_cross_entropy"])
-@pytest.mark.parametrize("dtype", DTYPES)
-def test_the_buffered_layers_give_the_readable_layers_numbers(loss, dtype):
-    sizes = [6, 5, 4, 3]
-    fast = Network(sizes, seed=2, dtype=dtype, loss=loss)
-    readable = Network(sizes, seed=2, dtype=dtype, loss=loss, buffered=False)
-    assert isinstance(fast.layers[0], BufferedFullConnectedLayer)
-    assert type(readable.layers[0]) is FullConnectedLayer
-    X, T = data(sizes, 8)
-    if loss == "softmax_cross_entropy":
-        T = np.eye(3)[np.arange(8) % 3]
-    tolerance = TOL[dtype]
-    assert_allclose(fast.predict(X), readable.predict(X), **tolerance)
-    for (dW0, db0), (dW1, db1) in zip(fast.gradients(X, T), readable.gradients(X, T)):
-        assert_allclose(dW0, dW1, **tolerance)
-        assert_allclose(db0, db1, **tolerance)
-    for _ in range(3):
-        assert_allclose(fast.train_batch(X[:4], T[:4], 0.5), readable.train_batch(X[:4], T[:4], 0.5), **tolerance)
-        assert_allclose(fast.train_batch(X[4:5], T[4:5], 0.5), readable.train_batch(X[4:5], T[4:5], 0.5), **tolerance)
-    for (W0, b0), (W1, b1) in zip(fast.get_weights(), readable.get_weights()):
-        assert_allclose(W0, W1, **tolerance)
-        assert_allclose(b0, b1, **tolerance)
+def test_the_sum_of_outer_products_is_the_matrix_product_for_one_row_and_for_many():
+    rng = np.random.default_rng(8)
+    D, X = rng.normal(size=(5, 3)), rng.normal(size=(5, 4))
+    assert_array_equal(sum_of_outer_products(D[:1], X[:1]), np.outer(D[0], X[0]))  # one row: the outer product
+    assert_allclose(sum_of_outer_products(D[:1], X[:1]), D[:1].T @ X[:1], rtol=1e-15)
+    assert_allclose(sum_of_outer_products(D, X), sum(np.outer(d, x) for d, x in zip(D, X)), rtol=1e-13)  # eq. 6.5
+
+
+def test_a_layers_gradient_belongs_to_its_last_backward_and_is_refused_after_a_new_forward():
+    rng = np.random.default_rng(9)
+    layer = FullConnectedLayer(4, 3, "sigmoid", rng=rng)
+    X, delta = rng.random((2, 4)), rng.normal(size=(2, 3))
+    layer.forward(X)
+    with pytest.raises(ValueError, match="needs a backward pass"):
+        layer.update(0.1)
+    layer.backward(delta)
+    dW = layer.dW
+    layer.update(0.1)  # the step does not change what the last backward's gradient was
+    assert_array_equal(layer.dW, dW)
+    layer.forward(X[:1])
+    for read in (lambda: layer.dW, lambda: layer.db, lambda: layer.update(0.1)):
+        with pytest.raises(ValueError, match="needs a backward pass after the last forward pass"):
+            read()

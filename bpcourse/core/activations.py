@@ -14,11 +14,8 @@ wherever it exists, which is why a perceptron cannot learn by gradient descent.
 
 An *activator* bundles an activation with its derivative; both networks take
 one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter. It needs
-``name``, ``forward(net)`` and ``backward(y)``. It may also bring fast
-in-place kernels, ``forward_into(net, out, mask=None)`` and ``times_derivative(y, delta,
-scratch)``, which the vectorized network uses; :func:`forward_into` and
-:func:`times_derivative` fall back to ``forward`` and ``backward`` for an
-activator without them, so a new activation is one class in this file.
+``name``, ``forward(net)`` and ``backward(y)``, so a new activation is one
+class in this file.
 """
 
 import numpy as np
@@ -33,8 +30,8 @@ def sigmoid(x):
     x = np.asarray(x)
     if not np.issubdtype(x.dtype, np.floating):
         x = x.astype(np.float64)
-    e = np.exp(-np.abs(x))  # in (0, 1]: never overflows
-    y = np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+    numerator = np.exp(np.minimum(x, 0))  # 1 for x >= 0, e^x for x < 0: never overflows
+    y = numerator / (1.0 + np.exp(-np.abs(x)))  # eq. 1.2, the denominator written with e^-|x| <= 1
     return y.astype(x.dtype, copy=False)
 
 
@@ -83,7 +80,7 @@ def step_derivative(y):
 
 
 class SigmoidActivator:
-    """The sigmoid and its derivative from the output (eq. 1.2, 1.4), with in-place kernels."""
+    """The sigmoid and its derivative from the output (eq. 1.2, 1.4)."""
 
     name = "sigmoid"
     slope_formula = "y(1 - y)"  # eq. 1.4, for the pictures
@@ -98,34 +95,6 @@ class SigmoidActivator:
     def backward(y):
         """dy/dnet written from the output: y(1 - y) (eq. 1.4)."""
         return sigmoid_derivative(y)
-
-    @staticmethod
-    def forward_into(net, out, mask=None):
-        """out = sigmoid(net) with no new array; ``net`` is overwritten (used as scratch).
-
-        net, out: float arrays of one shape and dtype; mask: a bool array of
-        that shape to use as scratch (or None). Same formula, hence the same
-        bits, as :func:`sigmoid`: exp(-|net|) never overflows.
-        """
-        mask = np.greater_equal(net, 0, out=mask)
-        np.abs(net, out=net)
-        np.negative(net, out=net)
-        np.exp(net, out=net)  # e = exp(-|net|), in [0, 1]
-        np.add(net, 1.0, out=out)  # 1 + e
-        # The numerator: 1 where net >= 0, e where net < 0. As e <= 1, that is
-        # max(e, mask) with the mask read as 1 or 0 (several times faster than
-        # np.copyto(net, 1.0, where=mask)).
-        np.maximum(net, mask, out=net)
-        np.divide(net, out, out=out)  # eq. 1.2
-        return out
-
-    @staticmethod
-    def times_derivative(y, delta, scratch=None):
-        """delta *= y(1 - y) in place (eq. 1.4); ``scratch`` (shape of y) is overwritten if given."""
-        scratch = np.subtract(1.0, y, out=scratch)
-        scratch *= y  # y(1 - y), eq. 1.4
-        delta *= scratch
-        return delta
 
 
 class TanhActivator:
@@ -144,19 +113,6 @@ class TanhActivator:
     def backward(y):
         """dy/dnet written from the output: 1 - y^2."""
         return tanh_derivative(y)
-
-    @staticmethod
-    def forward_into(net, out, mask=None):
-        """out = tanh(net) with no new array (``mask`` is not needed)."""
-        return np.tanh(net, out=out)
-
-    @staticmethod
-    def times_derivative(y, delta, scratch=None):
-        """delta *= 1 - y^2 in place; ``scratch`` (shape of y) is overwritten if given."""
-        scratch = np.multiply(y, y, out=scratch)
-        np.subtract(1.0, scratch, out=scratch)  # 1 - y^2
-        delta *= scratch
-        return delta
 
 
 class StepActivator:
@@ -206,14 +162,6 @@ class SoftmaxActivator:
         return softmax(net)
 
     @staticmethod
-    def forward_into(net, out, mask=None):
-        """out = softmax(net) row by row, in place; ``net`` is overwritten (``mask`` is not needed)."""
-        net -= net.max(axis=-1, keepdims=True)  # no exp overflows; the result is unchanged
-        np.exp(net, out=out)
-        out /= out.sum(axis=-1, keepdims=True)
-        return out
-
-    @staticmethod
     def backward(y):
         """Not element-wise: refused (the cross-entropy's delta, t - y, already contains it)."""
         raise ValueError("softmax has no element-wise derivative: use it as the output layer of the "
@@ -222,34 +170,6 @@ class SoftmaxActivator:
 
 ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator, "step": StepActivator}
 """The one registry of activations by name; the networks and the widgets take their names from it."""
-
-
-def forward_into(activator, net, out, mask=None):
-    """out = f(net) for ``activator``: its own in-place kernel if it has one, else ``forward``.
-
-    ``net`` may be overwritten; ``mask`` is an optional bool array of its
-    shape that a kernel may use as scratch. Returns ``out``.
-    """
-    kernel = getattr(activator, "forward_into", None)
-    if kernel is not None:
-        return kernel(net, out, mask)
-    out[...] = activator.forward(net)
-    return out
-
-
-def times_derivative(activator, y, delta, scratch=None):
-    """delta times f'(net), written from the output y (eq. 1.4 for the sigmoid); returns delta.
-
-    In place for a writable array ``delta`` (with the activator's own kernel
-    if it has one, else ``backward``); a new value for a number.
-    """
-    if not (isinstance(delta, np.ndarray) and delta.ndim > 0):
-        return delta * activator.backward(y)
-    kernel = getattr(activator, "times_derivative", None)
-    if kernel is not None:
-        return kernel(y, delta, scratch)
-    delta *= activator.backward(y)
-    return delta
 
 
 def get_activator(activator):

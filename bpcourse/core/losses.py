@@ -8,13 +8,12 @@ A loss is one small object (the model is Nielsen's ``QuadraticCost`` and
   the network's (the squared error keeps the network's activation, the
   cross-entropy uses :class:`SoftmaxActivator`);
 - ``value(y, t)``: the loss E of each sample;
-- ``delta(y, t, activator, out=None)``: the output layer's error term in the
+- ``delta(y, t, activator)``: the output layer's error term in the
   TEXT's sign, delta = -dE/dnet (eq. 4.1 / 6.2 for the squared error).
 
 Shapes: one sample is 1-D, y and t of shape (n_out,), and ``value`` returns
 a float; a batch is 2-D, (N, n_out), one sample per row, and ``value``
-returns an array of shape (N,). ``delta`` returns the shape of y (written
-into ``out`` when given: the networks' fast path reuses one buffer).
+returns an array of shape (N,). ``delta`` returns a new array of the shape of y.
 
 Both networks take ``loss=`` as a name (:data:`LOSSES`) or an object, and
 never name a particular loss: every loss equation lives in this file.
@@ -22,7 +21,7 @@ never name a particular loss: every loss equation lives in this file.
 
 import numpy as np
 
-from bpcourse.core.activations import SoftmaxActivator, times_derivative
+from bpcourse.core.activations import SoftmaxActivator
 
 __all__ = ["LOSSES", "SoftmaxCrossEntropy", "SquaredError", "get_loss"]
 
@@ -46,10 +45,9 @@ class SquaredError:
         return float(E) if E.ndim == 0 else E
 
     @staticmethod
-    def delta(y, t, activator, out=None):
-        """delta = f'(y) (t - y) = -dE/dnet (eq. 4.1, 6.2; for the sigmoid y(1 - y)(t - y))."""
-        out = np.subtract(t, y, out=out)  # t - y
-        return times_derivative(activator, y, out)  # eq. 4.1: times f'(net), written from y
+    def delta(y, t, activator):
+        """delta = f'(y) (t - y) = -dE/dnet (for the sigmoid y(1 - y)(t - y)); a row per sample: eq. 6.2."""
+        return activator.backward(y) * np.subtract(t, y)  # eq. 4.1 (a row per sample: eq. 6.2)
 
 
 class SoftmaxCrossEntropy:
@@ -75,9 +73,9 @@ class SoftmaxCrossEntropy:
         return float(E) if E.ndim == 0 else E
 
     @staticmethod
-    def delta(y, t, activator, out=None):
+    def delta(y, t, activator):
         """delta = -dE/dnet = t - y (softmax and cross-entropy together; t must sum to 1 per sample)."""
-        return np.subtract(t, y, out=out)
+        return np.subtract(t, y)
 
 
 LOSSES = {SquaredError.name: SquaredError, SoftmaxCrossEntropy.name: SoftmaxCrossEntropy}
@@ -98,6 +96,6 @@ def get_loss(loss):
     if missing or not isinstance(getattr(loss, "name"), str):
         raise TypeError(
             f"expected loss to be one of {sorted(LOSSES)} or an object with a name (str), "
-            f"output_activator(activator), value(y, t) and delta(y, t, activator, out=None); {loss!r} has no {missing or 'str name'}"
+            f"output_activator(activator), value(y, t) and delta(y, t, activator); {loss!r} has no {missing or 'str name'}"
         )
     return loss

@@ -133,7 +133,7 @@ class Node:
         delta_j = f'(y_j)(t_j - y_j), y_j (1 - y_j)(t_j - y_j) for the sigmoid;
         for softmax with cross-entropy it is t_j - y_j (see :mod:`bpcourse.core.losses`).
         """
-        self.delta = float(loss.delta(self.output, label, self.activator))  # eq. 4.1
+        self.delta = float(loss.delta(self.output, label, self.activator))  # the loss's delta: eq. 4.1 for the default
 
     def __repr__(self):
         return (
@@ -413,12 +413,12 @@ class Network:
         """
         t = self._check_label(label)
         for node, t_j in zip(self.layers[-1].nodes, t.tolist()):
-            node.calc_output_layer_delta(t_j, self.loss)  # eq. 4.1
+            node.calc_output_layer_delta(t_j, self.loss)
         # Hidden layers from the last to the first. The text also computes
         # deltas for the input layer, but no weight needs them.
         for layer in self.layers[-2:0:-1]:
             for node in layer.nodes:
-                node.calc_hidden_layer_delta()  # eq. 4.3
+                node.calc_hidden_layer_delta()
 
     def update_weight(self, rate):
         """w_ji += eta * delta_j * x_ji for every connection (eq. 4.5), using the current deltas."""
@@ -576,9 +576,9 @@ class Network:
         """The forward pass of one checked sample x (n_in,) -> y (n_out,); the output layer as the loss says."""
         self.layers[0].set_output(x.tolist())
         for layer in self.layers[1:-1]:
-            layer.calc_output()  # eq. 3.2
+            layer.calc_output()
         last = self.layers[-1]
-        last.calc_output(None if self.output_activator is self.activator else self.output_activator)  # eq. 3.3
+        last.calc_output(None if self.output_activator is self.activator else self.output_activator)  # the loss may bring its own
         return self.output()
 
     def _check_samples(self, x):

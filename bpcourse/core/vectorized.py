@@ -5,15 +5,12 @@ One layer replaces all the Node and Connection objects between two layers of
 (outputs, inputs), W[j, i] = w_ji (target first, as in the text), and one
 bias vector ``b`` of shape (outputs,), b[j] = w_jb.
 
-- :class:`FullConnectedLayer` is the text's layer, short and readable: read it
-  to see eq. 6.1-6.6 in code.
-- :class:`BufferedFullConnectedLayer` computes exactly the same numbers
-  faster: every intermediate array lives in a buffer allocated once and
-  reused at every step (NumPy writes into it with ``out=``), and the
-  activation runs in place (the activation's own kernel,
-  :func:`bpcourse.core.activations.forward_into`). It is what
-  :class:`Network` uses unless told ``buffered=False``; the tests check that
-  both layers give the same results.
+:class:`FullConnectedLayer` is the text's layer: its ``forward`` and
+``backward`` are eq. 6.1-6.6 in a few lines each. It is also the fast path:
+each step is three matrix products per layer (BLAS does the work), and the
+small arrays (the deltas) are scaled before the large ones are made, so a
+step touches every weight only three times (``benchmarks/per_sample_step.py``
+compares it with a plain NumPy loop).
 
 :class:`Network` chains such layers and offers the same interface as the
 object network (``predict``, ``loss_value``, ``gradients``, ``train_batch``,
@@ -48,7 +45,7 @@ import sys
 
 import numpy as np
 
-from bpcourse.core.activations import forward_into, get_activator, times_derivative
+from bpcourse.core.activations import get_activator
 from bpcourse.core.divergence import check_loss
 from bpcourse.core.losses import get_loss
 from bpcourse.core.validation import (
@@ -65,7 +62,7 @@ from bpcourse.core.validation import (
     check_weights,
 )
 
-__all__ = ["BufferedFullConnectedLayer", "FullConnectedLayer", "Network"]
+__all__ = ["FullConnectedLayer", "Network"]
 
 SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
@@ -97,13 +94,14 @@ class FullConnectedLayer:
         b[j] = w_jb, the bias of neuron j.
     dW : array, shape (output_size, input_size); db : array, shape (output_size,)
         The TRUE gradient dE/dW, dE/db of the last :meth:`backward`, the mean
-        over the batch (the text's W_grad is -dW).
+        over the batch (the text's W_grad is -dW), computed when read.
     input : array, shape (N, input_size)
         The input of the last :meth:`forward` (kept, not copied).
     output : array, shape (N, output_size)
         The output a of the last :meth:`forward`.
-    delta : array, shape (N, output_size)
-        The error term of this layer's outputs (text's sign) given to the last :meth:`backward`.
+    delta : array, shape (N, output_size), or None
+        The error term of this layer's outputs (text's sign) given to the
+        last :meth:`backward`; None after a forward pass.
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
@@ -118,8 +116,6 @@ class FullConnectedLayer:
         U = rng.uniform(-0.1, 0.1, size=(self.input_size + 1, self.output_size))
         self.W = np.ascontiguousarray(U[:-1].T, dtype=self.dtype)
         self.b = U[-1].astype(self.dtype)
-        self.dW = np.zeros_like(self.W)
-        self.db = np.zeros_like(self.b)
         self.input = None
         self.output = None
         self.delta = None
@@ -135,11 +131,14 @@ class FullConnectedLayer:
         - A: array of shape (N, output_size), also stored as ``self.output``.
         """
         self.input = check_layer_input(X, self.input_size, self.dtype)
-        self.output = self.activator.forward(self.input @ self.W.T + self.b)  # eq. 6.1
+        net = self.input @ self.W.T  # eq. 6.1: net = W x for every row ...
+        net += self.b  # ... plus the bias (in place: one array fewer)
+        self.output = self.activator.forward(net)  # eq. 6.1: a = f(net)
+        self.delta = None  # a new forward pass: the last backward's delta belongs to other samples
         return self.output
 
     def backward(self, delta, propagate=True):
-        """Backward pass: this layer's gradient, and W^T delta for the layer below.
+        """Backward pass: keep this layer's delta, and pass W^T delta down to the layer below.
 
         Inputs:
         - delta: array of shape (N, output_size), the error term of this
@@ -149,11 +148,6 @@ class FullConnectedLayer:
         - propagate: if False, skip W^T delta (the first layer's inputs are
           the data; no weight needs their delta).
 
-        Sets ``self.dW`` (output_size, input_size) and ``self.db``
-        (output_size,) to the true gradient averaged over the N samples:
-        dW = -(1/N) sum_n delta_n x_n^T (eq. 6.5 without eta, sign turned),
-        db = -(1/N) sum_n delta_n (eq. 6.6).
-
         Returns:
         - ``delta @ W``, shape (N, input_size): row n is W^T delta_n, the
           text's eq. 6.3 before its factor f'(a) (or None when ``propagate``
@@ -161,27 +155,46 @@ class FullConnectedLayer:
           derivative of its own activation, the network multiplies by the
           derivative of the layer BELOW (the one that made this input), so a
           softmax output layer works too.
+
+        The gradient itself is made only when it is needed: by :meth:`update`
+        (as the step) or when you read :attr:`dW` and :attr:`db`.
         """
-        delta = self._checked_delta(delta)
-        self.delta = delta
-        n = delta.shape[0]
-        delta_prev = delta @ self.W if propagate else None  # before any update: eq. 6.3 needs the current W
-        self.dW = -(delta.T @ self.input) / n  # eq. 6.5: the true gradient is -delta x^T
-        self.db = -delta.sum(axis=0) / n  # eq. 6.6: the bias input is always 1
-        return delta_prev
+        self.delta = self._checked_delta(delta)
+        return self.delta @ self.W if propagate else None  # before any update: eq. 6.3 needs the current W
+
+    @property
+    def dW(self):
+        """The true gradient dE/dW of the last backward, mean over its N samples: -(1/N) sum_n delta_n x_n^T.
+
+        Shape (output_size, input_size); a new array at every reading. It is
+        eq. 6.5 without eta and with the sign turned (the text's W_grad is -dW).
+        """
+        return sum_of_outer_products(self._delta_of_last_backward() * (-1.0 / len(self.delta)), self.input)
+
+    @property
+    def db(self):
+        """The true gradient dE/db of the last backward, -(1/N) sum_n delta_n, shape (output_size,) (eq. 6.6)."""
+        return self._delta_of_last_backward().sum(axis=0) * (-1.0 / len(self.delta))
 
     def update(self, rate):
-        """One gradient-descent step with the gradient of the last backward: W -= rate * dW, b -= rate * db.
+        """One gradient-descent step with the delta of the last backward: eq. 6.5 and 6.6, averaged over the batch.
 
-        This is eq. 6.5 and 6.6 (W += eta * delta x^T) written with the true
-        gradient. ``rate`` is the learning rate eta > 0.
+        W += (eta/N) sum_n delta_n x_n^T and b += (eta/N) sum_n delta_n, the
+        text's update in the text's sign (the same as W -= eta * dW).
+        ``rate`` is the learning rate eta > 0.
         """
-        self.W -= rate * self.dW  # eq. 6.5
-        self.b -= rate * self.db  # eq. 6.6
+        scaled = self._delta_of_last_backward() * (rate / len(self.delta))  # eta/N on the small array, not on W's
+        self.W += sum_of_outer_products(scaled, self.input)  # eq. 6.5
+        self.b += scaled.sum(axis=0)  # eq. 6.6: the bias input is always 1
 
     def __repr__(self):
         return (f"{type(self).__name__}({self.input_size} -> {self.output_size}, "
                 f"{self.activator.name}, {self.dtype.name})")
+
+    def _delta_of_last_backward(self):
+        if self.delta is None:
+            raise ValueError("the gradient needs a backward pass after the last forward pass")
+        return self.delta
 
     def _checked_delta(self, delta):
         if self.input is None:
@@ -194,108 +207,6 @@ class FullConnectedLayer:
                 f"last forward pass), got {got}"
             )
         return delta.astype(self.dtype, copy=False)
-
-
-class BufferedFullConnectedLayer(FullConnectedLayer):
-    """:class:`FullConnectedLayer` with the same numbers, computed in reused buffers (the fast path).
-
-    Same parameters, attributes and methods. Differences you can see:
-    ``output``, ``dW``, ``db`` and the array ``backward`` returns are buffers
-    that the next call overwrites (copy them to keep them), and ``dW``, ``db``
-    are computed when you read them: a training step does not need them,
-    because :meth:`update` computes the step eta * mean(delta x^T) (eq. 6.5)
-    directly from the delta and the input of the last :meth:`backward`.
-    Each step runs three matrix products per layer and a few in-place
-    element-wise operations; no array is allocated once the buffers exist.
-    With one sample (N = 1) the products are a matrix-vector product and an
-    outer product, several times faster than the same matrix products with
-    one row (BLAS is slow at those).
-    """
-
-    def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
-        self._buffers = Buffers(dtype)
-        super().__init__(input_size, output_size, activator, rng=rng, dtype=dtype)
-        self._step_W = np.zeros_like(self.W)  # eta * mean(delta x^T), eq. 6.5
-        self._step_b = np.zeros_like(self.b)
-
-    @property
-    def dW(self):
-        """The true gradient dE/dW of the last backward, mean over the batch (a buffer).
-
-        Computed from that backward's delta and input while no forward has
-        come after it; otherwise the value computed at the last reading (zeros before any).
-        """
-        if self.delta is not None:
-            self._outer_sum(self._scaled_delta(-1.0), self._gradient_W)  # eq. 6.5, sign turned
-        return self._gradient_W
-
-    @dW.setter
-    def dW(self, value):
-        self._gradient_W = value
-
-    @property
-    def db(self):
-        """The true gradient dE/db of the last backward, mean over the batch (a buffer; see :attr:`dW`)."""
-        if self.delta is not None:
-            np.add.reduce(self._scaled_delta(-1.0), axis=0, out=self._gradient_b)  # eq. 6.6, sign turned
-        return self._gradient_b
-
-    @db.setter
-    def db(self, value):
-        self._gradient_b = value
-
-    def forward(self, X):
-        """Same as :meth:`FullConnectedLayer.forward`; the result is a buffer."""
-        X = check_layer_input(X, self.input_size, self.dtype)
-        n = X.shape[0]
-        net = self._buffers.get("net", n, self.output_size)
-        np.matmul(X, self.W.T, out=net)  # eq. 6.1: net = W x for every row
-        net += self.b
-        A = self._buffers.get("output", n, self.output_size)
-        mask = self._buffers.get("mask", n, self.output_size, np.bool_)
-        forward_into(self.activator, net, A, mask)  # a = f(net); net is scratch afterwards
-        self.input = X
-        self.output = A
-        self.delta = None
-        return A
-
-    def backward(self, delta, propagate=True):
-        """Same as :meth:`FullConnectedLayer.backward`; the result is a buffer, dW and db are computed when read."""
-        delta = self._checked_delta(delta)
-        self.delta = delta
-        if not propagate:
-            return None
-        n = delta.shape[0]
-        delta_prev = self._buffers.get("delta_prev", n, self.input_size)
-        if n == 1:
-            np.matmul(delta[0], self.W, out=delta_prev[0])  # W^T delta (eq. 6.3), a matrix-vector product
-        else:
-            np.matmul(delta, self.W, out=delta_prev)  # row n: (W^T delta_n)^T
-        return delta_prev
-
-    def update(self, rate):
-        """Same as :meth:`FullConnectedLayer.update`: W += eta * mean(delta x^T) (eq. 6.5), b likewise (eq. 6.6)."""
-        if self.delta is None:
-            raise ValueError("update needs a backward pass first (it uses that pass's delta and input)")
-        scaled = self._scaled_delta(rate)
-        self._outer_sum(scaled, self._step_W)
-        self.W += self._step_W  # eq. 6.5
-        if scaled.shape[0] == 1:
-            self.b += scaled[0]  # eq. 6.6: the bias input is always 1
-        else:
-            self.b += np.add.reduce(scaled, axis=0, out=self._step_b)  # eq. 6.6, summed over the batch
-
-    def _scaled_delta(self, scale):
-        """(scale / N) * delta of the last backward, shape (N, output_size) (a buffer)."""
-        n = self.delta.shape[0]
-        return np.multiply(self.delta, scale / n, out=self._buffers.get("scaled", n, self.output_size))
-
-    def _outer_sum(self, scaled, out):
-        """out = sum_n scaled_n x_n^T, shape (output_size, input_size), x = the input of the last forward."""
-        if scaled.shape[0] == 1:
-            np.einsum("j,i->ji", scaled[0], self.input[0], out=out)  # delta x^T, an outer product (eq. 6.5)
-        else:
-            np.matmul(scaled.T, self.input, out=out)  # eq. 6.5: sum over n of delta_n x_n^T in one product
 
 
 class Network:
@@ -319,9 +230,6 @@ class Network:
         to it once.
     loss : "squared_error" (default, the text's eq. 4.9), "softmax_cross_entropy" or a loss object
         See :mod:`bpcourse.core.losses`.
-    buffered : bool
-        True (default): the fast :class:`BufferedFullConnectedLayer`;
-        False: the readable :class:`FullConnectedLayer` (same numbers).
 
     Attributes
     ----------
@@ -338,8 +246,7 @@ class Network:
     shape (N, n_in), one sample per row (and answers with (N, n_out)).
     """
 
-    def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64, loss="squared_error",
-                 buffered=True):
+    def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64, loss="squared_error"):
         self.layer_sizes = check_layer_sizes(layer_sizes)
         self.activator = get_activator(activator)
         self.loss = get_loss(loss)
@@ -348,13 +255,11 @@ class Network:
         check_fits_in_memory(sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])),
                              3 * self.dtype.itemsize, "layer_sizes", "weights")  # W, dW and the step
         rng = check_seed(seed)
-        layer_class = BufferedFullConnectedLayer if buffered else FullConnectedLayer
         activators = [self.activator] * (len(sizes) - 2) + [self.loss.output_activator(self.activator)]
         self.layers = [
-            layer_class(n_in, n_out, f, rng=rng, dtype=self.dtype)
+            FullConnectedLayer(n_in, n_out, f, rng=rng, dtype=self.dtype)
             for n_in, n_out, f in zip(sizes[:-1], sizes[1:], activators)
         ]
-        self._buffers = Buffers(self.dtype)
 
     # --- the shared interface -------------------------------------------
 
@@ -368,18 +273,17 @@ class Network:
         - y: a new array of the network's dtype, shape (n_out,) or (N, n_out).
         """
         X, single = self._check_samples(x)
-        Y = self.forward(X).copy()
+        Y = self.forward(X)
         return Y[0] if single else Y
 
     def forward(self, X):
         """The forward pass of a checked batch X (N, n_in): every layer keeps its input and output.
 
-        Returns the last layer's output, shape (N, n_out) (a buffer of that
-        layer: the next forward overwrites it; :meth:`predict` copies it).
+        Returns the last layer's output, shape (N, n_out).
         """
         A = X
         for layer in self.layers:
-            A = layer.forward(A)  # eq. 6.1
+            A = layer.forward(A)
         return A
 
     def backward(self, T):
@@ -394,14 +298,12 @@ class Network:
         Returns the mean loss of the N samples, measured in that forward pass.
         """
         Y = self.layers[-1].output
-        n, n_out = Y.shape
-        E = float(np.add.reduce(self.loss.value(Y, T))) / n
-        delta = self.loss.delta(Y, T, self.activator, out=self._buffers.get("delta", n, n_out))  # eq. 6.2
+        E = float(np.sum(self.loss.value(Y, T))) / len(Y)
+        delta = self.loss.delta(Y, T, self.activator)  # the output layer's delta, a row per sample
         for index in range(len(self.layers) - 1, -1, -1):
             delta = self.layers[index].backward(delta, propagate=index > 0)
-            if index > 0:  # eq. 6.3: times f'(a) of the layer below, written from its output a
-                below = self.layers[index - 1].output
-                times_derivative(self.activator, below, delta, self._buffers.get(f"scratch{index}", n, below.shape[1]))
+            if index > 0:
+                delta *= self.activator.backward(self.layers[index - 1].output)  # eq. 6.3: times f'(a) of the layer below
         return E
 
     def loss_value(self, x, t):
@@ -432,7 +334,7 @@ class Network:
         T = self._check_targets(t, X.shape[0], single)
         self.forward(X)
         self.backward(T)
-        return [(layer.dW.copy(), layer.db.copy()) for layer in self.layers]
+        return [(layer.dW, layer.db) for layer in self.layers]
 
     def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
         """One SGD step on one mini-batch, with the MEAN gradient of its samples.
@@ -476,7 +378,7 @@ class Network:
         for layer in self.layers:
             if weight_decay:
                 layer.W *= 1 - rate * weight_decay  # the penalty's gradient lambda W, as a shrink of W
-            layer.update(rate)  # eq. 6.5, 6.6
+            layer.update(rate)
         return E
 
     def train(self, labels, data_set, rate, epochs, batch_size=1):
@@ -555,20 +457,14 @@ class Network:
         return as_targets(t, n, self.layer_sizes[-1], single, self.dtype)
 
 
-class Buffers:
-    """Arrays reused from step to step: one (capacity, width) array per name, handed out as views [:N]."""
+def sum_of_outer_products(D, X):
+    """sum_n D_n X_n^T for D of shape (N, n_out) and X of shape (N, n_in): shape (n_out, n_in), eq. 6.5 for a batch.
 
-    def __init__(self, dtype):
-        self.dtype = dtype
-        self._arrays = {}
-
-    def get(self, name, n, width, dtype=None):
-        """A (n, width) view of the buffer ``name``; grown (and its contents lost) when n exceeds its capacity."""
-        array = self._arrays.get(name)
-        if array is None or array.shape[0] < n or array.shape[1] != width:
-            array = np.empty((n, width), dtype=self.dtype if dtype is None else dtype)
-            self._arrays[name] = array
-        return array[:n]
+    One matrix product D^T X; for one row (N = 1) the outer product D_0 X_0^T,
+    the same numbers several times faster (BLAS is slow at a product of a
+    column and a row).
+    """
+    return np.multiply(D.T, X) if len(D) == 1 else D.T @ X
 
 
 def check_dtype(dtype):

@@ -8,10 +8,13 @@ from IPython.display import Code, display
 def show_source(*objects):
     """Display the source of each function, method or class in ``objects``, with syntax highlighting.
 
-    Example: ``show_source(FullConnectedLayer.forward, FullConnectedLayer.backward)``.
-    An object without Python source (a built-in, a NumPy ufunc) is refused with a TypeError.
+    Example: ``show_source(FullConnectedLayer.forward, FullConnectedLayer.backward)``; a property
+    (``FullConnectedLayer.dW``) shows its getter. An object without Python source (a built-in, a NumPy
+    ufunc) is refused with a TypeError.
     """
     for shown in objects:
+        if isinstance(shown, property):
+            shown = shown.fget
         try:
             source = inspect.getsource(shown)
         except TypeError:

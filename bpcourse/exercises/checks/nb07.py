@@ -24,7 +24,6 @@ hidden cases (layers of random sizes) and refuses a borrowed answer first.
 import numpy as np
 
 from bpcourse.core.activations import sigmoid
-from bpcourse.core.activations import times_derivative
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import FullConnectedLayer, Network
@@ -53,7 +52,7 @@ def reference_layer_backward(W, a_prev, delta):
     a_prev = np.array(a_prev, dtype=np.float64)
     layer.forward(a_prev)
     delta_prev = layer.backward(np.array(delta, dtype=np.float64))  # W^T delta for every row
-    delta_prev = times_derivative(layer.activator, a_prev, delta_prev)  # eq. 6.3: times a(1 - a)
+    delta_prev = delta_prev * layer.activator.backward(a_prev)  # eq. 6.3: times a(1 - a)
     return delta_prev.copy(), layer.dW.copy(), layer.db.copy()
 
 

@@ -18,7 +18,7 @@ SIGMOID_DISGUISES = {
     "default argument": "def sigmoid(x, _impl=activations.sigmoid):\n    return _impl(x)\n",
     "closure": ("def make():\n    impl = activations.sigmoid\n    def sigmoid(x):\n        return impl(x)\n"
                 "    return sigmoid\n\nsigmoid = make()\n"),
-    "container": ("TABLE = {'logistic': activations.SigmoidActivator().forward}\n\ndef sigmoid(x):\n"
+    "container": ("TABLE = {'logistic': activations.SigmoidActivator.forward}\n\ndef sigmoid(x):\n"
                   "    return TABLE['logistic'](x)\n"),
     "partial": "import functools\n\nsigmoid = functools.partial(activations.sigmoid)\n",
     "wrapping class": ("class Wrapper:\n    def __init__(self, f):\n        self.f = f\n\n    def __call__(self, x):\n"

@@ -79,58 +79,29 @@ def step_derivative(y):
     return np.zeros_like(np.asarray(y, dtype=np.float64))
 
 
-class SigmoidActivator:
-    """The sigmoid and its derivative from the output (eq. 1.2, 1.4)."""
+class Activator:
+    """An activation f, its derivative written from the output, and what the pictures need (an activator object).
 
-    name = "sigmoid"
-    slope_formula = "y(1 - y)"  # eq. 1.4, for the pictures
-    y_limits = (-0.1, 1.1)  # the y-axis range that shows the whole curve
+    Attributes: ``name``; ``forward(net)``, the output y = f(net), same shape;
+    ``backward(y)``, dy/dnet written from the output y, same shape;
+    ``slope_formula``, that derivative as text for the pictures; ``y_limits``,
+    a y-axis range that shows the whole curve.
+    """
 
-    @staticmethod
-    def forward(net):
-        """Output y = sigmoid(net), same shape as ``net``."""
-        return sigmoid(net)
+    def __init__(self, name, forward, backward, slope_formula, y_limits):
+        self.name = name
+        self.forward = forward
+        self.backward = backward
+        self.slope_formula = slope_formula
+        self.y_limits = y_limits
 
-    @staticmethod
-    def backward(y):
-        """dy/dnet written from the output: y(1 - y) (eq. 1.4)."""
-        return sigmoid_derivative(y)
-
-
-class TanhActivator:
-    """tanh and its derivative from the output, 1 - y^2."""
-
-    name = "tanh"
-    slope_formula = "1 - y²"
-    y_limits = (-1.15, 1.15)
-
-    @staticmethod
-    def forward(net):
-        """Output y = tanh(net), same shape as ``net``."""
-        return tanh(net)
-
-    @staticmethod
-    def backward(y):
-        """dy/dnet written from the output: 1 - y^2."""
-        return tanh_derivative(y)
+    def __repr__(self):
+        return f"<activator {self.name}: f'(net) = {self.slope_formula}>"
 
 
-class StepActivator:
-    """The perceptron's step and its slope, 0 wherever it exists (a network cannot learn with it)."""
-
-    name = "step"
-    slope_formula = "0"
-    y_limits = (-0.1, 1.1)
-
-    @staticmethod
-    def forward(net):
-        """Output 1 where net > 0, else 0."""
-        return step(net)
-
-    @staticmethod
-    def backward(y):
-        """The slope written from the output: 0."""
-        return step_derivative(y)
+SigmoidActivator = Activator("sigmoid", sigmoid, sigmoid_derivative, "y(1 - y)", (-0.1, 1.1))  # eq. 1.2, 1.4
+TanhActivator = Activator("tanh", tanh, tanh_derivative, "1 - y²", (-1.15, 1.15))
+StepActivator = Activator("step", step, step_derivative, "0", (-0.1, 1.1))  # a network cannot learn with it
 
 
 def softmax(net):

@@ -41,22 +41,9 @@ import numpy as np
 
 from bpcourse.core.activations import get_activator
 from bpcourse.core.divergence import check_loss, check_weights_finite
-from bpcourse.core.losses import SquaredError, get_loss
-from bpcourse.core.validation import (
-    as_array,
-    as_data_set,
-    as_samples,
-    as_targets,
-    check_fits_in_memory,
-    check_layer_sizes,
-    check_positive_int,
-    check_rate,
-    check_seed,
-    check_weight_decay,
-    check_weights,
-    check_finite,
-    weight_shapes,
-)
+from bpcourse.core.losses import SquaredError
+from bpcourse.core.network_edge import NetworkEdge
+from bpcourse.core.validation import as_array, check_finite, check_seed, check_weights, weight_shapes
 
 BYTES_PER_CONNECTION = 120
 """About what one Connection costs in memory (the object, its float weight and two list entries)."""
@@ -294,7 +281,7 @@ class Connections:
         return f"Connections({len(self.connections)} connections)"
 
 
-class Network:
+class Network(NetworkEdge):
     """A fully connected network made of Node and Connection objects (the text's design).
 
     Parameters
@@ -337,12 +324,7 @@ class Network:
     dtype = np.dtype(np.float64)
 
     def __init__(self, layer_sizes, activator="sigmoid", seed=0, loss="squared_error"):
-        self.layer_sizes = check_layer_sizes(layer_sizes)
-        self.activator = get_activator(activator)
-        self.loss = get_loss(loss)
-        sizes = self.layer_sizes
-        check_fits_in_memory(sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])),
-                             BYTES_PER_CONNECTION, "layer_sizes", "connections")
+        self._set_architecture(layer_sizes, activator, loss, BYTES_PER_CONNECTION, "connections")
         rng = check_seed(seed)
         self.output_activator = self.loss.output_activator(self.activator)
         last = len(self.layer_sizes) - 1
@@ -363,16 +345,6 @@ class Network:
 
     # --- the text's API -------------------------------------------------
 
-    def predict(self, sample):
-        """Forward pass (eq. 3.1-3.3): x of shape (n_in,) -> y of shape (n_out,).
-
-        A batch (N, n_in) gives (N, n_out), one sample after the other; every
-        node keeps its output of the last sample.
-        """
-        X, single = self._check_samples(sample)
-        Y = np.array([self._forward(x) for x in X])
-        return Y[0] if single else Y
-
     def train(self, labels, data_set, rate, epochs):
         """Per-sample SGD as in the text: ``epochs`` passes over the samples in their order.
 
@@ -391,9 +363,7 @@ class Network:
         Raises :class:`bpcourse.core.divergence.DivergenceError` as soon as
         the loss of a sample becomes NaN or infinite (the rate is too large).
         """
-        T, X = as_data_set(labels, data_set, self.layer_sizes[0], self.layer_sizes[-1], np.float64)
-        rate = check_rate(rate)
-        epochs = check_positive_int(epochs, "epochs", "number of passes")
+        T, X, rate, epochs = self._check_training(labels, data_set, rate, epochs)
         for count in range(1, epochs + 1):
             for t, x in zip(T, X):
                 self.train_one_sample(t, x, rate)
@@ -490,16 +460,6 @@ class Network:
         """The outputs y of the last forward pass, shape (n_out,)."""
         return np.array([node.output for node in _neurons(self.layers[-1])])
 
-    def loss_value(self, x, t):
-        """The loss E of the network's output: eq. 4.9, E = 1/2 sum_i (t_i - y_i)^2, for the default loss.
-
-        x shape (n_in,) and t shape (n_out,), or a batch (N, n_in) and (N, n_out):
-        then the mean over the N samples. A float.
-        """
-        X, single = self._check_samples(x)
-        T = self._check_targets(t, len(X), single)
-        return float(np.mean([self.loss.value(self._forward(x_n), t_n) for x_n, t_n in zip(X, T)]))
-
     def gradients(self, x, t):
         """The true gradient of the loss for one sample (or the mean over a batch): list of (dW, db) per layer pair.
 
@@ -532,10 +492,7 @@ class Network:
         Returns the mean loss of the batch (without the penalty) before the update (a float).
         """
         if not checked:
-            X, single = self._check_samples(X)
-            T = self._check_targets(T, len(X), single)
-            rate = check_rate(rate)
-            weight_decay = check_weight_decay(weight_decay, rate)
+            X, T, rate, weight_decay = self._check_step(X, T, rate, weight_decay)
         if len(X) == 1 and not weight_decay:  # the text's per-sample step, weight by weight (eq. 4.5)
             self.train_one_sample(T[0], X[0], rate)
             return float(self.loss.value(self.output(), T[0]))
@@ -581,13 +538,12 @@ class Network:
         last.calc_output(None if self.output_activator is self.activator else self.output_activator)  # the loss may bring its own
         return self.output()
 
-    def _check_samples(self, x):
-        """(x as float64 (N, n_in), whether it was one 1-D sample)."""
-        return as_samples(x, self.layer_sizes[0], np.float64)
+    def _outputs(self, X):
+        """The forward pass of a checked batch X (N, n_in), one sample after the other -> Y (N, n_out).
 
-    def _check_targets(self, t, n, single):
-        """t as float64 (n, n_out), of the same form as the input."""
-        return as_targets(t, n, self.layer_sizes[-1], single, np.float64)
+        Every node keeps its output of the last sample (the text's ``predict``).
+        """
+        return np.array([self._forward(x) for x in X])
 
     def _check_label(self, t):
         """One target t (the text: label) as float64 of shape (n_out,)."""

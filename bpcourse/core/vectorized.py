@@ -47,20 +47,8 @@ import numpy as np
 
 from bpcourse.core.activations import get_activator
 from bpcourse.core.divergence import check_loss
-from bpcourse.core.losses import get_loss
-from bpcourse.core.validation import (
-    as_data_set,
-    as_samples,
-    as_targets,
-    check_fits_in_memory,
-    check_layer_input,
-    check_layer_sizes,
-    check_positive_int,
-    check_rate,
-    check_seed,
-    check_weight_decay,
-    check_weights,
-)
+from bpcourse.core.network_edge import NetworkEdge
+from bpcourse.core.validation import check_layer_input, check_positive_int, check_seed, check_weights
 
 __all__ = ["FullConnectedLayer", "Network"]
 
@@ -209,7 +197,7 @@ class FullConnectedLayer:
         return delta.astype(self.dtype, copy=False)
 
 
-class Network:
+class Network(NetworkEdge):
     """A fully connected network built from layers of :mod:`bpcourse.core.vectorized` (the text's vectorized Network).
 
     Parameters
@@ -228,16 +216,14 @@ class Network:
     dtype : numpy.float64 (default) or numpy.float32
         The dtype of the weights and of every computation; inputs are cast
         to it once.
-    loss : "squared_error" (default, the text's eq. 4.9), "softmax_cross_entropy" or a loss object
-        See :mod:`bpcourse.core.losses`.
+    loss : "squared_error" (default), "softmax_cross_entropy" or a loss object
+        As for the object network (see :mod:`bpcourse.core.losses`).
 
     Attributes
     ----------
-    layer_sizes : tuple of int
-    activator : activator object
-    loss : loss object (``loss.name`` is its name)
+    layer_sizes, activator, loss : as for the object network
     dtype : numpy.dtype
-    layers : list of layers, one per pair of adjacent layers
+    layers : list of FullConnectedLayer, one per pair of adjacent layers
 
     Single samples and batches
     --------------------------
@@ -247,13 +233,9 @@ class Network:
     """
 
     def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64, loss="squared_error"):
-        self.layer_sizes = check_layer_sizes(layer_sizes)
-        self.activator = get_activator(activator)
-        self.loss = get_loss(loss)
         self.dtype = check_dtype(dtype)
+        self._set_architecture(layer_sizes, activator, loss, 3 * self.dtype.itemsize, "weights")  # W, dW, the step
         sizes = self.layer_sizes
-        check_fits_in_memory(sum((n_in + 1) * n_out for n_in, n_out in zip(sizes[:-1], sizes[1:])),
-                             3 * self.dtype.itemsize, "layer_sizes", "weights")  # W, dW and the step
         rng = check_seed(seed)
         activators = [self.activator] * (len(sizes) - 2) + [self.loss.output_activator(self.activator)]
         self.layers = [
@@ -263,18 +245,9 @@ class Network:
 
     # --- the shared interface -------------------------------------------
 
-    def predict(self, x):
-        """The network's output (eq. 3.1, 6.1 layer after layer).
-
-        Inputs:
-        - x: one sample, shape (n_in,), or a batch, shape (N, n_in).
-
-        Returns:
-        - y: a new array of the network's dtype, shape (n_out,) or (N, n_out).
-        """
-        X, single = self._check_samples(x)
-        Y = self.forward(X)
-        return Y[0] if single else Y
+    def _outputs(self, X):
+        """What :meth:`NetworkEdge.predict` and ``loss_value`` run: the forward pass, a new array (N, n_out)."""
+        return self.forward(X)
 
     def forward(self, X):
         """The forward pass of a checked batch X (N, n_in): every layer keeps its input and output.
@@ -305,18 +278,6 @@ class Network:
             if index > 0:
                 delta *= self.activator.backward(self.layers[index - 1].output)  # eq. 6.3: times f'(a) of the layer below
         return E
-
-    def loss_value(self, x, t):
-        """The loss E of the network's output: eq. 4.9, E = 1/2 sum_i (t_i - y_i)^2, for the default loss.
-
-        Inputs:
-        - x: shape (n_in,) or (N, n_in); t: shape (n_out,) or (N, n_out), the same form as x.
-
-        Returns a float: E of the sample, or for a batch the mean over the N samples.
-        """
-        X, single = self._check_samples(x)
-        T = self._check_targets(t, X.shape[0], single)
-        return float(np.mean(self.loss.value(self.forward(X), T)))
 
     def gradients(self, x, t):
         """The true gradient of the loss with respect to every weight, for one sample or a batch.
@@ -369,10 +330,7 @@ class Network:
           if training diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
         """
         if not checked:
-            X, single = self._check_samples(X)
-            T = self._check_targets(T, X.shape[0], single)
-            rate = check_rate(rate)
-            weight_decay = check_weight_decay(weight_decay, rate)
+            X, T, rate, weight_decay = self._check_step(X, T, rate, weight_decay)
         self.forward(X)
         E = self.backward(T)
         for layer in self.layers:
@@ -398,9 +356,7 @@ class Network:
         as soon as the loss becomes NaN or infinite. For shuffling,
         evaluation and checkpoints use :func:`bpcourse.core.training.fit`.
         """
-        T, X = as_data_set(labels, data_set, self.layer_sizes[0], self.layer_sizes[-1], self.dtype)
-        rate = check_rate(rate)
-        epochs = check_positive_int(epochs, "epochs", "the number of passes")
+        T, X, rate, epochs = self._check_training(labels, data_set, rate, epochs)
         batch_size = check_positive_int(batch_size, "batch_size", "samples per step")
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             for count in range(1, epochs + 1):
@@ -445,16 +401,6 @@ class Network:
     def __repr__(self):
         sizes = "-".join(str(n) for n in self.layer_sizes)
         return f"<vectorized Network {sizes}, {self.activator.name}, {self.loss.name}, {self.dtype.name}>"
-
-    # --- input checks at the edge ---------------------------------------------------
-
-    def _check_samples(self, x):
-        """Return (X as (N, n_in) of the network's dtype, whether x was a single 1-D sample)."""
-        return as_samples(x, self.layer_sizes[0], self.dtype)
-
-    def _check_targets(self, t, n, single):
-        """Return t as (n, n_out) of the network's dtype; t must have the same form as the input."""
-        return as_targets(t, n, self.layer_sizes[-1], single, self.dtype)
 
 
 def sum_of_outer_products(D, X):

@@ -70,10 +70,11 @@ def forbidden_functions(forbidden=(), forbidden_methods=()):
             if isinstance(value, types.FunctionType) and value.__module__ == module_name and value.__name__ in names:
                 found.append(value)
             elif isinstance(value, type) and value.__module__ == module_name:
-                for attribute, member in vars(value).items():
-                    member = _unwrap(member)
-                    if attribute in names and isinstance(member, types.FunctionType):
-                        found.append(member)
+                for klass in value.__mro__[:-1]:  # inherited methods too (NetworkEdge.predict); not object's
+                    for attribute, member in vars(klass).items():
+                        member = _unwrap(member)
+                        if attribute in names and isinstance(member, types.FunctionType):
+                            found.append(member)
     unique = {}
     for function in found:
         if isinstance(function, types.FunctionType):

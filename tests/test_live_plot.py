@@ -7,7 +7,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from bpcourse.core.early_stopping import StopWhenValidationErrorRises, first_rise
 from bpcourse.visuals.live_plot import LivePlot, draw_history, plot_history
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -188,47 +187,6 @@ def test_in_a_real_kernel_the_display_is_updated_in_place():
     last = updates[-1]["content"]["data"]
     assert 'class="bpcourse-live-plot" data-epoch="3"' in last["text/html"]
     assert base64.b64decode(last["image/png"]).startswith(PNG_SIGNATURE)
-
-
-def test_first_rise_finds_the_first_increase_of_an_error():
-    history = make_history(6)
-    assert first_rise(history, "test_error") is None  # falling all the way
-    history.test_error[3] = history.test_error[2] + 0.001  # epoch 4 higher than epoch 3
-    history.test_error[5] = 0.5
-    assert first_rise(history, "test_error") == (4, history.test_error[2], history.test_error[3])
-    history.validation_error = [0.3, 0.2, 0.1, 0.1, 0.15, 0.2]
-    assert first_rise(history) == (5, 0.1, 0.15)  # the validation error by default
-    with pytest.raises(ValueError, match="expected series"):
-        first_rise(history, "loss")
-
-
-def test_first_rise_ignores_missing_errors():
-    history = make_history(4)
-    history.test_error = [0.3, None, 0.2, 0.25]
-    assert first_rise(history, "test_error") == (4, 0.2, 0.25)
-    assert first_rise(history) is None  # no validation errors at all
-
-
-def test_first_rise_agrees_with_fit_stopping_rule():
-    """fit with StopWhenValidationErrorRises stops exactly where first_rise finds the rise."""
-    from bpcourse.core import training
-    from bpcourse.core.vectorized import Network
-
-    rng = np.random.default_rng(3)
-    X = rng.random((60, 4))
-    y = (X[:, 0] > 0.5).astype(int)
-    T = np.where(np.eye(2)[y] > 0, 0.9, 0.1)
-    X_test = rng.random((40, 4))
-    y_test = rng.integers(0, 2, size=40)  # noise: the test error wanders up and down
-    full = training.fit(Network((4, 3, 2), seed=1), X, T, y, validation=(X_test, y_test), epochs=30,
-                        rate=3.0, batch_size=4, rng=2, progress=False)
-    rise = first_rise(full)
-    assert rise is not None, "test data chosen so that the test error rises at some point"
-    stopped = training.fit(Network((4, 3, 2), seed=1), X, T, y, validation=(X_test, y_test), epochs=30,
-                           rate=3.0, batch_size=4, rng=2, progress=False,
-                           callbacks=[StopWhenValidationErrorRises()])
-    assert stopped.epoch[-1] == rise[0]
-    assert stopped.stop_reason is not None
 
 
 def test_live_plot_as_fit_callback_redraws_after_every_epoch():

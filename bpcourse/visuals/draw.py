@@ -34,7 +34,6 @@ from ipycanvas import Canvas, hold_canvas
 from matplotlib.figure import Figure
 
 from bpcourse.core.digit_image import (
-    BOX,
     CANVAS_SIZE,
     PEN_WIDTH,
     SIDE,

@@ -350,7 +350,7 @@ def check_sgd_train(sgd_train, *, seed=None):
             if len(got_errors) == len(expected_errors) and all(
                     e == ge and abs(r - gr) <= ATOL for (e, r), (ge, gr) in zip(expected_errors, got_errors)):
                 continue
-            raise failure(head_text, f"the weights are right, but the recorded error rates are not",
+            raise failure(head_text, "the weights are right, but the recorded error rates are not",
                           f"expected {expected_errors}", f"got      {got_errors}",
                           hint="evaluate after every epoch whose number is a multiple of evaluate_every, and "
                                "after the last epoch in any case (epochs count from 1); the error rate is "

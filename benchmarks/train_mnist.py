@@ -137,7 +137,7 @@ def main(argv=None):
     for kind in ("float64", "float32"):
         vec = Network([784, 300, 10], dtype=np.dtype(kind), seed=args.seed)
         Xk, Tk = np.asarray(X[:n_vec], dtype=kind), np.asarray(T[:n_vec], dtype=kind)
-        vec.train_batch(Xk[:1], Tk[:1], 0.1)  # allocate the buffers
+        vec.train_batch(Xk[:1], Tk[:1], 0.1)  # a first step, not timed (first calls are slower)
         wall, cpu = time.perf_counter(), time.process_time()
         vec.train(Tk, Xk, 0.1, 1, batch_size=1)
         rows.append((f"vectorized, batch size 1, {kind}", (time.perf_counter() - wall) / n_vec,

@@ -43,6 +43,12 @@ def main(argv=None):
                             f"(/sandbox, /tmp, /dev/shm), and at most {Limits.processes} processes")
     grade.add_argument("--cpu-seconds", type=int, default=Limits.cpu_seconds,
                        help=f"CPU seconds of a learner's kernel in total (default: {Limits.cpu_seconds})")
+    grade.add_argument("--jobs", type=int, default=None,
+                       help="submissions graded at once, each in its own sandbox (default: the number of cores). "
+                            "Each kernel may use --memory-mb plus its three file systems, so the count is lowered "
+                            "until that many kernels fit in the machine's memory together: with the default "
+                            f"{Limits.memory_mb} MB, a machine with 16 GB grades at most 3 at once; "
+                            "lower --memory-mb to run more")
     grade.add_argument("--no-sandbox", action="store_true",
                        help=f"grade without bubblewrap: {NO_SANDBOX_RISK}")
 
@@ -61,7 +67,7 @@ def main(argv=None):
             limits = Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds)
             os.environ.setdefault("MPLBACKEND", "Agg")  # the checks import pyplot; no window may open
             grade_folder(args.submissions, args.source, args.csv, args.cell_timeout, sandbox=not args.no_sandbox,
-                         limits=limits, notebook_timeout=args.notebook_timeout)
+                         limits=limits, notebook_timeout=args.notebook_timeout, jobs=args.jobs)
     except (NotebookFormatError, ValueError, FileNotFoundError, SandboxUnavailable) as error:
         print(f"bpcourse {args.command}: {error}", file=sys.stderr)
         return 2

@@ -38,8 +38,10 @@ import csv
 import io
 import json
 import multiprocessing
+import multiprocessing.connection
 import os
 import tempfile
+import time
 import traceback
 import unicodedata
 from datetime import datetime, timezone
@@ -50,6 +52,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 
 from bpcourse.core.atomic import atomic_write
+from bpcourse.core.validation import available_memory
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, run_job
 from bpcourse.tools.ipc_kernel import IPCKernelManager
 from bpcourse.tools.kernel import Limits, sandbox_problem, sweep_cgroups
@@ -188,6 +191,66 @@ def _child(job, result_path):
     os._exit(0)
 
 
+class _RunningSubmission:
+    """One submission being graded in its own child process: what :func:`_collect` needs to finish it."""
+
+    def __init__(self, student, instructor_path, submitted_path, cell_timeout, limits, sandbox, notebook_timeout):
+        self.rows = [(grade_id, points)
+                     for _, grade_id, points in exercises(nbformat.read(instructor_path, as_version=4))]
+        self.student, self.name = student, Path(instructor_path).name
+        job = {"student": student, "instructor": str(instructor_path),
+               "submitted": None if submitted_path is None else str(submitted_path),
+               "cell_timeout": cell_timeout, "limits": limits, "sandbox": sandbox}
+        # The child's throwaway folder lives in this one, which is removed in _collect even if the child is killed.
+        self.folder = tempfile.TemporaryDirectory(prefix="bpcourse-job-", ignore_cleanup_errors=True)
+        self.result = Path(self.folder.name) / "result.json"
+        job["folder"] = str(Path(self.folder.name) / "submission")
+        Path(job["folder"]).mkdir()
+        self.notebook_timeout = notebook_timeout
+        self.deadline = time.monotonic() + notebook_timeout
+        self.process = multiprocessing.get_context("fork").Process(target=_child, args=(job, self.result),
+                                                                   daemon=True)
+        self.process.start()
+
+
+def _collect(running):
+    """Wait for the child of ``running`` until its deadline, kill it if it is still going; ``(scores, problems)``.
+
+    What the child decided before a crash, a kill or the end of its time is kept; the rest of the notebook's
+    exercises score 0 with the reason.
+    """
+    student, name = running.student, running.name
+    try:
+        process = running.process
+        process.join(max(0.0, running.deadline - time.monotonic()))
+        problem, cause = None, "grader error"
+        if process.is_alive():
+            process.kill()
+            process.join()
+            problem = f"the notebook's time budget of {running.notebook_timeout} s ran out, and its grading was stopped"
+            cause = "timeout"
+        elif process.exitcode != 0:
+            problem = f"the grader's child process ended with exit code {process.exitcode}"
+        sweep_cgroups()
+        done, problems = [], []
+        if running.result.exists():
+            try:
+                data = json.loads(running.result.read_text(encoding="utf-8"))
+                done = [ExerciseScore(**row) for row in data["scores"]]
+                problems = [str(p) for p in data["problems"]]
+            except (ValueError, KeyError, TypeError) as error:
+                problem, done = f"the grader's child process left an unreadable result: {error}", []
+        elif problem is None:
+            problem = "the grader's child process left no result"
+        if problem:
+            graded = {s.exercise for s in done}
+            done += [ExerciseScore(student, name, g, 0, p, cause, problem) for g, p in running.rows if g not in graded]
+            problems.append(f"{name}: {problem}")
+        return done, problems
+    finally:
+        running.folder.cleanup()
+
+
 def grade_submission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox,
                      notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS):
     """Grade one submission in a child process; return ``(scores, problems)`` whatever the child did.
@@ -197,43 +260,27 @@ def grade_submission(student, instructor_path, submitted_path, cell_timeout, lim
     notebook; what it decided before a crash, a kill or the end of its time is
     kept, the rest of the notebook's exercises score 0 with the reason.
     """
-    rows = [(grade_id, points) for _, grade_id, points in exercises(nbformat.read(instructor_path, as_version=4))]
-    name = Path(instructor_path).name
-    job = {"student": student, "instructor": str(instructor_path),
-           "submitted": None if submitted_path is None else str(submitted_path),
-           "cell_timeout": cell_timeout, "limits": limits, "sandbox": sandbox}
-    # The child's throwaway folder lives in this one, which is removed here even if the child is killed.
-    with tempfile.TemporaryDirectory(prefix="bpcourse-job-", ignore_cleanup_errors=True) as folder:
-        result = Path(folder) / "result.json"
-        job["folder"] = str(Path(folder) / "submission")
-        Path(job["folder"]).mkdir()
-        process = multiprocessing.get_context("fork").Process(target=_child, args=(job, result), daemon=True)
-        process.start()
-        process.join(notebook_timeout)
-        problem, cause = None, "grader error"
-        if process.is_alive():
-            process.kill()
-            process.join()
-            problem = f"the notebook's time budget of {notebook_timeout} s ran out, and its grading was stopped"
-            cause = "timeout"
-        elif process.exitcode != 0:
-            problem = f"the grader's child process ended with exit code {process.exitcode}"
-        sweep_cgroups()
-        done, problems = [], []
-        if result.exists():
-            try:
-                data = json.loads(result.read_text(encoding="utf-8"))
-                done = [ExerciseScore(**row) for row in data["scores"]]
-                problems = [str(p) for p in data["problems"]]
-            except (ValueError, KeyError, TypeError) as error:
-                problem, done = f"the grader's child process left an unreadable result: {error}", []
-        elif problem is None:
-            problem = "the grader's child process left no result"
-        if problem:
-            graded = {s.exercise for s in done}
-            done += [ExerciseScore(student, name, g, 0, p, cause, problem) for g, p in rows if g not in graded]
-            problems.append(f"{name}: {problem}")
-        return done, problems
+    return _collect(_RunningSubmission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox,
+                                       notebook_timeout))
+
+
+def job_count(jobs, limits):
+    """How many submissions to grade at once: ``jobs`` (None: the number of cores), lowered to what memory allows.
+
+    Each job's kernel may use up to ``limits.memory_mb`` of address space plus three in-memory file systems of
+    ``limits.tmpfs_mb``; N jobs are allowed only while N times that fits in the machine's physical memory.
+    Returns ``(count, note)``: note says why the count is lower than asked, or is None.
+    """
+    asked = (os.cpu_count() or 1) if jobs is None else jobs
+    if not (isinstance(asked, int) and asked >= 1):
+        raise ValueError(f"expected --jobs to be a positive int, got {jobs!r}")
+    per_job = (limits.memory_mb + 3 * limits.tmpfs_mb) << 20
+    memory = available_memory()
+    fits = asked if memory is None else max(1, memory // per_job)
+    if fits >= asked:
+        return asked, None
+    return fits, (f"grading {fits} at once, not {asked}: each kernel may use {per_job >> 20} MB "
+                  f"(--memory-mb plus its file systems) and this machine has {memory >> 20} MB")
 
 
 def _warm_up(notebook_paths):
@@ -247,7 +294,7 @@ def _warm_up(notebook_paths):
 
 
 def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOUT_SECONDS, echo=print, sandbox=True,
-                 limits=Limits(), notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS):
+                 limits=Limits(), notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS, jobs=1):
     """Grade every student folder in ``submissions_dir``; keep the grade sheet current; return all scores.
 
     ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with
@@ -257,6 +304,9 @@ def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOU
     status (:func:`write_status`: started, graded N of M, in progress or
     finished) beside it. Nothing in one submission ends the run: whatever goes
     wrong costs that submission's points, with the reason in its rows.
+    ``jobs``: how many submissions are graded at once, each in its own child
+    process and sandbox (None: the number of cores; see :func:`job_count`);
+    the sheet lists the rows in the same order whatever the number of jobs.
     Raises SandboxUnavailable when ``sandbox`` is true and bubblewrap cannot
     run, ValueError for an empty folder, NotebookFormatError for a bad
     instructor notebook (before anything is graded).
@@ -299,26 +349,49 @@ def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOU
             "finished": datetime.now(timezone.utc).replace(microsecond=0).isoformat() if state == "finished" else None,
         })
 
+    jobs, note = job_count(jobs, limits)
+    if note:
+        echo(f"NOTE: {note}")
     write_sheet(scores, csv_path)
     status("in progress")
-    for student in students:
-        name = display_name(student.name)
-        for instructor_path in assigned:
-            echo(f"grading {name} / {instructor_path.name} ...")
-            try:
-                submitted = _submitted(student, instructor_path.name)
-                rows, found = grade_submission(student.name, instructor_path, submitted, cell_timeout, limits,
-                                               sandbox, notebook_timeout)
-            except Exception as error:  # noqa: BLE001 - one submission never ends the run
-                detail = f"{type(error).__name__}: {error}"
-                rows = [ExerciseScore(student.name, instructor_path.name, g, 0, p, "grader error", detail)
-                        for _, g, p in exercises(nbformat.read(instructor_path, as_version=4))]
-                found = [f"{instructor_path.name}: {detail}"]
-            scores += rows
-            problems += [f"{name} / {display_name(p)}" for p in found]
-            graded += 1
-            write_sheet(scores, csv_path)
-            status("in progress" if graded < total else "finished")
+    waiting = [(student, path) for student in students for path in assigned]  # the sheet's order
+    running, results = {}, {}
+
+    def start(index):
+        student, instructor_path = waiting[index]
+        echo(f"grading {display_name(student.name)} / {instructor_path.name} ...")
+        try:
+            running[index] = _RunningSubmission(student.name, instructor_path,
+                                                _submitted(student, instructor_path.name),
+                                                cell_timeout, limits, sandbox, notebook_timeout)
+        except Exception as error:  # noqa: BLE001 - one submission never ends the run
+            results[index] = _grader_error(student, instructor_path, error)
+
+    def collect(index):
+        student, instructor_path = waiting[index]
+        try:
+            results[index] = _collect(running.pop(index))
+        except Exception as error:  # noqa: BLE001 - one submission never ends the run
+            results[index] = _grader_error(student, instructor_path, error)
+
+    next_index = 0
+    while next_index < len(waiting) or running:
+        while next_index < len(waiting) and len(running) < jobs:
+            start(next_index)
+            next_index += 1
+        if running:
+            sentinels = {running[i].process.sentinel: i for i in running}
+            wait_for = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
+            ready = multiprocessing.connection.wait(list(sentinels), timeout=wait_for)
+            late = [i for i, r in running.items() if time.monotonic() >= r.deadline]
+            for index in sorted({sentinels[s] for s in ready} | set(late)):
+                collect(index)
+        graded = len(results)
+        scores = [row for index in sorted(results) for row in results[index][0]]
+        problems = [f"{display_name(waiting[index][0].name)} / {display_name(p)}"
+                    for index in sorted(results) for p in results[index][1]]
+        write_sheet(scores, csv_path)
+        status("in progress" if graded < total else "finished")
     echo("")
     for student in students:
         mine = [s for s in scores if s.student == student.name]
@@ -335,6 +408,14 @@ def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOU
         echo(f"exercises marked for review: {len(reviews)} (see the review column)")
     echo(f"\nscores written to {csv_path} (the run's status in {status_path(csv_path)})")
     return scores
+
+
+def _grader_error(student, instructor_path, error):
+    """``(scores, problems)`` of a submission the grader itself could not grade: 0 for each exercise, with why."""
+    detail = f"{type(error).__name__}: {error}"
+    rows = [ExerciseScore(student.name, instructor_path.name, g, 0, p, "grader error", detail)
+            for _, g, p in exercises(nbformat.read(instructor_path, as_version=4))]
+    return rows, [f"{instructor_path.name}: {detail}"]
 
 
 def _submitted(student_dir, notebook_name):

@@ -18,6 +18,9 @@ one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter. It needs
 class in this file.
 """
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -79,6 +82,7 @@ def step_derivative(y):
     return np.zeros_like(np.asarray(y, dtype=np.float64))
 
 
+@dataclass(frozen=True, repr=False)
 class Activator:
     """An activation f, its derivative written from the output, and what the pictures need (an activator object).
 
@@ -88,12 +92,11 @@ class Activator:
     a y-axis range that shows the whole curve.
     """
 
-    def __init__(self, name, forward, backward, slope_formula, y_limits):
-        self.name = name
-        self.forward = forward
-        self.backward = backward
-        self.slope_formula = slope_formula
-        self.y_limits = y_limits
+    name: str
+    forward: Callable
+    backward: Callable
+    slope_formula: str
+    y_limits: tuple
 
     def __repr__(self):
         return f"<activator {self.name}: f'(net) = {self.slope_formula}>"

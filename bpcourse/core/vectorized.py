@@ -7,10 +7,10 @@ bias vector ``b`` of shape (outputs,), b[j] = w_jb.
 
 :class:`FullConnectedLayer` is the text's layer: its ``forward`` and
 ``backward`` are eq. 6.1-6.6 in a few lines each. It is also the fast path:
-each step is three matrix products per layer (BLAS does the work), and the
-small arrays (the deltas) are scaled before the large ones are made, so a
-step touches every weight only three times (``benchmarks/per_sample_step.py``
-compares it with a plain NumPy loop).
+each step is three matrix products per layer (BLAS does the work), the small
+array (the delta) is scaled by eta/N before the step matrix is made, and the
+gradient dW is made only when it is read (``benchmarks/per_sample_step.py``
+compares the step with a plain NumPy loop).
 
 :class:`Network` chains such layers and offers the same interface as the
 object network (``predict``, ``loss_value``, ``gradients``, ``train_batch``,
@@ -157,12 +157,12 @@ class FullConnectedLayer:
         Shape (output_size, input_size); a new array at every reading. It is
         eq. 6.5 without eta and with the sign turned (the text's W_grad is -dW).
         """
-        return sum_of_outer_products(self._delta_of_last_backward() * (-1.0 / len(self.delta)), self.input)
+        return sum_of_outer_products(self._scaled_delta(-1.0), self.input)
 
     @property
     def db(self):
         """The true gradient dE/db of the last backward, -(1/N) sum_n delta_n, shape (output_size,) (eq. 6.6)."""
-        return self._delta_of_last_backward().sum(axis=0) * (-1.0 / len(self.delta))
+        return self._scaled_delta(-1.0).sum(axis=0)
 
     def update(self, rate):
         """One gradient-descent step with the delta of the last backward: eq. 6.5 and 6.6, averaged over the batch.
@@ -171,7 +171,7 @@ class FullConnectedLayer:
         text's update in the text's sign (the same as W -= eta * dW).
         ``rate`` is the learning rate eta > 0.
         """
-        scaled = self._delta_of_last_backward() * (rate / len(self.delta))  # eta/N on the small array, not on W's
+        scaled = self._scaled_delta(rate)  # eta/N on the small array, not on W's
         self.W += sum_of_outer_products(scaled, self.input)  # eq. 6.5
         self.b += scaled.sum(axis=0)  # eq. 6.6: the bias input is always 1
 
@@ -179,10 +179,14 @@ class FullConnectedLayer:
         return (f"{type(self).__name__}({self.input_size} -> {self.output_size}, "
                 f"{self.activator.name}, {self.dtype.name})")
 
-    def _delta_of_last_backward(self):
+    def _scaled_delta(self, scale):
+        """(scale / N) times the delta of the last backward on N samples, shape (N, output_size).
+
+        The small array that the gradient (scale -1) and the step (scale eta) are made from.
+        """
         if self.delta is None:
             raise ValueError("the gradient needs a backward pass after the last forward pass")
-        return self.delta
+        return self.delta * (scale / len(self.delta))
 
     def _checked_delta(self, delta):
         if self.input is None:

@@ -43,7 +43,6 @@ import os
 import tempfile
 import time
 import traceback
-import unicodedata
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -57,7 +56,7 @@ from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, run_job
 from bpcourse.tools.ipc_kernel import IPCKernelManager
 from bpcourse.tools.kernel import Limits, sandbox_problem, sweep_cgroups
 from bpcourse.tools.student import check_grade_ids, exercises, make_student_notebook
-from bpcourse.tools.submission import grading_plan, read_notebook, trusted_imports
+from bpcourse.tools.submission import display_name, grading_plan, read_notebook, trusted_imports
 
 SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message", "review"]
 """The grade sheet's columns (a plain CSV, this header first): ``status`` is one of
@@ -131,17 +130,6 @@ def find_submission(student_dir, notebook_name):
         and p.resolve().is_relative_to(root)
     )
     return matches[0] if matches else None
-
-
-def display_name(name):
-    """A file or folder name as text that any sheet, terminal or browser shows on one line.
-
-    Bytes that are not UTF-8 (names from zips made on Windows) become ``\\xNN``,
-    control characters and line or paragraph separators ``\\n``, ``\\u2028`` ...
-    """
-    text = os.fsencode(name).decode("utf-8", "backslashreplace")
-    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
-                   else ch for ch in text)
 
 
 def write_sheet(scores, path):

@@ -12,7 +12,9 @@ learner did to those cells changes nothing.
 
 import ast
 import json
+import os
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -162,3 +164,14 @@ def kernel_notebook(steps):
     notebook = {"cells": cells, "nbformat": 4, "nbformat_minor": 5,
                 "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
     return json.dumps(notebook, indent=1)
+
+
+def display_name(name):
+    """A file or folder name as text that any sheet, terminal or browser shows on one line.
+
+    Bytes that are not UTF-8 (names from zips made on Windows) become ``\\xNN``,
+    control characters and line or paragraph separators ``\\n``, ``\\u2028`` ...
+    """
+    text = os.fsencode(name).decode("utf-8", "backslashreplace")
+    return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
+                   else ch for ch in text)

@@ -3,7 +3,7 @@
 #   make test     set up, get MNIST, run every test (unit, notebooks, browser)
 #   make lab      set up, get MNIST, open JupyterLab on notebooks/
 #   make student  write student versions into build/student/ (and build/solutions/)
-#   make grade SUBMISSIONS=folder   grade submitted notebooks, each in a sandbox, into build/grades.csv
+#   make grade SUBMISSIONS=folder   grade submitted notebooks, each in a sandbox, into build/grades/ (sheets, feedback, summary)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -28,7 +28,7 @@ export OMP_NUM_THREADS ?= 1
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,instructor]'
+	$(PY) -m pip install --quiet -e '.[test,instructor,cluster]'
 	touch $@
 
 setup: $(VENV)/.installed
@@ -58,7 +58,7 @@ student: setup
 # Extra options of `bpcourse grade` go in GRADE_FLAGS, e.g. GRADE_FLAGS="--cell-timeout 300".
 grade: setup sandbox-deps
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted [GRADE_FLAGS=...]" >&2; exit 2; }
-	$(VENV)/bin/bpcourse grade "$(SUBMISSIONS)" --source notebooks --csv build/grades.csv $(GRADE_FLAGS)
+	$(VENV)/bin/bpcourse grade "$(SUBMISSIONS)" --source notebooks --out build/grades $(GRADE_FLAGS)
 
 # JupyterLab refuses to run as root unless told (containers, cloud machines).
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)

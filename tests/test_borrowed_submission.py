@@ -58,12 +58,12 @@ def sheet(tmp_path_factory):
         submit(submitted, f"nb05-borrowed-{slug(name)}", NB05, {GRADIENT[0]: code})
     for name, code in GRADIENT_HONEST.items():
         submit(submitted, f"nb05-honest-{slug(name)}", NB05, {GRADIENT[0]: code})
-    csv_path = root / "grades.csv"
-    code = bpcourse_main(["grade", str(submitted), "--source", str(source), "--csv", str(csv_path),
+    out = root / "grades"
+    code = bpcourse_main(["grade", str(submitted), "--source", str(source), "--out", str(out),
                           "--cell-timeout", "60"])
     assert code == 0
-    rows = list(csv.DictReader(csv_path.open(encoding="utf-8")))
-    return {(r["student"], r["exercise"]): r for r in rows}, json.loads((root / "grades.status.json").read_text())
+    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
+    return {(r["student"], r["exercise"]): r for r in rows}, json.loads((out / "status.json").read_text())
 
 
 def row(sheet, student, exercise):

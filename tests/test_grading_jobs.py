@@ -20,18 +20,18 @@ CLASS = {  # student -> (sigmoid's solution cell, double's solution cell)
 }
 
 
-def grade(folder, sheet, jobs):
+def grade(folder, out, jobs):
     start = time.monotonic()
-    grade_folder(folder, SOURCE, sheet, cell_timeout=20, echo=lambda *a, **k: None, jobs=jobs)
-    return list(csv.DictReader(sheet.open(encoding="utf-8"))), time.monotonic() - start
+    grade_folder(folder, SOURCE, out, cell_timeout=20, echo=lambda *a, **k: None, jobs=jobs)
+    return list(csv.DictReader((out / "grades.csv").open(encoding="utf-8"))), time.monotonic() - start
 
 
 def test_two_jobs_give_every_row_of_one_job_in_the_same_order(tmp_path):
     require_sandbox()
     for student, (sigmoid, double) in CLASS.items():
         write(tmp_path / "submitted" / student, "98_fixture.ipynb", sigmoid, double)
-    one, _ = grade(tmp_path / "submitted", tmp_path / "one.csv", jobs=1)
-    two, _ = grade(tmp_path / "submitted", tmp_path / "two.csv", jobs=2)
+    one, _ = grade(tmp_path / "submitted", tmp_path / "one", jobs=1)
+    two, _ = grade(tmp_path / "submitted", tmp_path / "two", jobs=2)
     assert [r["student"] for r in one] == [s for s in sorted(CLASS) for _ in range(2)]
     assert {(r["student"], r["exercise"]): r["status"] for r in one} == {
         ("ada", "nb98_sigmoid_check"): "ok", ("ada", "nb98_double_check"): "ok",

@@ -68,7 +68,7 @@ def graded(tmp_path_factory):
         write(submitted / student, "98_fixture.ipynb", WRONG_SIGMOID, probe + IF_PASSED)
     for student, (double, _) in LABELS.items():
         write(submitted / student, "98_fixture.ipynb", WRONG_SIGMOID, double)
-    sheet = root / "grades.csv"
+    sheet = root / "grades"
     grade_folder(submitted, SOURCE, sheet, cell_timeout=15, echo=lambda *a, **k: None)
     status, rows = read_sheet(sheet)
     return status, {(r["student"], r["exercise"]): r for r in rows}, sheet
@@ -89,7 +89,7 @@ def test_odd_folder_names_are_graded_and_written_on_one_line(graded):
         assert "\n" not in shown and "\u2028" not in shown
         assert float(rows[(shown, "nb98_double_check")]["score"]) == 3, shown
     assert display_name(ODD_NAMES[0]) == "caf\\xe9-windows-zip"
-    assert len(sheet.read_text(encoding="utf-8").splitlines()) == 1 + len(rows), "one line per row"
+    assert len((sheet / "grades.csv").read_text(encoding="utf-8").splitlines()) == 1 + len(rows), "one line per row"
 
 
 def test_a_byte_order_mark_an_empty_folder_and_non_notebooks(graded):
@@ -119,9 +119,9 @@ def test_the_notebook_s_time_is_a_budget(tmp_path):
     require_sandbox()
     slow = "import time\ntime.sleep(6)\n"
     write(tmp_path / "submitted" / "slow", "98_fixture.ipynb", slow + RIGHT_SIGMOID, slow + RIGHT_DOUBLE)
-    sheet = tmp_path / "grades.csv"
-    grade_folder(tmp_path / "submitted", SOURCE, sheet, cell_timeout=10, notebook_timeout=9,
+    out = tmp_path / "grades"
+    grade_folder(tmp_path / "submitted", SOURCE, out, cell_timeout=10, notebook_timeout=9,
                  echo=lambda *a, **k: None)
-    rows = {r["exercise"]: r for r in csv.DictReader(sheet.open(encoding="utf-8"))}
+    rows = {r["exercise"]: r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8"))}
     assert rows["nb98_double_check"]["status"] == "timeout", rows
     assert "time budget of 9 s" in rows["nb98_double_check"]["message"]

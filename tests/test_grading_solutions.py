@@ -31,10 +31,10 @@ def test_the_instructors_notebook_earns_full_marks(tmp_path, number):
     shutil.copy(path, source)
     shutil.copy(path, submitted)
 
-    grade_folder(tmp_path / "submitted", source, tmp_path / "grades.csv", cell_timeout=300,
+    grade_folder(tmp_path / "submitted", source, tmp_path / "grades", cell_timeout=300,
                  echo=lambda *a, **k: None)
 
-    rows = {r["exercise"]: r for r in csv.DictReader((tmp_path / "grades.csv").open(encoding="utf-8"))}
+    rows = {r["exercise"]: r for r in csv.DictReader((tmp_path / "grades" / "grades.csv").open(encoding="utf-8"))}
     expected = {f"nb{number}_{exercise.name}_check": exercise.points for exercise in catalog.exercises(number)}
     assert set(rows) == set(expected)
     for exercise, points in expected.items():

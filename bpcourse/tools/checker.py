@@ -34,7 +34,9 @@ import importlib
 import inspect
 import io
 import json
+import os
 import shutil
+import sys
 import tempfile
 import time
 import traceback
@@ -48,7 +50,7 @@ from bpcourse.core.atomic import atomic_write
 from bpcourse.exercises.originality import BORROWED_TAG
 from bpcourse.tools import plain, sandbox_worker
 from bpcourse.tools.clean_room import CleanRoom, TripwireError, cell_label, clean_room_steps, split_name
-from bpcourse.tools.kernel import Kernel, KernelError, Limits
+from bpcourse.tools.kernel import Kernel, KernelError, Limits, die_with_parent
 from bpcourse.tools.similarity import copy_reasons
 from bpcourse.tools.student import exercises
 from bpcourse.tools.submission import (SubmissionError, grading_plan, kernel_notebook, read_notebook,
@@ -458,3 +460,30 @@ def run_job(job, result_path):
         progress=write_result, folder=job.get("folder"),
     )
     write_result(scores, problems)
+
+
+def child_main(job, result_path, parent_pid):
+    """The child process of one submission: its own session, :func:`run_job`, exit code 0 when it finished.
+
+    It dies with the process that started it (a grader killed with ``kill -9``
+    leaves no child, and so no kernel, behind).
+    """
+    os.setsid()  # a kill aimed at the child's process group never reaches the grader
+    die_with_parent(parent_pid)
+    try:
+        run_job(job, result_path)
+    except BaseException:  # noqa: BLE001 - reported by the exit code; the parent decides
+        traceback.print_exc()
+        os._exit(1)
+    os._exit(0)
+
+
+def exec_main():
+    """``python -c '...exec_main()' JOB_JSON RESULT_JSON PARENT_PID``: :func:`child_main` in a new interpreter.
+
+    For graders that cannot fork their own process (a Dask worker runs tasks in threads).
+    """
+    job_path, result_path, parent_pid = sys.argv[1:4]
+    job = json.loads(Path(job_path).read_text(encoding="utf-8"))
+    job["limits"] = Limits(**job["limits"])
+    child_main(job, result_path, int(parent_pid))

@@ -2,11 +2,13 @@
 
     bpcourse student [--source notebooks] [--out build]
         write build/student/ (what learners get) and build/solutions/
-    bpcourse grade SUBMISSIONS [--source notebooks] [--csv build/grades.csv] [--cell-timeout 120]
-                   [--notebook-timeout 1200] [--memory-mb 4096] [--cpu-seconds 3600] [--no-sandbox]
+    bpcourse grade SUBMISSIONS [--source notebooks] [--out build/grades] [--jobs N | --dask ADDRESS] [--force]
+                   [--cell-timeout 120] [--notebook-timeout 1200] [--memory-mb 4096] [--cpu-seconds 3600]
+                   [--no-sandbox]
         grade every SUBMISSIONS/<student>/.../NN_name.ipynb, each in its own
-        sandbox (bubblewrap), print the scores and keep the grade sheet (plain
-        CSV) and the run's status (grades.status.json beside it) current
+        sandbox (bubblewrap), into OUT: the sheets (grades.csv, grades_wide.csv),
+        status.json, results/, feedback/, summary.html and summary.png,
+        similarity.html. Started again, it grades only what is missing or changed.
 """
 
 import argparse
@@ -15,7 +17,8 @@ import sys
 from pathlib import Path
 
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS
-from bpcourse.tools.grading import NO_SANDBOX_RISK, NOTEBOOK_TIMEOUT_SECONDS, SandboxUnavailable, grade_folder
+from bpcourse.tools.grading import (NO_SANDBOX_RISK, NOTEBOOK_TIMEOUT_SECONDS, ClusterProblem, SandboxUnavailable,
+                                    grade_folder)
 from bpcourse.tools.kernel import Limits
 from bpcourse.tools.student import NotebookFormatError, make_student_versions
 
@@ -31,7 +34,10 @@ def main(argv=None):
     grade = commands.add_parser("grade", help="grade a folder of submitted notebooks, each in a sandbox")
     grade.add_argument("submissions", help="folder with one sub-folder per student")
     grade.add_argument("--source", default="notebooks", help="the instructor's notebooks (default: notebooks)")
-    grade.add_argument("--csv", default="build/grades.csv", help="the grade sheet (default: build/grades.csv)")
+    grade.add_argument("--out", default="build/grades",
+                       help="the run's folder: sheets, status, results, feedback, summary (default: build/grades)")
+    grade.add_argument("--force", action="store_true",
+                       help="grade every submission again, even those already graded in OUT with the same content")
     grade.add_argument("--cell-timeout", type=int, default=CELL_TIMEOUT_SECONDS,
                        help=f"seconds of wall time per cell (default: {CELL_TIMEOUT_SECONDS})")
     grade.add_argument("--notebook-timeout", type=int, default=NOTEBOOK_TIMEOUT_SECONDS,
@@ -49,6 +55,10 @@ def main(argv=None):
                             "until that many kernels fit in the machine's memory together: with the default "
                             f"{Limits.memory_mb} MB, a machine with 16 GB grades at most 3 at once; "
                             "lower --memory-mb to run more")
+    grade.add_argument("--dask", metavar="SCHEDULER_ADDRESS", default=None,
+                       help="send the submissions to a Dask distributed cluster (pip install 'bpcourse[cluster]') "
+                            "instead of grading them here; every worker needs bubblewrap, this version of the course "
+                            "installed and MNIST, and is checked for them before anything is sent")
     grade.add_argument("--no-sandbox", action="store_true",
                        help=f"grade without bubblewrap: {NO_SANDBOX_RISK}")
 
@@ -66,9 +76,12 @@ def main(argv=None):
                     raise ValueError(f"--{name.replace('_', '-')} must be a positive number, got {getattr(args, name)}")
             limits = Limits(memory_mb=args.memory_mb, cpu_seconds=args.cpu_seconds)
             os.environ.setdefault("MPLBACKEND", "Agg")  # the checks import pyplot; no window may open
-            grade_folder(args.submissions, args.source, args.csv, args.cell_timeout, sandbox=not args.no_sandbox,
-                         limits=limits, notebook_timeout=args.notebook_timeout, jobs=args.jobs)
-    except (NotebookFormatError, ValueError, FileNotFoundError, SandboxUnavailable) as error:
+            if args.dask is not None and args.jobs is not None:
+                raise ValueError("--jobs and --dask exclude each other: a Dask cluster runs as many as its workers")
+            grade_folder(args.submissions, args.source, args.out, args.cell_timeout, sandbox=not args.no_sandbox,
+                         limits=limits, notebook_timeout=args.notebook_timeout, jobs=args.jobs, force=args.force,
+                         dask=args.dask, progress_bar=True)
+    except (NotebookFormatError, ValueError, FileNotFoundError, SandboxUnavailable, ClusterProblem) as error:
         print(f"bpcourse {args.command}: {error}", file=sys.stderr)
         return 2
     return 0

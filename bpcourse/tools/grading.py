@@ -40,21 +40,25 @@ import json
 import multiprocessing
 import multiprocessing.connection
 import os
+import shutil
+import subprocess
+import sys
 import tempfile
 import time
-import traceback
+from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
+from tqdm import tqdm
 
 from bpcourse.core.atomic import atomic_write
 from bpcourse.core.validation import available_memory
-from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, run_job
+from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, child_main
 from bpcourse.tools.ipc_kernel import IPCKernelManager
-from bpcourse.tools.kernel import Limits, sandbox_problem, sweep_cgroups
+from bpcourse.tools.kernel import Limits, owner_alive, sandbox_problem, sweep_cgroups
+from bpcourse.tools.results_store import GRADER_ERROR, content_key, load_result, save_result
 from bpcourse.tools.student import check_grade_ids, exercises, make_student_notebook
 from bpcourse.tools.submission import display_name, grading_plan, read_notebook, trusted_imports
 
@@ -63,6 +67,8 @@ SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "statu
 :data:`bpcourse.tools.checker.STATUSES`, ``message`` says more, ``review`` why an instructor should look."""
 NOTEBOOK_TIMEOUT_SECONDS = 1200
 """Default wall time for grading one notebook of one student, all cells and checks together."""
+SHEET_FILE, WIDE_SHEET_FILE, STATUS_FILE = "grades.csv", "grades_wide.csv", "status.json"
+"""The files of a run's folder: the long sheet, the wide sheet (a row per student), the run's state."""
 NO_SANDBOX_RISK = (
     "without the sandbox the learners' code runs as you: it can read and change your files (the instructor's "
     "notebooks and hidden tests, other submissions, the installed package, the grade sheet), use the network and "
@@ -74,6 +80,10 @@ NO_SANDBOX_RISK = (
 
 class SandboxUnavailable(RuntimeError):
     """Grading was asked for with the sandbox, and no sandbox can run here."""
+
+
+class ClusterProblem(RuntimeError):
+    """The Dask cluster cannot grade: not reachable, no workers, or a worker lacks bubblewrap, the course or MNIST."""
 
 
 def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
@@ -132,8 +142,32 @@ def find_submission(student_dir, notebook_name):
     return matches[0] if matches else None
 
 
+@dataclass(frozen=True)
+class GradingOptions:
+    """How every submission of a run is graded (part of each result's content key)."""
+
+    cell_timeout: int = CELL_TIMEOUT_SECONDS
+    notebook_timeout: int = NOTEBOOK_TIMEOUT_SECONDS
+    limits: Limits = Limits()
+    sandbox: bool = True
+
+    def as_dict(self):
+        return asdict(self)
+
+
+@dataclass
+class Submission:
+    """One student's copy of one instructor notebook, to grade or graded."""
+
+    index: int  # its place in the sheet's order
+    student: str  # the student's folder name, as it is
+    instructor_path: Path
+    submitted_path: Path | None  # None: not handed in
+    key: str  # results_store.content_key
+
+
 def write_sheet(scores, path):
-    """Write the grade sheet atomically: a plain CSV, the header row first (:data:`SHEET_COLUMNS`)."""
+    """Write the long grade sheet atomically: a plain CSV, the header row first (:data:`SHEET_COLUMNS`)."""
     text = io.StringIO()
     writer = csv.writer(text)
     writer.writerow(SHEET_COLUMNS)
@@ -146,59 +180,88 @@ def write_sheet(scores, path):
         handle.write(text.getvalue())
 
 
-def status_path(sheet_path):
-    """The run's status file beside the grade sheet: ``grades.csv`` -> ``grades.status.json``."""
-    sheet_path = Path(sheet_path)
-    return sheet_path.with_name(sheet_path.stem + ".status.json")
-
-
-def write_status(sheet_path, status):
-    """Write the run's status (a dict) as JSON beside the sheet, atomically."""
-    with atomic_write(status_path(sheet_path), "w", encoding="utf-8") as handle:
+def write_status(out_dir, status):
+    """Write the run's status (a dict) as ``status.json`` in the run's folder, atomically."""
+    with atomic_write(Path(out_dir) / STATUS_FILE, "w", encoding="utf-8") as handle:
         json.dump(status, handle, indent=1)
 
 
-def read_sheet(path):
-    """``(status, rows)``: the run's status (a dict, {} if there is none) and the sheet's rows as dicts."""
-    rows = list(csv.DictReader(io.StringIO(Path(path).read_text(encoding="utf-8"))))
+def read_sheet(out_dir):
+    """``(status, rows)`` of the run in ``out_dir``: its status (a dict, {} if none) and the long sheet's rows."""
+    out_dir = Path(out_dir)
+    rows = list(csv.DictReader(io.StringIO((out_dir / SHEET_FILE).read_text(encoding="utf-8"))))
     try:
-        status = json.loads(status_path(path).read_text(encoding="utf-8"))
+        status = json.loads((out_dir / STATUS_FILE).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         status = {}
     return status, rows
 
 
-def _child(job, result_path):
-    """The child process of one submission: its own session, the checker, exit code 0 when it finished."""
-    os.setsid()  # a kill aimed at the child's process group never reaches the grader
-    try:
-        run_job(job, result_path)
-    except BaseException:  # noqa: BLE001 - reported by the exit code; the parent decides
-        traceback.print_exc()
-        os._exit(1)
-    os._exit(0)
+class _ExecChild:
+    """A child started as a new interpreter, with the methods of a ``multiprocessing.Process`` that we use."""
+
+    def __init__(self, args):
+        self.popen = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+
+    def join(self, timeout=None):
+        try:
+            self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def is_alive(self):
+        return self.popen.poll() is None
+
+    def kill(self):
+        self.popen.kill()
+
+    @property
+    def exitcode(self):
+        return self.popen.returncode
+
+
+JOB_FOLDER_PREFIX = "bpcourse-job-"
+
+
+def sweep_job_folders():
+    """Remove the throwaway folders of submissions whose grader was killed (``kill -9``) before it could."""
+    for folder in Path(tempfile.gettempdir()).glob(f"{JOB_FOLDER_PREFIX}*"):
+        if folder.is_dir() and not owner_alive(folder.name):
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 class _RunningSubmission:
-    """One submission being graded in its own child process: what :func:`_collect` needs to finish it."""
+    """One submission being graded in its own child process: what :func:`_collect` needs to finish it.
 
-    def __init__(self, student, instructor_path, submitted_path, cell_timeout, limits, sandbox, notebook_timeout):
+    ``fork``: the child is forked from this process (the checks are already
+    imported, so it starts at once); otherwise it is a new interpreter (for a
+    process that must not fork, such as a Dask worker).
+    """
+
+    def __init__(self, student, instructor_path, submitted_path, options, fork=True):
         self.rows = [(grade_id, points)
-                     for _, grade_id, points in exercises(nbformat.read(instructor_path, as_version=4))]
+                     for _, grade_id, points in exercises(read_notebook(instructor_path))]
         self.student, self.name = student, Path(instructor_path).name
         job = {"student": student, "instructor": str(instructor_path),
                "submitted": None if submitted_path is None else str(submitted_path),
-               "cell_timeout": cell_timeout, "limits": limits, "sandbox": sandbox}
+               "cell_timeout": options.cell_timeout, "limits": options.limits, "sandbox": options.sandbox}
         # The child's throwaway folder lives in this one, which is removed in _collect even if the child is killed.
-        self.folder = tempfile.TemporaryDirectory(prefix="bpcourse-job-", ignore_cleanup_errors=True)
+        self.folder = tempfile.TemporaryDirectory(prefix=f"{JOB_FOLDER_PREFIX}{os.getpid()}-",
+                                                  ignore_cleanup_errors=True)
         self.result = Path(self.folder.name) / "result.json"
         job["folder"] = str(Path(self.folder.name) / "submission")
         Path(job["folder"]).mkdir()
-        self.notebook_timeout = notebook_timeout
-        self.deadline = time.monotonic() + notebook_timeout
-        self.process = multiprocessing.get_context("fork").Process(target=_child, args=(job, self.result),
-                                                                   daemon=True)
-        self.process.start()
+        self.notebook_timeout = options.notebook_timeout
+        self.deadline = time.monotonic() + options.notebook_timeout
+        if fork:
+            self.process = multiprocessing.get_context("fork").Process(
+                target=child_main, args=(job, self.result, os.getpid()), daemon=True)
+            self.process.start()
+        else:
+            job_path = Path(self.folder.name) / "job.json"
+            job_path.write_text(json.dumps({**job, "limits": asdict(options.limits)}), encoding="utf-8")
+            self.process = _ExecChild([sys.executable, "-c", "from bpcourse.tools.checker import exec_main; exec_main()",
+                                       str(job_path), str(self.result), str(os.getpid())])
 
 
 def _collect(running):
@@ -211,7 +274,7 @@ def _collect(running):
     try:
         process = running.process
         process.join(max(0.0, running.deadline - time.monotonic()))
-        problem, cause = None, "grader error"
+        problem, cause = None, GRADER_ERROR
         if process.is_alive():
             process.kill()
             process.join()
@@ -239,17 +302,22 @@ def _collect(running):
         running.folder.cleanup()
 
 
-def grade_submission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox,
-                     notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS):
+def grade_submission(student, instructor_path, submitted_path, options=GradingOptions(), fork=True):
     """Grade one submission in a child process; return ``(scores, problems)`` whatever the child did.
 
-    The child is forked from this process (so the check modules it needs are
-    already imported) and has ``notebook_timeout`` seconds for the whole
-    notebook; what it decided before a crash, a kill or the end of its time is
-    kept, the rest of the notebook's exercises score 0 with the reason.
+    The child has ``options.notebook_timeout`` seconds for the whole notebook;
+    what it decided before a crash, a kill or the end of its time is kept, the
+    rest of the notebook's exercises score 0 with the reason.
     """
-    return _collect(_RunningSubmission(student, instructor_path, submitted_path, cell_timeout, limits, sandbox,
-                                       notebook_timeout))
+    return _collect(_RunningSubmission(student, instructor_path, submitted_path, options, fork))
+
+
+def grader_error(student, instructor_path, error):
+    """``(scores, problems)`` of a submission the grader itself could not grade: 0 for each exercise, with why."""
+    detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    rows = [ExerciseScore(student, Path(instructor_path).name, g, 0, p, GRADER_ERROR, detail)
+            for _, g, p in exercises(read_notebook(instructor_path))]
+    return rows, [f"{Path(instructor_path).name}: {detail}"]
 
 
 def job_count(jobs, limits):
@@ -271,7 +339,7 @@ def job_count(jobs, limits):
                   f"(--memory-mb plus its file systems) and this machine has {memory >> 20} MB")
 
 
-def _warm_up(notebook_paths):
+def warm_up(notebook_paths):
     """Import, in this process, what the instructor's notebooks import (the checks), so forked children start fast."""
     for path in notebook_paths:
         steps = grading_plan(read_notebook(path), {}, path.name)
@@ -281,33 +349,74 @@ def _warm_up(notebook_paths):
             pass
 
 
-def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOUT_SECONDS, echo=print, sandbox=True,
-                 limits=Limits(), notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS, jobs=1):
-    """Grade every student folder in ``submissions_dir``; keep the grade sheet current; return all scores.
+def grade_here(pending, options, jobs, on_start, on_result):
+    """Grade ``pending`` (Submissions) on this machine, ``jobs`` at once, each in its own forked child.
 
-    ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with
-    ``source_dir/NN_name.ipynb``; only the instructor notebooks that a student
-    submitted at least one of are graded for everyone (a missing one scores 0).
-    The sheet (plain CSV) is rewritten after every submission, and the run's
-    status (:func:`write_status`: started, graded N of M, in progress or
-    finished) beside it. Nothing in one submission ends the run: whatever goes
-    wrong costs that submission's points, with the reason in its rows.
-    ``jobs``: how many submissions are graded at once, each in its own child
-    process and sandbox (None: the number of cores; see :func:`job_count`);
-    the sheet lists the rows in the same order whatever the number of jobs.
-    Raises SandboxUnavailable when ``sandbox`` is true and bubblewrap cannot
-    run, ValueError for an empty folder, NotebookFormatError for a bad
-    instructor notebook (before anything is graded).
+    ``on_start(submission)`` is called as a child starts, ``on_result(submission, (scores, problems))`` as one
+    ends, in the order they end.
     """
-    started = datetime.now(timezone.utc).replace(microsecond=0)
-    submissions_dir, source_dir, csv_path = Path(submissions_dir), Path(source_dir), Path(csv_path)
-    if sandbox:
-        problem = sandbox_problem()
-        if problem:
-            raise SandboxUnavailable(f"no sandbox for the learners' code: {problem}. Install bubblewrap, or run "
-                                     f"with --no-sandbox if you trust every submission ({NO_SANDBOX_RISK})")
-    else:
-        echo(f"WARNING: grading WITHOUT a sandbox: {NO_SANDBOX_RISK}")
+    waiting, running = list(pending), {}
+    while waiting or running:
+        while waiting and len(running) < jobs:
+            submission = waiting.pop(0)
+            on_start(submission)
+            try:
+                running[submission.index] = (submission, _RunningSubmission(
+                    submission.student, submission.instructor_path, submission.submitted_path, options))
+            except Exception as error:  # noqa: BLE001 - one submission never ends the run
+                on_result(submission, grader_error(submission.student, submission.instructor_path, error))
+        if not running:
+            continue
+        sentinels = {child.process.sentinel: index for index, (_, child) in running.items()}
+        wait_for = max(0.0, min(child.deadline for _, child in running.values()) - time.monotonic())
+        ready = multiprocessing.connection.wait(list(sentinels), timeout=wait_for)
+        late = [index for index, (_, child) in running.items() if time.monotonic() >= child.deadline]
+        for index in sorted({sentinels[s] for s in ready} | set(late)):
+            submission, child = running.pop(index)
+            try:
+                result = _collect(child)
+            except Exception as error:  # noqa: BLE001 - one submission never ends the run
+                result = grader_error(submission.student, submission.instructor_path, error)
+            on_result(submission, result)
+
+
+class _Progress:
+    """The class's progress: a bar (done, running, failed, time left) on the terminal, or a line per start."""
+
+    def __init__(self, total, kept, bar, echo):
+        self.echo, self.running, self.failed = echo, 0, 0
+        self.bar = tqdm(total=total, initial=kept, unit="notebook", desc="grading", dynamic_ncols=True,
+                        smoothing=0.1, mininterval=0.5 if sys.stderr.isatty() else 30) if bar else None
+        self._show()
+
+    def _show(self):
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"running {self.running}, failed {self.failed}", refresh=False)
+
+    def started(self, submission):
+        self.running += 1
+        if self.bar is None:
+            self.echo(f"grading {display_name(submission.student)} / {submission.instructor_path.name} ...")
+        self._show()
+
+    def ended(self, failed):
+        self.running = max(0, self.running - 1)
+        self.failed += bool(failed)
+        if self.bar is not None:
+            self.bar.update(1)
+        self._show()
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+
+
+def _failed(scores):
+    """Whether grading this submission hit a problem of its own (not a wrong answer): what the bar counts."""
+    return any(s.status in ("timeout", "kernel died", "memory", "unreadable", GRADER_ERROR) for s in scores)
+
+
+def _students(submissions_dir, echo):
     if not submissions_dir.is_dir():
         raise ValueError(f"{submissions_dir} is not a folder: expected {submissions_dir}/<student>/NN_name.ipynb")
     students = sorted(p for p in submissions_dir.iterdir() if p.is_dir() and not p.name.startswith("."))
@@ -316,94 +425,134 @@ def grade_folder(submissions_dir, source_dir, csv_path, cell_timeout=CELL_TIMEOU
         students.remove(linked)
     if not students:
         raise ValueError(f"no student folders in {submissions_dir}: expected {submissions_dir}/<student>/NN_name.ipynb")
+    return students
+
+
+def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS, echo=print, sandbox=True,
+                 limits=Limits(), notebook_timeout=NOTEBOOK_TIMEOUT_SECONDS, jobs=1, force=False, dask=None,
+                 progress_bar=False):
+    """Grade every student folder in ``submissions_dir`` into the folder ``out_dir``; return all scores.
+
+    ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with
+    ``source_dir/NN_name.ipynb``; only the instructor notebooks that a student
+    submitted at least one of are graded for everyone (a missing one scores 0).
+    ``out_dir`` receives (see the README's instructor section):
+
+    - ``grades.csv``, the long sheet (a row per student and exercise), rewritten after every submission, and
+      ``status.json``, the run's state (started, graded N of M, in progress or finished);
+    - ``results/``, each submission's result under its content key (:mod:`bpcourse.tools.results_store`): a run
+      started again grades only what is missing or changed (``force``: everything);
+    - at the end: ``grades_wide.csv`` (a row per student), ``feedback/<student>/NN_name.html``,
+      ``summary.html`` and ``summary.png`` (the class at a glance), ``similarity.html`` (copies across the class).
+
+    Nothing in one submission ends the run: whatever goes wrong costs that
+    submission's points, with the reason in its rows. ``jobs``: how many
+    submissions are graded at once on this machine, each in its own child
+    process and sandbox (None: the number of cores; see :func:`job_count`);
+    ``dask``: the address of a Dask scheduler to send the submissions to
+    instead (:mod:`bpcourse.tools.cluster`). The sheets list the rows in the
+    same order however they were graded. Raises SandboxUnavailable when
+    ``sandbox`` is true and bubblewrap cannot run here, ValueError for an
+    empty folder, NotebookFormatError for a bad instructor notebook (before
+    anything is graded).
+    """
+    started, clock = datetime.now(timezone.utc).replace(microsecond=0), time.monotonic()
+    submissions_dir, source_dir, out_dir = Path(submissions_dir), Path(source_dir), Path(out_dir)
+    options = GradingOptions(cell_timeout, notebook_timeout, limits, sandbox)
+    if sandbox and dask is None:
+        problem = sandbox_problem()
+        if problem:
+            raise SandboxUnavailable(f"no sandbox for the learners' code: {problem}. Install bubblewrap, or run "
+                                     f"with --no-sandbox if you trust every submission ({NO_SANDBOX_RISK})")
+    elif not sandbox:
+        echo(f"WARNING: grading WITHOUT a sandbox: {NO_SANDBOX_RISK}")
+    students = _students(submissions_dir, echo)
     instructor_paths = sorted(source_dir.glob("[0-9][0-9]_*.ipynb"))
     assigned = [p for p in instructor_paths if any(_submitted(s, p.name) for s in students)]
     if not assigned:
         raise ValueError(f"none of the submitted notebooks has the name of a notebook in {source_dir}")
     seen = {}
     for path in assigned:  # the instructor's notebooks must be right before anyone is graded
-        notebook = nbformat.read(path, as_version=4)
+        notebook = read_notebook(path)
         check_grade_ids(notebook, path.name, seen)
         make_student_notebook(notebook, path.name)
+    sweep_job_folders()
+    if dask is None:
+        jobs, note = job_count(jobs, limits)
+        if note:
+            echo(f"NOTE: {note}")
+    else:
+        try:
+            from bpcourse.tools import cluster  # Dask is an optional extra
+        except ImportError as error:
+            raise ClusterProblem(f"--dask needs Dask: pip install 'bpcourse[cluster]' ({error})") from None
+        client = cluster.connect(dask, sandbox)
 
-    _warm_up(assigned)
-    total = len(students) * len(assigned)
-    scores, problems, graded = [], [], 0
+    submissions = []
+    for student in students:
+        for path in assigned:
+            submitted = _submitted(student, path.name)
+            submissions.append(Submission(len(submissions), student.name, path, submitted,
+                                          content_key(path, submitted, options.as_dict())))
+    results = {}
+    if not force:
+        for s in submissions:
+            kept = load_result(out_dir, s.student, s.instructor_path.name, s.key)
+            if kept is not None:
+                results[s.index] = kept
+    kept_count = len(results)
+    pending = [s for s in submissions if s.index not in results]
 
-    def status(state):
-        write_status(csv_path, {
-            "started": started.isoformat(), "state": state, "graded": graded, "total": total,
-            "sandboxed": sandbox, "sheet": csv_path.name,
+    def write_progress(state):
+        scores = [row for index in sorted(results) for row in results[index][0]]
+        write_sheet(scores, out_dir / SHEET_FILE)
+        write_status(out_dir, {
+            "started": started.isoformat(), "state": state, "graded": len(results), "total": len(submissions),
+            "kept_from_earlier_runs": kept_count, "sandboxed": sandbox, "sheet": SHEET_FILE,
             "finished": datetime.now(timezone.utc).replace(microsecond=0).isoformat() if state == "finished" else None,
         })
 
-    jobs, note = job_count(jobs, limits)
-    if note:
-        echo(f"NOTE: {note}")
-    write_sheet(scores, csv_path)
-    status("in progress")
-    waiting = [(student, path) for student in students for path in assigned]  # the sheet's order
-    running, results = {}, {}
+    out_dir.mkdir(parents=True, exist_ok=True)
+    write_progress("in progress")
+    progress = _Progress(len(submissions), kept_count, progress_bar, echo)
 
-    def start(index):
-        student, instructor_path = waiting[index]
-        echo(f"grading {display_name(student.name)} / {instructor_path.name} ...")
-        try:
-            running[index] = _RunningSubmission(student.name, instructor_path,
-                                                _submitted(student, instructor_path.name),
-                                                cell_timeout, limits, sandbox, notebook_timeout)
-        except Exception as error:  # noqa: BLE001 - one submission never ends the run
-            results[index] = _grader_error(student, instructor_path, error)
+    def on_result(submission, result):
+        results[submission.index] = result
+        save_result(out_dir, submission.student, submission.instructor_path.name, submission.key, *result)
+        progress.ended(_failed(result[0]))
+        write_progress("in progress")
 
-    def collect(index):
-        student, instructor_path = waiting[index]
-        try:
-            results[index] = _collect(running.pop(index))
-        except Exception as error:  # noqa: BLE001 - one submission never ends the run
-            results[index] = _grader_error(student, instructor_path, error)
-
-    next_index = 0
-    while next_index < len(waiting) or running:
-        while next_index < len(waiting) and len(running) < jobs:
-            start(next_index)
-            next_index += 1
-        if running:
-            sentinels = {running[i].process.sentinel: i for i in running}
-            wait_for = max(0.0, min(r.deadline for r in running.values()) - time.monotonic())
-            ready = multiprocessing.connection.wait(list(sentinels), timeout=wait_for)
-            late = [i for i, r in running.items() if time.monotonic() >= r.deadline]
-            for index in sorted({sentinels[s] for s in ready} | set(late)):
-                collect(index)
-        graded = len(results)
-        scores = [row for index in sorted(results) for row in results[index][0]]
-        problems = [f"{display_name(waiting[index][0].name)} / {display_name(p)}"
-                    for index in sorted(results) for p in results[index][1]]
-        write_sheet(scores, csv_path)
-        status("in progress" if graded < total else "finished")
-    echo("")
-    for student in students:
-        mine = [s for s in scores if s.student == student.name]
-        echo(f"{display_name(student.name)}: {sum(s.score for s in mine):g} / {sum(s.max_score for s in mine):g}")
-        for s in mine:
-            detail = f"  ({display_name(s.message)[:120]})" if s.message and s.status != "ok" else ""
-            echo(f"    {s.exercise:<32} {s.score:g} / {s.max_score:g}  {s.status}{detail}"
-                 + (f"  REVIEW: {display_name(s.review)}" if s.review else ""))
-    echo(f"\nproblems met: {len(problems)}")
-    for problem in problems:
-        echo(f"  {problem}")
-    reviews = [s for s in scores if s.review]
-    if reviews:
-        echo(f"exercises marked for review: {len(reviews)} (see the review column)")
-    echo(f"\nscores written to {csv_path} (the run's status in {status_path(csv_path)})")
+    try:
+        if dask is None:
+            warm_up(assigned)
+            grade_here(pending, options, jobs, progress.started, on_result)
+        else:
+            cluster.grade_on_cluster(client, pending, options, progress.started, on_result)
+    finally:
+        progress.close()
+        if dask is not None:
+            client.close()
+    scores = write_reports(out_dir, submissions, results)
+    write_progress("finished")
+    failed = sum(_failed(results[s.index][0]) for s in submissions)
+    flagged = len({(s.student, s.notebook) for s in scores if s.review})
+    echo(f"{len(submissions)} notebook-submissions of {len(students)} students: {len(pending)} graded in "
+         f"{_duration(time.monotonic() - clock)}, {kept_count} kept from an earlier run; {failed} with problems, "
+         f"{flagged} marked for review; total {sum(s.score for s in scores):g} of "
+         f"{sum(s.max_score for s in scores):g} points. Open {out_dir / 'summary.html'}")
     return scores
 
 
-def _grader_error(student, instructor_path, error):
-    """``(scores, problems)`` of a submission the grader itself could not grade: 0 for each exercise, with why."""
-    detail = f"{type(error).__name__}: {error}"
-    rows = [ExerciseScore(student.name, instructor_path.name, g, 0, p, "grader error", detail)
-            for _, g, p in exercises(nbformat.read(instructor_path, as_version=4))]
-    return rows, [f"{instructor_path.name}: {detail}"]
+def write_reports(out_dir, submissions, results):
+    """The class's sheets, feedback pages, summary and similarity report from every result; returns the scores."""
+    scores = [row for s in submissions for row in results[s.index][0]]
+    write_sheet(scores, out_dir / SHEET_FILE)
+    return scores
+
+
+def _duration(seconds):
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
 
 
 def _submitted(student_dir, notebook_name):

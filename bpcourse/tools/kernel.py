@@ -77,11 +77,7 @@ class Limits:
 
     def apply(self):
         """Set the limits on the calling process (run in the child before exec); die with the parent (Linux)."""
-        if sys.platform.startswith("linux"):
-            import ctypes
-
-            PR_SET_PDEATHSIG = 1
-            ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        die_with_parent()
         for limit, value in (
             (resource.RLIMIT_AS, self.memory_mb << 20),
             (resource.RLIMIT_CPU, self.cpu_seconds),
@@ -90,6 +86,17 @@ class Limits:
             (resource.RLIMIT_NPROC, self.processes),  # holds for a grader that is not root; the cgroup for root
         ):
             resource.setrlimit(limit, (value, value))
+
+
+def die_with_parent(parent_pid=None):
+    """Have Linux kill the calling process when its parent ends; end at once if ``parent_pid`` has already gone."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    if parent_pid is not None and os.getppid() != parent_pid:  # the parent died before the call above
+        os._exit(1)
 
 
 PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
@@ -136,7 +143,7 @@ def sweep_cgroups():
     """
     for root in PIDS_CGROUP_ROOTS:
         for folder in root.glob("bpcourse-kernel-*"):
-            if _owner_alive(folder.name):
+            if owner_alive(folder.name):
                 continue
             try:
                 folder.rmdir()
@@ -144,8 +151,8 @@ def sweep_cgroups():
                 pass  # still in use
 
 
-def _owner_alive(name):
-    """Whether the grader process named in the cgroup folder ``name`` still runs."""
+def owner_alive(name):
+    """Whether the grader process named in ``name`` (``bpcourse-<kind>-<pid>-...``, a cgroup or job folder) still runs."""
     owner = name.split("-")[2]
     if not owner.isdigit():
         return False

@@ -1,0 +1,142 @@
+"""Grade past one machine: the same sandboxed jobs, sent to the workers of a Dask distributed cluster.
+
+``bpcourse grade SUBMISSIONS --dask tcp://scheduler:8786`` (``pip install
+'bpcourse[cluster]'``) sends each notebook-submission to the cluster as one
+task instead of forking it here. A task carries the instructor's notebook and
+the submitted file's bytes, so the workers need no shared file system; on the
+worker it is graded exactly as on one machine (:func:`grade_submission`: a
+child process, the learner's code under bubblewrap, the verdicts outside it),
+in a new interpreter because a worker runs its tasks in threads. Results
+come back as plain rows and are kept and reported by the grader that sent
+them (:mod:`bpcourse.tools.grading`).
+
+Every worker must be able to grade on its own: bubblewrap, the same
+``bpcourse`` (the same source, so the same checks) and MNIST.
+:func:`check_workers` asks each worker before anything is sent and refuses
+with the list of what each one lacks. A worker that dies in the middle of a
+task costs nothing: Dask's scheduler runs the task again on another worker
+(from the start; its grading child dies with the worker). A task that has
+taken down ``distributed.scheduler.allowed-failures`` workers becomes a
+``grader error`` for that submission only.
+"""
+
+import tempfile
+from dataclasses import asdict
+from pathlib import Path
+
+from distributed import Client, as_completed
+
+from bpcourse.tools.checker import ExerciseScore
+from bpcourse.tools.grading import ClusterProblem, GradingOptions, grade_submission, grader_error
+from bpcourse.tools.kernel import Limits, mnist_dir, sandbox_problem
+from bpcourse.tools.results_store import grader_fingerprint
+
+CONNECT_TIMEOUT_SECONDS = 30
+TASKS_PER_WORKER_THREAD = 2
+"""Submissions in flight per worker thread: enough to keep workers busy, few enough that the scheduler holds
+only a small part of a big class's files at a time."""
+
+
+def worker_problems(sandbox, fingerprint):
+    """On a worker: what keeps it from grading (a list of sentences, empty when it can)."""
+    problems = []
+    if sandbox and sandbox_problem():
+        problems.append(f"no sandbox: {sandbox_problem()}")
+    if grader_fingerprint() != fingerprint:
+        problems.append("its bpcourse is not the grader's (another version or changed files): install the same "
+                        "course on every worker")
+    if mnist_dir() is None:
+        problems.append("no MNIST (set BPCOURSE_DATA, or run `make data` on it)")
+    return problems
+
+
+def check_workers(client, sandbox):
+    """Raise ClusterProblem unless the cluster has workers and every one of them can grade."""
+    try:
+        client.wait_for_workers(1, timeout=CONNECT_TIMEOUT_SECONDS)
+    except TimeoutError:
+        raise ClusterProblem(f"the Dask scheduler has no workers after {CONNECT_TIMEOUT_SECONDS} s") from None
+    answers = client.run(worker_problems, sandbox, grader_fingerprint())
+    lacking = {worker: problems for worker, problems in answers.items() if problems}
+    if lacking:
+        lines = "; ".join(f"{worker}: {', '.join(problems)}" for worker, problems in sorted(lacking.items()))
+        raise ClusterProblem(f"{len(lacking)} of {len(answers)} Dask workers cannot grade, nothing was sent: {lines}")
+
+
+def grade_task(task):
+    """On a worker: grade one submission sent as a dict of its files and options; ``(rows, problems)``."""
+    options = GradingOptions(task["cell_timeout"], task["notebook_timeout"], Limits(**task["limits"]),
+                             task["sandbox"])
+    with tempfile.TemporaryDirectory(prefix="bpcourse-task-") as folder:
+        instructor = Path(folder) / "source" / task["notebook"]
+        instructor.parent.mkdir()
+        instructor.write_bytes(task["instructor"])
+        submitted = None
+        if task["submitted"] is not None:
+            submitted = Path(folder) / "submitted" / task["notebook"]
+            submitted.parent.mkdir()
+            submitted.write_bytes(task["submitted"])
+        if options.sandbox and sandbox_problem():
+            scores, problems = grader_error(task["student"], instructor, f"no sandbox on this worker: "
+                                                                        f"{sandbox_problem()}")
+        else:
+            scores, problems = grade_submission(task["student"], instructor, submitted, options, fork=False)
+    return [asdict(s) for s in scores], problems
+
+
+def _task(submission, options):
+    try:
+        submitted = None if submission.submitted_path is None else submission.submitted_path.read_bytes()
+    except OSError:
+        submitted = b""  # unreadable here: graded as an unreadable file, as on one machine
+    return {"student": submission.student, "notebook": submission.instructor_path.name,
+            "instructor": submission.instructor_path.read_bytes(), "submitted": submitted,
+            "cell_timeout": options.cell_timeout, "notebook_timeout": options.notebook_timeout,
+            "limits": asdict(options.limits), "sandbox": options.sandbox}
+
+
+def connect(address, sandbox):
+    """A Client of the Dask scheduler at ``address`` whose every worker can grade (:func:`check_workers`).
+
+    Raises ClusterProblem, before anything is sent, when it cannot be reached or a worker cannot grade.
+    """
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_SECONDS)
+    except (OSError, TimeoutError) as error:
+        raise ClusterProblem(f"cannot reach the Dask scheduler at {address}: {error}") from None
+    try:
+        check_workers(client, sandbox)
+    except BaseException:
+        client.close()
+        raise
+    return client
+
+
+def grade_on_cluster(client, pending, options, on_start, on_result):
+    """Grade ``pending`` (Submissions) on the cluster of ``client``; callbacks as in ``grade_here``."""
+    threads = sum(client.nthreads().values())
+    waiting, sent, finished = list(pending), {}, as_completed()
+
+    def send():
+        submission = waiting.pop(0)
+        future = client.submit(grade_task, _task(submission, options), pure=False,
+                               key=f"bpcourse-grade-{submission.index}-{submission.key[:12]}")
+        sent[future.key] = submission
+        finished.add(future)
+        on_start(submission)
+
+    for _ in range(min(len(waiting), max(1, threads) * TASKS_PER_WORKER_THREAD)):
+        send()
+    for future in finished:
+        submission = sent.pop(future.key)
+        try:
+            rows, problems = future.result()
+            result = [ExerciseScore(**row) for row in rows], [str(p) for p in problems]
+        except Exception as error:  # noqa: BLE001 - that submission's failure, not the run's
+            result = grader_error(submission.student, submission.instructor_path,
+                                  f"the Dask cluster could not grade it: {type(error).__name__}: {error}")
+        finally:
+            future.release()
+        on_result(submission, result)
+        if waiting:
+            send()

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from bpcourse.tools.grading import grade_folder, job_count
+from bpcourse.tools.grading import grade_folder
+from bpcourse.tools.grading_jobs import job_count
 from bpcourse.tools.kernel import Limits
 from tests.fixtures.grading.make_fixtures import RIGHT_DOUBLE, RIGHT_SIGMOID, WRONG_SIGMOID
 from tests.test_grading import SOURCE, require_sandbox
@@ -42,12 +43,12 @@ def test_two_jobs_give_every_row_of_one_job_in_the_same_order(tmp_path):
 
 
 def test_the_job_count_is_the_cores_by_default_and_fits_in_memory(monkeypatch):
-    monkeypatch.setattr("bpcourse.tools.grading.os.cpu_count", lambda: 6)
-    monkeypatch.setattr("bpcourse.tools.grading.available_memory", lambda: 64 << 30)
+    monkeypatch.setattr("bpcourse.tools.grading_jobs.os.cpu_count", lambda: 6)
+    monkeypatch.setattr("bpcourse.tools.grading_jobs.available_memory", lambda: 64 << 30)
     assert job_count(None, Limits()) == (6, None)
     count, note = job_count(None, Limits(memory_mb=16 << 10))  # 16 GB per kernel, plus 3 x 64 MB
     assert count == 3 and "not 6" in note and "--memory-mb" in note
-    monkeypatch.setattr("bpcourse.tools.grading.available_memory", lambda: 1 << 30)
+    monkeypatch.setattr("bpcourse.tools.grading_jobs.available_memory", lambda: 1 << 30)
     assert job_count(4, Limits())[0] == 1  # never fewer than one
     with pytest.raises(ValueError, match="--jobs to be a positive int"):
         job_count(0, Limits())

@@ -27,7 +27,7 @@ from pathlib import Path
 from distributed import Client, as_completed
 
 from bpcourse.tools.checker import ExerciseScore
-from bpcourse.tools.grading import ClusterProblem, GradingOptions, grade_submission, grader_error
+from bpcourse.tools.grading_jobs import ClusterProblem, GradingOptions, grade_submission, grader_error
 from bpcourse.tools.kernel import Limits, mnist_dir, sandbox_problem
 from bpcourse.tools.results_store import grader_fingerprint
 

@@ -1,0 +1,282 @@
+"""The class at a glance, after grading: the wide grade sheet, the summary figure and page.
+
+:func:`write_wide_sheet` writes the CSV an LMS imports (a row per student, a
+column per notebook). :func:`write_summary` writes ``summary.png``
+(:func:`summary_figure`) and ``summary.html``: the class size and mean total,
+the students who need a look (:func:`needs_a_look`) with links to their
+feedback pages, the exercise table (:func:`exercise_table`) and the totals per
+notebook. Every text that comes from a student (names, messages, reviews,
+problems) goes through :func:`bpcourse.tools.submission.display_name` and is
+HTML-escaped.
+"""
+
+import csv
+import html
+import io
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+from bpcourse.core.atomic import atomic_write
+from bpcourse.tools.submission import display_name
+
+LOOK_STATUSES = ("timeout", "kernel died", "memory", "borrowed", "unreadable", "grader error",
+                 "manual grading needed")
+"""Statuses of a grade-sheet row that an instructor should look at (beside review notes, copies, problems)."""
+REASON_CHARACTERS = 200
+"""Longest check message quoted in a "needs a look" reason."""
+COLORS = {"full": "#0072B2", "partial": "#56B4E9", "zero": "#D55E00"}  # Okabe-Ito: readable by colour-blind eyes
+
+_CSS = """body { font-family: sans-serif; margin: 2em; max-width: 80em; color: #222; }
+table { border-collapse: collapse; margin: 0.5em 0 1.5em; } caption { text-align: left; font-weight: bold; }
+th, td { border: 1px solid #ccc; padding: 0.2em 0.6em; text-align: left; vertical-align: top; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; } tr:nth-child(even) { background: #f6f6f6; }
+img { max-width: 100%; border: 1px solid #ddd; }"""
+
+
+def _printable(text):
+    """``text`` on one line (:func:`display_name`), also when it holds lone surrogates that are not file-name bytes."""
+    try:
+        return display_name(str(text))
+    except UnicodeEncodeError:
+        return display_name(str(text).encode("utf-8", "backslashreplace").decode("utf-8"))
+
+
+def _students(scores):
+    """The students' raw names, in the order of ``scores``."""
+    return list(dict.fromkeys(s.student for s in scores))
+
+
+def _course(scores):
+    """``{notebook: {exercise: points}}``, notebooks and their exercises in the order they first appear."""
+    course = {}
+    for s in scores:
+        course.setdefault(s.notebook, {}).setdefault(s.exercise, s.max_score)
+    return course
+
+
+def _points(scores):
+    """``{(student, notebook): points}``: each student's points per notebook (rows that exist only)."""
+    points = {}
+    for s in scores:
+        points[s.student, s.notebook] = points.get((s.student, s.notebook), 0) + s.score
+    return points
+
+
+def write_wide_sheet(scores, path):
+    """Write the wide grade sheet atomically: a plain CSV, a row per student (in the order of ``scores``).
+
+    Columns: ``student`` (:func:`display_name`), one per notebook (its file stem)
+    holding the student's points in it (empty if the sheet has no row of that
+    notebook for the student), then ``total``.
+    """
+    course, points = _course(scores), _points(scores)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(["student", *(Path(n).stem for n in course), "total"])
+    for student in _students(scores):
+        cells = [f"{points[student, n]:g}" if (student, n) in points else "" for n in course]
+        total = sum(points.get((student, n), 0) for n in course)
+        writer.writerow([display_name(student), *cells, f"{total:g}"])
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text.getvalue())
+
+
+def exercise_table(scores):
+    """One dict per exercise, in course order: how the class did on it.
+
+    Keys: ``notebook``, ``exercise`` (the check cell's grade_id), ``points``
+    (its maximum), ``mean`` (the mean score), ``mean_share`` (mean / points), and
+    ``full``, ``partial``, ``zero``: the shares (0..1) of the class's students
+    with full marks, some points, none. A student without a row for the
+    exercise counts as zero.
+    """
+    students = _students(scores)
+    got = {(s.student, s.notebook, s.exercise): s.score for s in scores}
+    table = []
+    for notebook, exercises in _course(scores).items():
+        for exercise, points in exercises.items():
+            marks = np.array([got.get((st, notebook, exercise), 0.0) for st in students], dtype=float)
+            full = (marks >= points) & (points > 0)
+            zero = (marks <= 0) & ~full
+            mean = float(marks.mean()) if len(marks) else 0.0
+            table.append({"notebook": notebook, "exercise": exercise, "points": points, "mean": mean,
+                          "mean_share": mean / points if points > 0 else 0.0, "full": float(full.mean()),
+                          "partial": float((~full & ~zero).mean()), "zero": float(zero.mean())})
+    return table
+
+
+def _notebook_of(exercise, course):
+    """The notebook of a solution cell's grade_id (``nb01_sigmoid``), from its check's (``nb01_sigmoid_check``)."""
+    for notebook, exercises in course.items():
+        if exercise in exercises or f"{exercise}_check" in exercises:
+            return notebook
+    prefix = exercise.split("_", 1)[0] + "_"
+    return next((n for n, exercises in course.items() if any(e.startswith(prefix) for e in exercises)), "")
+
+
+def needs_a_look(scores, copies, problems):
+    """The students an instructor should look at: one dict per (student, notebook, reason).
+
+    Reasons: a row's review note or a status in :data:`LOOK_STATUSES` (with the
+    check's message), a copy (a row for each student of a pair, naming the other
+    and the similarity), a problem of grading. Keys: ``student`` (the raw name),
+    ``notebook``, ``exercise`` (the exercises the reason concerns, comma-separated,
+    "" for a problem) and ``reason``. Ordered by student and notebook as in ``scores``.
+    """
+    found = {}  # (student, notebook, reason) -> exercises
+    for s in scores:
+        parts = []
+        if s.status in LOOK_STATUSES:
+            message = _printable(s.message)
+            if len(message) > REASON_CHARACTERS:
+                message = message[:REASON_CHARACTERS] + "..."
+            parts.append(f"{s.status}: {message}" if message else s.status)
+        if s.review:
+            parts.append(s.review)
+        if parts:
+            found.setdefault((s.student, s.notebook, "; ".join(parts)), []).append(s.exercise)
+    course = _course(scores)
+    for c in copies:
+        notebook = _notebook_of(c.exercise, course)
+        for student, other in ((c.student_a, c.student_b), (c.student_b, c.student_a)):
+            reason = f"copy?: solution {c.exercise} {c.similarity:.0%} like {display_name(other)}'s"
+            found.setdefault((student, notebook, reason), []).append(c.exercise)
+    for (student, notebook), texts in problems.items():
+        for text in texts:
+            found.setdefault((student, notebook, str(text)), [])
+    students = {name: i for i, name in enumerate(_students(scores))}
+    notebooks = {name: i for i, name in enumerate(course)}
+    keys = sorted(found, key=lambda k: (students.get(k[0], len(students)), notebooks.get(k[1], len(notebooks))))
+    return [{"student": st, "notebook": nb, "exercise": ", ".join(dict.fromkeys(found[st, nb, reason])),
+             "reason": reason} for st, nb, reason in keys]
+
+
+def _totals(scores):
+    """Each student's total points, in the order of ``scores`` (an array)."""
+    points = _points(scores)
+    return np.array([sum(points.get((st, n), 0) for n in _course(scores)) for st in _students(scores)], dtype=float)
+
+
+def summary_figure(scores):
+    """The class at a glance: a Figure (no pyplot) of two panels.
+
+    Left: per exercise (course order, top to bottom) a horizontal stacked bar of
+    the shares of students with full, partial and zero marks (%), the mean score
+    share marked. Right: a histogram of the students' total points.
+    """
+    table = exercise_table(scores)
+    totals, max_total = _totals(scores), sum(p for ex in _course(scores).values() for p in ex.values())
+    figure = Figure(figsize=(13, max(4.5, 0.3 * len(table) + 2.0)), layout="constrained")
+    bars, histogram = figure.subplots(1, 2, width_ratios=[3, 2])
+    y = np.arange(len(table))
+    left, handles = np.zeros(len(table)), []
+    for kind, label in (("full", "full marks"), ("partial", "partial marks"), ("zero", "zero")):
+        width = np.array([100 * row[kind] for row in table])
+        handles.append(bars.barh(y, width, left=left, color=COLORS[kind], label=label, height=0.8))
+        left += width
+    means = [100 * row["mean_share"] for row in table]
+    handles.append(bars.scatter(means, y, marker="D", color="black", edgecolor="white", zorder=3,
+                                label="mean score (% of points)"))
+    for i in range(1, len(table)):  # a line between notebooks
+        if table[i]["notebook"] != table[i - 1]["notebook"]:
+            bars.axhline(i - 0.5, color="#444", linewidth=0.8)
+    bars.set_yticks(y, [f"{row['exercise'].removesuffix('_check')} ({row['points']:g} pt)" for row in table])
+    bars.set_ylim(max(len(table), 1) - 0.5, -0.5)  # course order top to bottom
+    bars.set_xlim(0, 100)
+    bars.set_xlabel("share of students (%)")
+    bars.set_ylabel("exercise (points)")
+    bars.set_title(f"Marks per exercise ({len(totals)} students)")
+    figure.legend(handles=handles, loc="outside lower left", ncol=4)
+    step = max(1, int(np.ceil(max_total / 30)))  # whole-point bins, at most about 30
+    edges = np.arange(0, max(max_total, 1) + step, step)
+    histogram.hist(totals, bins=edges, color="#777", edgecolor="white", label="students")
+    histogram.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if len(totals):
+        histogram.axvline(totals.mean(), color="black", linestyle="--", label=f"mean {totals.mean():.1f}")
+    histogram.set_xlim(0, edges[-1])
+    histogram.set_xlabel(f"total points (of {max_total:g})")
+    histogram.set_ylabel("students")
+    histogram.set_title("Total points per student")
+    histogram.legend(loc="upper left", fontsize="small")
+    return figure
+
+
+def _td(text):
+    """A table cell holding ``text`` (from anyone: made printable, then escaped)."""
+    return f"<td>{html.escape(_printable(text))}</td>"
+
+
+def _num(number, spec):
+    return f'<td class="n">{number:{spec}}</td>'
+
+
+def _table(caption, header, rows):
+    """An HTML table; ``rows`` are lists of cells made by :func:`_td` and :func:`_num`."""
+    head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "\n".join(f"<tr>{''.join(row)}</tr>" for row in rows)
+    return f"<table><caption>{html.escape(caption)}</caption>\n<tr>{head}</tr>\n{body}\n</table>"
+
+
+def _look_table(look, links):
+    """The "students who need a look" table, each name linked to the feedback page of its notebook."""
+    rows = []
+    for row in look:
+        name, link = html.escape(_printable(row["student"])), links.get((row["student"], row["notebook"]))
+        if link is not None:
+            name = f'<a href="{html.escape(link, quote=True)}">{name}</a>'
+        rows.append([f"<td>{name}</td>", _td(Path(row["notebook"]).stem), _td(row["exercise"]), _td(row["reason"])])
+    caption = f"Students who need a look: {len({r['student'] for r in look})} students, {len(look)} reasons"
+    return _table(caption, ["student", "notebook", "exercise", "reason"], rows)
+
+
+def _page(scores, copies, problems, links, similarity_page):
+    """The summary page's HTML text (the figure is ``summary.png`` beside it)."""
+    students, course, points, totals = _students(scores), _course(scores), _points(scores), _totals(scores)
+    statuses = Counter(s.status for s in scores)
+    exercise_rows = [[_td(Path(r["notebook"]).stem), _td(r["exercise"]), _num(r["points"], "g"), _num(r["mean"], ".2f"),
+                      *(_num(100 * r[k], ".0f") for k in ("mean_share", "full", "partial", "zero"))]
+                     for r in exercise_table(scores)]
+    notebook_rows = []
+    for notebook, exercises in course.items():
+        got = np.array([points.get((st, notebook), 0.0) for st in students])
+        notebook_rows.append([_td(Path(notebook).stem), _num(sum(exercises.values()), "g"), _num(got.mean(), ".2f"),
+                              _num(got.min(), "g"), _num(got.max(), "g")])
+    similarity = (f'<p><a href="{html.escape(similarity_page, quote=True)}">Similar solutions across the class</a>'
+                  "</p>" if similarity_page else "")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>Class summary</title><style>{_CSS}</style></head>
+<body><h1>Class summary</h1>
+<p>{len(students)} students, {len(course)} notebooks, {sum(map(len, course.values()))} exercises.
+Mean total <b>{f"{totals.mean():.1f}" if len(totals) else "-"}</b> of
+<b>{sum(p for ex in course.values() for p in ex.values()):g}</b> points.</p>
+<p>Rows of the grade sheet by status: {html.escape(", ".join(f"{k} {v}" for k, v in statuses.items()))}.</p>
+{similarity}
+{_look_table(needs_a_look(scores, copies, problems), links)}
+<p><img src="summary.png" alt="Shares of full, partial and zero marks per exercise; histogram of total points"></p>
+{_table("Exercises", ["notebook", "exercise", "points", "mean", "mean (% of points)", "full marks (%)",
+                      "partial (%)", "zero (%)"], exercise_rows)}
+{_table("Totals per notebook", ["notebook", "points", "mean", "min", "max"], notebook_rows)}
+</body></html>
+"""
+
+
+def write_summary(out_dir, scores, copies, problems, links, similarity_page=None):
+    """Write ``summary.png`` and ``summary.html`` into ``out_dir`` (made if needed); returns ``{"png", "html"}`` paths.
+
+    ``links`` maps ``(student, notebook)`` to the URL-quoted relative URL of the
+    student's feedback page; ``similarity_page`` is a relative URL, linked if given.
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    png, page = out_dir / "summary.png", out_dir / "summary.html"
+    with atomic_write(png, "wb") as handle:
+        summary_figure(scores).savefig(handle, format="png", dpi=100)
+    with atomic_write(page, "w", encoding="utf-8") as handle:
+        handle.write(_page(scores, copies, problems, links, similarity_page))
+    return {"png": png, "html": page}

@@ -1,5 +1,8 @@
 """atomic_write: the whole file or the old one, and no temporary file left behind."""
 
+import os
+import stat
+
 import pytest
 
 from bpcourse.core.atomic import atomic_write
@@ -40,3 +43,16 @@ def test_a_missing_folder_and_a_bad_mode_are_refused(tmp_path):
     with pytest.raises(ValueError, match="expected mode"):
         with atomic_write(tmp_path / "out.bin", mode="a"):
             pass
+
+
+def test_the_file_gets_the_mode_open_would_give(tmp_path):
+    """Reports are read by others (a web server, a student's hub account): not mkstemp's 0600."""
+    old = os.umask(0o027)
+    try:
+        with atomic_write(tmp_path / "page.html", "w", encoding="utf-8") as file:
+            file.write("<p>hi</p>")
+        (tmp_path / "plain.html").write_text("<p>hi</p>")
+    finally:
+        os.umask(old)
+    mode = stat.S_IMODE((tmp_path / "page.html").stat().st_mode)
+    assert mode == stat.S_IMODE((tmp_path / "plain.html").stat().st_mode) == 0o640

@@ -12,12 +12,16 @@ the verdicts and the run survive even then.
 
 import csv
 import hashlib
+import html
 import io
+import json
 import os
+import re
 import shutil
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -210,3 +214,35 @@ def test_command_line_refuses_an_empty_folder(tmp_path, capsys):
 def test_command_line_refuses_a_bad_timeout(tmp_path, capsys):
     assert bpcourse_main(["grade", str(tmp_path), "--cell-timeout", "0", "--no-sandbox"]) == 2
     assert "--cell-timeout must be a positive number" in capsys.readouterr().err
+
+
+def test_the_run_folder_holds_every_report(graded):
+    """The wide sheet, a feedback page per student and notebook, the summary and the similarity report."""
+    out = graded["out"]
+    with open(out / grading.WIDE_SHEET_FILE, newline="", encoding="utf-8") as handle:
+        wide = list(csv.DictReader(handle))
+    assert [r["student"] for r in wide] == sorted(EXPECTED)
+    for row in wide:
+        assert float(row["total"]) == sum(EXPECTED[row["student"]])
+    pages = sorted(p.relative_to(out / "feedback").as_posix() for p in (out / "feedback").rglob("*.html"))
+    assert pages == [f"{student}/98_fixture.html" for student in sorted(EXPECTED)]
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert (out / "summary.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for link in re.findall(r'href="([^"#]+)"', summary):
+        assert (out / unquote(html.unescape(link))).is_file(), f"summary.html links to a missing {link}"
+    assert 'href="feedback/j_sigint_loop/98_fixture.html"' in summary, "a time-out needs a look"
+    similar = (out / "similarity.html").read_text(encoding="utf-8")
+    assert 'id="ex-nb98_sigmoid"' in similar and 'id="ex-nb98_double"' in similar, "a section per solution cell"
+
+
+def test_no_hidden_test_reaches_a_feedback_page(graded):
+    hidden = []
+    for cell in json.loads((SOURCE / "98_fixture.ipynb").read_text(encoding="utf-8"))["cells"]:
+        source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        if "BEGIN HIDDEN TESTS" in source:
+            block = source.split("### BEGIN HIDDEN TESTS")[1].split("### END HIDDEN TESTS")[0]
+            hidden += [line.strip() for line in block.splitlines() if line.strip()]
+    assert hidden, "the fixture has hidden tests"
+    for page in (graded["out"] / "feedback").rglob("*.html"):
+        text = html.unescape(page.read_text(encoding="utf-8"))
+        assert "HIDDEN TESTS" not in text and not [line for line in hidden if line in text], page

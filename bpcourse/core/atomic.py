@@ -49,6 +49,7 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", ch
     # the writer's process id in the name: remove_stale_temporaries knows a dead writer's leftovers
     descriptor, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.{os.getpid()}.", suffix=suffix)
     try:
+        os.fchmod(descriptor, 0o666 & ~_umask())  # mkstemp's 0600 -> what open() would have made
         with os.fdopen(descriptor, mode, encoding=encoding, newline=newline) as file:
             yield file
             file.flush()
@@ -60,6 +61,13 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", ch
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def _umask():
+    """The process's umask (read by setting it, then putting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def remove_stale_temporaries(path, suffix=".tmp"):

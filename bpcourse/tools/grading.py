@@ -45,10 +45,12 @@ student versions) is here as well; it talks to its kernel over Unix sockets.
 import csv
 import io
 import json
+import os
 import sys
 import time
 from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
@@ -56,19 +58,24 @@ from tqdm import tqdm
 
 from bpcourse.core.atomic import atomic_write
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS
+from bpcourse.tools.class_report import write_summary, write_wide_sheet
+from bpcourse.tools.feedback import feedback_page, write_feedback
 from bpcourse.tools.grading_jobs import (NOTEBOOK_TIMEOUT_SECONDS, ClusterProblem, GradingOptions, Submission,
                                          grade_here, job_count, sweep_job_folders, warm_up)
 from bpcourse.tools.ipc_kernel import IPCKernelManager
 from bpcourse.tools.kernel import Limits, sandbox_problem
 from bpcourse.tools.results_store import GRADER_ERROR, content_key, load_result, save_result
-from bpcourse.tools.student import check_grade_ids, make_student_notebook
-from bpcourse.tools.submission import display_name, read_notebook
+from bpcourse.tools.similarity import THRESHOLD, class_copies, similarity_report
+from bpcourse.tools.student import check_grade_ids, is_solution_cell, make_student_notebook, nbgrader_metadata
+from bpcourse.tools.submission import SubmissionError, display_name, read_notebook, read_solutions
 
 SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message", "review"]
 """The grade sheet's columns (a plain CSV, this header first): ``status`` is one of
 :data:`bpcourse.tools.checker.STATUSES`, ``message`` says more, ``review`` why an instructor should look."""
 SHEET_FILE, WIDE_SHEET_FILE, STATUS_FILE = "grades.csv", "grades_wide.csv", "status.json"
-"""The files of a run's folder: the long sheet, the wide sheet (a row per student), the run's state."""
+FEEDBACK_FOLDER, SIMILARITY_FILE = "feedback", "similarity.html"
+"""The files of a run's folder: the long sheet, the wide sheet (a row per student), the run's state, the
+feedback pages' folder, the copies across the class (beside ``summary.html`` and ``summary.png``)."""
 NO_SANDBOX_RISK = (
     "without the sandbox the learners' code runs as you: it can read and change your files (the instructor's "
     "notebooks and hidden tests, other submissions, the installed package, the grade sheet), use the network and "
@@ -332,10 +339,42 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
     return scores
 
 
-def write_reports(out_dir, submissions, results):
-    """The class's sheets, feedback pages, summary and similarity report from every result; returns the scores."""
+def write_reports(out_dir, submissions, results, copy_threshold=THRESHOLD):
+    """The class's sheets, feedback pages, summary and similarity report from every result; returns the scores.
+
+    ``results[submission.index]`` is that submission's ``(scores, problems)``. Feedback pages go to
+    ``feedback/<student folder>/NN_name.html``; copies are looked for in every submitted solution cell, without
+    the lines of the student version's cell, and are listed for review (they change no score).
+    """
     scores = [row for s in submissions for row in results[s.index][0]]
     write_sheet(scores, out_dir / SHEET_FILE)
+    write_wide_sheet(scores, out_dir / WIDE_SHEET_FILE)
+    solutions, handed_out, problems, links = {}, {}, {}, {}
+    student_versions = {}
+    for s in submissions:
+        name = s.instructor_path.name
+        if name not in student_versions:
+            student_versions[name] = make_student_notebook(read_notebook(s.instructor_path), name)
+            for cell in student_versions[name]["cells"]:
+                if is_solution_cell(cell):
+                    handed_out[nbgrader_metadata(cell)["grade_id"]] = cell.get("source", "")
+        rows, notebook_problems = results[s.index]
+        problems[(s.student, name)] = list(notebook_problems)
+        page = Path(FEEDBACK_FOLDER) / s.student / f"{Path(name).stem}.html"
+        write_feedback(out_dir / page, feedback_page(display_name(s.student), s.instructor_path, s.submitted_path,
+                                                     rows, notebook_problems))
+        links[(s.student, name)] = quote(os.fsencode(page.as_posix()))
+        try:
+            submitted = read_solutions(s.submitted_path) if s.submitted_path is not None else {}
+        except SubmissionError:
+            submitted = {}
+        for grade_id, source in submitted.items():
+            if grade_id in handed_out:
+                solutions.setdefault(grade_id, {})[s.student] = source
+    copies = class_copies(solutions, handed_out, copy_threshold)
+    with atomic_write(out_dir / SIMILARITY_FILE, "w", encoding="utf-8") as handle:
+        handle.write(similarity_report(copies, copy_threshold, list(handed_out)))
+    write_summary(out_dir, scores, copies, problems, links, SIMILARITY_FILE)
     return scores
 
 

@@ -209,7 +209,7 @@ def test_write_summary_writes_the_png_and_a_page_with_the_tables_and_links(tmp_p
     assert sorted(os.listdir(out)) == ["summary.html", "summary.png"]  # no temporary file left
     text = paths["html"].read_text(encoding="utf-8")
     page = Page(text)
-    assert "4 students, 2 notebooks, 5 exercises" in text
+    assert "4 students, 2 notebooks,\n5 exercises" in text
     assert "Mean total <b>4.8</b> of\n<b>9</b> points" in text  # (9 + 1 + 3.25 + 6) / 4
     look, exercises, notebooks = page.tables
     assert look[0] == ["student", "notebook", "exercise", "reason"] and len(look) == 1 + 6

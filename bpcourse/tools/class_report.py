@@ -235,6 +235,10 @@ def _look_table(look, links):
     return _table(caption, ["student", "notebook", "exercise", "reason"], rows)
 
 
+def _count(number, noun):
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _page(scores, copies, problems, links, similarity_page):
     """The summary page's HTML text (the figure is ``summary.png`` beside it)."""
     students, course, points, totals = _students(scores), _course(scores), _points(scores), _totals(scores)
@@ -252,7 +256,8 @@ def _page(scores, copies, problems, links, similarity_page):
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>Class summary</title><style>{_CSS}</style></head>
 <body><h1>Class summary</h1>
-<p>{len(students)} students, {len(course)} notebooks, {sum(map(len, course.values()))} exercises.
+<p>{_count(len(students), "student")}, {_count(len(course), "notebook")},
+{_count(sum(map(len, course.values())), "exercise")}.
 Mean total <b>{f"{totals.mean():.1f}" if len(totals) else "-"}</b> of
 <b>{sum(p for ex in course.values() for p in ex.values()):g}</b> points.</p>
 <p>Rows of the grade sheet by status: {html.escape(", ".join(f"{k} {v}" for k, v in statuses.items()))}.</p>

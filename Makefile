@@ -4,6 +4,8 @@
 #   make lab      set up, get MNIST, open JupyterLab on notebooks/
 #   make student  write student versions into build/student/ (and build/solutions/)
 #   make grade SUBMISSIONS=folder   grade submitted notebooks, each in a sandbox, into build/grades/ (sheets, feedback, summary)
+#   make hub      the course on a local JupyterHub for a class (as root; hub/jupyterhub_config.py)
+#   make hub-grade  collect the students' submissions from the hub, grade them, return the feedback
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV ?= .venv
@@ -23,7 +25,7 @@ export MPLBACKEND ?= Agg
 export OPENBLAS_NUM_THREADS ?= 1
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: setup data course test lab student grade browser-deps sandbox-deps clean
+.PHONY: setup data course test lab student grade browser-deps sandbox-deps hub-setup hub-deps hub-release hub hub-grade clean
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +34,23 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 setup: $(VENV)/.installed
+
+# The hub's packages (the `hub` extra: JupyterHub, nbgrader, nbgitpuller, the idle culler).
+# nbgrader's JupyterLab and server extensions are switched off for this environment's plain
+# JupyterLab (`make lab`); the hub's student servers switch on what they use (hub/singleuser/).
+$(VENV)/.hub-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e '.[hub]'
+	$(VENV)/bin/jupyter labextension disable --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+	$(VENV)/bin/jupyter labextension unlock --level=sys_prefix @jupyter/nbgrader >/dev/null 2>&1
+	for m in formgrader validate_assignment assignment_list course_list; do \
+	  $(VENV)/bin/jupyter server extension disable --sys-prefix nbgrader.server_extensions.$$m >/dev/null 2>&1; done
+	touch $@
+
+hub-setup: $(VENV)/.hub-installed
+
+# JupyterHub's proxy (configurable-http-proxy, from npm; Node.js from Debian if missing).
+hub-deps:
+	bash hub/install_proxy.sh
 
 data: setup
 	$(PY) -m bpcourse.core.data --store-in-cache
@@ -48,7 +67,7 @@ sandbox-deps:
 
 # One pytest worker per core (pytest-xdist), a test file per worker at a time: most tests wait on
 # kernels, sandboxes and the browser, so two workers on two cores halve the wall time.
-test: data browser-deps sandbox-deps
+test: data hub-setup browser-deps sandbox-deps hub-deps
 	$(PY) -m pytest tests notebooks --nbval-lax -n auto --dist loadfile
 
 student: setup
@@ -59,6 +78,18 @@ student: setup
 grade: setup sandbox-deps
 	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=path/to/submitted [GRADE_FLAGS=...]" >&2; exit 2; }
 	$(VENV)/bin/bpcourse grade "$(SUBMISSIONS)" --source notebooks --out build/grades $(GRADE_FLAGS)
+
+# The course on JupyterHub (run as root: the hub makes an operating-system user per student).
+# Students log in at http://127.0.0.1:8000 with a name from hub/students.txt and the password
+# in the README; the course is pulled into their home. Ctrl-C stops the hub.
+hub-release: hub-setup data
+	$(PY) hub/course.py release
+
+hub: hub-release hub-deps
+	$(VENV)/bin/jupyterhub -f hub/jupyterhub_config.py
+
+hub-grade: hub-setup sandbox-deps
+	$(PY) hub/course.py grade $(GRADE_FLAGS)
 
 # JupyterLab refuses to run as root unless told (containers, cloud machines).
 LAB_ROOT_FLAG := $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -13,6 +13,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CONDA_ONLY = {"python", "pip"}
 # PyPI name -> conda-forge name, where they differ
 CONDA_NAMES = {}
+# Extras that are not part of a learner's or an instructor's conda environment: the hub's
+# packages run on the hub's machine (`make hub`, binder/ for its image; tests/test_hub_z2jh.py).
+SERVER_EXTRAS = {"hub"}
 
 
 def split_requirement(requirement):
@@ -25,8 +28,9 @@ def split_requirement(requirement):
 def pyproject_requirements():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     requirements = list(project["dependencies"])
-    for extra in project["optional-dependencies"].values():
-        requirements += extra
+    for name, extra in project["optional-dependencies"].items():
+        if name not in SERVER_EXTRAS:
+            requirements += extra
     return dict(split_requirement(r) for r in requirements)
 
 

@@ -1,0 +1,338 @@
+"""The course on JupyterHub for a class, tried end to end as two students and their instructor.
+
+The test starts the hub of ``hub/jupyterhub_config.py`` (with its proxy, as root, on
+free ports, every folder temporary) after ``hub/course.py release`` has handed out
+notebook 01. Two students log in from two browser contexts; each lands in notebook 01
+(pulled into their home by nbgitpuller), fills exercises, runs the notebook, saves it
+and submits it from nbgrader's Assignments tab. The instructor's ``hub/course.py
+grade`` collects, grades and returns the feedback; each student fetches theirs, opens
+it, and is refused the other's (by the hub, by their own server, and by the operating
+system). Screenshots of each step: ``build/screenshots/hub-*.png``.
+"""
+
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from tests.browser.conftest import CHROMIUM_ARGS, _mnist_folder, _skip_or_fail
+from tests.notebook_solutions import notebook_path, solution_cells
+from tests.test_grading import require_sandbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.hub]
+
+REPO = Path(__file__).resolve().parents[2]
+SCREENSHOT_DIR = REPO / "build" / "screenshots"
+BIN = Path(sys.executable).parent
+PASSWORD = "backprop-demo"  # the README's demo password, the config's default
+NOTEBOOK = notebook_path("01").name
+HUB_START_TIMEOUT = 60
+SPAWN_TIMEOUT = 180_000  # ms: log-in to a ready notebook on a loaded machine
+RUN_TIMEOUT = 240  # s: notebook 01 in a fresh kernel
+
+
+def _answers(tag):
+    """``{grade_id: source}``: the instructor's solutions of notebook 01, each marked with ``tag``."""
+    ids = ["nb01_sigmoid", "nb01_sigmoid_derivative", "nb01_neuron_output"]
+    return {grade_id: f"# {tag}\n{source}" for grade_id, source in zip(ids, solution_cells("01"))}
+
+
+def _wrong_derivative(tag):
+    return f"# {tag}\ndef sigmoid_derivative(y):\n    return y * (1 + y)\n"
+
+
+def _free_ports(count):
+    """``count`` consecutive free ports on 127.0.0.1 (the hub, its proxy's API, the hub's own)."""
+    for _ in range(50):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            first = probe.getsockname()[1]
+        if first + count > 65535:
+            continue
+        try:
+            sockets = []
+            for port in range(first, first + count):
+                sock = socket.socket()
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+    raise RuntimeError("no free ports")
+
+
+def _closed_folders(path):
+    """Folders above ``path`` that other users cannot enter (as the hub's config checks)."""
+    path = Path(path).resolve()
+    return [folder for folder in reversed(path.parents) if not os.stat(folder).st_mode & 0o001]
+
+
+class Hub:
+    def __init__(self, root, env, url, token, students, source):
+        self.root, self.env, self.url, self.token = root, env, url, token
+        self.students, self.source = students, source
+        self.hub_dir = root / "hub"
+
+    def api(self, path):
+        request = urllib.request.Request(f"{self.url}/hub/api{path}",
+                                         headers={"Authorization": f"token {self.token}"})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return json.loads(response.read())
+
+    def course(self, *args):
+        return subprocess.run([sys.executable, str(REPO / "hub" / "course.py"), *args, "--source", str(self.source)],
+                              env=self.env, capture_output=True, text=True, timeout=900)
+
+
+def _remove_user(name):
+    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+    time.sleep(0.5)
+    subprocess.run(["userdel", "-r", name], capture_output=True)
+    cgroup = Path("/sys/fs/cgroup/memory/bpcourse-hub") / name
+    if cgroup.is_dir():
+        try:
+            cgroup.rmdir()
+        except OSError:
+            pass
+
+
+@pytest.fixture(scope="module")
+def hub(chromium_executable):
+    if os.geteuid() != 0:
+        _skip_or_fail("the hub test runs as root: the hub makes an operating-system user per student")
+    if shutil.which("configurable-http-proxy") is None:
+        _skip_or_fail("configurable-http-proxy is missing (`make hub-deps` installs it)")
+    if not (BIN / "jupyterhub").exists() or not (BIN / "nbgrader").exists():
+        _skip_or_fail("the hub's packages are missing: pip install -e '.[hub]' (`make hub-setup`)")
+    require_sandbox()
+    mnist = _mnist_folder()
+    if mnist is None:
+        _skip_or_fail("MNIST is not on this machine (`make data`)")
+
+    root = Path(tempfile.mkdtemp(prefix="bpcourse-hub-test-"))
+    os.chmod(root, 0o755)  # students enter it to read the hand-out and the data
+    source = root / "source"
+    source.mkdir()
+    shutil.copy2(notebook_path("01"), source / NOTEBOOK)
+    tag = secrets.token_hex(2)
+    students = {"ann": f"bpc{tag}ann", "ben": f"bpc{tag}ben"}
+    roster = root / "students.txt"
+    roster.write_text("\n".join(students.values()) + "\n")
+    port = _free_ports(3)
+    token = secrets.token_hex(16)
+    env = dict(os.environ, BPCOURSE_HUB_DIR=str(root / "hub"), BPCOURSE_EXCHANGE=str(root / "exchange"),
+               BPCOURSE_HUB_ROSTER=str(roster), BPCOURSE_HUB_PORT=str(port), BPCOURSE_HUB_API_TOKEN=token,
+               BPCOURSE_HUB_SERVER_ARGS="--LabApp.expose_app_in_browser=True", BPCOURSE_DATA=str(mnist))
+    # Students run this environment's Python: open (enter, not list) the folders on its way.
+    opened = {folder: os.stat(folder).st_mode & 0o7777
+              for path in (sys.executable, Path(sys.base_prefix) / "lib", REPO) for folder in _closed_folders(path)}
+    for folder, mode in opened.items():
+        os.chmod(folder, mode | 0o001)
+    process = None
+    log = root / "jupyterhub.log"
+    try:
+        released = subprocess.run([sys.executable, str(REPO / "hub" / "course.py"), "release", "--source", str(source)],
+                                  env=env, capture_output=True, text=True, timeout=300)
+        assert released.returncode == 0, released.stdout + released.stderr
+        with open(log, "wb") as handle:
+            process = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(REPO / "hub" / "jupyterhub_config.py")],
+                                       env=env, cwd=root, stdout=handle, stderr=subprocess.STDOUT,
+                                       start_new_session=True)
+        url = f"http://127.0.0.1:{port}"
+        hub = Hub(root, env, url, token, students, source)
+        deadline = time.monotonic() + HUB_START_TIMEOUT
+        while True:
+            try:
+                hub.api("/")
+                break
+            except (urllib.error.URLError, OSError):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError("the hub did not start:\n" + log.read_text(errors="replace")[-3000:])
+                time.sleep(0.5)
+        yield hub
+    finally:
+        if process is not None and process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        proxy_pid = root / "hub" / "state" / "proxy.pid"
+        if proxy_pid.exists():
+            try:
+                os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
+            except (ValueError, ProcessLookupError):
+                pass
+        for name in students.values():
+            _remove_user(name)
+        for folder, mode in opened.items():
+            os.chmod(folder, mode)
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        if log.exists():
+            shutil.copy2(log, SCREENSHOT_DIR / "hub-jupyterhub.log")
+        shutil.rmtree(root, ignore_errors=True)
+
+
+# JupyterLab, driven through its application object (the servers expose it for this test).
+NOTEBOOK_READY_JS = """() => {
+  const w = window.jupyterapp && window.jupyterapp.shell.currentWidget;
+  const k = w && w.sessionContext && w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!(k && k.status === 'idle' && w.content && w.content.widgets.length > 0);
+}"""
+SET_ANSWERS_JS = """(answers) => {
+  const nb = window.jupyterapp.shell.currentWidget.content;
+  let set = 0;
+  nb.widgets.forEach((cell) => {
+    const meta = cell.model.getMetadata('nbgrader');
+    if (meta && answers[meta.grade_id] !== undefined) { cell.model.sharedModel.setSource(answers[meta.grade_id]); set += 1; }
+  });
+  return set;
+}"""
+RUN_ALL_JS = """() => {
+  window.__runAll = 'running';
+  window.jupyterapp.commands.execute('notebook:run-all-cells').then(
+    () => { window.__runAll = 'done'; }, (e) => { window.__runAll = 'error: ' + e; });
+}"""
+RUN_STATE_JS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const busy = [...w.content.node.querySelectorAll('.jp-InputPrompt')].some(p => p.textContent.includes('*'));
+  const errors = [...w.content.node.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')]
+    .map(e => e.innerText.slice(0, 300));
+  return {runAll: window.__runAll, busy, status: w.sessionContext.session.kernel.status, errors};
+}"""
+
+
+def _shot(page, name):
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT_DIR / f"hub-{name}.png"))
+
+
+def _log_in(context, hub, who):
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.goto(f"{hub.url}/hub/login")
+    page.fill("#username_input", hub.students[who])
+    page.fill("#password_input", PASSWORD)
+    if who == "ann":
+        _shot(page, "1-log-in")
+    page.click("#login_submit")
+    page.wait_for_url(f"**/user/{hub.students[who]}/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
+    page.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
+    return page
+
+
+def _work_and_submit(page, who, answers):
+    assert page.evaluate(SET_ANSWERS_JS, answers) == len(answers), f"{who}: not every exercise cell was found"
+    page.evaluate(RUN_ALL_JS)
+    deadline = time.monotonic() + RUN_TIMEOUT
+    state = {}
+    while time.monotonic() < deadline:
+        state = page.evaluate(RUN_STATE_JS)
+        if state["runAll"] != "running" and not state["busy"] and state["status"] == "idle":
+            break
+        time.sleep(0.5)
+    else:
+        raise AssertionError(f"{who}: notebook 01 did not finish within {RUN_TIMEOUT} s ({state})")
+    page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+    page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
+    page.evaluate("""() => {  // show the first error, if any, else the end of the notebook
+      const nb = window.jupyterapp.shell.currentWidget.content.node;
+      const error = nb.querySelector('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"]');
+      (error || nb.querySelector('.jp-Cell:last-child')).scrollIntoView({block: 'center'});
+    }""")
+    _shot(page, f"2-{who}-notebook")
+    page.evaluate("() => window.jupyterapp.commands.execute('nbgrader:open-assignment-list')")
+    page.locator("#fetched_assignments_list button:has-text('Submit')").click()
+    page.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").wait_for(timeout=60_000)
+    _shot(page, f"3-{who}-submitted")
+    return state
+
+
+def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, chromium_executable):
+    from playwright.sync_api import sync_playwright
+
+    work = {
+        "ann": _answers("ann's answer"),  # every exercise right
+        "ben": {"nb01_sigmoid": _answers("ben's answer")["nb01_sigmoid"],  # one right, one wrong
+                "nb01_sigmoid_derivative": _wrong_derivative("ben's answer")},
+    }
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
+        try:
+            pages = {who: _log_in(browser.new_context(viewport={"width": 1280, "height": 900}), hub, who)
+                     for who in ("ann", "ben")}
+            # The hand-out: nbgitpuller put every notebook of the release in each student's home.
+            for who, name in hub.students.items():
+                assert (Path(pwd.getpwnam(name).pw_dir) / "bpcourse" / NOTEBOOK).is_file(), who
+                assert os.stat(pwd.getpwnam(name).pw_dir).st_mode & 0o077 == 0, f"{who}'s home is not private"
+            states = {who: _work_and_submit(pages[who], who, work[who]) for who in ("ann", "ben")}
+            assert states["ann"]["errors"] == [], f"ann's right answers raised: {states['ann']['errors']}"
+            assert any("AssertionError" in e or "Error" in e for e in states["ben"]["errors"]), (
+                f"ben's wrong derivative did not fail its check in the notebook: {states['ben']}")
+
+            # The instructor: collect, grade, return feedback.
+            graded = hub.course("grade", "--jobs", "2")
+            assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
+            for who, name in hub.students.items():
+                submitted = hub.hub_dir / "course" / "submitted" / name / "bpcourse"
+                assert (submitted / NOTEBOOK).is_file() and (submitted / "timestamp.txt").read_text().strip(), who
+            sheet = (hub.hub_dir / "grades" / "grades_wide.csv").read_text().splitlines()
+            totals = {row.split(",")[0]: row.split(",")[-1] for row in sheet[1:]}
+            assert totals == {hub.students["ann"]: "5", hub.students["ben"]: "2"}, sheet
+
+            # Each student fetches and opens their own feedback.
+            feedback_urls = {}
+            for who, page in pages.items():
+                page.locator("#refresh_assignments_list").click()
+                page.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").click()
+                home = Path(pwd.getpwnam(hub.students[who]).pw_dir)
+                deadline = time.monotonic() + 60
+                while not list((home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")):
+                    assert time.monotonic() < deadline, f"{who}: no feedback arrived in ~/bpcourse/feedback"
+                    time.sleep(0.5)
+                (fetched,) = (home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")
+                relative = fetched.relative_to(home).as_posix()
+                feedback_urls[who] = relative
+                response = page.goto(f"{hub.url}/user/{hub.students[who]}/files/{relative}")
+                assert response.status == 200, f"{who}: {response.status} for their own feedback"
+                text = page.locator("body").inner_text()
+                total = "5 / 5" if who == "ann" else "2 / 5"
+                assert f"Total: {total} points" in text and f"{who}'s answer" in text, f"{who}'s feedback: {text[:500]}"
+                other = "ben" if who == "ann" else "ann"
+                assert f"{other}'s answer" not in text, f"{who}'s feedback shows {other}'s work"
+                assert "HIDDEN TESTS" not in text and "seed=8101" not in text, "a hidden test reached the feedback"
+                _shot(page, f"4-{who}-feedback")
+
+            # Ben tries to open Ann's feedback: the hub refuses him her server ...
+            ben = pages["ben"]
+            response = ben.goto(f"{hub.url}/user/{hub.students['ann']}/files/{feedback_urls['ann']}")
+            body = ben.locator("body").inner_text()
+            assert response.status in (403, 404) and "ann's answer" not in body, (response.status, body[:300])
+            _shot(ben, "5-ben-refused-ann-feedback")
+            # ... his own server will not serve a path outside his home ...
+            outside = f"..%2F{hub.students['ann']}%2F{feedback_urls['ann'].replace('/', '%2F')}"
+            response = ben.goto(f"{hub.url}/user/{hub.students['ben']}/files/{outside}")
+            assert response.status in (403, 404) and "ann's answer" not in ben.locator("body").inner_text()
+            # ... and the operating system will not let his user read it.
+            ann_file = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / feedback_urls["ann"]
+            peek = subprocess.run(["su", "-s", "/bin/sh", hub.students["ben"], "-c", f"cat '{ann_file}'"],
+                                  capture_output=True, text=True)
+            assert peek.returncode != 0 and "Permission denied" in peek.stderr and "ann's answer" not in peek.stdout
+        finally:
+            browser.close()

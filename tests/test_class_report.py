@@ -211,9 +211,14 @@ def test_write_summary_writes_the_png_and_a_page_with_the_tables_and_links(tmp_p
     page = Page(text)
     assert "4 students, 2 notebooks,\n5 exercises" in text
     assert "Mean total <b>4.8</b> of\n<b>9</b> points" in text  # (9 + 1 + 3.25 + 6) / 4
-    look, exercises, notebooks = page.tables
+    exercises, notebooks, overview, look = page.tables  # the class first, then who needs a look
     assert look[0] == ["student", "notebook", "exercise", "reason"] and len(look) == 1 + 6
     assert look[3] == [HOSTILE, "01_single_neuron", "nb01_step_check", "timeout: the cell ran past 120 s"]
+    assert overview[0] == ["student", "copy?", "time-out", "flag", "grading problem", "notebooks"]
+    counts = {cells[0]: cells[1:5] for cells in overview[1:]}  # one row per student, the kinds of their reasons
+    assert sum(sum(map(int, c)) for c in counts.values()) == len(look) - 1
+    assert counts[HOSTILE][1] == "1" and len(counts) == len({cells[0] for cells in look[1:]})
+    assert "<details><summary>Every reason (6)</summary>" in text
     assert exercises[2] == ["01_single_neuron", "nb01_step_check", "1", "0.50", "50", "50", "0", "50"]
     assert notebooks[1:] == [["01_single_neuron", "3", "1.75", "1", "3"], ["02_forward", "6", "3.06", "0", "6"]]
     assert ("feedback/ana/02_forward.html", "ana") in page.anchors
@@ -229,7 +234,7 @@ def test_summary_page_shows_a_hostile_name_as_text_and_runs_nothing(tmp_path):
     text = (tmp_path / "summary.html").read_text(encoding="utf-8")
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;img src=x onerror=alert(2)&gt;" in text
     page = Page(text)
-    assert [cells[3] for cells in page.tables[0] if cells[2] == ""] == [PROBLEM]  # shown as the text it is
+    assert [cells[3] for cells in page.tables[3] if cells[2] == ""] == [PROBLEM]  # shown as the text it is
     assert "script" not in page.tags and not {"link", "iframe", "object"} & page.tags
     assert not any("://" in source or source.startswith("/") for source in page.sources)
     assert [source for source in page.sources if not source.startswith("feedback/")] == ["summary.png"]

@@ -223,16 +223,42 @@ def _table(caption, header, rows):
     return f"<table><caption>{html.escape(caption)}</caption>\n<tr>{head}</tr>\n{body}\n</table>"
 
 
-def _look_table(look, links):
-    """The "students who need a look" table, each name linked to the feedback page of its notebook."""
-    rows = []
+def _student_link(student, notebook, links):
+    name, link = html.escape(_printable(student)), links.get((student, notebook))
+    return f'<a href="{html.escape(link, quote=True)}">{name}</a>' if link is not None else name
+
+
+def _kind(row):
+    """What a reason of :func:`needs_a_look` is about: a copy, a time-out, a grading problem, or a flag."""
+    if row["reason"].startswith("copy?"):
+        return "copy?"
+    if row["reason"].startswith("timeout"):
+        return "time-out"
+    return "grading problem" if row["exercise"] == "" else "flag"
+
+
+LOOK_KINDS = ("copy?", "time-out", "flag", "grading problem")
+
+
+def _look_tables(look, links):
+    """Who needs a look: one row per student (counts per kind of reason, the first notebook linked),
+    then every reason, one row each, in a section folded away (a class of 200 has thousands)."""
+    by_student = {}
     for row in look:
-        name, link = html.escape(_printable(row["student"])), links.get((row["student"], row["notebook"]))
-        if link is not None:
-            name = f'<a href="{html.escape(link, quote=True)}">{name}</a>'
-        rows.append([f"<td>{name}</td>", _td(Path(row["notebook"]).stem), _td(row["exercise"]), _td(row["reason"])])
-    caption = f"Students who need a look: {len({r['student'] for r in look})} students, {len(look)} reasons"
-    return _table(caption, ["student", "notebook", "exercise", "reason"], rows)
+        by_student.setdefault(row["student"], []).append(row)
+    rows = []
+    for student, reasons in by_student.items():
+        kinds = Counter(_kind(r) for r in reasons)
+        notebooks = list(dict.fromkeys(Path(r["notebook"]).stem for r in reasons if r["notebook"]))
+        rows.append([f"<td>{_student_link(student, reasons[0]['notebook'], links)}</td>",
+                     *(_num(kinds[k], "d") for k in LOOK_KINDS), _td(", ".join(notebooks))])
+    caption = f"Students who need a look: {_count(len(by_student), 'student')}, {_count(len(look), 'reason')}"
+    overview = _table(caption, ["student", *LOOK_KINDS, "notebooks"], rows)
+    detail_rows = [[f"<td>{_student_link(r['student'], r['notebook'], links)}</td>", _td(Path(r["notebook"]).stem),
+                    _td(r["exercise"]), _td(r["reason"])] for r in look]
+    details = _table("Every reason, by student and notebook", ["student", "notebook", "exercise", "reason"],
+                     detail_rows)
+    return f"{overview}\n<details><summary>Every reason ({len(look)})</summary>\n{details}\n</details>"
 
 
 def _count(number, noun):
@@ -262,11 +288,11 @@ Mean total <b>{f"{totals.mean():.1f}" if len(totals) else "-"}</b> of
 <b>{sum(p for ex in course.values() for p in ex.values()):g}</b> points.</p>
 <p>Rows of the grade sheet by status: {html.escape(", ".join(f"{k} {v}" for k, v in statuses.items()))}.</p>
 {similarity}
-{_look_table(needs_a_look(scores, copies, problems), links)}
 <p><img src="summary.png" alt="Shares of full, partial and zero marks per exercise; histogram of total points"></p>
 {_table("Exercises", ["notebook", "exercise", "points", "mean", "mean (% of points)", "full marks (%)",
                       "partial (%)", "zero (%)"], exercise_rows)}
 {_table("Totals per notebook", ["notebook", "points", "mean", "min", "max"], notebook_rows)}
+{_look_tables(needs_a_look(scores, copies, problems), links)}
 </body></html>
 """
 

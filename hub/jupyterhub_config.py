@@ -241,8 +241,10 @@ def private_folders(path):
 # in a fresh clone under /opt, or open the folders with `chmod o+x FOLDER` (enter, not list).
 _closed = private_folders(sys.executable) + private_folders(Path(sys.base_prefix) / "lib") + private_folders(REPO)
 if _closed:
-    sys.exit(f"students could not run {sys.executable}: {', '.join(sorted(set(_closed)))} "
-             "closed to other users (see hub/jupyterhub_config.py, private_folders)")
+    _closed = sorted(set(_closed))
+    sys.exit(f"students could not run {sys.executable}: {', '.join(_closed)} "
+             f"{'is' if len(_closed) == 1 else 'are'} closed to other users. Use a Python every user can run "
+             f"(README, 'The course on JupyterHub for a class'), or open the way: chmod o+x {' '.join(_closed)}")
 
 if shutil.which("configurable-http-proxy") is None:
     sys.exit("configurable-http-proxy is missing: `make hub-deps` installs it (npm, as root)")

@@ -7,7 +7,8 @@ notebook 01. Two students log in from two browser contexts; each lands in notebo
 and submits it from nbgrader's Assignments tab. The instructor's ``hub/course.py
 grade`` collects, grades and returns the feedback; each student fetches theirs, opens
 it, and is refused the other's (by the hub, by their own server, and by the operating
-system). Screenshots of each step: ``build/screenshots/hub-*.png``.
+system). Then the instructor updates the course, and a student's next visit merges the
+update in without overwriting their work. Screenshots of each step: ``build/screenshots/hub-*.png``.
 """
 
 import json
@@ -24,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlencode
 
 import pytest
 
@@ -334,5 +336,28 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, chr
             peek = subprocess.run(["su", "-s", "/bin/sh", hub.students["ben"], "-c", f"cat '{ann_file}'"],
                                   capture_output=True, text=True)
             assert peek.returncode != 0 and "Permission denied" in peek.stderr and "ann's answer" not in peek.stdout
+
+            # The instructor updates the course (a new notebook, a reworded introduction); Ann's next
+            # log-in merges it in and keeps her work.
+            notebook = json.loads((hub.source / NOTEBOOK).read_text(encoding="utf-8"))
+            first_markdown = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
+            first_markdown["source"] = ["# 01 · One neuron and the sigmoid (updated)\n"] + first_markdown["source"][1:]
+            (hub.source / NOTEBOOK).write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+            second = notebook_path("02")
+            shutil.copy2(second, hub.source / second.name)
+            released = hub.course("release")
+            assert released.returncode == 0, released.stdout[-2000:] + released.stderr[-2000:]
+            ann = pages["ann"]
+            ann.goto(f"{hub.url}/hub/user-redirect/git-pull?" + urlencode({
+                "repo": f"file://{hub.hub_dir / 'handout'}", "branch": "main", "targetpath": "bpcourse",
+                "urlpath": f"lab/tree/bpcourse/{NOTEBOOK}"}))
+            ann.wait_for_url(f"**/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
+            folder = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / "bpcourse"
+            assert (folder / second.name).is_file(), "the new notebook did not reach Ann"
+            merged = (folder / NOTEBOOK).read_text(encoding="utf-8")
+            assert "ann's answer" in merged, "the update overwrote Ann's work"
+            assert "(updated)" in merged, "the reworded introduction did not reach Ann"
+            ann.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
+            _shot(ann, "6-ann-after-update")
         finally:
             browser.close()

@@ -287,21 +287,27 @@ def lab_server(chromium_executable, tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def chromium_context(chromium_executable, tmp_path_factory):
-    """A headless Chromium (Debian's, driven by Playwright) with a new empty profile."""
+def playwright_driver(chromium_executable):
+    """Playwright's driver, one per test process (its sync API allows only one at a time)."""
     from playwright.sync_api import sync_playwright
 
-    profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile),
-            executable_path=chromium_executable,
-            headless=True,
-            args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
-        )
-        context.set_default_timeout(30_000)
-        try:
-            yield context
-        finally:
-            context.close()
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def chromium_context(playwright_driver, chromium_executable, tmp_path_factory):
+    """A headless Chromium (Debian's, driven by Playwright) with a new empty profile."""
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    context = playwright_driver.chromium.launch_persistent_context(
+        str(profile),
+        executable_path=chromium_executable,
+        headless=True,
+        args=CHROMIUM_ARGS,
+        viewport={"width": 1280, "height": 900},
+    )
+    context.set_default_timeout(30_000)
+    try:
+        yield context
+    finally:
+        context.close()

@@ -266,98 +266,95 @@ def _work_and_submit(page, who, answers):
     return state
 
 
-def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, chromium_executable):
-    from playwright.sync_api import sync_playwright
-
+def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, playwright_driver, chromium_executable):
     work = {
         "ann": _answers("ann's answer"),  # every exercise right
         "ben": {"nb01_sigmoid": _answers("ben's answer")["nb01_sigmoid"],  # one right, one wrong
                 "nb01_sigmoid_derivative": _wrong_derivative("ben's answer")},
     }
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
-        try:
-            pages = {who: _log_in(browser.new_context(viewport={"width": 1280, "height": 900}), hub, who)
-                     for who in ("ann", "ben")}
-            # The hand-out: nbgitpuller put every notebook of the release in each student's home.
-            for who, name in hub.students.items():
-                assert (Path(pwd.getpwnam(name).pw_dir) / "bpcourse" / NOTEBOOK).is_file(), who
-                assert os.stat(pwd.getpwnam(name).pw_dir).st_mode & 0o077 == 0, f"{who}'s home is not private"
-            states = {who: _work_and_submit(pages[who], who, work[who]) for who in ("ann", "ben")}
-            assert states["ann"]["errors"] == [], f"ann's right answers raised: {states['ann']['errors']}"
-            assert any("AssertionError" in e or "Error" in e for e in states["ben"]["errors"]), (
-                f"ben's wrong derivative did not fail its check in the notebook: {states['ben']}")
+    browser = playwright_driver.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
+    try:
+        pages = {who: _log_in(browser.new_context(viewport={"width": 1280, "height": 900}), hub, who)
+                 for who in ("ann", "ben")}
+        # The hand-out: nbgitpuller put every notebook of the release in each student's home.
+        for who, name in hub.students.items():
+            assert (Path(pwd.getpwnam(name).pw_dir) / "bpcourse" / NOTEBOOK).is_file(), who
+            assert os.stat(pwd.getpwnam(name).pw_dir).st_mode & 0o077 == 0, f"{who}'s home is not private"
+        states = {who: _work_and_submit(pages[who], who, work[who]) for who in ("ann", "ben")}
+        assert states["ann"]["errors"] == [], f"ann's right answers raised: {states['ann']['errors']}"
+        assert any("AssertionError" in e or "Error" in e for e in states["ben"]["errors"]), (
+            f"ben's wrong derivative did not fail its check in the notebook: {states['ben']}")
 
-            # The instructor: collect, grade, return feedback.
-            graded = hub.course("grade", "--jobs", "2")
-            assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
-            for who, name in hub.students.items():
-                submitted = hub.hub_dir / "course" / "submitted" / name / "bpcourse"
-                assert (submitted / NOTEBOOK).is_file() and (submitted / "timestamp.txt").read_text().strip(), who
-            sheet = (hub.hub_dir / "grades" / "grades_wide.csv").read_text().splitlines()
-            totals = {row.split(",")[0]: row.split(",")[-1] for row in sheet[1:]}
-            assert totals == {hub.students["ann"]: "5", hub.students["ben"]: "2"}, sheet
+        # The instructor: collect, grade, return feedback.
+        graded = hub.course("grade", "--jobs", "2")
+        assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
+        for who, name in hub.students.items():
+            submitted = hub.hub_dir / "course" / "submitted" / name / "bpcourse"
+            assert (submitted / NOTEBOOK).is_file() and (submitted / "timestamp.txt").read_text().strip(), who
+        sheet = (hub.hub_dir / "grades" / "grades_wide.csv").read_text().splitlines()
+        totals = {row.split(",")[0]: row.split(",")[-1] for row in sheet[1:]}
+        assert totals == {hub.students["ann"]: "5", hub.students["ben"]: "2"}, sheet
 
-            # Each student fetches and opens their own feedback.
-            feedback_urls = {}
-            for who, page in pages.items():
-                page.locator("#refresh_assignments_list").click()
-                page.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").click()
-                home = Path(pwd.getpwnam(hub.students[who]).pw_dir)
-                deadline = time.monotonic() + 60
-                while not list((home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")):
-                    assert time.monotonic() < deadline, f"{who}: no feedback arrived in ~/bpcourse/feedback"
-                    time.sleep(0.5)
-                (fetched,) = (home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")
-                relative = fetched.relative_to(home).as_posix()
-                feedback_urls[who] = relative
-                response = page.goto(f"{hub.url}/user/{hub.students[who]}/files/{relative}")
-                assert response.status == 200, f"{who}: {response.status} for their own feedback"
-                text = page.locator("body").inner_text()
-                total = "5 / 5" if who == "ann" else "2 / 5"
-                assert f"Total: {total} points" in text and f"{who}'s answer" in text, f"{who}'s feedback: {text[:500]}"
-                other = "ben" if who == "ann" else "ann"
-                assert f"{other}'s answer" not in text, f"{who}'s feedback shows {other}'s work"
-                assert "HIDDEN TESTS" not in text and "seed=8101" not in text, "a hidden test reached the feedback"
-                _shot(page, f"4-{who}-feedback")
+        # Each student fetches and opens their own feedback.
+        feedback_urls = {}
+        for who, page in pages.items():
+            page.locator("#refresh_assignments_list").click()
+            page.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").click()
+            home = Path(pwd.getpwnam(hub.students[who]).pw_dir)
+            deadline = time.monotonic() + 60
+            while not list((home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")):
+                assert time.monotonic() < deadline, f"{who}: no feedback arrived in ~/bpcourse/feedback"
+                time.sleep(0.5)
+            (fetched,) = (home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")
+            relative = fetched.relative_to(home).as_posix()
+            feedback_urls[who] = relative
+            response = page.goto(f"{hub.url}/user/{hub.students[who]}/files/{relative}")
+            assert response.status == 200, f"{who}: {response.status} for their own feedback"
+            text = page.locator("body").inner_text()
+            total = "5 / 5" if who == "ann" else "2 / 5"
+            assert f"Total: {total} points" in text and f"{who}'s answer" in text, f"{who}'s feedback: {text[:500]}"
+            other = "ben" if who == "ann" else "ann"
+            assert f"{other}'s answer" not in text, f"{who}'s feedback shows {other}'s work"
+            assert "HIDDEN TESTS" not in text and "seed=8101" not in text, "a hidden test reached the feedback"
+            _shot(page, f"4-{who}-feedback")
 
-            # Ben tries to open Ann's feedback: the hub refuses him her server ...
-            ben = pages["ben"]
-            response = ben.goto(f"{hub.url}/user/{hub.students['ann']}/files/{feedback_urls['ann']}")
-            body = ben.locator("body").inner_text()
-            assert response.status in (403, 404) and "ann's answer" not in body, (response.status, body[:300])
-            _shot(ben, "5-ben-refused-ann-feedback")
-            # ... his own server will not serve a path outside his home ...
-            outside = f"..%2F{hub.students['ann']}%2F{feedback_urls['ann'].replace('/', '%2F')}"
-            response = ben.goto(f"{hub.url}/user/{hub.students['ben']}/files/{outside}")
-            assert response.status in (403, 404) and "ann's answer" not in ben.locator("body").inner_text()
-            # ... and the operating system will not let his user read it.
-            ann_file = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / feedback_urls["ann"]
-            peek = subprocess.run(["su", "-s", "/bin/sh", hub.students["ben"], "-c", f"cat '{ann_file}'"],
-                                  capture_output=True, text=True)
-            assert peek.returncode != 0 and "Permission denied" in peek.stderr and "ann's answer" not in peek.stdout
+        # Ben tries to open Ann's feedback: the hub refuses him her server ...
+        ben = pages["ben"]
+        response = ben.goto(f"{hub.url}/user/{hub.students['ann']}/files/{feedback_urls['ann']}")
+        body = ben.locator("body").inner_text()
+        assert response.status in (403, 404) and "ann's answer" not in body, (response.status, body[:300])
+        _shot(ben, "5-ben-refused-ann-feedback")
+        # ... his own server will not serve a path outside his home ...
+        outside = f"..%2F{hub.students['ann']}%2F{feedback_urls['ann'].replace('/', '%2F')}"
+        response = ben.goto(f"{hub.url}/user/{hub.students['ben']}/files/{outside}")
+        assert response.status in (403, 404) and "ann's answer" not in ben.locator("body").inner_text()
+        # ... and the operating system will not let his user read it.
+        ann_file = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / feedback_urls["ann"]
+        peek = subprocess.run(["su", "-s", "/bin/sh", hub.students["ben"], "-c", f"cat '{ann_file}'"],
+                              capture_output=True, text=True)
+        assert peek.returncode != 0 and "Permission denied" in peek.stderr and "ann's answer" not in peek.stdout
 
-            # The instructor updates the course (a new notebook, a reworded introduction); Ann's next
-            # log-in merges it in and keeps her work.
-            notebook = json.loads((hub.source / NOTEBOOK).read_text(encoding="utf-8"))
-            first_markdown = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
-            first_markdown["source"] = ["# 01 · One neuron and the sigmoid (updated)\n"] + first_markdown["source"][1:]
-            (hub.source / NOTEBOOK).write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
-            second = notebook_path("02")
-            shutil.copy2(second, hub.source / second.name)
-            released = hub.course("release")
-            assert released.returncode == 0, released.stdout[-2000:] + released.stderr[-2000:]
-            ann = pages["ann"]
-            ann.goto(f"{hub.url}/hub/user-redirect/git-pull?" + urlencode({
-                "repo": f"file://{hub.hub_dir / 'handout'}", "branch": "main", "targetpath": "bpcourse",
-                "urlpath": f"lab/tree/bpcourse/{NOTEBOOK}"}))
-            ann.wait_for_url(f"**/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
-            folder = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / "bpcourse"
-            assert (folder / second.name).is_file(), "the new notebook did not reach Ann"
-            merged = (folder / NOTEBOOK).read_text(encoding="utf-8")
-            assert "ann's answer" in merged, "the update overwrote Ann's work"
-            assert "(updated)" in merged, "the reworded introduction did not reach Ann"
-            ann.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
-            _shot(ann, "6-ann-after-update")
-        finally:
-            browser.close()
+        # The instructor updates the course (a new notebook, a reworded introduction); Ann's next
+        # log-in merges it in and keeps her work.
+        notebook = json.loads((hub.source / NOTEBOOK).read_text(encoding="utf-8"))
+        first_markdown = next(c for c in notebook["cells"] if c["cell_type"] == "markdown")
+        first_markdown["source"] = ["# 01 · One neuron and the sigmoid (updated)\n"] + first_markdown["source"][1:]
+        (hub.source / NOTEBOOK).write_text(json.dumps(notebook, indent=1) + "\n", encoding="utf-8")
+        second = notebook_path("02")
+        shutil.copy2(second, hub.source / second.name)
+        released = hub.course("release")
+        assert released.returncode == 0, released.stdout[-2000:] + released.stderr[-2000:]
+        ann = pages["ann"]
+        ann.goto(f"{hub.url}/hub/user-redirect/git-pull?" + urlencode({
+            "repo": f"file://{hub.hub_dir / 'handout'}", "branch": "main", "targetpath": "bpcourse",
+            "urlpath": f"lab/tree/bpcourse/{NOTEBOOK}"}))
+        ann.wait_for_url(f"**/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
+        folder = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / "bpcourse"
+        assert (folder / second.name).is_file(), "the new notebook did not reach Ann"
+        merged = (folder / NOTEBOOK).read_text(encoding="utf-8")
+        assert "ann's answer" in merged, "the update overwrote Ann's work"
+        assert "(updated)" in merged, "the reworded introduction did not reach Ann"
+        ann.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
+        _shot(ann, "6-ann-after-update")
+    finally:
+        browser.close()

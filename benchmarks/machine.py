@@ -17,7 +17,7 @@ def set_blas_threads(threads):
             os.environ[variable] = str(threads)
 
 
-def print_machine(np):
+def machine_line(np):
     """Date, machine, NumPy and BLAS, thread settings and load, so that the figures can be compared."""
     cpu = platform.processor() or platform.machine()
     try:
@@ -34,6 +34,11 @@ def print_machine(np):
         pass
     threads = {v: os.environ[v] for v in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_CORETYPE")
                if v in os.environ}
-    print(f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); "
-          f"Python {platform.python_version()}, NumPy {np.__version__}, BLAS {blas}; "
-          f"thread settings {threads or 'none'}; load average {os.getloadavg()[0]:.1f}")
+    return (f"date {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {os.cpu_count()} CPUs ({cpu}); "
+            f"Python {platform.python_version()}, NumPy {np.__version__}, BLAS {blas}; "
+            f"thread settings {threads or 'none'}; load average {os.getloadavg()[0]:.1f}")
+
+
+def print_machine(np):
+    """Print :func:`machine_line` (the first line of every benchmark's output)."""
+    print(machine_line(np))

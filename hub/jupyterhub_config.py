@@ -62,18 +62,32 @@ c.JupyterHub.cleanup_servers = True
 # ---------------------------------------------------------------------------
 # 2. Who may log in.
 # ---------------------------------------------------------------------------
-# The class list: one user name per line (hub/students.txt); only they may log in.
+# The class list: one user name per line (hub/students.txt); only they may log in. It is read
+# afresh at every log-in, so a student added or removed while the hub runs is let in or kept out
+# at their next log-in (a removed student's running server is not stopped: stop it in the admin page).
 ROSTER = Path(os.environ.get("BPCOURSE_HUB_ROSTER", REPO / "hub" / "students.txt"))
-c.Authenticator.allowed_users = {
-    line.strip() for line in ROSTER.read_text().splitlines() if line.strip() and not line.startswith("#")
-}
+
+
+def roster():
+    """The user names in the class list (blank lines and ``#`` comments skipped)."""
+    return {line.strip() for line in ROSTER.read_text().splitlines() if line.strip() and not line.startswith("#")}
+
+
+if not roster():
+    raise SystemExit(f"jupyterhub_config.py: the class list {ROSTER} names no student (one user name per line)")
 
 
 class LocalSharedPasswordAuthenticator(LocalAuthenticator, SharedPasswordAuthenticator):
     """One shared password for the local demo, and an operating-system user per student.
 
-    The user is created on first log-in (``adduser``, as root) with a private home.
+    Only names on the class list may log in. A student's user is created on their first log-in
+    (``adduser``, as root) with a private home, not before: the hub's start adds no one.
     """
+
+    any_allow_config = True  # check_allowed below is the allow rule
+
+    def check_allowed(self, username, authentication=None):
+        return username in roster()
 
     def add_system_user(self, user):
         super().add_system_user(user)
@@ -85,6 +99,8 @@ c.JupyterHub.authenticator_class = LocalSharedPasswordAuthenticator
 # as anyone else on it with this password: fine on localhost, not for a class.
 c.SharedPasswordAuthenticator.user_password = os.environ.get("BPCOURSE_HUB_PASSWORD", "backprop-demo")
 c.LocalAuthenticator.create_system_users = os.geteuid() == 0
+# Who once logged in is not let in for that alone: the class list decides (see check_allowed).
+c.Authenticator.allow_existing_users = False
 
 # For a real class, choose one of these instead (and delete the two lines above):
 #

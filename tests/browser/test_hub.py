@@ -133,6 +133,7 @@ def hub(chromium_executable):
     shutil.copy2(notebook_path("01"), source / NOTEBOOK)
     tag = secrets.token_hex(2)
     students = {"ann": f"bpc{tag}ann", "ben": f"bpc{tag}ben"}
+    outsider = f"bpc{tag}eve"  # not on the class list
     roster = root / "students.txt"
     roster.write_text("\n".join(students.values()) + "\n")
     port = _free_ports(3)
@@ -157,6 +158,7 @@ def hub(chromium_executable):
                                        start_new_session=True)
         url = f"http://127.0.0.1:{port}"
         hub = Hub(root, env, url, token, students, source)
+        hub.outsider = outsider
         deadline = time.monotonic() + HUB_START_TIMEOUT
         while True:
             try:
@@ -181,7 +183,7 @@ def hub(chromium_executable):
                 os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
-        for name in students.values():
+        for name in (*students.values(), outsider):
             _remove_user(name)
         for folder, mode in opened.items():
             os.chmod(folder, mode)
@@ -274,6 +276,22 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
     }
     browser = playwright_driver.chromium.launch(executable_path=chromium_executable, headless=True, args=CHROMIUM_ARGS)
     try:
+        # The hub makes a student's operating-system user at their first log-in, not before; a name
+        # that is not on the class list is refused with the right password and gets no user.
+        for name in hub.students.values():
+            with pytest.raises(KeyError):
+                pwd.getpwnam(name)
+        page = browser.new_context().new_page()
+        page.goto(f"{hub.url}/hub/login")
+        page.fill("#username_input", hub.outsider)
+        page.fill("#password_input", PASSWORD)
+        page.click("#login_submit")
+        page.locator(".login_error").wait_for(timeout=30_000)
+        assert "/hub/login" in page.url, page.url
+        with pytest.raises(KeyError):
+            pwd.getpwnam(hub.outsider)
+        page.context.close()
+
         pages = {who: _log_in(browser.new_context(viewport={"width": 1280, "height": 900}), hub, who)
                  for who in ("ann", "ben")}
         # The hand-out: nbgitpuller put every notebook of the release in each student's home.

@@ -140,7 +140,8 @@ def hub(chromium_executable):
     token = secrets.token_hex(16)
     env = dict(os.environ, BPCOURSE_HUB_DIR=str(root / "hub"), BPCOURSE_EXCHANGE=str(root / "exchange"),
                BPCOURSE_HUB_ROSTER=str(roster), BPCOURSE_HUB_PORT=str(port), BPCOURSE_HUB_API_TOKEN=token,
-               BPCOURSE_HUB_SERVER_ARGS="--LabApp.expose_app_in_browser=True", BPCOURSE_DATA=str(mnist))
+               BPCOURSE_HUB_SERVER_ARGS="--LabApp.expose_app_in_browser=True", BPCOURSE_HUB_MEMORY="2G",
+               BPCOURSE_DATA=str(mnist))
     # Students run this environment's Python: open (enter, not list) the folders on its way.
     opened = {folder: os.stat(folder).st_mode & 0o7777
               for path in (sys.executable, Path(sys.base_prefix) / "lib", REPO) for folder in _closed_folders(path)}
@@ -219,6 +220,22 @@ RUN_STATE_JS = """() => {
   const errors = [...w.content.node.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.stderr"], .jp-RenderedText[data-mime-type="application/vnd.jupyter.error"]')]
     .map(e => e.innerText.slice(0, 300));
   return {runAll: window.__runAll, busy, status: w.sessionContext.session.kernel.status, errors};
+}"""
+
+
+MEMORY_LIMIT = 2 << 30  # the config's default, BPCOURSE_HUB_MEMORY=2G
+OVER_THE_LIMIT_JS = """async (code) => {
+  // Run code in the open notebook's kernel: 'ok', 'error <name>', or 'kernel <status>' if it died.
+  const kernel = window.jupyterapp.shell.currentWidget.sessionContext.session.kernel;
+  return await new Promise((resolve) => {
+    kernel.statusChanged.connect((_, status) => {
+      if (['restarting', 'autorestarting', 'dead'].includes(status)) resolve('kernel ' + status);
+    });
+    let error = null;
+    const future = kernel.requestExecute({code});
+    future.onIOPub = (msg) => { if (msg.header.msg_type === 'error') error = msg.content.ename; };
+    future.done.then(() => resolve(error ? 'error ' + error : 'ok'), () => {});
+  });
 }"""
 
 
@@ -374,5 +391,27 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
         assert "(updated)" in merged, "the reworded introduction did not reach Ann"
         ann.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
         _shot(ann, "6-ann-after-update")
+
+        # Ben's kernel asks for more than his server's memory limit: the limit stops that kernel,
+        # not his server, Ann's or the machine.
+        name = hub.students["ben"]
+        ben.goto(f"{hub.url}/user/{name}/lab/tree/bpcourse/{NOTEBOOK}")
+        ben.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
+        cgroup = Path("/sys/fs/cgroup/memory/bpcourse-hub") / name
+        if cgroup.is_dir():  # the memory cgroup: the server and its kernels in it, at the configured limit
+            assert int((cgroup / "memory.limit_in_bytes").read_text()) == MEMORY_LIMIT
+            members = {int(pid) for pid in (cgroup / "cgroup.procs").read_text().split()}
+            own = {int(pid) for pid in subprocess.run(["pgrep", "-u", name], capture_output=True,
+                                                      text=True).stdout.split()}
+            assert len(own) >= 2 and own <= members, f"ben's processes {own}, in his cgroup {members}"
+        outcome = ben.evaluate(OVER_THE_LIMIT_JS, f"hog = b'x' * {MEMORY_LIMIT + (1 << 30)}")
+        _shot(ben, "7-ben-over-memory-limit")
+        if cgroup.is_dir():
+            assert outcome in ("kernel restarting", "kernel autorestarting", "kernel dead"), outcome
+            assert int((cgroup / "memory.failcnt").read_text()) > 0, "the cgroup never reached its limit"
+        else:  # a limit on each process's address space instead
+            assert outcome == "error MemoryError", outcome
+        assert hub.api(f"/users/{name}")["servers"][""]["ready"], "ben's server did not survive his kernel"
+        assert hub.api(f"/users/{hub.students['ann']}")["servers"][""]["ready"], "ann's server went down"
     finally:
         browser.close()

@@ -1,14 +1,18 @@
 """Load on the course's JupyterHub: N students at once log in, start their servers, get the hand-out, run a notebook.
 
-Usage: ``.venv/bin/python benchmarks/hub_load.py [--students 10] [--notebook 01] [--memory 2G] [--json PATH]``,
+Usage, from the repository's root (a module, so that it imports ``hub/local_hub.py``)::
+
+    .venv/bin/python -m benchmarks.hub_load [--students 10] [--notebook 01] [--memory 2G] [--json PATH]
+
 as root (the hub makes an operating-system user per student), with configurable-http-proxy installed.
 
 What it does:
 
-1. Starts the hub of ``hub/jupyterhub_config.py`` on free ports with every folder temporary, as
-   ``tests/browser/test_hub.py`` does: a class list of N students (``bpcload<hex>NN``), a random shared
-   password, the chosen notebook handed out with ``hub/course.py release``, an API token for this
-   script (``BPCOURSE_HUB_API_TOKEN``) and ``--memory`` per student server.
+1. Starts the hub of ``hub/jupyterhub_config.py`` on free ports with every folder temporary
+   (``hub/local_hub.py``, as ``tests/browser/test_hub.py`` does): a class list of N students
+   (``bpcload<hex>NN``), a random shared password, the chosen notebook handed out with
+   ``hub/course.py release``, an API token for this script (``BPCOURSE_HUB_API_TOKEN``) and
+   ``--memory`` per student server.
 2. One thread per student, all released at the same moment:
    - **first log-in**: the hub's log-in form, fetched for its XSRF token and posted with the name and
      password, as a browser does (its redirect is not followed); the hub makes the student's
@@ -46,13 +50,9 @@ import os
 import pwd
 import re
 import secrets
-import shutil
 import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 import urllib.error
@@ -63,15 +63,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+if __package__ in (None, ""):  # run as a file: the hub's helpers (hub/local_hub.py) are not importable
+    sys.exit("run it from the repository's root as a module: .venv/bin/python -m benchmarks.hub_load")
+
+from benchmarks.machine import machine_line  # noqa: E402
+from hub.local_hub import CGROUPS, REQUEST_TIMEOUT, LocalHub, missing_requirements, mnist_folder  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-CONFIG = ROOT / "hub" / "jupyterhub_config.py"
-CGROUPS = Path("/sys/fs/cgroup/memory/bpcourse-hub")  # where the hub's ClassSpawner puts each server
-HUB_START_TIMEOUT = 120  # s: the hub makes N operating-system users before it answers
 SPAWN_TIMEOUT = 300  # s: the config gives a server 120 s to start and 120 s to answer
 HANDOUT_TIMEOUT = 300  # s
 CELL_TIMEOUT = 300  # s per cell
-REQUEST_TIMEOUT = 60  # s per REST request on a loaded machine
 SAMPLE_EVERY = 0.5  # s
 MIB = 1 << 20
 
@@ -83,174 +84,14 @@ def hub_machine_line():
     import jupyterhub
     import numpy as np
 
-    from machine import machine_line
-
     return f"{machine_line(np)}; JupyterHub {jupyterhub.__version__}"
-
-
-def missing_requirements():
-    """Why this machine cannot run the benchmark, or None."""
-    if os.geteuid() != 0:
-        return "run it as root: the hub makes an operating-system user per student"
-    if shutil.which("configurable-http-proxy") is None:
-        return "configurable-http-proxy is missing (`make hub-deps` installs it)"
-    if not (BIN / "jupyterhub").exists() or not (BIN / "jupyterhub-singleuser").exists():
-        return "the hub's packages are missing: pip install -e '.[hub]' (`make hub-setup`)"
-    return None
-
-
-def mnist_folder():
-    """The one folder holding the four MNIST files (``hub/course.py release`` copies them), or None."""
-    from bpcourse.core.data import find_mnist_files
-
-    try:
-        files = find_mnist_files(download_missing=False)
-    except Exception:  # not found: the caller says how to provide it
-        return None
-    folders = {path.parent for path, _ in files.values()}
-    return folders.pop() if len(folders) == 1 else None
-
-
-# --- the hub -----------------------------------------------------------------------------------------------
-
-def free_ports(count):
-    """The first of ``count`` consecutive free ports on 127.0.0.1 (the hub, its proxy's API, the hub's own)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65535:
-            continue
-        sockets = []
-        try:
-            for port in range(first, first + count):
-                sockets.append(socket.socket())
-                sockets[-1].bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free ports")
-
-
-def closed_folders(path):
-    """Folders above ``path`` that other users cannot enter (as the hub's config checks)."""
-    path = Path(path).resolve()
-    return [folder for folder in reversed(path.parents) if not os.stat(folder).st_mode & 0o001]
-
-
-def open_python_path():
-    """Let the students enter (not list) the folders on the way to this Python and the course; the old modes."""
-    opened = {folder: os.stat(folder).st_mode & 0o7777
-              for path in (sys.executable, Path(sys.base_prefix) / "lib", ROOT) for folder in closed_folders(path)}
-    for folder, mode in opened.items():
-        os.chmod(folder, mode | 0o001)
-    return opened
-
-
-def hub_environment(root, students, memory, mnist):
-    """The environment of ``course.py`` and the hub, and the hub's URL and API token."""
-    roster = root / "students.txt"
-    roster.write_text("\n".join(students) + "\n")
-    port, token = free_ports(3), secrets.token_hex(16)
-    env = dict(os.environ, BPCOURSE_HUB_DIR=str(root / "hub"), BPCOURSE_EXCHANGE=str(root / "exchange"),
-               BPCOURSE_HUB_ROSTER=str(roster), BPCOURSE_HUB_PORT=str(port), BPCOURSE_HUB_API_TOKEN=token,
-               BPCOURSE_HUB_SERVER_ARGS="", BPCOURSE_HUB_MEMORY=memory,
-               BPCOURSE_HUB_MAX_SERVERS=str(len(students)), BPCOURSE_DATA=str(mnist),
-               BPCOURSE_HUB_PASSWORD=secrets.token_urlsafe(12))
-    return env, f"http://127.0.0.1:{port}", token
-
-
-def release(root, notebook, env):
-    """Hand out the student version of ``notebook`` alone (``hub/course.py release``)."""
-    source = root / "source"
-    source.mkdir()
-    shutil.copy2(notebook, source / notebook.name)
-    done = subprocess.run([sys.executable, str(ROOT / "hub" / "course.py"), "release", "--source", str(source)],
-                          env=env, capture_output=True, text=True, timeout=300)
-    if done.returncode != 0:
-        raise RuntimeError(f"hub/course.py release failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-
-
-def start_hub(root, env, log):
-    """Start the hub (its own session, so that it and its children stop together)."""
-    with open(log, "wb") as handle:
-        return subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(CONFIG)], env=env, cwd=root,
-                                stdout=handle, stderr=subprocess.STDOUT, start_new_session=True)
-
-
-def wait_for_hub(client, process, log):
-    deadline = time.monotonic() + HUB_START_TIMEOUT
-    while True:
-        try:
-            client.hub_api("GET", "/")
-            return
-        except (urllib.error.URLError, OSError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hub did not start:\n" + log.read_text(errors="replace")[-3000:])
-            time.sleep(0.5)
-
-
-def stop_hub(process, root):
-    """Stop the hub's session and its proxy (which writes its own pid file)."""
-    if process is not None and process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
-    proxy_pid = root / "hub" / "state" / "proxy.pid"
-    if proxy_pid.exists():
-        try:
-            os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
-        except (ValueError, ProcessLookupError):
-            pass
-
-
-def remove_user(name):
-    """Kill the student's processes, remove the user with their home, and their memory cgroup."""
-    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-    time.sleep(0.5)
-    subprocess.run(["userdel", "-r", name], capture_output=True)
-    cgroup = CGROUPS / name
-    if cgroup.is_dir():
-        try:
-            cgroup.rmdir()
-        except OSError:
-            pass
 
 
 # --- one student, through the REST APIs --------------------------------------------------------------------
 
-class Client:
-    """Requests to the hub's API and to a student's server through the proxy, with the service's token."""
-
-    def __init__(self, url, token):
-        self.url, self.token = url, token
-
-    def request(self, method, path, body=None, timeout=REQUEST_TIMEOUT):
-        """``method`` on ``url + path`` with a JSON body; the response, open (the caller closes it)."""
-        data = None if body is None else json.dumps(body).encode()
-        if method == "POST" and data is None:
-            data = b""
-        request = urllib.request.Request(f"{self.url}{path}", data=data, method=method,
-                                         headers={"Authorization": f"token {self.token}",
-                                                  "Content-Type": "application/json"})
-        return urllib.request.urlopen(request, timeout=timeout)
-
-    def json(self, method, path, body=None):
-        with self.request(method, path, body) as response:
-            text = response.read()
-        return json.loads(text) if text else None
-
-    def hub_api(self, method, path, body=None):
-        return self.json(method, f"/hub/api{path}", body)
-
-    def server_api(self, name, method, path, body=None):
-        return self.json(method, f"/user/{quote(name)}/api{path}", body)
+def server_api(hub, name, method, path, body=None):
+    """The student's server's REST API through the proxy: ``server_api(hub, NAME, "GET", "/contents/x")``."""
+    return hub.json(method, f"/user/{quote(name)}/api{path}", body)
 
 
 class RunFailed(Exception):
@@ -268,7 +109,7 @@ class _KeepRedirects(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def log_in(client, name, password):
+def log_in(hub, name, password):
     """The student's first log-in through the hub's log-in form; the hub creates their user then.
 
     The form is fetched for its XSRF token (the hub refuses a form without one), then posted with the
@@ -277,14 +118,14 @@ def log_in(client, name, password):
     """
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
                                          _KeepRedirects())
-    with opener.open(f"{client.url}/hub/login", timeout=REQUEST_TIMEOUT) as page:
+    with opener.open(f"{hub.url}/hub/login", timeout=REQUEST_TIMEOUT) as page:
         form = page.read().decode("utf-8", errors="replace")
     match = re.search(r'name="_xsrf" value="([^"]+)"', form)
     if match is None:
         raise RunFailed("log-in", "the log-in form has no _xsrf field")
     data = urlencode({"username": name, "password": password, "_xsrf": match.group(1)}).encode()
     try:
-        with opener.open(f"{client.url}/hub/login", data=data, timeout=REQUEST_TIMEOUT) as response:
+        with opener.open(f"{hub.url}/hub/login", data=data, timeout=REQUEST_TIMEOUT) as response:
             status = response.status
     except urllib.error.HTTPError as error:
         status = error.code
@@ -293,11 +134,11 @@ def log_in(client, name, password):
     raise RunFailed("log-in", f"the hub answered the log-in with HTTP {status}, not a redirect")
 
 
-def spawn(client, name):
+def spawn(hub, name):
     """Ask for the student's server, retrying while the hub says too many are starting (HTTP 429)."""
     while True:
         try:
-            client.hub_api("POST", f"/users/{quote(name)}/server")
+            hub.api("POST", f"/users/{quote(name)}/server")
             return
         except urllib.error.HTTPError as error:
             if error.code != 429:
@@ -305,11 +146,11 @@ def spawn(client, name):
             time.sleep(float(error.headers.get("Retry-After") or 1))
 
 
-def wait_until_ready(client, name, stop):
+def wait_until_ready(hub, name, stop):
     """Poll the user's model until their default server is ready."""
     deadline = time.monotonic() + SPAWN_TIMEOUT
     while time.monotonic() < deadline and not stop.is_set():
-        server = client.hub_api("GET", f"/users/{quote(name)}")["servers"].get("")
+        server = hub.api("GET", f"/users/{quote(name)}")["servers"].get("")
         if server is None:
             raise RunFailed("spawn", "the hub dropped the server while it started (see its log)")
         if server["ready"]:
@@ -318,11 +159,11 @@ def wait_until_ready(client, name, stop):
     raise RunFailed("spawn", f"not ready after {SPAWN_TIMEOUT} s" if not stop.is_set() else "stopped")
 
 
-def hand_out(client, name, handout_repo, notebook_name):
+def hand_out(hub, name, handout_repo, notebook_name):
     """nbgitpuller's clone of the hand-out into ``~/bpcourse``, read to its end; then the notebook is there."""
     query = urlencode({"repo": f"file://{handout_repo}", "branch": "main", "targetpath": "bpcourse"})
     last = None
-    with client.request("GET", f"/user/{quote(name)}/git-pull/api?{query}", timeout=HANDOUT_TIMEOUT) as stream:
+    with hub.request("GET", f"/user/{quote(name)}/git-pull/api?{query}", timeout=HANDOUT_TIMEOUT) as stream:
         for line in stream:
             if line.startswith(b"data:"):
                 last = json.loads(line[5:])
@@ -330,18 +171,18 @@ def hand_out(client, name, handout_repo, notebook_name):
                     break
     if last is None or last.get("phase") != "finished":
         raise RunFailed("hand-out", (last or {}).get("message", "the event stream ended without 'finished'"))
-    model = client.server_api(name, "GET", f"/contents/bpcourse/{quote(notebook_name)}")
+    model = server_api(hub, name, "GET", f"/contents/bpcourse/{quote(notebook_name)}")
     if model["type"] != "notebook":
         raise RunFailed("hand-out", f"~/bpcourse/{notebook_name} is a {model['type']}, not a notebook")
 
 
-def upload(client, name, notebook):
+def upload(hub, name, notebook):
     """Put the instructor's notebook in ``~/bench/`` and read it back: its code cells' sources."""
     path = f"/contents/bench/{quote(notebook.name)}"
-    client.server_api(name, "PUT", "/contents/bench", {"type": "directory"})
+    server_api(hub, name, "PUT", "/contents/bench", {"type": "directory"})
     content = json.loads(notebook.read_text(encoding="utf-8"))
-    client.server_api(name, "PUT", path, {"type": "notebook", "format": "json", "content": content})
-    cells = client.server_api(name, "GET", path)["content"]["cells"]
+    server_api(hub, name, "PUT", path, {"type": "notebook", "format": "json", "content": content})
+    cells = server_api(hub, name, "GET", path)["content"]["cells"]
     return ["".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             for cell in cells if cell["cell_type"] == "code"]
 
@@ -412,41 +253,41 @@ async def kernel_session(ws_url, token, sources):
         connection.close()
 
 
-def run_notebook(client, name, sources, result):
+def run_notebook(hub, name, sources, result):
     """Start a kernel in ``~/bench`` and run the cells.
 
     The kernel's start lasts from ``POST api/kernels`` (which answers before the kernel is up) to its first
     reply; the run, from then to the last cell's reply.
     """
     start = time.perf_counter()
-    kernel = client.server_api(name, "POST", "/kernels", {"name": "python3", "path": "bench"})
-    ws_url = f"{client.url.replace('http', 'ws', 1)}/user/{quote(name)}/api/kernels/{kernel['id']}/channels"
-    ready, end = asyncio.run(kernel_session(ws_url, client.token, sources))
+    kernel = server_api(hub, name, "POST", "/kernels", {"name": "python3", "path": "bench"})
+    ws_url = f"{hub.url.replace('http', 'ws', 1)}/user/{quote(name)}/api/kernels/{kernel['id']}/channels"
+    ready, end = asyncio.run(kernel_session(ws_url, hub.token, sources))
     result["kernel_start_s"], result["run_s"] = ready - start, end - ready
 
 
-def student_run(client, name, password, handout_repo, instructor_notebook, barrier, stop):
+def student_run(hub, name, handout_repo, instructor_notebook, barrier, stop):
     """One student from log-in to the notebook's last cell: a dict of the times, and the failure if any."""
     result, stage = {"student": name}, "start"
     try:
         barrier.wait()
         stage, start = "log-in", time.perf_counter()
-        log_in(client, name, password)
+        log_in(hub, name, hub.password)
         result["login_s"] = time.perf_counter() - start
         if uid_of(name) is None:
             raise RunFailed("log-in", f"the hub let {name} in without making their operating-system user")
         stage, start = "spawn", time.perf_counter()
-        spawn(client, name)
-        wait_until_ready(client, name, stop)
+        spawn(hub, name)
+        wait_until_ready(hub, name, stop)
         result["ready_s"] = time.perf_counter() - start
         stage, start = "hand-out", time.perf_counter()
-        hand_out(client, name, handout_repo, instructor_notebook.name)
+        hand_out(hub, name, handout_repo, instructor_notebook.name)
         result["handout_s"] = time.perf_counter() - start
         stage = "upload"
-        sources = upload(client, name, instructor_notebook)
+        sources = upload(hub, name, instructor_notebook)
         result["cells"] = len(sources)
         stage = "notebook"
-        run_notebook(client, name, sources, result)
+        run_notebook(hub, name, sources, result)
         result["finished"] = True
     except RunFailed as failure:
         result.update(finished=False, stage=failure.stage, reason=failure.reason)
@@ -510,7 +351,7 @@ def sample_memory(students, stop, peaks):
 
 # --- the run and the report --------------------------------------------------------------------------------
 
-def run_class(client, students, password, handout_repo, instructor_notebook):
+def run_class(hub, students, handout_repo, instructor_notebook):
     """Every student's run at the same moment, memory sampled meanwhile: the results and the memory peaks."""
     stop, peaks = threading.Event(), {}
     sampler = threading.Thread(target=sample_memory, args=(students, stop, peaks), daemon=True)
@@ -518,7 +359,7 @@ def run_class(client, students, password, handout_repo, instructor_notebook):
     barrier = threading.Barrier(len(students))
     pool = ThreadPoolExecutor(max_workers=len(students))
     try:
-        futures = [pool.submit(student_run, client, name, password, handout_repo, instructor_notebook, barrier, stop)
+        futures = [pool.submit(student_run, hub, name, handout_repo, instructor_notebook, barrier, stop)
                    for name in students]
         wait(futures)
         return [future.result() for future in futures], peaks
@@ -605,7 +446,7 @@ def main(argv=None):
         parser.error(f"--notebook {args.notebook}: found {[p.name for p in matches]} in {ROOT / 'notebooks'}")
     notebook = matches[0]
     problem = missing_requirements()
-    mnist = mnist_folder()
+    mnist = mnist_folder()  # hub/course.py release copies it where the students can read it
     if problem is None and mnist is None:
         problem = "MNIST is not on this machine: `make data`, or BPCOURSE_DATA pointing at its folder"
     if problem:
@@ -616,30 +457,18 @@ def main(argv=None):
     raise_on_sigterm()
     tag = secrets.token_hex(2)
     students = [f"bpcload{tag}{i:02d}" for i in range(1, args.students + 1)]
-    root = Path(tempfile.mkdtemp(prefix="bpcourse-hub-load-"))
-    os.chmod(root, 0o755)  # students enter it to read the hand-out and the data
-    log = root / "jupyterhub.log"
-    opened, process = {}, None
+    print(f"handing out {notebook.name} and starting the hub for {args.students} students "
+          f"({students[0]} ...) ...", flush=True)
     try:
-        opened = open_python_path()
-        env, url, token = hub_environment(root, students, args.memory, mnist)
-        print(f"handing out {notebook.name} ...", flush=True)
-        release(root, notebook, env)
-        print(f"starting the hub at {url} for {args.students} students ({students[0]} ...) ...", flush=True)
-        process = start_hub(root, env, log)
-        client = Client(url, token)
-        wait_for_hub(client, process, log)
-        print("every student at once: server, hand-out, notebook ...", flush=True)
-        results, peaks = run_class(client, students, env["BPCOURSE_HUB_PASSWORD"], root / "hub" / "handout", notebook)
-        return report(args, machine, notebook, results, peaks, log)
-    finally:
-        print("tearing down the hub, the students' users and cgroups ...", flush=True)
-        stop_hub(process, root)
-        for name in students:
-            remove_user(name)
-        for folder, mode in opened.items():
-            os.chmod(folder, mode)
-        shutil.rmtree(root, ignore_errors=True)
+        with LocalHub(students, [notebook], mnist=mnist, memory=args.memory) as hub:
+            print(f"the hub is at {hub.url}; every student at once: log-in, server, hand-out, notebook ...",
+                  flush=True)
+            results, peaks = run_class(hub, students, hub.hub_dir / "handout", notebook)
+            code = report(args, machine, notebook, results, peaks, hub.log)
+            print("tearing down the hub, the students' users and cgroups ...", flush=True)
+            return code
+    except RuntimeError as error:  # the hub did not start
+        sys.exit(f"hub_load.py: {error}")
 
 
 if __name__ == "__main__":

@@ -30,6 +30,8 @@ from pathlib import Path
 
 import pytest
 
+from hub.local_hub import mnist_folder
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO / "notebooks"
 CHROMIUM = os.environ.get("BPCOURSE_CHROMIUM", "/usr/bin/chromium")
@@ -118,22 +120,6 @@ def _free_port():
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def _mnist_folder():
-    """The folder holding MNIST, looked up with the real HOME (None if not found).
-
-    The server gets a temporary HOME, so the per-user cache would not be found
-    from inside the notebooks; an explicit BPCOURSE_DATA avoids that.
-    """
-    try:
-        from bpcourse.core.data import find_mnist_files
-
-        files = find_mnist_files(download_missing=False)
-    except Exception:  # missing data is reported by the notebooks themselves
-        return None
-    folders = {path.parent for path, _ in files.values()}
-    return folders.pop() if len(folders) == 1 else None
 
 
 def _write_lab_settings(settings_dir):
@@ -233,7 +219,7 @@ def lab_server(chromium_executable, tmp_path_factory):
     env["PYTHONUNBUFFERED"] = "1"
     # BPCOURSE_DATA (the MNIST folder) passes through with the rest of os.environ.
     if not env.get("BPCOURSE_DATA"):
-        mnist = _mnist_folder()
+        mnist = mnist_folder()
         if mnist is not None:
             env["BPCOURSE_DATA"] = str(mnist)
 

@@ -16,20 +16,15 @@ import os
 import pwd
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
-import sys
-import tempfile
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
-from tests.browser.conftest import CHROMIUM_ARGS, _mnist_folder, _skip_or_fail
+from hub.local_hub import LocalHub, missing_requirements, mnist_folder
+from tests.browser.conftest import CHROMIUM_ARGS, _skip_or_fail
 from tests.notebook_solutions import notebook_path, solution_cells
 from tests.test_grading import require_sandbox
 
@@ -37,10 +32,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.hub]
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOT_DIR = REPO / "build" / "screenshots"
-BIN = Path(sys.executable).parent
-PASSWORD = "backprop-demo"  # the README's demo password, the config's default
+PASSWORD = "backprop-demo"  # the README's demo password
 NOTEBOOK = notebook_path("01").name
-HUB_START_TIMEOUT = 60
 SPAWN_TIMEOUT = 180_000  # ms: log-in to a ready notebook on a loaded machine
 RUN_TIMEOUT = 240  # s: notebook 01 in a fresh kernel
 
@@ -55,143 +48,23 @@ def _wrong_derivative(tag):
     return f"# {tag}\ndef sigmoid_derivative(y):\n    return y * (1 + y)\n"
 
 
-def _free_ports(count):
-    """``count`` consecutive free ports on 127.0.0.1 (the hub, its proxy's API, the hub's own)."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            first = probe.getsockname()[1]
-        if first + count > 65535:
-            continue
-        try:
-            sockets = []
-            for port in range(first, first + count):
-                sock = socket.socket()
-                sockets.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-        finally:
-            for sock in sockets:
-                sock.close()
-    raise RuntimeError("no free ports")
-
-
-def _closed_folders(path):
-    """Folders above ``path`` that other users cannot enter (as the hub's config checks)."""
-    path = Path(path).resolve()
-    return [folder for folder in reversed(path.parents) if not os.stat(folder).st_mode & 0o001]
-
-
-class Hub:
-    def __init__(self, root, env, url, token, students, source):
-        self.root, self.env, self.url, self.token = root, env, url, token
-        self.students, self.source = students, source
-        self.hub_dir = root / "hub"
-
-    def api(self, path):
-        request = urllib.request.Request(f"{self.url}/hub/api{path}",
-                                         headers={"Authorization": f"token {self.token}"})
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return json.loads(response.read())
-
-    def course(self, *args):
-        return subprocess.run([sys.executable, str(REPO / "hub" / "course.py"), *args, "--source", str(self.source)],
-                              env=self.env, capture_output=True, text=True, timeout=900)
-
-
-def _remove_user(name):
-    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-    time.sleep(0.5)
-    subprocess.run(["userdel", "-r", name], capture_output=True)
-    cgroup = Path("/sys/fs/cgroup/memory/bpcourse-hub") / name
-    if cgroup.is_dir():
-        try:
-            cgroup.rmdir()
-        except OSError:
-            pass
-
-
 @pytest.fixture(scope="module")
 def hub(chromium_executable):
-    if os.geteuid() != 0:
-        _skip_or_fail("the hub test runs as root: the hub makes an operating-system user per student")
-    if shutil.which("configurable-http-proxy") is None:
-        _skip_or_fail("configurable-http-proxy is missing (`make hub-deps` installs it)")
-    if not (BIN / "jupyterhub").exists() or not (BIN / "nbgrader").exists():
-        _skip_or_fail("the hub's packages are missing: pip install -e '.[hub]' (`make hub-setup`)")
+    problem = missing_requirements()
+    if problem:
+        _skip_or_fail(problem)
     require_sandbox()
-    mnist = _mnist_folder()
+    mnist = mnist_folder()
     if mnist is None:
         _skip_or_fail("MNIST is not on this machine (`make data`)")
-
-    root = Path(tempfile.mkdtemp(prefix="bpcourse-hub-test-"))
-    os.chmod(root, 0o755)  # students enter it to read the hand-out and the data
-    source = root / "source"
-    source.mkdir()
-    shutil.copy2(notebook_path("01"), source / NOTEBOOK)
     tag = secrets.token_hex(2)
-    students = {"ann": f"bpc{tag}ann", "ben": f"bpc{tag}ben"}
+    student = {"ann": f"bpc{tag}ann", "ben": f"bpc{tag}ben"}
     outsider = f"bpc{tag}eve"  # not on the class list
-    roster = root / "students.txt"
-    roster.write_text("\n".join(students.values()) + "\n")
-    port = _free_ports(3)
-    token = secrets.token_hex(16)
-    env = dict(os.environ, BPCOURSE_HUB_DIR=str(root / "hub"), BPCOURSE_EXCHANGE=str(root / "exchange"),
-               BPCOURSE_HUB_ROSTER=str(roster), BPCOURSE_HUB_PORT=str(port), BPCOURSE_HUB_API_TOKEN=token,
-               BPCOURSE_HUB_SERVER_ARGS="--LabApp.expose_app_in_browser=True", BPCOURSE_HUB_MEMORY="2G",
-               BPCOURSE_DATA=str(mnist))
-    # Students run this environment's Python: open (enter, not list) the folders on its way.
-    opened = {folder: os.stat(folder).st_mode & 0o7777
-              for path in (sys.executable, Path(sys.base_prefix) / "lib", REPO) for folder in _closed_folders(path)}
-    for folder, mode in opened.items():
-        os.chmod(folder, mode | 0o001)
-    process = None
-    log = root / "jupyterhub.log"
-    try:
-        released = subprocess.run([sys.executable, str(REPO / "hub" / "course.py"), "release", "--source", str(source)],
-                                  env=env, capture_output=True, text=True, timeout=300)
-        assert released.returncode == 0, released.stdout + released.stderr
-        with open(log, "wb") as handle:
-            process = subprocess.Popen([str(BIN / "jupyterhub"), "-f", str(REPO / "hub" / "jupyterhub_config.py")],
-                                       env=env, cwd=root, stdout=handle, stderr=subprocess.STDOUT,
-                                       start_new_session=True)
-        url = f"http://127.0.0.1:{port}"
-        hub = Hub(root, env, url, token, students, source)
-        hub.outsider = outsider
-        deadline = time.monotonic() + HUB_START_TIMEOUT
-        while True:
-            try:
-                hub.api("/")
-                break
-            except (urllib.error.URLError, OSError):
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise AssertionError("the hub did not start:\n" + log.read_text(errors="replace")[-3000:])
-                time.sleep(0.5)
+    with LocalHub(student.values(), [notebook_path("01")], mnist=mnist, memory="2G", password=PASSWORD,
+                  server_args="--LabApp.expose_app_in_browser=True", also_remove=[outsider],
+                  keep_log=SCREENSHOT_DIR / "hub-jupyterhub.log") as hub:
+        hub.student, hub.outsider = student, outsider
         yield hub
-    finally:
-        if process is not None and process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
-        proxy_pid = root / "hub" / "state" / "proxy.pid"
-        if proxy_pid.exists():
-            try:
-                os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
-            except (ValueError, ProcessLookupError):
-                pass
-        for name in (*students.values(), outsider):
-            _remove_user(name)
-        for folder, mode in opened.items():
-            os.chmod(folder, mode)
-        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-        if log.exists():
-            shutil.copy2(log, SCREENSHOT_DIR / "hub-jupyterhub.log")
-        shutil.rmtree(root, ignore_errors=True)
 
 
 # JupyterLab, driven through its application object (the servers expose it for this test).
@@ -248,12 +121,12 @@ def _log_in(context, hub, who):
     page = context.new_page()
     page.set_default_timeout(60_000)
     page.goto(f"{hub.url}/hub/login")
-    page.fill("#username_input", hub.students[who])
+    page.fill("#username_input", hub.student[who])
     page.fill("#password_input", PASSWORD)
     if who == "ann":
         _shot(page, "1-log-in")
     page.click("#login_submit")
-    page.wait_for_url(f"**/user/{hub.students[who]}/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
+    page.wait_for_url(f"**/user/{hub.student[who]}/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
     page.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
     return page
 
@@ -295,7 +168,7 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
     try:
         # The hub makes a student's operating-system user at their first log-in, not before; a name
         # that is not on the class list is refused with the right password and gets no user.
-        for name in hub.students.values():
+        for name in hub.student.values():
             with pytest.raises(KeyError):
                 pwd.getpwnam(name)
         page = browser.new_context().new_page()
@@ -312,7 +185,7 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
         pages = {who: _log_in(browser.new_context(viewport={"width": 1280, "height": 900}), hub, who)
                  for who in ("ann", "ben")}
         # The hand-out: nbgitpuller put every notebook of the release in each student's home.
-        for who, name in hub.students.items():
+        for who, name in hub.student.items():
             assert (Path(pwd.getpwnam(name).pw_dir) / "bpcourse" / NOTEBOOK).is_file(), who
             assert os.stat(pwd.getpwnam(name).pw_dir).st_mode & 0o077 == 0, f"{who}'s home is not private"
         states = {who: _work_and_submit(pages[who], who, work[who]) for who in ("ann", "ben")}
@@ -323,19 +196,19 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
         # The instructor: collect, grade, return feedback.
         graded = hub.course("grade", "--jobs", "2")
         assert graded.returncode == 0, graded.stdout[-3000:] + graded.stderr[-3000:]
-        for who, name in hub.students.items():
+        for who, name in hub.student.items():
             submitted = hub.hub_dir / "course" / "submitted" / name / "bpcourse"
             assert (submitted / NOTEBOOK).is_file() and (submitted / "timestamp.txt").read_text().strip(), who
         sheet = (hub.hub_dir / "grades" / "grades_wide.csv").read_text().splitlines()
         totals = {row.split(",")[0]: row.split(",")[-1] for row in sheet[1:]}
-        assert totals == {hub.students["ann"]: "5", hub.students["ben"]: "2"}, sheet
+        assert totals == {hub.student["ann"]: "5", hub.student["ben"]: "2"}, sheet
 
         # Each student fetches and opens their own feedback.
         feedback_urls = {}
         for who, page in pages.items():
             page.locator("#refresh_assignments_list").click()
             page.locator("#submitted_assignments_list button:has-text('Fetch Feedback')").click()
-            home = Path(pwd.getpwnam(hub.students[who]).pw_dir)
+            home = Path(pwd.getpwnam(hub.student[who]).pw_dir)
             deadline = time.monotonic() + 60
             while not list((home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")):
                 assert time.monotonic() < deadline, f"{who}: no feedback arrived in ~/bpcourse/feedback"
@@ -343,7 +216,7 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
             (fetched,) = (home / "bpcourse" / "feedback").glob(f"*/{NOTEBOOK[:-6]}.html")
             relative = fetched.relative_to(home).as_posix()
             feedback_urls[who] = relative
-            response = page.goto(f"{hub.url}/user/{hub.students[who]}/files/{relative}")
+            response = page.goto(f"{hub.url}/user/{hub.student[who]}/files/{relative}")
             assert response.status == 200, f"{who}: {response.status} for their own feedback"
             text = page.locator("body").inner_text()
             total = "5 / 5" if who == "ann" else "2 / 5"
@@ -355,17 +228,17 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
 
         # Ben tries to open Ann's feedback: the hub refuses him her server ...
         ben = pages["ben"]
-        response = ben.goto(f"{hub.url}/user/{hub.students['ann']}/files/{feedback_urls['ann']}")
+        response = ben.goto(f"{hub.url}/user/{hub.student['ann']}/files/{feedback_urls['ann']}")
         body = ben.locator("body").inner_text()
         assert response.status in (403, 404) and "ann's answer" not in body, (response.status, body[:300])
         _shot(ben, "5-ben-refused-ann-feedback")
         # ... his own server will not serve a path outside his home ...
-        outside = f"..%2F{hub.students['ann']}%2F{feedback_urls['ann'].replace('/', '%2F')}"
-        response = ben.goto(f"{hub.url}/user/{hub.students['ben']}/files/{outside}")
+        outside = f"..%2F{hub.student['ann']}%2F{feedback_urls['ann'].replace('/', '%2F')}"
+        response = ben.goto(f"{hub.url}/user/{hub.student['ben']}/files/{outside}")
         assert response.status in (403, 404) and "ann's answer" not in ben.locator("body").inner_text()
         # ... and the operating system will not let his user read it.
-        ann_file = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / feedback_urls["ann"]
-        peek = subprocess.run(["su", "-s", "/bin/sh", hub.students["ben"], "-c", f"cat '{ann_file}'"],
+        ann_file = Path(pwd.getpwnam(hub.student["ann"]).pw_dir) / feedback_urls["ann"]
+        peek = subprocess.run(["su", "-s", "/bin/sh", hub.student["ben"], "-c", f"cat '{ann_file}'"],
                               capture_output=True, text=True)
         assert peek.returncode != 0 and "Permission denied" in peek.stderr and "ann's answer" not in peek.stdout
 
@@ -384,7 +257,7 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
             "repo": f"file://{hub.hub_dir / 'handout'}", "branch": "main", "targetpath": "bpcourse",
             "urlpath": f"lab/tree/bpcourse/{NOTEBOOK}"}))
         ann.wait_for_url(f"**/lab/tree/bpcourse/{NOTEBOOK}", timeout=SPAWN_TIMEOUT)
-        folder = Path(pwd.getpwnam(hub.students["ann"]).pw_dir) / "bpcourse"
+        folder = Path(pwd.getpwnam(hub.student["ann"]).pw_dir) / "bpcourse"
         assert (folder / second.name).is_file(), "the new notebook did not reach Ann"
         merged = (folder / NOTEBOOK).read_text(encoding="utf-8")
         assert "ann's answer" in merged, "the update overwrote Ann's work"
@@ -394,7 +267,7 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
 
         # Ben's kernel asks for more than his server's memory limit: the limit stops that kernel,
         # not his server, Ann's or the machine.
-        name = hub.students["ben"]
+        name = hub.student["ben"]
         ben.goto(f"{hub.url}/user/{name}/lab/tree/bpcourse/{NOTEBOOK}")
         ben.wait_for_function(NOTEBOOK_READY_JS, timeout=SPAWN_TIMEOUT)
         cgroup = Path("/sys/fs/cgroup/memory/bpcourse-hub") / name
@@ -411,7 +284,7 @@ def test_two_students_work_submit_and_each_gets_only_their_own_feedback(hub, pla
             assert int((cgroup / "memory.failcnt").read_text()) > 0, "the cgroup never reached its limit"
         else:  # a limit on each process's address space instead
             assert outcome == "error MemoryError", outcome
-        assert hub.api(f"/users/{name}")["servers"][""]["ready"], "ben's server did not survive his kernel"
-        assert hub.api(f"/users/{hub.students['ann']}")["servers"][""]["ready"], "ann's server went down"
+        assert hub.api("GET", f"/users/{name}")["servers"][""]["ready"], "ben's server did not survive his kernel"
+        assert hub.api("GET", f"/users/{hub.student['ann']}")["servers"][""]["ready"], "ann's server went down"
     finally:
         browser.close()

@@ -120,7 +120,7 @@ class LocalHub:
         self.memory, self.server_args = memory, server_args
         self.password = password or secrets.token_urlsafe(12)
         self.also_remove, self.keep_log = tuple(also_remove), keep_log
-        self.process, self.opened, self.root = None, {}, None
+        self.process, self.opened, self.root, self.url = None, {}, None, None
 
     def __enter__(self):
         problem = missing_requirements()
@@ -172,6 +172,10 @@ class LocalHub:
                 time.sleep(0.5)
 
     def __exit__(self, *exc):
+        # The students' processes first: the hub then finds their servers gone and stops at once,
+        # instead of waiting on each server's own shutdown.
+        for name in (*self.students, *self.also_remove):
+            subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -185,6 +189,11 @@ class LocalHub:
                 os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
+        for pid in self._services_left():  # the idle culler runs in a session of its own
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         for name in (*self.students, *self.also_remove):
             remove_user(name)
         for folder, mode in self.opened.items():
@@ -194,6 +203,22 @@ class LocalHub:
             shutil.copy2(self.root / "jupyterhub.log", self.keep_log)
         shutil.rmtree(self.root, ignore_errors=True)
         return False
+
+    def _services_left(self):
+        """Pids of processes still talking to this hub's API (its managed services, such as the culler)."""
+        if self.url is None:
+            return []
+        port = int(self.url.rsplit(":", 1)[1])
+        apis = {f"JUPYTERHUB_API_URL=http://127.0.0.1:{p}/".encode() for p in range(port, port + 3)}
+        found = []
+        for pid in filter(str.isdigit, os.listdir("/proc")):
+            try:
+                environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            except OSError:  # ended meanwhile, or not ours to read
+                continue
+            if any(entry.startswith(api) for entry in environ for api in apis):
+                found.append(int(pid))
+        return found
 
     def request(self, method, path, body=None, timeout=REQUEST_TIMEOUT):
         """``method`` on ``url + path`` with the token and a JSON body; the response, open (close it)."""

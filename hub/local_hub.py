@@ -172,10 +172,12 @@ class LocalHub:
                 time.sleep(0.5)
 
     def __exit__(self, *exc):
-        # The students' processes first: the hub then finds their servers gone and stops at once,
-        # instead of waiting on each server's own shutdown.
+        # The students' processes and the hub's services (the idle culler, in a session of its own)
+        # first: the hub then finds them gone and stops at once, instead of waiting on each one's
+        # shutdown (a service is given 10 s for SIGINT, then 5 s for SIGTERM).
         for name in (*self.students, *self.also_remove):
             subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
+        self._kill_services()
         if self.process is not None and self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
@@ -189,11 +191,7 @@ class LocalHub:
                 os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
-        for pid in self._services_left():  # the idle culler runs in a session of its own
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        self._kill_services()  # one the hub started while it stopped
         for name in (*self.students, *self.also_remove):
             remove_user(name)
         for folder, mode in self.opened.items():
@@ -203,6 +201,13 @@ class LocalHub:
             shutil.copy2(self.root / "jupyterhub.log", self.keep_log)
         shutil.rmtree(self.root, ignore_errors=True)
         return False
+
+    def _kill_services(self):
+        for pid in self._services_left():
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
 
     def _services_left(self):
         """Pids of processes still talking to this hub's API (its managed services, such as the culler)."""

@@ -218,7 +218,8 @@ c.Spawner.args = os.environ.get("BPCOURSE_HUB_SERVER_ARGS", "").split()
 # 4. Limits a class needs.
 # ---------------------------------------------------------------------------
 # Servers idle for an hour are stopped (their files stay): jupyterhub-idle-culler.
-IDLE_TIMEOUT = os.environ.get("BPCOURSE_HUB_IDLE_TIMEOUT", "3600")  # seconds
+IDLE_TIMEOUT = int(os.environ.get("BPCOURSE_HUB_IDLE_TIMEOUT", "3600"))  # seconds
+CULL_EVERY = min(300, max(1, IDLE_TIMEOUT // 2))  # how often the culler looks (seconds)
 c.JupyterHub.load_roles = [{
     "name": "idle-culler",
     "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
@@ -226,7 +227,8 @@ c.JupyterHub.load_roles = [{
 }]
 c.JupyterHub.services = [{
     "name": "idle-culler",
-    "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={IDLE_TIMEOUT}", "--cull-every=300"],
+    "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={IDLE_TIMEOUT}",
+                f"--cull-every={CULL_EVERY}"],
 }]
 # At most this many servers starting at once, and running at once (a 2-core, 24 GB machine
 # holds about 10 students working at the same time; see the README's measured figures).

@@ -111,13 +111,14 @@ class LocalHub:
     ``hub/course.py``), ``root`` (the temporary folder), ``hub_dir``, ``source`` (the instructor's
     notebooks handed out; edit them and call ``course("release")`` to update), ``log`` (the hub's).
     ``also_remove`` names users that are not on the class list but may have been made (a test's
-    outsider). ``keep_log``: copy the hub's log there when it stops.
+    outsider). ``idle_timeout``: seconds after which the idle culler stops a server.
+    ``keep_log``: copy the hub's log there when it stops.
     """
 
     def __init__(self, students, notebooks, *, mnist, memory="2G", server_args="", password=None,
-                 also_remove=(), keep_log=None):
+                 idle_timeout=3600, also_remove=(), keep_log=None):
         self.students, self.notebooks, self.mnist = list(students), list(notebooks), mnist
-        self.memory, self.server_args = memory, server_args
+        self.memory, self.server_args, self.idle_timeout = memory, server_args, idle_timeout
         self.password = password or secrets.token_urlsafe(12)
         self.also_remove, self.keep_log = tuple(also_remove), keep_log
         self.process, self.opened, self.root, self.url = None, {}, None, None
@@ -148,6 +149,7 @@ class LocalHub:
                         BPCOURSE_HUB_ROSTER=str(roster), BPCOURSE_HUB_PORT=str(port),
                         BPCOURSE_HUB_API_TOKEN=self.token, BPCOURSE_HUB_SERVER_ARGS=self.server_args,
                         BPCOURSE_HUB_MEMORY=self.memory, BPCOURSE_HUB_PASSWORD=self.password,
+                        BPCOURSE_HUB_IDLE_TIMEOUT=str(self.idle_timeout),
                         BPCOURSE_HUB_MAX_SERVERS=str(max(len(self.students), 1)), BPCOURSE_DATA=str(self.mnist))
         # Students run this environment's Python: open (enter, not list) the folders on its way.
         self.opened = {folder: os.stat(folder).st_mode & 0o7777

@@ -257,14 +257,16 @@ def test_the_same_limits_and_culling_as_the_single_machine_hub(values):
     found = {
         "memory": re.search(r'"BPCOURSE_HUB_MEMORY",\s*"([^"]+)"', config),
         "idle timeout": re.search(r'"BPCOURSE_HUB_IDLE_TIMEOUT",\s*"(\d+)"', config),
-        "cull every": re.search(r"--cull-every=(\d+)", config),
+        # the culler looks every min(300, timeout / 2) seconds
+        "cull every": re.search(r"CULL_EVERY = min\((\d+), max\(1, IDLE_TIMEOUT // 2\)\)", config),
         "hand-out target": re.search(r'"targetpath":\s*"([^"]+)"', config),
     }
     missing = [what for what, match in found.items() if match is None]
     assert not missing, f"hub/jupyterhub_config.py no longer shows its {missing} where this test looks"
     assert memory_bytes(found["memory"].group(1)) == memory_bytes(values["singleuser"]["memory"]["limit"])
     assert int(found["idle timeout"].group(1)) == values["cull"]["timeout"]
-    assert int(found["cull every"].group(1)) == values["cull"]["every"]
+    timeout = int(found["idle timeout"].group(1))
+    assert min(int(found["cull every"].group(1)), max(1, timeout // 2)) == values["cull"]["every"]
     assert found["hand-out target"].group(1) == post_start_args(values)[2]
 
 

@@ -19,12 +19,9 @@ Every weight is a Python float in its own object, so this network is slow
 objects) but you can look at every number. The vectorized network in
 :mod:`bpcourse.core.vectorized` computes the same thing with matrices.
 
-Sign convention (eq. 4.12, 4.17): the text's error term is
-``delta_j = -dE/dnet_j``. Inside the objects the text's convention is kept:
-``Connection.gradient = delta_j * x_ji`` is the NEGATIVE of ``dE/dw_ji`` and
-the update is ``w_ji += eta * gradient`` (eq. 4.5). Everything the network
-hands out through the interface it shares with :mod:`bpcourse.core.vectorized`
-(:meth:`Network.gradients`) is the true gradient dE/dW.
+Signs: as everywhere in :mod:`bpcourse.core`, with the one exception named
+there: ``Connection.gradient`` is the text's delta_j * x_ji = -dE/dw_ji, and
+the update adds it (eq. 4.5); :meth:`Network.gradients` hands out dE/dW.
 
 Differences from the original tutorial code (Python 2): the gradient check
 lives in :mod:`bpcourse.core.gradcheck` and restores every weight it perturbs;

@@ -28,11 +28,8 @@ sample is a row of shape (1, n_in)).
 
 Signs
 -----
-The text's error term is delta = -dE/dnet (eq. 4.1, 4.3), so the text *adds*
-eta * delta x^T to W (eq. 6.5). ``delta`` here has the text's sign
-everywhere. The gradients this module hands out (``gradients``, a layer's
-``dW`` and ``db``) are the TRUE gradient dE/dW = -delta x^T, so a step of
-gradient descent is W -= eta * dW.
+As everywhere in :mod:`bpcourse.core`: ``delta`` is the text's -dE/dnet, and
+``gradients``, a layer's ``dW`` and ``db`` are the true dE/dW = -delta x^T.
 
 Mini-batches
 ------------

@@ -9,7 +9,6 @@ from bpcourse.exercises.checks.nb04 import (
     check_update_weight,
     reference_calc_gradient,
     reference_calc_hidden_layer_delta,
-    reference_update_weight,
 )
 from bpcourse.core.oo_network import Network, Node
 from bpcourse.exercises.originality import BorrowedAnswer

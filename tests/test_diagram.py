@@ -201,7 +201,7 @@ def test_forward_stepper_computes_one_node_per_step(Network):
         sources = (1, 2, 3) if node < 8 else (4, 5, 6, 7)
         terms = " + ".join(f"{weight_name(node, i)}·{value_name((3, 4, 2), i)}" for i in sources)
         assert text.splitlines()[0] == f"net_{node} = {terms} + w_{node}b"
-        sum_line = re.search(rf"^\s+= (-?[\d.e-]+)$", text, re.MULTILINE)
+        sum_line = re.search(r"^\s+= (-?[\d.e-]+)$", text, re.MULTILINE)
         assert_allclose(float(sum_line.group(1)), net[node], **SHOWN)
         assert f"sigmoid(net_{node}) = {format_value(out[node])}" in text
         assert f"net_{node}" in stepper.text_html.value

@@ -103,10 +103,10 @@ def test_node_and_connection_methods_follow_eq_4_1_4_3_4_5():
     x, t = np.array([0.5, -0.2, 0.9]), np.array([0.1, 0.9])
     network.predict(x)
     y_node = network.layers[2].nodes[0]
-    y_node.calc_output_layer_delta(0.1)
+    y_node.calc_output_layer_delta(t[0])
     y = y_node.output
-    assert y_node.delta == pytest.approx(y * (1 - y) * (0.1 - y), rel=1e-15)  # eq. 4.1
-    network.layers[2].nodes[1].calc_output_layer_delta(0.9)
+    assert y_node.delta == pytest.approx(y * (1 - y) * (t[0] - y), rel=1e-15)  # eq. 4.1
+    network.layers[2].nodes[1].calc_output_layer_delta(t[1])
     a_node = network.layers[1].nodes[2]
     a_node.calc_hidden_layer_delta()
     a = a_node.output

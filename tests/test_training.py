@@ -302,11 +302,12 @@ def test_an_old_history_without_validation_errors_still_loads():
 def test_fit_trains_the_object_network_like_the_vectorized_one():
     X, T, y = toy_data(24, classes=4)
     vec, oo = Network([20, 5, 4], seed=1), oo_network.Network([20, 5, 4], seed=1)
+    h_vec = h_oo = None  # the second pass goes on from the first one's history
     for batch_size in (1, 5):
         h_vec = fit(vec, X, T, y, validation=(X[:8], y[:8]), epochs=batch_size + 1, rate=0.5,
-                    batch_size=batch_size, progress=False, rng=3, history=None if batch_size == 1 else h_vec)
+                    batch_size=batch_size, progress=False, rng=3, history=h_vec)
         h_oo = fit(oo, X, T, y, validation=(X[:8], y[:8]), epochs=batch_size + 1, rate=0.5,
-                   batch_size=batch_size, progress=False, rng=3, history=None if batch_size == 1 else h_oo)
+                   batch_size=batch_size, progress=False, rng=3, history=h_oo)
         assert_allclose(h_oo.train_loss, h_vec.train_loss, rtol=1e-12)
         assert h_oo.validation_error == h_vec.validation_error
         for (W0, b0), (W1, b1) in zip(vec.get_weights(), oo.get_weights()):

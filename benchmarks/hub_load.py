@@ -67,9 +67,8 @@ if __package__ in (None, ""):  # run as a file: the hub's helpers (hub/local_hub
     sys.exit("run it from the repository's root as a module: .venv/bin/python -m benchmarks.hub_load")
 
 from benchmarks.machine import machine_line  # noqa: E402
-from hub.local_hub import CGROUPS, REQUEST_TIMEOUT, LocalHub, missing_requirements, mnist_folder  # noqa: E402
+from hub.local_hub import CGROUPS, REPO, REQUEST_TIMEOUT, LocalHub, missing_requirements, mnist_folder  # noqa: E402
 
-ROOT = Path(__file__).resolve().parents[1]
 SPAWN_TIMEOUT = 300  # s: the config gives a server 120 s to start and 120 s to answer
 HANDOUT_TIMEOUT = 300  # s
 CELL_TIMEOUT = 300  # s per cell
@@ -159,9 +158,9 @@ def wait_until_ready(hub, name, stop):
     raise RunFailed("spawn", f"not ready after {SPAWN_TIMEOUT} s" if not stop.is_set() else "stopped")
 
 
-def hand_out(hub, name, handout_repo, notebook_name):
+def hand_out(hub, name, notebook_name):
     """nbgitpuller's clone of the hand-out into ``~/bpcourse``, read to its end; then the notebook is there."""
-    query = urlencode({"repo": f"file://{handout_repo}", "branch": "main", "targetpath": "bpcourse"})
+    query = urlencode({"repo": f"file://{hub.hub_dir / 'handout'}", "branch": "main", "targetpath": "bpcourse"})
     last = None
     with hub.request("GET", f"/user/{quote(name)}/git-pull/api?{query}", timeout=HANDOUT_TIMEOUT) as stream:
         for line in stream:
@@ -266,7 +265,7 @@ def run_notebook(hub, name, sources, result):
     result["kernel_start_s"], result["run_s"] = ready - start, end - ready
 
 
-def student_run(hub, name, handout_repo, instructor_notebook, barrier, stop):
+def student_run(hub, name, instructor_notebook, barrier, stop):
     """One student from log-in to the notebook's last cell: a dict of the times, and the failure if any."""
     result, stage = {"student": name}, "start"
     try:
@@ -281,7 +280,7 @@ def student_run(hub, name, handout_repo, instructor_notebook, barrier, stop):
         wait_until_ready(hub, name, stop)
         result["ready_s"] = time.perf_counter() - start
         stage, start = "hand-out", time.perf_counter()
-        hand_out(hub, name, handout_repo, instructor_notebook.name)
+        hand_out(hub, name, instructor_notebook.name)
         result["handout_s"] = time.perf_counter() - start
         stage = "upload"
         sources = upload(hub, name, instructor_notebook)
@@ -351,7 +350,7 @@ def sample_memory(students, stop, peaks):
 
 # --- the run and the report --------------------------------------------------------------------------------
 
-def run_class(hub, students, handout_repo, instructor_notebook):
+def run_class(hub, students, instructor_notebook):
     """Every student's run at the same moment, memory sampled meanwhile: the results and the memory peaks."""
     stop, peaks = threading.Event(), {}
     sampler = threading.Thread(target=sample_memory, args=(students, stop, peaks), daemon=True)
@@ -359,7 +358,7 @@ def run_class(hub, students, handout_repo, instructor_notebook):
     barrier = threading.Barrier(len(students))
     pool = ThreadPoolExecutor(max_workers=len(students))
     try:
-        futures = [pool.submit(student_run, hub, name, handout_repo, instructor_notebook, barrier, stop)
+        futures = [pool.submit(student_run, hub, name, instructor_notebook, barrier, stop)
                    for name in students]
         wait(futures)
         return [future.result() for future in futures], peaks
@@ -441,9 +440,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     if args.students < 1:
         parser.error("--students must be at least 1")
-    matches = sorted((ROOT / "notebooks").glob(f"{args.notebook}_*.ipynb"))
+    matches = sorted((REPO / "notebooks").glob(f"{args.notebook}_*.ipynb"))
     if len(matches) != 1:
-        parser.error(f"--notebook {args.notebook}: found {[p.name for p in matches]} in {ROOT / 'notebooks'}")
+        parser.error(f"--notebook {args.notebook}: found {[p.name for p in matches]} in {REPO / 'notebooks'}")
     notebook = matches[0]
     problem = missing_requirements()
     mnist = mnist_folder()  # hub/course.py release copies it where the students can read it
@@ -463,7 +462,7 @@ def main(argv=None):
         with LocalHub(students, [notebook], mnist=mnist, memory=args.memory) as hub:
             print(f"the hub is at {hub.url}; every student at once: log-in, server, hand-out, notebook ...",
                   flush=True)
-            results, peaks = run_class(hub, students, hub.hub_dir / "handout", notebook)
+            results, peaks = run_class(hub, students, notebook)
             code = report(args, machine, notebook, results, peaks, hub.log)
             print("tearing down the hub, the students' users and cgroups ...", flush=True)
             return code

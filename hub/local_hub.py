@@ -91,9 +91,7 @@ def closed_folders(path):
 
 
 def remove_user(name):
-    """Kill the user's processes, remove the user with their home, and their memory cgroup."""
-    subprocess.run(["pkill", "-KILL", "-u", name], capture_output=True)
-    time.sleep(0.5)
+    """Remove the user with their home, and their memory cgroup (their processes killed first)."""
     subprocess.run(["userdel", "-r", name], capture_output=True)
     cgroup = CGROUPS / name
     if cgroup.is_dir():
@@ -128,6 +126,7 @@ class LocalHub:
         if problem:
             raise RuntimeError(problem)
         self.root = Path(tempfile.mkdtemp(prefix="bpcourse-hub-"))
+        self.hub_dir, self.source, self.log = self.root / "hub", self.root / "source", self.root / "jupyterhub.log"
         try:
             self._start()
         except BaseException:
@@ -137,7 +136,6 @@ class LocalHub:
 
     def _start(self):
         os.chmod(self.root, 0o755)  # students enter it to read the hand-out and the data
-        self.hub_dir, self.source, self.log = self.root / "hub", self.root / "source", self.root / "jupyterhub.log"
         self.source.mkdir()
         for notebook in self.notebooks:
             shutil.copy2(notebook, self.source / Path(notebook).name)
@@ -187,20 +185,21 @@ class LocalHub:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait(timeout=10)
-        proxy_pid = self.root / "hub" / "state" / "proxy.pid"  # the proxy writes its own
+        proxy_pid = self.hub_dir / "state" / "proxy.pid"  # the proxy writes its own
         if proxy_pid.exists():
             try:
                 os.kill(int(proxy_pid.read_text()), signal.SIGKILL)
             except (ValueError, ProcessLookupError):
                 pass
         self._kill_services()  # one the hub started while it stopped
+        time.sleep(0.5)  # the killed processes leave their cgroups
         for name in (*self.students, *self.also_remove):
             remove_user(name)
         for folder, mode in self.opened.items():
             os.chmod(folder, mode)
-        if self.keep_log is not None and (self.root / "jupyterhub.log").exists():
+        if self.keep_log is not None and self.log.exists():
             Path(self.keep_log).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(self.root / "jupyterhub.log", self.keep_log)
+            shutil.copy2(self.log, self.keep_log)
         shutil.rmtree(self.root, ignore_errors=True)
         return False
 

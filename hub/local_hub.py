@@ -10,9 +10,14 @@ installed (``make hub-setup``) and configurable-http-proxy (``make hub-deps``)::
         hub.api("GET", "/users")          # the hub's REST API, with the hub's service token
         hub.course("release")             # hub/course.py on this hub's folders
 
-Used by ``tests/browser/test_hub.py`` and ``benchmarks/hub_load.py``; not by ``make hub``.
+One LocalHub runs on a machine at a time (users, folder modes and cgroups are the machine's): a
+second one waits for the first to stop (a lock on ``LOCK``).
+
+Used by ``tests/browser/test_hub.py``, ``tests/test_hub_culler.py`` and ``benchmarks/hub_load.py``;
+not by ``make hub``.
 """
 
+import fcntl
 import json
 import os
 import secrets
@@ -31,6 +36,7 @@ REPO = Path(__file__).resolve().parents[1]
 CONFIG = REPO / "hub" / "jupyterhub_config.py"
 BIN = Path(sys.executable).parent
 CGROUPS = Path("/sys/fs/cgroup/memory/bpcourse-hub")  # where the config's ClassSpawner puts each server
+LOCK = Path(tempfile.gettempdir()) / "bpcourse-local-hub.lock"
 START_TIMEOUT = 120  # s for the hub to answer on a loaded machine
 REQUEST_TIMEOUT = 60  # s per REST request
 
@@ -119,12 +125,14 @@ class LocalHub:
         self.memory, self.server_args, self.idle_timeout = memory, server_args, idle_timeout
         self.password = password or secrets.token_urlsafe(12)
         self.also_remove, self.keep_log = tuple(also_remove), keep_log
-        self.process, self.opened, self.root, self.url = None, {}, None, None
+        self.process, self.opened, self.root, self.url, self.lock = None, {}, None, None, None
 
     def __enter__(self):
         problem = missing_requirements()
         if problem:
             raise RuntimeError(problem)
+        self.lock = open(LOCK, "a")
+        fcntl.flock(self.lock, fcntl.LOCK_EX)  # wait for another LocalHub on this machine to stop
         self.root = Path(tempfile.mkdtemp(prefix="bpcourse-hub-"))
         self.hub_dir, self.source, self.log = self.root / "hub", self.root / "source", self.root / "jupyterhub.log"
         try:
@@ -201,6 +209,9 @@ class LocalHub:
             Path(self.keep_log).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(self.log, self.keep_log)
         shutil.rmtree(self.root, ignore_errors=True)
+        if self.lock is not None:
+            self.lock.close()  # releases the lock
+            self.lock = None
         return False
 
     def _kill_services(self):

@@ -3,6 +3,7 @@
 import importlib.util
 import os
 import sys
+from pathlib import Path
 
 import matplotlib
 import pytest
@@ -32,12 +33,58 @@ def pytest_collection_modifyitems(config, items):
     The browser test of a notebook (tests/browser/test_jupyterlab.py) runs every cell with JupyterLab's "Run All"
     and fails on any error output, so nbval's run of the same notebook would only repeat it. Its cells are
     deselected then; ``pytest --nbval-lax notebooks/`` on its own (or without Chromium) still runs them all.
+    The tests that run a whole notebook then move to the front, the slowest first (see
+    ``pytest_xdist_make_scheduler``).
     """
     in_browser = {item.callspec.params["notebook"].name for item in items
                   if getattr(item, "originalname", None) == "test_notebook_in_jupyterlab" and hasattr(item, "callspec")}
-    if not in_browser or not _browser_can_run():
-        return
-    repeated = [item for item in items if item.path.suffix == ".ipynb" and item.path.name in in_browser]
-    if repeated:
-        config.hook.pytest_deselected(items=repeated)
-        items[:] = [item for item in items if item not in set(repeated)]
+    if in_browser and _browser_can_run():
+        repeated = [item for item in items if item.path.suffix == ".ipynb" and item.path.name in in_browser]
+        if repeated:
+            config.hook.pytest_deselected(items=repeated)
+            items[:] = [item for item in items if item not in set(repeated)]
+    items.sort(key=lambda item: _scheduling_order(item.nodeid))
+
+
+# The tests that each run a whole course notebook (in JupyterLab, as its student version, graded): most of the
+# work of the suite, and mostly waiting on kernels, sandboxes and the browser.
+WHOLE_NOTEBOOK_TESTS = {
+    "test_notebook_in_jupyterlab",
+    "test_student_version_fails_exactly_at_its_check_cells",
+    "test_the_instructors_notebook_earns_full_marks",
+}
+# The notebooks from the slowest to run to the quickest (measured; only the order matters).
+NOTEBOOKS_BY_COST = ["06", "08", "07", "04", "05", "03", "01", "02"]
+
+
+def _whole_notebook_number(nodeid):
+    """The notebook number ("06") a whole-notebook test's id names, else None."""
+    function, _, parameter = nodeid.split("::")[-1].partition("[")
+    return parameter[:2] if function in WHOLE_NOTEBOOK_TESTS else None
+
+
+def _scheduling_order(nodeid):
+    """Whole-notebook tests first, the slowest notebook first; every other test as collected."""
+    number = _whole_notebook_number(nodeid)
+    if number is None:
+        return (1, 0)
+    return (0, NOTEBOOKS_BY_COST.index(number) if number in NOTEBOOKS_BY_COST else len(NOTEBOOKS_BY_COST))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """``--dist loadfile``, except that each whole-notebook test is a work unit of its own.
+
+    A file's tests stay on one worker, so its module fixtures are built once. The whole-notebook tests of one
+    file are spread over the workers instead, the slowest first (the workers run their units in the order
+    collected): with more workers than cores, that waiting is shared out evenly.
+    """
+    if config.getoption("dist", "no") != "loadfile":
+        return None
+    from xdist.scheduler import LoadFileScheduling
+
+    class WholeNotebooksApart(LoadFileScheduling):
+        def _split_scope(self, nodeid):
+            return nodeid if _whole_notebook_number(nodeid) is not None else super()._split_scope(nodeid)
+
+    config.option.loadscopereorder = False  # keep the collected order: slowest first
+    return WholeNotebooksApart(config, log)

@@ -549,7 +549,8 @@ def _draw_digit_check(page, run, panel_class, wait, screenshot_stem=None):
 
     panel.scroll_into_view_if_needed()
     for number, (digit, strokes) in enumerate(DRAW_STROKES.items(), 1):
-        clear.click()
+        if "nothing drawn" not in text.inner_text():  # a fresh panel is clear: a click now would be a race
+            clear.click()
         if not wait_for(lambda: "nothing drawn" in text.inner_text()):
             run.failures.append(f"draw check: after 'clear' the panel did not say that nothing is "
                                 f"drawn within {wait:.0f} s (it says {text.inner_text()!r})")

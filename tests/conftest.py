@@ -3,7 +3,6 @@
 import importlib.util
 import os
 import sys
-from pathlib import Path
 
 import matplotlib
 import pytest

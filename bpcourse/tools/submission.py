@@ -106,6 +106,9 @@ def grading_plan(instructor, solutions, name):
     raises NotebookFormatError), ``solutions`` the learner's ``{grade_id:
     source}``; a solution cell the learner left out is taken from the student
     version (so it raises NotImplementedError, and its exercise fails).
+
+    The plan ends at the last cell that earns points: the cells after it cannot change a score, so they are
+    not run (in notebook 06 they train the network for half a minute, for every student).
     """
     check_grade_ids(instructor, name)
     student = make_student_notebook(instructor, name)
@@ -126,7 +129,8 @@ def grading_plan(instructor, solutions, name):
                               instructor_source=source, handed_out=_text(student["cells"][index]["source"])))
         else:
             steps.append(Step(index, "kernel", source))
-    return steps
+    last = max((position for position, step in enumerate(steps) if step.kind == "check" or step.points), default=-1)
+    return steps[:last + 1]
 
 
 def _text(source):

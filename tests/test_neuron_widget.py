@@ -58,9 +58,8 @@ def test_moving_a_slider_changes_the_text_to_the_right_numbers(explorer):
     want_net, want_y = by_hand(-1.2, -0.3, 0.1, 1.0, 0.5, "sigmoid")
     assert_allclose(net, want_net, atol=0.005)
     assert_allclose(y, want_y, atol=0.0005)
-    state = explorer.state()
-    assert_allclose([state["net"], state["y"]], [want_net, want_y], rtol=1e-12)
-    assert_allclose(state["slope"], want_y * (1 - want_y), rtol=1e-12)  # eq. 1.4
+    assert_allclose([explorer.net, explorer.y], [want_net, want_y], rtol=1e-12)
+    assert_allclose(explorer.slope, want_y * (1 - want_y), rtol=1e-12)  # eq. 1.4
     assert "(-1.2)·1.0" in explorer.formula_html.value
 
 

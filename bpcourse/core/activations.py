@@ -5,17 +5,11 @@ training rule changes with the activation. Both derivatives here take the
 *output* y of the activation, not its input, because that is what the
 backward pass has at hand (eq. 1.4: sigmoid'(x) = y(1 - y)).
 
-:func:`softmax` (and :class:`SoftmaxActivator`) is the output activation of
-the cross-entropy loss (:mod:`bpcourse.core.losses`); it is not element-wise,
-so it is not one of the hidden layers' activations.
-
-The perceptron's ``step`` function is here too, for comparison: its slope is 0
-wherever it exists, which is why a perceptron cannot learn by gradient descent.
-
-An *activator* bundles an activation with its derivative; both networks take
-one (or its name, ``"sigmoid"`` or ``"tanh"``) as a parameter. It needs
-``name``, ``forward(net)`` and ``backward(y)``, so a new activation is one
-class in this file.
+:func:`softmax` is the output activation of the cross-entropy loss, not an
+element-wise one. The perceptron's ``step`` is here for comparison: its slope
+is 0 wherever it exists, so a perceptron cannot learn by gradient descent.
+An *activator* bundles an activation with its derivative (``name``,
+``forward(net)``, ``backward(y)``); both networks take one, or its name.
 """
 
 from collections.abc import Callable
@@ -56,40 +50,25 @@ def tanh_derivative(y):
 
 
 def step(x):
-    """The perceptron's step function: 1 where x > 0, else 0.
-
-    Inputs:
-    - x: a number or an array of any shape (...)
-
-    Returns:
-    - float array of the same shape (...) holding 0.0 or 1.0
-    """
+    """The perceptron's step function: 1.0 where x > 0, else 0.0, a float array of x's shape."""
     return np.where(np.asarray(x) > 0, 1.0, 0.0)
 
 
 def step_derivative(y):
-    """Slope of the step function written from its output: 0 wherever it exists.
+    """Slope of the step function written from its output y: zeros of y's shape, wherever it exists.
 
     At x = 0 the step jumps and has no derivative; everywhere else it is flat,
     which is why a perceptron cannot be trained by following a gradient.
-
-    Inputs:
-    - y: output of :func:`step`, a number or an array of any shape (...)
-
-    Returns:
-    - float array of zeros, same shape (...)
     """
     return np.zeros_like(np.asarray(y, dtype=np.float64))
 
 
 @dataclass(frozen=True, repr=False)
 class Activator:
-    """An activation f, its derivative written from the output, and what the pictures need (an activator object).
+    """An activation f, its derivative written from the output, and what the pictures need.
 
-    Attributes: ``name``; ``forward(net)``, the output y = f(net), same shape;
-    ``backward(y)``, dy/dnet written from the output y, same shape;
-    ``slope_formula``, that derivative as text for the pictures; ``y_limits``,
-    a y-axis range that shows the whole curve.
+    ``forward(net)`` is y = f(net), ``backward(y)`` dy/dnet written from y, both of net's shape;
+    ``slope_formula`` that derivative as text, ``y_limits`` a y-axis range showing the whole curve.
     """
 
     name: str
@@ -142,26 +121,19 @@ class SoftmaxActivator:
                          "softmax_cross_entropy loss, whose output delta is t - y")
 
 
+# The one registry of activations by name; the networks and the widgets take their names from it.
 ACTIVATORS = {"sigmoid": SigmoidActivator, "tanh": TanhActivator, "step": StepActivator}
-"""The one registry of activations by name; the networks and the widgets take their names from it."""
 
 
 def get_activator(activator):
-    """Return the activator named ``"sigmoid"`` or ``"tanh"``, or ``activator`` itself.
-
-    An object is accepted when it has ``name``, ``forward(net)`` and ``backward(y)``.
-    """
+    """The activator named ``activator`` (a key of ``ACTIVATORS``), or an object with name, forward and backward."""
     if isinstance(activator, str):
         try:
             return ACTIVATORS[activator]
         except KeyError:
-            raise ValueError(
-                f"unknown activation {activator!r}: expected one of {sorted(ACTIVATORS)}"
-            ) from None
+            raise ValueError(f"unknown activation {activator!r}: expected one of {sorted(ACTIVATORS)}") from None
     for attribute in ("name", "forward", "backward"):
         if not hasattr(activator, attribute):
-            raise ValueError(
-                f"an activator needs name, forward(net) and backward(y); "
-                f"{activator!r} has no {attribute!r}"
-            )
+            raise ValueError(f"an activator needs name, forward(net) and backward(y); "
+                             f"{activator!r} has no {attribute!r}")
     return activator

@@ -11,6 +11,7 @@ HTML copies) goes through :func:`atomic_write`.
 """
 
 import contextlib
+import glob
 import os
 import tempfile
 from pathlib import Path
@@ -20,25 +21,12 @@ __all__ = ["atomic_write", "remove_stale_temporaries"]
 
 @contextlib.contextmanager
 def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", check=None):
-    """Open a temporary file beside ``path``; on a clean exit, rename it to ``path``.
+    """Open a temporary file beside ``path`` (whose folder must exist); on a clean exit, rename it to ``path``.
 
-    Use it as ``with atomic_write(path, "w", encoding="utf-8") as file: file.write(text)``.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file to write. Its folder must exist (``ValueError`` otherwise).
-    mode : "wb" or "w"
-        Binary or text.
-    encoding, newline : as for ``open`` (text mode only).
-    suffix : str
-        The temporary file's suffix (``.part`` for downloads, say).
-    check : callable, optional
-        ``check(temporary_path)``, called once the bytes are on disk and before
-        the rename; if it raises, nothing is renamed (a download is verified so).
-
-    Yields the open file object. If the ``with`` block raises, the temporary
-    file is deleted and the exception goes on; ``path`` is untouched.
+    ``with atomic_write(path, "w", encoding="utf-8") as file: file.write(text)``; ``mode`` "wb" or
+    "w", ``encoding`` and ``newline`` as for ``open``. ``check(temporary_path)``, if given, runs once
+    the bytes are on disk: if it raises, nothing is renamed (a download is verified so). If the
+    ``with`` block raises, the temporary file is deleted and ``path`` is untouched.
     """
     if mode not in ("wb", "w"):
         raise ValueError(f"expected mode 'wb' or 'w', got {mode!r}")
@@ -71,16 +59,15 @@ def _umask():
 
 
 def remove_stale_temporaries(path, suffix=".tmp"):
-    """Delete the temporary files that writers of ``path`` left when they were killed (``kill -9``, power loss).
+    """Delete the temporary files that killed writers of ``path`` left (``kill -9``, power loss); the paths deleted.
 
-    A temporary file of :func:`atomic_write` is named ``.<name>.<pid>.<random><suffix>``;
-    one whose writing process no longer runs is deleted, one of a live writer
-    is left alone. Returns the list of paths deleted.
+    A temporary file of :func:`atomic_write` is named ``.<name>.<pid>.<random><suffix>``: one whose
+    process no longer runs is deleted, one of a live writer is left alone.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     removed = []
-    for candidate in folder.glob(f".{glob_escape(path.name)}.*{suffix}"):
+    for candidate in folder.glob(f".{glob.escape(path.name)}.*{suffix}"):
         pid = candidate.name[len(path.name) + 2:].split(".", 1)[0]
         if not pid.isdigit() or _running(int(pid)):
             continue
@@ -88,10 +75,6 @@ def remove_stale_temporaries(path, suffix=".tmp"):
             candidate.unlink()
             removed.append(candidate)
     return removed
-
-
-def glob_escape(name):
-    return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
 def _running(pid):

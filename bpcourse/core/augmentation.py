@@ -2,12 +2,10 @@
 
 A digit moved one pixel to the left is still the same digit, but to the
 network's 784 inputs it is a new sample. Training on randomly shifted copies
-of the training images (new shifts every epoch) makes over-fitting harder: the
-network cannot learn each training image pixel by pixel. Only the training set
-is shifted; validation and test images are used as they are.
-
-Use it as a :func:`bpcourse.core.training.fit` callback, :class:`Augment`, which
-calls ``shift_images(X_train, rng)`` once per epoch with fit's own generator::
+(new shifts every epoch) makes over-fitting harder: the network cannot learn
+each training image pixel by pixel. Validation and test images stay as they are.
+The :func:`bpcourse.core.training.fit` callback :class:`Augment` calls
+``shift_images(X_train, rng)`` once per epoch with fit's own generator::
 
     fit(network, X_train, T_train, ..., callbacks=[Augment(shift_images)])
 
@@ -20,24 +18,15 @@ from bpcourse.core.validation import as_array, check_finite, check_seed
 
 __all__ = ["IMAGE_SHAPE", "Augment", "shift_images"]
 
-IMAGE_SHAPE = (28, 28)
-"""Height and width of an MNIST image; a flattened image is one row of 784 values."""
+IMAGE_SHAPE = (28, 28)  # height and width of an MNIST image; flattened, one row of 784 values
 
 
 def shift_images(X, rng, max_shift=1, image_shape=IMAGE_SHAPE):
     """Each flattened image moved by its own random whole-pixel shift, the uncovered border filled with 0.
 
-    Inputs:
-    - X: shape (N, height * width), one flattened image per row (MNIST:
-      (N, 784)), background 0.
-    - rng: a numpy.random.Generator (or an int seed) drawing the shifts.
-    - max_shift: int >= 0, the largest shift in pixels: each image moves by
-      (dy, dx), both drawn uniformly from -max_shift .. max_shift (0: an
-      unchanged copy). Ink pushed over the border is lost.
-    - image_shape: (height, width) of one image, default (28, 28).
-
-    Returns a new array of the shape and dtype of X; X is not changed.
-    Pixel (r, c) of an image goes to (r + dy, c + dx).
+    X: (N, height * width), one flattened ``image_shape`` image per row, background 0. Pixel (r, c)
+    goes to (r + dy, c + dx), dy and dx drawn by ``rng`` uniformly from -max_shift .. max_shift;
+    ink pushed over the border is lost. Returns a new array of X's shape and dtype.
     """
     rng = check_seed(rng, "rng")
     if not (isinstance(image_shape, tuple) and len(image_shape) == 2
@@ -52,7 +41,8 @@ def shift_images(X, rng, max_shift=1, image_shape=IMAGE_SHAPE):
     if X.ndim != 2 or X.shape[1] != height * width:
         image_stack = X.ndim == 3 and X.shape[1:] == image_shape
         raise ValueError(f"expected X of shape (N, {height * width}), one flattened {height} x {width} image per "
-                         f"row, got shape {X.shape}" + (": flatten them with X.reshape(len(X), -1)" if image_stack else ""))
+                         f"row, got shape {X.shape}"
+                         + (": flatten them with X.reshape(len(X), -1)" if image_stack else ""))
     images = X.reshape(len(X), height, width)
     shifted = np.zeros_like(images)
     shifts = rng.integers(-max_shift, max_shift + 1, size=(len(X), 2))
@@ -66,12 +56,7 @@ def shift_images(X, rng, max_shift=1, image_shape=IMAGE_SHAPE):
 
 
 class Augment:
-    """A ``fit`` callback: every epoch trains on ``augment(X_train, rng)`` instead of X_train (the targets stay).
-
-    ``augment`` is a function returning new inputs of X_train's shape, e.g.
-    :func:`shift_images`; it gets fit's shuffling generator. The training
-    error is still measured on the original X_train.
-    """
+    """A ``fit`` callback: every epoch trains on ``augment(X_train, rng)`` (e.g. :func:`shift_images`), not X_train."""
 
     def __init__(self, augment):
         if not callable(augment):

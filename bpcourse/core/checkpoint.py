@@ -19,18 +19,12 @@ rng_state      ``rng.bit_generator.state`` as a JSON string (0-d unicode)
 history        the training history as a JSON string (0-d unicode)
 =============  ==============================================================
 
-Safety:
-
-* Nothing is half-written (:func:`bpcourse.core.atomic.atomic_write`): if
-  anything fails on the way, the old checkpoint is untouched.
-* Loading reads only the entries listed above, each after checking its
-  stored size against what its shape allows, and parses them with
-  ``allow_pickle=False``: every entry is a plain number or string array, so
-  a checkpoint someone sends you cannot run code, nor fill the memory, when
-  you open it. A file with a pickled (object) array, or any file that is not
-  a complete checkpoint, raises ``ValueError``.
-* Checkpoints of the first format (``bpcourse-checkpoint-1``, before losses
-  were recorded) load as squared-error runs, the only loss they could hold.
+Nothing is half-written (:func:`bpcourse.core.atomic.atomic_write`). Loading
+reads only the entries above, each after checking its stored size against
+what its shape allows, with ``allow_pickle=False``: a checkpoint someone sends
+you can neither run code nor fill the memory when you open it; anything else
+raises ``ValueError``. The first format (``bpcourse-checkpoint-1``, before
+losses were recorded) loads as a squared-error run.
 """
 
 import io
@@ -57,25 +51,11 @@ _MAX_WEIGHT_BYTES = 1024**3  # the course's largest network holds about 2 MB of 
 
 
 def save_checkpoint(path, network, *, epoch, rate, rng, history):
-    """Write the training state to ``path`` (one .npz file), atomically.
+    """Write the training state to ``path`` (exactly there, ".npz" is not added), atomically; the Path.
 
-    Parameters
-    ----------
-    path : str or Path
-        The checkpoint file (written exactly there; ".npz" is not added).
-        Its folder must exist.
-    network : bpcourse.core.vectorized.Network (or any network with
-        ``layer_sizes``, ``activator.name``, ``get_weights()`` and ``dtype``)
-    epoch : int >= 0
-        Number of epochs completed.
-    rate : float
-        The learning rate of the run.
-    rng : numpy.random.Generator
-        The generator that shuffles the data; its state is saved so that a
-        resumed run draws the same shuffles as an uninterrupted one.
-    history : bpcourse.core.training.History, a dict of lists, or None
-
-    Returns the path as a ``pathlib.Path``.
+    ``epoch``: epochs completed; ``rate``: the run's learning rate; ``rng``: the Generator that
+    shuffles the data, saved so that a resumed run draws the same shuffles; ``history``: a
+    History, a dict of lists, or None.
     """
     path = Path(path)
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
@@ -119,24 +99,13 @@ def loss_name(network):
 
 
 def load_checkpoint(path, network=None):
-    """Read a checkpoint written by :func:`save_checkpoint`; optionally put its weights into ``network``.
+    """Read a checkpoint of :func:`save_checkpoint`; with ``network``, which it must match, set its weights.
 
-    Parameters
-    ----------
-    path : str or Path
-    network : bpcourse.core.vectorized.Network, optional
-        If given, the checkpoint must match it (layer sizes, activation, loss
-        and dtype; otherwise ``ValueError`` and the network is unchanged) and its
-        weights are set from the checkpoint.
-
-    Returns a dict with keys ``weights`` (list of (W, b)), ``layer_sizes``
-    (tuple), ``activation`` (str), ``loss`` (str), ``dtype`` (numpy.dtype), ``epoch`` (int),
-    ``rate`` (float), ``rng_state`` (dict, for ``rng.bit_generator.state``)
-    and ``history`` (dict of lists, see ``bpcourse.core.training.History.from_dict``).
-
-    Raises ``FileNotFoundError`` if there is no file, and ``ValueError`` for
-    a file that is not a complete bpcourse checkpoint (corrupt, truncated,
-    foreign, or holding pickled objects, which are never unpickled).
+    Returns a dict: ``weights`` (list of (W, b)), ``layer_sizes`` (tuple), ``activation``,
+    ``loss`` (str), ``dtype``, ``epoch`` (int), ``rate`` (float), ``rng_state`` (dict, for
+    ``rng.bit_generator.state``), ``history`` (dict of lists, for ``History.from_dict``).
+    FileNotFoundError without a file; ValueError for anything but a complete bpcourse checkpoint,
+    or one that does not match ``network`` (layer sizes, activation, loss, dtype: then unchanged).
     """
     path = Path(path)
     remove_stale_temporaries(path)
@@ -145,20 +114,15 @@ def load_checkpoint(path, network=None):
     try:
         raw = _read_known_entries(path, None if network is None else tuple(network.layer_sizes))
     except _OtherNetwork as other:
-        raise ValueError(
-            f"the checkpoint {path} is for a network with layer sizes {other.layer_sizes}, but this network has "
-            f"{list(network.layer_sizes)}: build Network({other.layer_sizes}) to load it (no weight was read)"
-        ) from None
+        raise ValueError(f"the checkpoint {path} is for a network with layer sizes {other.layer_sizes}, but this "
+                         f"network has {list(network.layer_sizes)}: build Network({other.layer_sizes}) to load it "
+                         "(no weight was read)") from None
     except ValueError as error:
-        raise ValueError(
-            f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
-            "(checkpoints are written by bpcourse.core.checkpoint.save_checkpoint)"
-        ) from None
+        raise ValueError(f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
+                         "(checkpoints are written by bpcourse.core.checkpoint.save_checkpoint)") from None
     except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as error:
-        raise ValueError(
-            f"{path} is not a valid bpcourse checkpoint (corrupt or truncated file: "
-            f"{type(error).__name__}: {error})"
-        ) from None
+        raise ValueError(f"{path} is not a valid bpcourse checkpoint (corrupt or truncated file: "
+                         f"{type(error).__name__}: {error})") from None
     state = _parse(raw, path)
     if network is not None:
         _check_matches(state, network, path)
@@ -176,14 +140,13 @@ class _OtherNetwork(ValueError):
         super().__init__(f"layer sizes {layer_sizes}")
         self.layer_sizes = layer_sizes
 
-def _read_known_entries(path, expected_sizes=None):
-    """The checkpoint's entries as arrays, reading only known keys, each after a size check.
 
-    Nothing is decompressed beyond what the network the checkpoint claims can
-    hold; with ``expected_sizes`` (the network it is loaded into), a checkpoint
-    claiming other layer sizes is refused before any weight is read, so a small
-    compressed file cannot expand to more than that network's weights.
-    Raises ValueError (or zipfile/OS errors for a damaged archive).
+def _read_known_entries(path, expected_sizes=None):
+    """The checkpoint's known entries as arrays, each read after a size check.
+
+    Nothing is decompressed beyond what the claimed network can hold, and a checkpoint claiming
+    other sizes than ``expected_sizes`` is refused before any weight is read. ValueError (or
+    zipfile/OS errors for a damaged archive).
     """
     with open(path, "rb") as file:
         magic = file.read(6)
@@ -252,10 +215,7 @@ def _parse(raw, path):
         loss = text("loss")
     else:
         raise bad(f"unknown format {text('format')!r}, expected {FORMAT!r}")
-    sizes = raw["layer_sizes"]
-    if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or len(sizes) < 2 or (sizes < 1).any():
-        raise bad(f"layer_sizes should be at least two positive ints, got {sizes!r}")
-    layer_sizes = tuple(int(n) for n in sizes)
+    layer_sizes = tuple(int(n) for n in raw["layer_sizes"])  # checked by _read_known_entries
     dtype_name = text("dtype")
     if dtype_name not in ("float32", "float64"):
         raise bad(f"dtype should be 'float32' or 'float64', got {dtype_name!r}")
@@ -297,33 +257,20 @@ def _parse(raw, path):
 
 
 def _check_matches(state, network, path):
-    """Refuse to load a checkpoint into a network of another shape, activation, loss or dtype."""
-    sizes = tuple(network.layer_sizes)
-    if state["layer_sizes"] != sizes:
-        raise ValueError(
-            f"the checkpoint {path} is for a network with layer sizes {list(state['layer_sizes'])}, "
-            f"but this network has {list(sizes)}: build Network({list(state['layer_sizes'])}) "
-            "to load it, or use another checkpoint path"
-        )
+    """Refuse to load a checkpoint into a network of another activation, loss or dtype (sizes: _OtherNetwork)."""
     name = network.activator.name
     if state["activation"] != name:
-        raise ValueError(
-            f"the checkpoint {path} is for a {state['activation']} network, but this network "
-            f"uses {name}: build it with activator={state['activation']!r} to load it"
-        )
+        raise ValueError(f"the checkpoint {path} is for a {state['activation']} network, but this network "
+                         f"uses {name}: build it with activator={state['activation']!r} to load it")
     loss = loss_name(network)
     if state["loss"] != loss:
-        raise ValueError(
-            f"the checkpoint {path} was trained with the {state['loss']} loss, but this network "
-            f"uses {loss}: build it with loss={state['loss']!r} to load it"
-        )
+        raise ValueError(f"the checkpoint {path} was trained with the {state['loss']} loss, but this network "
+                         f"uses {loss}: build it with loss={state['loss']!r} to load it")
     dtype = np.dtype(getattr(network, "dtype", np.float64))
     if state["dtype"] != dtype:
-        raise ValueError(
-            f"the checkpoint {path} holds {state['dtype'].name} weights, but this network computes "
-            f"in {dtype.name}: build it with dtype=numpy.{state['dtype'].name} to resume exactly "
-            "(or load the checkpoint without a network and call set_weights)"
-        )
+        raise ValueError(f"the checkpoint {path} holds {state['dtype'].name} weights, but this network computes "
+                         f"in {dtype.name}: build it with dtype=numpy.{state['dtype'].name} to resume exactly "
+                         "(or load the checkpoint without a network and call set_weights)")
 
 
 def _explain(error):
@@ -347,10 +294,8 @@ def _jsonable(value):
 class Checkpoint:
     """A ``fit`` callback: save the run every ``every`` epochs (the text: 10), after the last and on a stop.
 
-    Use: ``fit(network, ..., callbacks=[Checkpoint("run.npz", every=10)])``. With
-    ``resume=True`` a run whose checkpoint exists continues from it (weights,
-    epoch count, shuffling state, history): bit for bit the same as a run that
-    was never interrupted. Without the file it starts afresh.
+    ``fit(network, ..., callbacks=[Checkpoint("run.npz", every=10)])``. With ``resume=True`` a run
+    whose checkpoint exists continues from it, bit for bit as if never interrupted.
     """
 
     def __init__(self, path, every=10, resume=False):

@@ -32,18 +32,14 @@ label n into a 10-vector with 0.9 at index n and 0.1 elsewhere (``one_hot``).
 
 Where the files are looked for
 ------------------------------
-In this order: the ``data_dir`` argument; the folder named by the environment
-variable ``BPCOURSE_DATA``; ``data/mnist/`` in the repository (only in a source
-checkout); the per-user cache ``$XDG_CACHE_HOME/bpcourse/mnist`` (default
-``~/.cache/bpcourse/mnist``). Each file is taken from the first folder that has
-it, gzipped (``name.gz``) or not. If none has it, it is downloaded into the cache
-from the mirrors in ``MIRRORS``, through a temporary file that is renamed only
-once it is complete and verified. Every file is verified against the SHA-256 of
-its decompressed content in ``SHA256``; a file that fails any check is an error,
-never used.
-
-``python -m bpcourse.core.data [--data-dir DIR]`` finds (or downloads) and verifies
-all four files and prints where each one is.
+In this order: the ``data_dir`` argument; the folder named by ``BPCOURSE_DATA``;
+``data/mnist/`` in a source checkout; the per-user cache
+``$XDG_CACHE_HOME/bpcourse/mnist`` (default ``~/.cache/bpcourse/mnist``). Each
+file, gzipped (``name.gz``) or not, comes from the first folder that has it, or
+else is downloaded into the cache from ``MIRRORS``. Every file is verified
+against the SHA-256 of its decompressed content (``SHA256``); a file that fails
+any check is an error, never used. ``python -m bpcourse.core.data [--data-dir DIR]``
+finds (or downloads) and verifies all four files and prints where each one is.
 """
 
 import argparse
@@ -74,8 +70,7 @@ SPLITS = {
 }
 FILE_NAMES = SPLITS["train"] + SPLITS["test"]
 
-# The dimensions each file's header must give; checked before any payload is read.
-DIMS = {
+DIMS = {  # what each file's header must give, checked before any payload is read
     "train-images-idx3-ubyte": (60000,) + IMAGE_SHAPE,
     "train-labels-idx1-ubyte": (60000,),
     "t10k-images-idx3-ubyte": (10000,) + IMAGE_SHAPE,
@@ -120,13 +115,8 @@ class DownloadError(OSError):
 
 # ---------------------------------------------------------------- the IDX reader
 
-
 def _describe_magic(magic):
-    if magic == IMAGES_MAGIC:
-        return "an IDX3 images file"
-    if magic == LABELS_MAGIC:
-        return "an IDX1 labels file"
-    return "not an MNIST file"
+    return {IMAGES_MAGIC: "an IDX3 images file", LABELS_MAGIC: "an IDX1 labels file"}.get(magic, "not an MNIST file")
 
 
 def _file_key(path):
@@ -135,14 +125,11 @@ def _file_key(path):
 
 
 def _read_idx_bytes(path, expected_magic=None, expected_dims=None):
-    """Read and check one IDX file (gzipped or not).
+    """Read and check one IDX file (gzipped or not): ``(content, dims, dtype)``.
 
-    Returns ``(content, dims, dtype)``: ``content`` the whole decompressed file as
-    a bytearray (header and payload), ``dims`` the tuple of dimensions, ``dtype``
-    the payload's NumPy dtype. Raises ``ValueError`` naming the file for a bad
-    magic number, bad dimensions (other than ``expected_dims``, when given), or
-    a payload shorter or longer than the header promises; this is checked
-    *before* anything of the promised size is allocated or decompressed.
+    ``content`` is the whole decompressed file (header and payload) as a bytearray. A bad magic
+    number, dimensions other than ``expected_dims`` or a payload of the wrong length is a ValueError
+    naming the file, raised *before* anything of the promised size is allocated or decompressed.
     """
     path = Path(path)
     with open(path, "rb") as raw:
@@ -152,47 +139,35 @@ def _read_idx_bytes(path, expected_magic=None, expected_dims=None):
         with opened as f:
             return _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
-        raise ValueError(
-            f"{path}: the gzip data is truncated or corrupt ({err}); "
-            "delete the file and get it again"
-        ) from err
+        raise ValueError(f"{path}: the gzip data is truncated or corrupt ({err}); "
+                         "delete the file and get it again") from err
 
 
 def _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims=None):
     content = bytearray(f.read(4))
     if len(content) < 4:
-        raise ValueError(
-            f"{path}: expected an IDX file starting with a 4-byte magic number, "
-            f"got a file of {len(content)} bytes (empty or truncated)"
-        )
+        raise ValueError(f"{path}: expected an IDX file starting with a 4-byte magic number, "
+                         f"got a file of {len(content)} bytes (empty or truncated)")
     zero0, zero1, type_code, ndim = content
     magic = int.from_bytes(content, "big")
     if expected_magic is not None and magic != expected_magic:
         hint = ""
         if {magic, expected_magic} == {IMAGES_MAGIC, LABELS_MAGIC}:
             hint = ": are the images and labels files swapped?"
-        raise ValueError(
-            f"{path}: expected magic number {expected_magic} "
-            f"({_describe_magic(expected_magic)}), got {magic} ({_describe_magic(magic)}){hint}"
-        )
+        raise ValueError(f"{path}: expected magic number {expected_magic} "
+                         f"({_describe_magic(expected_magic)}), got {magic} ({_describe_magic(magic)}){hint}")
     if zero0 != 0 or zero1 != 0 or type_code not in _IDX_TYPES or ndim == 0:
-        raise ValueError(
-            f"{path}: not an IDX file: the magic number {magic} (bytes {bytes(content).hex(' ')}) "
-            "should be 00 00, a type code (08 = unsigned byte) and a number of dimensions >= 1"
-        )
+        raise ValueError(f"{path}: not an IDX file: the magic number {magic} (bytes {bytes(content).hex(' ')}) "
+                         "should be 00 00, a type code (08 = unsigned byte) and a number of dimensions >= 1")
     content += f.read(4 * ndim)
     header_size = 4 + 4 * ndim
     if len(content) < header_size:
-        raise ValueError(
-            f"{path}: truncated header: {ndim} dimensions need {header_size} header bytes, "
-            f"the file ends after {len(content)}"
-        )
+        raise ValueError(f"{path}: truncated header: {ndim} dimensions need {header_size} header bytes, "
+                         f"the file ends after {len(content)}")
     dims = struct.unpack(f">{ndim}I", bytes(content[4:header_size]))  # big-endian uint32
     if expected_dims is not None and tuple(dims) != tuple(expected_dims):
-        raise ValueError(
-            f"{path}: expected header dimensions {' x '.join(map(str, expected_dims))}, "
-            f"got {' x '.join(map(str, dims))}: the file is corrupt or not this MNIST file"
-        )
+        raise ValueError(f"{path}: expected header dimensions {' x '.join(map(str, expected_dims))}, "
+                         f"got {' x '.join(map(str, dims))}: the file is corrupt or not this MNIST file")
     dtype = np.dtype(_IDX_TYPES[type_code])
     # Python integers: no overflow, however large the header's claim.
     payload_size = int(np.prod(dims, dtype=object)) * dtype.itemsize
@@ -200,10 +175,8 @@ def _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims=None):
 
     def wrong_size(got, extra=False):
         what = "has extra bytes after the data" if extra else "is truncated"
-        return ValueError(
-            f"{path}: {what}: the header promises {dims_text} numbers = {payload_size} bytes "
-            f"after the {header_size}-byte header, the file holds {got}"
-        )
+        return ValueError(f"{path}: {what}: the header promises {dims_text} numbers = {payload_size} bytes "
+                          f"after the {header_size}-byte header, the file holds {got}")
 
     if not is_gzip:
         # The file size is known: compare before reading anything.
@@ -227,24 +200,11 @@ def _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims=None):
 
 
 def read_idx(path, expected_magic=None):
-    """Read an IDX file (gzipped or not) into a NumPy array.
+    """An IDX file, plain or gzipped (told by its content), as a new array of the header's shape.
 
-    Parameters
-    ----------
-    path : str or Path
-        The file, plain or gzip-compressed (recognized by its content, not its name).
-    expected_magic : int, optional
-        E.g. ``IMAGES_MAGIC`` (2051) or ``LABELS_MAGIC`` (2049); another magic
-        number is an error.
-
-    Returns
-    -------
-    numpy.ndarray of the header's shape, e.g. (60000, 28, 28) uint8 for the
-    training images or (60000,) uint8 for the training labels; a new array
-    the caller owns.
-
-    Raises ``ValueError`` naming the file if its magic number, dimensions or
-    length are wrong. Does not check the SHA-256 (``verify_file`` does).
+    e.g. (60000, 28, 28) uint8 for the training images, (60000,) uint8 for their labels.
+    ``expected_magic`` (``IMAGES_MAGIC``, ``LABELS_MAGIC``) refuses any other magic number.
+    ValueError naming the file if it is malformed; the SHA-256 is not checked (``verify_file`` does).
     """
     content, dims, dtype = _read_idx_bytes(path, expected_magic)
     header_size = 4 + 4 * len(dims)
@@ -260,35 +220,18 @@ def _mnist_name(path):
     name = Path(path).name
     name = name[: -len(".gz")] if name.endswith(".gz") else name
     if name not in SHA256:
-        raise ValueError(
-            f"{path}: expected one of the MNIST files {', '.join(FILE_NAMES)} "
-            "(optionally .gz), got an unknown name; pass name= to say which it is"
-        )
+        raise ValueError(f"{path}: expected one of the MNIST files {', '.join(FILE_NAMES)} "
+                         "(optionally .gz), got an unknown name; pass name= to say which it is")
     return name
 
 
 def verify_file(path, name=None):
-    """Check one MNIST file completely and return its content as an array.
+    """Check one MNIST file (gzipped or not) completely; its content, uint8 images (n, 28, 28) or labels (n,).
 
-    Checks, in this order: the IDX structure (magic number, the known
-    dimensions of that file, before anything is decompressed; length);
-    for images 28 x 28 pixels, for labels values 0-9; the SHA-256 of the
-    decompressed content against ``SHA256[name]``. The hash check is remembered
-    per (path, modification time, size) within the process.
-
-    Parameters
-    ----------
-    path : str or Path
-        The file, gzipped or not.
-    name : str, optional
-        Which MNIST file it must be, e.g. ``"train-labels-idx1-ubyte"``;
-        by default taken from the file name.
-
-    Returns
-    -------
-    numpy.ndarray, uint8: images (n, 28, 28) or labels (n,).
-
-    Raises ``ValueError`` naming the file and what is wrong.
+    In this order: the IDX structure (magic number, the file's known dimensions, length); 28 x 28
+    pixels or labels 0-9; the SHA-256 of the decompressed content against ``SHA256[name]`` (remembered
+    per path, modification time and size). ``name`` (e.g. ``"train-labels-idx1-ubyte"``) defaults to
+    the file's name. ValueError naming the file and what is wrong.
     """
     path = Path(path)
     name = _mnist_name(path) if name is None else name
@@ -296,38 +239,26 @@ def verify_file(path, name=None):
     content, dims, dtype = _read_idx_bytes(path, _expected_magic(name), DIMS[name])
     array = np.frombuffer(content, dtype=dtype, offset=4 + 4 * len(dims)).reshape(dims)
     if array.ndim == 3 and array.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(
-            f"{path}: expected images of 28 x 28 pixels, got {dims[1]} x {dims[2]} "
-            f"(header dimensions {' x '.join(map(str, dims))})"
-        )
+        raise ValueError(f"{path}: expected images of 28 x 28 pixels, got {dims[1]} x {dims[2]} "
+                         f"(header dimensions {' x '.join(map(str, dims))})")
     if array.ndim == 1 and array.size and array.max() >= N_CLASSES:
         index = int(np.argmax(array >= N_CLASSES))
-        raise ValueError(
-            f"{path}: expected labels 0-9, got {int(array[index])} at index {index}: "
-            "the file is corrupt or not an MNIST labels file"
-        )
+        raise ValueError(f"{path}: expected labels 0-9, got {int(array[index])} at index {index}: "
+                         "the file is corrupt or not an MNIST labels file")
     if key not in _VERIFIED:
         digest = hashlib.sha256(content).hexdigest()
         if digest != SHA256[name]:
-            raise ValueError(
-                f"{path}: SHA-256 mismatch for {name}: expected {SHA256[name]}, got {digest}. "
-                "The file is corrupt or not the original MNIST; delete it and run "
-                "`python -m bpcourse.core.data` to download it again"
-            )
+            raise ValueError(f"{path}: SHA-256 mismatch for {name}: expected {SHA256[name]}, got {digest}. "
+                             "The file is corrupt or not the original MNIST; delete it and run "
+                             "`python -m bpcourse.core.data` to download it again")
         _VERIFIED.add(key)
     return array
 
 
 # ---------------------------------------------------------------- where the files are
 
-
 def repo_data_dir():
-    """``data/mnist`` beside the package in a source checkout, else None.
-
-    A source checkout is recognized by ``pyproject.toml`` in the folder above
-    the package (an installed package sits in site-packages, which has none).
-    Tests replace this function to point elsewhere.
-    """
+    """``data/mnist`` in a source checkout (``pyproject.toml`` above the package), else None."""
     root = Path(__file__).resolve().parents[2]
     if (root / "pyproject.toml").is_file():
         return root / "data" / "mnist"
@@ -342,11 +273,7 @@ def cache_dir():
 
 
 def search_dirs(data_dir=None):
-    """The folders searched, in order, as a list of ``(folder or None, description)``.
-
-    ``None`` marks a place that is not set (no ``data_dir``, no ``BPCOURSE_DATA``,
-    not a source checkout); it is kept so that error messages can say so.
-    """
+    """The folders searched, in order: ``(folder, description)``, folder None where unset (messages say so)."""
     env = os.environ.get("BPCOURSE_DATA", "")
     repo = repo_data_dir()
     return [
@@ -369,34 +296,14 @@ def _default_opener(url, timeout):
 
 
 def download(name, target_dir=None, *, opener=None, mirrors=None, timeout=DOWNLOAD_TIMEOUT, max_bytes=None):
-    """Download ``name + ".gz"`` into ``target_dir`` (default: the cache) and verify it.
+    """Download ``name + ".gz"`` (one of ``FILE_NAMES``) into ``target_dir`` (default: the cache), verified.
 
-    Each mirror is tried in turn. The bytes go to a temporary file in
-    ``target_dir`` whose name the loader never looks for; it is renamed to
-    ``name.gz`` (:func:`bpcourse.core.atomic.atomic_write`) only when complete
-    and verified (``verify_file``), and deleted in every other case, also when
-    an exception propagates. So no partial file is ever left where the loader looks.
-
-    Parameters
-    ----------
-    name : str
-        One of ``FILE_NAMES``, e.g. ``"train-images-idx3-ubyte"``.
-    target_dir : str or Path, optional
-    opener : callable, optional
-        ``opener(url, timeout=seconds)`` returning a readable binary file
-        object usable in a ``with`` statement; default ``urllib.request.urlopen``.
-        Tests pass a fake.
-    mirrors : sequence of str, optional
-        URL prefixes ending in "/"; default: the module's ``MIRRORS`` as it is
-        at the time of the call.
-    timeout : float
-        Seconds, passed to the opener.
-    max_bytes : int, optional
-        The most bytes one download may bring; a mirror that sends more is
-        abandoned. Default: the file's decompressed size plus 1 MiB.
-
-    Returns the Path of the stored file. Raises ``DownloadError`` listing what
-    went wrong with each mirror.
+    Each of ``mirrors`` (default: ``MIRRORS`` at the time of the call) is tried in turn. The bytes go
+    to a temporary file renamed to ``name.gz`` (:func:`bpcourse.core.atomic.atomic_write`) only when
+    complete and verified, so no partial file is ever left where the loader looks. ``opener(url,
+    timeout=seconds)`` (default ``urllib.request.urlopen``) returns a binary file object; a mirror
+    sending more than ``max_bytes`` (default: the decompressed size plus 1 MiB) is abandoned.
+    Returns the Path of the stored file; ``DownloadError`` lists what went wrong with each mirror.
     """
     if name not in SHA256:
         raise ValueError(f"expected one of {', '.join(FILE_NAMES)}, got {name!r}")
@@ -428,13 +335,10 @@ def download(name, target_dir=None, *, opener=None, mirrors=None, timeout=DOWNLO
             return final
         except (OSError, ValueError, EOFError, http.client.HTTPException) as err:
             failures.append(f"{url}: {type(err).__name__}: {err}")
-    raise DownloadError(
-        f"could not download {name}.gz into {target_dir}:\n  " + "\n  ".join(failures)
-    )
+    raise DownloadError(f"could not download {name}.gz into {target_dir}:\n  " + "\n  ".join(failures))
 
 
-def _idx_size(name):
-    """Bytes of the decompressed IDX file ``name``: header plus one byte per number."""
+def _idx_size(name):  # header plus one byte per number
     dims = DIMS[name]
     return 4 + 4 * len(dims) + math.prod(dims)
 
@@ -461,13 +365,11 @@ def _not_found_message(missing, dirs, failures):
 
 
 def find_mnist_files(names=FILE_NAMES, data_dir=None, *, download_missing=True, opener=None):
-    """Locate MNIST files, downloading missing ones into the cache.
+    """Locate MNIST files (not yet verified), downloading missing ones into the cache.
 
-    Returns a dict ``name -> (path, description of where it was found)``, e.g.
-    ``{"train-images-idx3-ubyte": (Path(".../train-images-idx3-ubyte.gz"),
-    "the BPCOURSE_DATA environment variable")}``. Files are located, not yet
-    verified (``verify_file`` does that). Raises ``MnistNotFoundError`` with a
-    message listing every folder searched and how to provide the files.
+    Returns ``{name: (path, where it was found)}``, e.g. ``{"train-images-idx3-ubyte":
+    (Path(".../train-images-idx3-ubyte.gz"), "the BPCOURSE_DATA environment variable")}``.
+    ``MnistNotFoundError`` lists every folder searched and how to provide the files.
     """
     dirs = search_dirs(data_dir)
     found, missing = {}, []
@@ -497,42 +399,23 @@ def find_mnist_files(names=FILE_NAMES, data_dir=None, *, download_missing=True, 
 
 # ---------------------------------------------------------------- the loader
 
-
 def _frozen_views(X, y):
-    # A fresh view of read-only bases: a caller can neither write into it nor
-    # make it writeable again (NumPy refuses while the base is read-only).
+    # Views of read-only bases: NumPy refuses to make them writeable again.
     return X.view(), y.view()
 
 
 def load_mnist(split="train", data_dir=None, dtype=np.float64, *, opener=None):
-    """Load an MNIST split as the course uses it.
+    """An MNIST split as the course uses it: ``split`` "train" (60000 samples) or "test" (10000).
 
-    Parameters
-    ----------
-    split : "train" or "test"
-        60000 training or 10000 test samples.
-    data_dir : str or Path, optional
-        Searched first (see the module docstring for the search order).
-    dtype : floating dtype
-        Of ``X``; default float64, float32 on request.
-    opener : callable, optional
-        URL opener used if the files must be downloaded (see ``download``).
+    Returns:
+    - X: shape (n, 784), ``dtype`` (float64 or float32): one image per row, its 28 x 28 pixels row
+      by row, scaled to [0, 1] (pixel value / 255).
+    - y: shape (n,), int64: the labels 0-9.
 
-    Returns
-    -------
-    X : numpy.ndarray, shape (n, 784), dtype ``dtype``
-        One image per row, its 28 x 28 pixels row by row, scaled to [0, 1]
-        (pixel value / 255).
-    y : numpy.ndarray, shape (n,), int64
-        The labels 0-9.
-
-    The arrays are cached within the process (keyed by the files' resolved
-    paths, modification times and sizes, and ``dtype``), so a second call is
-    instant. They are **read-only** views, so no caller can change what the
-    next caller gets; use ``X.copy()`` for an array you may modify.
-
-    Raises ``ValueError`` for a bad argument or a bad file (naming it), and
-    ``MnistNotFoundError`` if the files cannot be found or downloaded.
+    ``data_dir`` is searched first (the module docstring gives the order); ``opener`` is for
+    ``download``. The arrays are cached in the process, so a second call is instant, and
+    **read-only**, so no caller changes what the next one gets: ``X.copy()`` gives one you may modify.
+    ValueError for a bad argument or file, ``MnistNotFoundError`` if the files cannot be had.
     """
     if split not in SPLITS:
         raise ValueError(f'expected split "train" or "test", got {split!r}')
@@ -552,10 +435,8 @@ def load_mnist(split="train", data_dir=None, dtype=np.float64, *, opener=None):
     images = verify_file(images_path, images_name)  # (n, 28, 28) uint8
     labels = verify_file(labels_path, labels_name)  # (n,) uint8
     if len(images) != len(labels):
-        raise ValueError(
-            f"{images_path} holds {len(images)} images but {labels_path} holds "
-            f"{len(labels)} labels: the files do not belong together"
-        )
+        raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds "
+                         f"{len(labels)} labels: the files do not belong together")
     # Row-major: pixel (row r, column c) goes to column 28 r + c. One pass, uint8 -> dtype.
     X = np.divide(images.reshape(len(images), -1), 255, dtype=dtype)
     y = labels.astype(np.int64)
@@ -578,25 +459,11 @@ def _is_label(v):
 
 
 def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
-    """The course's targets: label n becomes a 10-vector with ``on`` at index n, ``off`` elsewhere.
+    """The course's targets: labels y (n,) 0-9 -> (n, 10), ``on`` at index y_n, ``off`` elsewhere; (10,) for one label.
 
-    The source text uses 0.9 and 0.1 (a sigmoid output never reaches 0 or 1):
-    right for its sigmoid outputs with the squared error. For the
-    ``softmax_cross_entropy`` loss (:mod:`bpcourse.core.losses`) the target
-    must be a probability vector: use ``one_hot(y, on=1.0, off=0.0)``.
-
-    Parameters
-    ----------
-    y : int or array-like of shape (n,)
-        Labels, whole numbers 0-9.
-    on, off : float
-    dtype : floating dtype of the result
-
-    Returns
-    -------
-    numpy.ndarray of shape (n, 10), or (10,) for a single label.
-
-    Raises ``ValueError`` naming the first bad label.
+    The source text uses 0.9 and 0.1 (a sigmoid output never reaches 0 or 1): right for its sigmoid
+    outputs with the squared error. The ``softmax_cross_entropy`` loss (:mod:`bpcourse.core.losses`)
+    needs a probability vector: ``one_hot(y, on=1.0, off=0.0)``. ValueError names the first bad label.
     """
     labels = np.asarray(y)
     if labels.ndim > 1:
@@ -608,10 +475,8 @@ def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
         valid = np.array([_is_label(v) for v in flat.tolist()], dtype=bool)
     if not valid.all():
         index = int(np.argmin(valid))
-        raise ValueError(
-            f"expected integer labels 0-9, got {flat[index : index + 1].tolist()[0]!r} at index {index} "
-            f"(labels dtype {labels.dtype})"
-        )
+        raise ValueError(f"expected integer labels 0-9, got {flat[index : index + 1].tolist()[0]!r} at index {index} "
+                         f"(labels dtype {labels.dtype})")
     T = np.full((flat.size, N_CLASSES), off, dtype=dtype)
     T[np.arange(flat.size), flat.astype(np.intp)] = on
     return T[0] if labels.ndim == 0 else T
@@ -619,13 +484,8 @@ def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
 
 # ---------------------------------------------------------------- command line
 
-
 def store_in_cache(path):
-    """Copy a verified MNIST file into :func:`cache_dir` (atomically); return the cached path.
-
-    ``make data`` does this so that the loader finds the files later without
-    ``BPCOURSE_DATA``, from any shell or notebook.
-    """
+    """Copy a verified MNIST file into :func:`cache_dir` (atomically, for ``make data``); the cached path."""
     target_dir = cache_dir()
     target = target_dir / Path(path).name
     if target.exists() and target.resolve() == Path(path).resolve():
@@ -645,21 +505,12 @@ def store_in_cache(path):
 
 
 def main(argv=None):
-    """``python -m bpcourse.core.data [--data-dir DIR] [--store-in-cache]``: find or download, verify, report.
-
-    Prints one line per file: its name, where it was found and what it holds.
-    With ``--store-in-cache`` the files are also copied into the per-user cache.
-    Returns 0 if all four files are present and valid, 1 otherwise (with the
-    message on stderr).
-    """
-    parser = argparse.ArgumentParser(
-        prog="python -m bpcourse.core.data",
-        description="Find (or download) and verify the four MNIST files.",
-    )
+    """``python -m bpcourse.core.data [--data-dir DIR] [--store-in-cache]``: 0 if all four files are valid, else 1."""
+    parser = argparse.ArgumentParser(prog="python -m bpcourse.core.data",
+                                     description="Find (or download) and verify the four MNIST files.")
     parser.add_argument("--data-dir", help="folder to look in first")
-    parser.add_argument(
-        "--store-in-cache", action="store_true", help=f"also copy the files into the per-user cache ({cache_dir()})"
-    )
+    parser.add_argument("--store-in-cache", action="store_true",
+                        help=f"also copy the files into the per-user cache ({cache_dir()})")
     args = parser.parse_args(argv)
     try:
         found = find_mnist_files(FILE_NAMES, args.data_dir)

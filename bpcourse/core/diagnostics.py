@@ -9,13 +9,9 @@ Notebook 08 uses these numbers to explain why training fails:
   multiplied by the weights and by f'(net) (eq. 4.3). With the sigmoid,
   f' = y(1 - y) <= 1/4 (eq. 1.4), so the product shrinks from layer to layer.
   :func:`delta_sizes` measures delta per layer, :func:`gradient_sizes`
-  dE/dW = -delta x^T (eq. 4.10, 6.5). The size of dE/dW also carries the
-  size of the layer's inputs x (for the first layer, MNIST pixels, many of
-  them always 0), so the size of delta is the cleaner measure of how much
-  error reaches a layer.
-
-Both networks work here: everything goes through their shared interface
-(``get_weights``, ``activator``, ``gradients``).
+  dE/dW = -delta x^T (eq. 4.10, 6.5). dE/dW also carries the size of the
+  layer's inputs x (MNIST pixels, many always 0, for the first layer), so
+  delta is the cleaner measure of how much error reaches a layer.
 """
 
 import numpy as np
@@ -29,15 +25,7 @@ __all__ = ["hidden_outputs", "max_slope", "saturated_fraction", "sigmoid_saturat
 
 
 def hidden_outputs(network, X):
-    """The outputs a of every hidden layer for a batch X (eq. 3.2 layer after layer).
-
-    Inputs:
-    - network: either network (anything with ``get_weights()`` and ``activator``).
-    - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
-
-    Returns a list with one array of shape (N, n_hidden) per hidden layer,
-    input side first (empty for a network without hidden layers).
-    """
+    """The outputs a (N, n_hidden) of every hidden layer, input side first, for X (N, n_in) or (n_in,) (eq. 3.2)."""
     weights = network.get_weights()
     n_in = weights[0][0].shape[1]
     _, outputs = forward_trace(weights, _rows(X, n_in, "X"), network.activator)
@@ -50,17 +38,10 @@ def max_slope(activator):
 
 
 def saturated_fraction(A, activator, threshold=0.04):
-    """The fraction of outputs in A whose slope f'(net) is below ``threshold`` times the largest slope.
+    """The fraction of outputs A (any shape) of ``activator`` whose slope is below ``threshold`` times the largest.
 
-    Inputs:
-    - A: outputs of units with the activation ``activator`` (any shape), e.g.
-      one array of :func:`hidden_outputs`.
-    - activator: the activator object (``network.activator``).
-    - threshold: a number in (0, 1). The default 0.04 calls a sigmoid unit
-      saturated when y(1 - y) < 0.04 * 1/4 = 0.01, i.e. y < 0.0101 or
-      y > 0.9899 (:func:`sigmoid_saturation_bounds` solves for them).
-
-    Returns a float in [0, 1].
+    With the default 0.04 a sigmoid unit is saturated when y(1 - y) < 0.04 * 1/4 = 0.01, i.e.
+    y < 0.0101 or y > 0.9899 (:func:`sigmoid_saturation_bounds`). A float in [0, 1].
     """
     A = as_array(A, "A", np.float64)
     if A.size == 0:
@@ -81,9 +62,7 @@ def sigmoid_saturation_bounds(threshold=0.04):
 
         y < (1 - sqrt(1 - threshold)) / 2   or   y > (1 + sqrt(1 - threshold)) / 2.
 
-    For the default 0.04 that is y < 0.010102 or y > 0.989898.
-
-    Inputs: threshold, a number in (0, 1). Returns two floats, y_low < 1/2 < y_high.
+    For the default 0.04 that is y < 0.010102 or y > 0.989898; threshold is in (0, 1).
     """
     if not (is_positive_number(threshold) and threshold < 1):
         raise ValueError(f"expected threshold to be a number between 0 and 1, got {threshold!r}")
@@ -94,21 +73,9 @@ def sigmoid_saturation_bounds(threshold=0.04):
 def delta_sizes(network, X, T):
     """The size of the error terms delta of every layer: the root mean square over units and samples.
 
-    delta is the text's error term, delta = -dE/dnet: eq. 4.1 / 6.2 for the
-    output layer, eq. 4.3 / 6.3 for a hidden layer (the one of the layer
-    above, times W and times f'(net)). Unlike dE/dW = -delta x^T, its size
-    does not depend on the size of the layer's inputs x.
-
-    Inputs:
-    - network: either network (anything with ``gradients(x, t)`` and
-      ``layers``). The vectorized network's layers keep the delta of the last
-      backward pass; the object network's nodes keep theirs, so it is run
-      one sample at a time.
-    - X: shape (N, n_in) (or (n_in,)); T: the targets in the same form.
-
-    Returns a float64 array with one number per layer of weights (the hidden
-    layers, then the output layer), input side first, like
-    :func:`gradient_sizes`. No weight changes.
+    delta = -dE/dnet (eq. 4.1 / 6.2, 4.3 / 6.3). X (N, n_in) or (n_in,), T in the same form; the
+    object network is run one sample at a time. One float per layer of weights, input side first.
+    No weight changes.
     """
     if all(hasattr(layer, "nodes") for layer in network.layers):  # the object network
         n_in, n_out = network.layer_sizes[0], network.layer_sizes[-1]
@@ -126,17 +93,7 @@ def delta_sizes(network, X, T):
 
 
 def gradient_sizes(network, X, T):
-    """The size of dE/dW of every layer: the root mean square of its entries, sqrt(mean(dW^2)).
-
-    Inputs:
-    - network: either network (anything with ``gradients(x, t)``); for the
-      object network pass one sample.
-    - X: shape (N, n_in) (or (n_in,)); T: the targets in the same form.
-
-    Returns a float64 array with one number per layer, input side first. The
-    root mean square does not grow with the number of weights, so layers of
-    different sizes can be compared.
-    """
+    """The size sqrt(mean(dW^2)) of every layer's dE/dW, comparable across layer sizes; X, T as :func:`delta_sizes`."""
     return np.array([np.sqrt(np.mean(np.square(dW))) for dW, _ in network.gradients(X, T)])
 
 

@@ -16,15 +16,10 @@ The course's inputs are gray levels in [0, 1] (``load_mnist`` divides by
 
 A drawing is a list of **strokes**; a stroke is a sequence of points
 ``(x, y)`` in canvas pixels (x to the right, y downwards, the canvas spans
-[0, size] in both), as the mouse or a finger went. :func:`render_strokes`
-paints them with a round pen of width ``pen_width`` (anti-aliased);
-:func:`mnist_like` applies steps 1-3 to any gray image;
+[0, size] in both). :func:`render_strokes` paints them with a round
+anti-aliased pen; :func:`mnist_like` applies steps 1-3 to any gray image;
 :func:`strokes_to_input` does both and returns the 784-vector. The drawing
-widget (:mod:`bpcourse.visuals.draw`) runs exactly this pipeline, so a
-stroke list written in code gives the same input as the same strokes drawn
-with the mouse.
-
-Everything here is plain NumPy (no widget, no image library).
+widget (:mod:`bpcourse.visuals.draw`) runs exactly this pipeline, in plain NumPy.
 """
 
 import math
@@ -32,21 +27,8 @@ from numbers import Real
 
 import numpy as np
 
-__all__ = [
-    "BOX",
-    "CANVAS_SIZE",
-    "CENTER",
-    "PEN_WIDTH",
-    "SIDE",
-    "EmptyDrawingError",
-    "area_resize",
-    "center_of_mass",
-    "check_strokes",
-    "mnist_like",
-    "render_strokes",
-    "shrink",
-    "strokes_to_input",
-]
+__all__ = ["BOX", "CANVAS_SIZE", "CENTER", "PEN_WIDTH", "SIDE", "EmptyDrawingError", "area_resize",
+           "center_of_mass", "check_strokes", "mnist_like", "render_strokes", "shrink", "strokes_to_input"]
 
 SIDE = 28  # MNIST images are 28 x 28 pixels
 BOX = 20  # the digit is scaled to fit a 20 x 20 box inside them
@@ -81,15 +63,10 @@ def _check_pen_width(pen_width, size):
 
 
 def check_strokes(strokes, size=CANVAS_SIZE):
-    """Return ``strokes`` as a list of float arrays of shape (n_points, 2), columns x and y.
+    """``strokes`` as a list of float arrays (n_points, 2), columns x and y, 0 <= x, y <= size.
 
-    Inputs:
-    - strokes: a list of strokes, each a sequence of points (x, y) in canvas
-      pixels, with 0 <= x, y <= size; a stroke needs at least one point.
-    - size: the canvas side in pixels.
-
-    Raises ValueError naming the stroke (and point) that is not like that.
-    An empty list is allowed here (it is an empty drawing).
+    Each stroke needs at least one point (an empty list is an empty drawing); ValueError names the
+    stroke (and point) that is not like that.
     """
     size = _check_size(size)
     if isinstance(strokes, (str, bytes, np.ndarray)) or not hasattr(strokes, "__len__"):
@@ -117,15 +94,11 @@ def check_strokes(strokes, size=CANVAS_SIZE):
 # --- painting ---------------------------------------------------------------------------
 
 def render_strokes(strokes, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
-    """Paint strokes with a round pen: the drawing as a gray image (size, size) in [0, 1].
+    """Paint strokes with a round pen: the drawing as a float64 gray image (size, size), 0 background, 1 ink.
 
-    Pixel (row r, column c) covers [c, c + 1] x [r, r + 1] of the canvas; its
-    value is how much of it the pen covered, computed from the distance d of
-    its center to the nearest stroke segment: clip(pen_width / 2 + 1/2 - d, 0, 1)
-    (full ink inside the stroke, a one-pixel gray edge, like an anti-aliased pen).
-    A stroke of one point is a dot.
-
-    Returns a float64 array of shape (size, size), 0 = background, 1 = ink.
+    Pixel (row r, column c) covers [c, c + 1] x [r, r + 1] of the canvas; its value comes from the
+    distance d of its center to the nearest stroke segment, clip(pen_width / 2 + 1/2 - d, 0, 1):
+    full ink inside the stroke, a one-pixel gray edge. A stroke of one point is a dot.
     """
     size = _check_size(size)
     pen_width = _check_pen_width(pen_width, size)
@@ -180,9 +153,8 @@ def _area_matrix(n_in, n_out):
 def area_resize(image, shape):
     """Resize a gray image to ``shape`` (rows, columns) by averaging areas (anti-aliased).
 
-    Every output pixel is the mean of the input it covers, partial input
-    pixels weighted by their share, so shrinking never skips ink and the
-    gray levels stay in [0, 1].
+    Every output pixel is the mean of the input it covers, partial pixels weighted by their share,
+    so shrinking never skips ink and the gray levels stay in [0, 1].
     """
     image = _check_image(image)
     rows, cols = shape
@@ -191,11 +163,10 @@ def area_resize(image, shape):
 
 
 def center_of_mass(image):
-    """The ink-weighted mean position (row, column) of a gray image, in pixel-center coordinates.
+    """The ink-weighted mean position (row, column) of a gray image; EmptyDrawingError without ink.
 
-    Pixel (r, c) sits at (r, c): the middle of a 28 x 28 image is (13.5, 13.5),
-    and MNIST's digits have their center of mass at (14, 14) on average.
-    Raises EmptyDrawingError when the image has no ink.
+    Pixel (r, c) sits at (r, c): the middle of a 28 x 28 image is (13.5, 13.5), and MNIST's digits
+    have their center of mass at (14, 14) on average.
     """
     image = _check_image(image)
     total = image.sum()
@@ -208,20 +179,11 @@ def center_of_mass(image):
 def mnist_like(image, threshold=0.0):
     """MNIST's normalization: crop to the ink, scale into a 20 x 20 box, center by center of mass in 28 x 28.
 
-    Inputs:
-    - image: a gray image (rows, columns) of any size, values in [0, 1], 1 = ink
-      (for example :func:`render_strokes` of a drawing).
-    - threshold: pixels at or below it count as background when cropping.
-
-    Returns:
-    - a float64 array of shape (28, 28), gray levels in [0, 1]: the longer side
-      of the ink's bounding box spans 20 pixels, the other is scaled by the same
-      factor (aspect ratio kept), and the center of mass lies within half a
-      pixel of :data:`CENTER` = (14, 14) in each direction (the digit is
-      moved by whole pixels, as in MNIST), unless that would push ink out of
-      the image: a digit is never cut off.
-
-    Raises EmptyDrawingError (a ValueError) when nothing is drawn.
+    ``image``: gray levels (rows, columns) of any size in [0, 1], 1 = ink; pixels at or below
+    ``threshold`` count as background when cropping. Returns a float64 array (28, 28): the longer
+    side of the ink's bounding box spans 20 pixels (aspect ratio kept), and the center of mass lies
+    within half a pixel of :data:`CENTER` = (14, 14) (moved by whole pixels, as in MNIST), unless
+    that would cut ink off. EmptyDrawingError (a ValueError) when nothing is drawn.
     """
     image = _check_image(image)
     ink_rows = np.flatnonzero((image > threshold).any(axis=1))
@@ -242,26 +204,12 @@ def mnist_like(image, threshold=0.0):
 
 
 def shrink(image):
-    """The naive way, for comparison: the whole image shrunk to 28 x 28, not cropped, not centered.
-
-    Returns a float64 array of shape (28, 28) in [0, 1].
-    """
+    """The naive way, for comparison: the whole image shrunk to (28, 28), not cropped, not centered."""
     return area_resize(image, (SIDE, SIDE))
 
 
 def strokes_to_input(strokes, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
-    """A drawing as the network's input: render, :func:`mnist_like`, flatten row by row.
-
-    Inputs:
-    - strokes: list of strokes, each a sequence of points (x, y) in canvas pixels
-    - size: the canvas side in pixels; pen_width: the pen's width in canvas pixels
-
-    Returns:
-    - x: float64 array of shape (784,), gray levels in [0, 1], like one row of
-      ``load_mnist``'s X.
-
-    Raises EmptyDrawingError (a ValueError) when there are no strokes.
-    """
+    """A drawing as the network's input x (784,), like a row of ``load_mnist``'s X (EmptyDrawingError if empty)."""
     if isinstance(strokes, (list, tuple)) and len(strokes) == 0:
         raise EmptyDrawingError(EMPTY_MESSAGE)
     return mnist_like(render_strokes(strokes, size, pen_width)).reshape(-1)

@@ -29,16 +29,12 @@ class DivergenceError(FloatingPointError):
 
 def diverged(epoch, loss, rate, checkpoint_path=None, checkpoint_epoch=None):
     """The :class:`DivergenceError` for a loss ``loss`` in epoch ``epoch`` at learning rate ``rate``."""
-    message = (
-        f"training diverged in epoch {epoch}: the loss became {loss} (NaN or infinite), so the "
-        f"weights are no longer usable. The learning rate {rate:g} is too large for this network: "
-        f"try a smaller one, e.g. {rate / 10:g}."
-    )
+    message = (f"training diverged in epoch {epoch}: the loss became {loss} (NaN or infinite), so the "
+               f"weights are no longer usable. The learning rate {rate:g} is too large for this network: "
+               f"try a smaller one, e.g. {rate / 10:g}.")
     if checkpoint_path is not None and checkpoint_epoch is not None:
-        message += (
-            f" The last good checkpoint, {checkpoint_path} (epoch {checkpoint_epoch}), is intact: "
-            "call fit again with Checkpoint(..., resume=True) and the smaller rate to continue from it."
-        )
+        message += (f" The last good checkpoint, {checkpoint_path} (epoch {checkpoint_epoch}), is intact: "
+                    "call fit again with Checkpoint(..., resume=True) and the smaller rate to continue from it.")
     return DivergenceError(message, epoch=epoch, loss=loss, rate=rate, checkpoint_epoch=checkpoint_epoch)
 
 

@@ -1,17 +1,14 @@
 """Early stopping: the text's rule, and the same done right (keep the weights of the best validation epoch).
 
-The text stops "when the accuracy starts to drop". :func:`rises` is that
-rule, written once: every evaluation whose error is higher than the one
-before (:func:`first_rise`: the first of them). :class:`StopWhenValidationErrorRises` applies it to the validation
-error during :func:`bpcourse.core.training.fit`; the live plot marks it on
-finished curves.
+The text stops "when the accuracy starts to drop". :func:`rises` is that rule,
+written once: every evaluation whose error is higher than the one before
+(:func:`first_rise`: the first). :class:`StopWhenValidationErrorRises` applies
+it to the validation error during ``fit``; the live plot marks it on curves.
 
-The text looks at the test set, and two things go wrong with that: choosing on the test set makes the reported
-test error optimistic, and the weights kept are those of the epoch AFTER the
-best one. :class:`BestWeights` is a callback for
-:func:`bpcourse.core.training.fit` that watches the validation error only and
-remembers the best weights, so that they can be put back after training and
-measured once on the test set.
+The text watches the test set, which makes the reported test error optimistic,
+and keeps the weights of the epoch AFTER the best one. :class:`BestWeights`
+watches the validation error only and remembers the best weights, to be put
+back after training and measured once on the test set.
 """
 
 __all__ = ["BestWeights", "StopWhenValidationErrorRises", "first_rise", "rises"]
@@ -22,21 +19,16 @@ SERIES = ("train_error", "validation_error", "test_error")
 def rises(epochs, errors):
     """Every evaluation at which the error was higher than at the one before: a list of (epoch, before, error).
 
-    This is the text's stopping rule, written once: it "stops when the error
-    rate starts to rise". ``epochs`` are the epochs of the evaluations and
-    ``errors`` their error rates (a History's ``eval_epoch`` and, say,
-    ``validation_error``); evaluations without an error (None) are skipped.
+    ``epochs`` and ``errors`` are, say, a History's ``eval_epoch`` and ``validation_error``; None is skipped.
     """
     measured = [(epoch, error) for epoch, error in zip(epochs, errors) if error is not None]
     return [(epoch, before, error) for (_, before), (epoch, error) in zip(measured, measured[1:]) if error > before]
 
 
 def first_rise(history, series="validation_error"):
-    """Where the text's rule stops a run: the first of :func:`rises` in ``history``, or None.
+    """Where the text's rule stops a run: the first (epoch, before, error) of :func:`rises` in ``history``, or None.
 
-    ``series`` names the error rate: ``"validation_error"`` (what the rule
-    should watch), ``"test_error"`` or ``"train_error"``. Returns
-    (epoch, previous error, error) or None if that error never rose.
+    ``series``: ``"validation_error"`` (what the rule should watch), ``"test_error"`` or ``"train_error"``.
     """
     if series not in SERIES:
         raise ValueError(f"expected series 'validation_error', 'test_error' or 'train_error', got {series!r}")
@@ -47,10 +39,8 @@ def first_rise(history, series="validation_error"):
 class StopWhenValidationErrorRises:
     """A ``fit`` callback: the text's rule on the validation set, stop as soon as the error rises.
 
-    Use: ``fit(network, ..., validation=(X_val, y_val), callbacks=[StopWhenValidationErrorRises()])``.
-    Training stops after the first evaluation whose validation error is higher
-    than the previous evaluation's; the network keeps the weights of that last
-    epoch and ``history.stop_reason`` says why.
+    ``fit(network, ..., validation=(X_val, y_val), callbacks=[StopWhenValidationErrorRises()])``: the
+    network keeps the weights of that last epoch, and ``history.stop_reason`` says why.
     """
 
     def on_start(self, run):
@@ -70,14 +60,10 @@ class StopWhenValidationErrorRises:
 
 
 class BestWeights:
-    """A ``fit`` callback that keeps a copy of the weights with the lowest validation error so far.
+    """A ``fit`` callback keeping a copy of the weights with the lowest validation error so far (a tie: the earlier).
 
-    Use: ``best = BestWeights(); fit(network, ..., validation=(X_val, y_val), callbacks=[best])``,
-    then ``best.restore(network)``. On a tie the earlier epoch is kept.
-
-    Attributes: ``epoch`` (the chosen epoch, or None before the first
-    evaluation), ``error`` (its validation error, in [0, 1]) and ``weights``
-    (a list of (W, b) per layer, copies).
+    ``best = BestWeights(); fit(network, ..., validation=(X_val, y_val), callbacks=[best])``, then
+    ``best.restore(network)``. ``epoch``, ``error`` and ``weights`` are the chosen one's (None before).
     """
 
     def __init__(self):

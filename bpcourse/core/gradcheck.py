@@ -8,16 +8,12 @@ with E = 1/2 sum (t - y)^2 (eq. 4.9), and it should match the analytic
 gradient that backpropagation computes. Both are compared with the relative
 error |a - n| / max(1e-8, |a| + |n|).
 
-Works on both networks through their shared interface only: ``get_weights``,
-``set_weights``, ``loss_value`` and ``gradients`` (the true gradient dE/dW, so no
-sign flip is needed here; the text's check compared with the connections'
-stored delta * x = -dE/dw and so computed E(w - eps) - E(w + eps)).
-
-Unlike the original tutorial code, every perturbed weight is put back by
-assigning the saved original value (adding and subtracting epsilon back can
-change the last bit), and the network's weights are restored as they were
-even if something fails halfway. Use float64 networks: in float32 the
-differences of E drown in rounding.
+Works on both networks through ``get_weights``, ``set_weights``, ``loss_value``
+and ``gradients`` (the true dE/dW, so no sign flip: the text's check compared
+with the connections' delta * x = -dE/dw and so computed E(w - eps) - E(w + eps)).
+Every perturbed weight is put back by assigning its saved value (adding and
+subtracting epsilon back can change the last bit), even if something fails
+halfway. Use float64 networks: in float32 the differences of E drown in rounding.
 """
 
 from dataclasses import dataclass
@@ -28,11 +24,7 @@ from bpcourse.core.validation import is_positive_int, is_positive_number
 
 
 def relative_error(a, n):
-    """|a - n| / max(1e-8, |a| + |n|), elementwise; 0 when both are 0.
-
-    ``a`` (analytic) and ``n`` (numeric) are floats or arrays of one shape;
-    returns a float or an array of that shape.
-    """
+    """|a - n| / max(1e-8, |a| + |n|) of analytic ``a`` and numeric ``n``, elementwise (a float for floats)."""
     a = np.asarray(a, dtype=np.float64)
     n = np.asarray(n, dtype=np.float64)
     error = np.abs(a - n) / np.maximum(1e-8, np.abs(a) + np.abs(n))
@@ -43,19 +35,10 @@ def relative_error(a, n):
 class GradientCheckReport:
     """Per-weight result of :func:`gradient_check`; all arrays have shape (K,) for K checked weights.
 
-    Attributes
-    ----------
-    layer : int array
-        Index into ``network.get_weights()``: 0 = weights from the input layer
-        into the first hidden layer.
-    row : int array
-        j, the target node within its layer (row of W).
-    col : int array
-        i, the source node within its layer (column of W); -1 marks the bias w_jb.
-    analytic, numeric, relative_error : float arrays
-        dE/dw from the backward pass, from eq. 5.4, and their relative error.
-    epsilon : float
-        The step used in eq. 5.4.
+    - layer: index into ``network.get_weights()`` (0: from the input layer into the first hidden one).
+    - row: j, the target node (row of W); col: i, the source node (column of W), -1 for the bias w_jb.
+    - analytic, numeric, relative_error: dE/dw from the backward pass, from eq. 5.4, and their error.
+    - epsilon: the step used in eq. 5.4.
     """
 
     layer: np.ndarray
@@ -76,24 +59,12 @@ class GradientCheckReport:
         return bool(np.all(self.relative_error < threshold))
 
     def rows(self):
-        """One dict per checked weight, for a table (e.g. ``pandas.DataFrame(report.rows())``).
-
-        Keys: layer, row, col, weight (a readable name such as ``W[0][2, 1]`` or
-        ``b[0][2]``), analytic, numeric, relative_error.
-        """
+        """One dict per checked weight, for a table (``pandas.DataFrame(report.rows())``)."""
         return [
-            {
-                "layer": int(l),
-                "row": int(j),
-                "col": int(i),
-                "weight": f"W[{l}][{j}, {i}]" if i >= 0 else f"b[{l}][{j}]",
-                "analytic": float(a),
-                "numeric": float(n),
-                "relative_error": float(r),
-            }
-            for l, j, i, a, n, r in zip(
-                self.layer, self.row, self.col, self.analytic, self.numeric, self.relative_error
-            )
+            {"layer": int(l), "row": int(j), "col": int(i), "weight": f"W[{l}][{j}, {i}]" if i >= 0 else f"b[{l}][{j}]",
+             "analytic": float(a), "numeric": float(n), "relative_error": float(r)}
+            for l, j, i, a, n, r in zip(self.layer, self.row, self.col, self.analytic, self.numeric,
+                                        self.relative_error)
         ]
 
     def __len__(self):
@@ -102,29 +73,18 @@ class GradientCheckReport:
     def summary(self, threshold=1e-7):
         """One line: how many weights, the largest relative error, passed or FAILED at ``threshold``."""
         verdict = "passed" if self.passed(threshold) else "FAILED"
-        return (
-            f"gradient check of {len(self)} weights (epsilon={self.epsilon:g}): "
-            f"max relative error {self.max_relative_error:.3g} ({verdict} at {threshold:g})"
-        )
+        return (f"gradient check of {len(self)} weights (epsilon={self.epsilon:g}): "
+                f"max relative error {self.max_relative_error:.3g} ({verdict} at {threshold:g})")
 
     def __str__(self):
         return self.summary()
 
 
 def numeric_gradient(network, x, t, layer, row, col, epsilon=1e-4):
-    """dE/dw for one weight by central differences (eq. 5.4); the weight is restored exactly.
+    """dE/dw for one weight by central differences (eq. 5.4), a float; the weight is restored exactly.
 
-    Parameters
-    ----------
-    network : a network with ``get_weights``, ``set_weights`` and ``loss_value``
-    x : array, shape (n_in,); t : array, shape (n_out,)
-    layer, row, col : int
-        The weight W[layer][row, col] (w_ji with j = row, i = col), or the
-        bias b[layer][row] when ``col == -1``.
-    epsilon : float > 0
-        The step (the text uses 1e-4).
-
-    Returns a float.
+    x (n_in,), t (n_out,); the weight W[layer][row, col] (w_ji, j = row, i = col), or the bias
+    b[layer][row] for ``col == -1``; ``epsilon`` the step (the text: 1e-4).
     """
     epsilon = _check_epsilon(epsilon)
     saved = network.get_weights()
@@ -137,24 +97,12 @@ def numeric_gradient(network, x, t, layer, row, col, epsilon=1e-4):
 
 
 def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None, rng=None):
-    """Check every weight's analytic gradient against eq. 5.4 for one sample (x, t).
+    """Check every weight's analytic gradient against eq. 5.4 for one sample x (n_in,), t (n_out,).
 
-    Parameters
-    ----------
-    network : either network (``bpcourse.core.oo_network`` or ``bpcourse.core.vectorized``)
-        Used only through ``get_weights``, ``set_weights``, ``loss_value`` and
-        ``gradients``. Its weights are the same afterwards, bit for bit.
-    x : array, shape (n_in,); t : array, shape (n_out,)
-    epsilon : float > 0
-        Step of the central difference (eq. 5.4); the text uses 1e-4.
-    analytic : function (network, x, t) -> list of (dW, db), optional
-        The backward pass to check, with the shapes of ``get_weights``;
-        defaults to ``network.gradients``. Pass your own to check it.
-    max_weights : int, optional
-        Check only this many weights, chosen at random without replacement
-        (for big networks such as 784-30-10); ``None`` checks all.
-    rng : numpy.random.Generator or int seed, optional
-        Picks the subset; defaults to ``numpy.random.default_rng(0)``.
+    - network: either network; its weights are the same afterwards, bit for bit.
+    - epsilon: the step of eq. 5.4 (the text: 1e-4).
+    - analytic: the backward pass to check, (network, x, t) -> list of (dW, db); default ``network.gradients``.
+    - max_weights: check only this many weights, drawn by ``rng`` (default seed 0); None: all.
 
     Returns a :class:`GradientCheckReport`.
     """
@@ -167,12 +115,7 @@ def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None,
         network.set_weights(saved)  # an analytic function must not change the weights under test
 
     # every weight as (layer, row, col), bias col = -1, in get_weights order
-    index = [
-        (l, j, i)
-        for l, (W, b) in enumerate(saved)
-        for j in range(W.shape[0])
-        for i in list(range(W.shape[1])) + [-1]
-    ]
+    index = [(l, j, i) for l, (W, b) in enumerate(saved) for j in range(W.shape[0]) for i in [*range(W.shape[1]), -1]]
     if max_weights is not None:
         if not is_positive_int(max_weights):
             raise ValueError(f"expected max_weights to be a positive int or None, got {max_weights!r}")
@@ -189,19 +132,10 @@ def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None,
     finally:
         network.set_weights(saved)
 
-    layer = np.array([l for l, _, _ in index], dtype=int)
-    row = np.array([j for _, j, _ in index], dtype=int)
-    col = np.array([i for _, _, i in index], dtype=int)
+    layer, row, col = np.array(index, dtype=int).reshape(-1, 3).T
     analytic_values = np.array([grads[l][0][j, i] if i >= 0 else grads[l][1][j] for l, j, i in index])
-    return GradientCheckReport(
-        layer=layer,
-        row=row,
-        col=col,
-        analytic=analytic_values,
-        numeric=numeric,
-        relative_error=np.asarray(relative_error(analytic_values, numeric), dtype=np.float64).reshape(-1),
-        epsilon=epsilon,
-    )
+    errors = np.asarray(relative_error(analytic_values, numeric), dtype=np.float64).reshape(-1)
+    return GradientCheckReport(layer, row, col, analytic_values, numeric, errors, epsilon)
 
 
 def _central_difference(network, work, x, t, layer, row, col, epsilon):
@@ -231,10 +165,8 @@ def _check_index(weights, layer, row, col):
         raise ValueError(f"expected layer in 0..{len(weights) - 1}, got {layer}")
     W = weights[layer][0]
     if not 0 <= row < W.shape[0] or not -1 <= col < W.shape[1]:
-        raise ValueError(
-            f"expected row in 0..{W.shape[0] - 1} and col in -1..{W.shape[1] - 1} (-1 = bias) "
-            f"for layer {layer} (W of shape {W.shape}), got row {row}, col {col}"
-        )
+        raise ValueError(f"expected row in 0..{W.shape[0] - 1} and col in -1..{W.shape[1] - 1} (-1 = bias) "
+                         f"for layer {layer} (W of shape {W.shape}), got row {row}, col {col}")
 
 
 def _check_gradients(grads, weights):
@@ -245,8 +177,6 @@ def _check_gradients(grads, weights):
     except (TypeError, ValueError):
         got = None
     if got != expected:
-        raise ValueError(
-            f"expected the analytic gradient as a list of (dW, db) with shapes {expected}, "
-            f"got {got if got is not None else type(grads).__name__}"
-        )
+        raise ValueError(f"expected the analytic gradient as a list of (dW, db) with shapes {expected}, "
+                         f"got {got if got is not None else type(grads).__name__}")
     return [(np.asarray(dW, dtype=np.float64), np.asarray(db, dtype=np.float64)) for dW, db in grads]

@@ -3,9 +3,8 @@
 The text starts every weight uniform in [-0.1, 0.1] whatever the size of the
 layer. Notebook 08 compares that with three other starts:
 
-- ``"zeros"``: every weight and bias 0. Every hidden unit then computes the
-  same output and receives the same update, so they stay identical for ever
-  (the symmetry is never broken).
+- ``"zeros"``: every hidden unit then computes the same output and receives
+  the same update, so they stay identical for ever (the symmetry never breaks).
 - ``"uniform"`` with a large ``scale``: net = W x sums n_in terms, so its
   spread grows like scale * sqrt(n_in); for scale = 1 and 784 inputs most
   sigmoid units start saturated (slope y(1 - y), eq. 1.4, near 0).
@@ -13,14 +12,12 @@ layer. Notebook 08 compares that with three other starts:
   (Glorot and Bengio, 2010). Its variance a^2 / 3 = 2 / (n_in + n_out) is a
   compromise between 1/n_in, which keeps the spread of net the same going
   forward, and 1/n_out, which keeps the spread of delta the same going
-  backward (eq. 4.3); both hold only when n_in = n_out. It is derived for
-  units that are linear near 0 (tanh); for the sigmoid, whose slope at 0 is
-  1/4, Glorot and Bengio suggest a bound about 4 times larger (notebook 08,
-  section 4, scales the weights of this scheme by 4).
+  backward (eq. 4.3). It is derived for units linear near 0 (tanh); for the
+  sigmoid, whose slope at 0 is 1/4, Glorot and Bengio suggest a bound about 4
+  times larger (notebook 08, section 4).
 
-Every function returns weights in the networks' layout, a list of ``(W, b)``
-per layer with W of shape (n_out, n_in) and b of shape (n_out,), ready for
-``network.set_weights`` (both networks have it).
+Weights come as a list of ``(W, b)`` per layer, W (n_out, n_in), b (n_out,),
+ready for ``network.set_weights``.
 """
 
 import math
@@ -31,8 +28,7 @@ from bpcourse.core.validation import check_layer_sizes, check_positive_int, is_p
 
 __all__ = ["SCHEMES", "glorot_bound", "glorot_uniform", "initial_weights"]
 
-SCHEMES = ("text", "zeros", "uniform", "glorot")
-"""The names :func:`initial_weights` knows."""
+SCHEMES = ("text", "zeros", "uniform", "glorot")  # the names initial_weights knows
 
 
 def glorot_bound(n_in, n_out):
@@ -43,31 +39,17 @@ def glorot_bound(n_in, n_out):
 
 
 def glorot_uniform(n_in, n_out, rng=None):
-    """W of shape (n_out, n_in), uniform in [-a, a], a = sqrt(6 / (n_in + n_out)) (Glorot/Xavier).
-
-    Inputs:
-    - n_in, n_out: positive ints, the layer's inputs and outputs.
-    - rng: numpy.random.Generator or int seed (None means seed 0).
-
-    Returns a float64 array of shape (n_out, n_in) with variance
-    a^2 / 3 = 2 / (n_in + n_out).
-    """
+    """W (n_out, n_in) uniform in [-a, a], a = sqrt(6 / (n_in + n_out)), variance 2 / (n_in + n_out); rng: None is 0."""
     a = glorot_bound(n_in, n_out)
     return _generator(rng).uniform(-a, a, size=(int(n_out), int(n_in)))
 
 
 def initial_weights(layer_sizes, scheme="text", *, scale=0.1, rng=None):
-    """Starting weights for a network of ``layer_sizes``: a list of (W, b) per layer, for ``set_weights``.
+    """Starting weights for ``layer_sizes``: a list of (W (n_out, n_in), b (n_out,)) per layer, for ``set_weights``.
 
-    Inputs:
-    - layer_sizes: neurons per layer, input first, e.g. ``[784, 300, 10]``.
-    - scheme: ``"text"`` (W and b uniform in [-0.1, 0.1], the text's choice),
-      ``"uniform"`` (W and b uniform in [-scale, scale]), ``"zeros"``
-      (everything 0) or ``"glorot"`` (W from :func:`glorot_uniform`, b = 0).
-    - scale: the half-width of ``"uniform"``, a number > 0.
-    - rng: numpy.random.Generator or int seed (None means seed 0); layers are drawn from the input side.
-
-    Returns a list of (W, b), W float64 of shape (n_out, n_in), b of shape (n_out,).
+    ``scheme``: ``"text"`` (W and b uniform in [-0.1, 0.1]), ``"uniform"`` (in [-scale, scale]),
+    ``"zeros"`` or ``"glorot"`` (W from :func:`glorot_uniform`, b = 0). ``rng``: Generator or int
+    seed (None: 0), drawing the layers from the input side.
     """
     sizes = check_layer_sizes(layer_sizes)
     if scheme not in SCHEMES:

@@ -1,22 +1,16 @@
 """Losses: what the network minimizes, and the error term delta it gives the output layer.
 
-A loss is one small object (the model is Nielsen's ``QuadraticCost`` and
-``CrossEntropyCost`` in ``network2.py``) with
+A loss is one small object (like Nielsen's ``QuadraticCost`` and
+``CrossEntropyCost`` in ``network2.py``): ``name`` (recorded in checkpoints);
+``output_activator(activator)``, the output layer's activation given the
+network's; ``value(y, t)``, the loss E of each sample; ``delta(y, t,
+activator)``, the output layer's error term in the TEXT's sign, -dE/dnet
+(eq. 4.1 / 6.2 for the squared error).
 
-- ``name``: a string, recorded in checkpoints;
-- ``output_activator(activator)``: the activation of the output layer, given
-  the network's (the squared error keeps the network's activation, the
-  cross-entropy uses :class:`SoftmaxActivator`);
-- ``value(y, t)``: the loss E of each sample;
-- ``delta(y, t, activator)``: the output layer's error term in the
-  TEXT's sign, delta = -dE/dnet (eq. 4.1 / 6.2 for the squared error).
-
-Shapes: one sample is 1-D, y and t of shape (n_out,), and ``value`` returns
-a float; a batch is 2-D, (N, n_out), one sample per row, and ``value``
-returns an array of shape (N,). ``delta`` returns a new array of the shape of y.
-
+Shapes: one sample y, t (n_out,), ``value`` a float; a batch (N, n_out), one
+sample per row, ``value`` (N,). ``delta`` returns a new array of y's shape.
 Both networks take ``loss=`` as a name (:data:`LOSSES`) or an object, and
-never name a particular loss: every loss equation lives in this file.
+never name a particular loss.
 """
 
 import numpy as np
@@ -78,15 +72,11 @@ class SoftmaxCrossEntropy:
         return np.subtract(t, y)
 
 
-LOSSES = {SquaredError.name: SquaredError, SoftmaxCrossEntropy.name: SoftmaxCrossEntropy}
-"""The losses by name: ``"squared_error"`` (the text's, the default) and ``"softmax_cross_entropy"``."""
+LOSSES = {SquaredError.name: SquaredError, SoftmaxCrossEntropy.name: SoftmaxCrossEntropy}  # by name
 
 
 def get_loss(loss):
-    """The loss named ``loss`` (a key of :data:`LOSSES`), or ``loss`` itself if it is a loss object.
-
-    A loss object has ``name`` (a string), ``output_activator``, ``value`` and ``delta``.
-    """
+    """The loss named ``loss`` (a key of :data:`LOSSES`), or ``loss`` itself if it is a loss object."""
     if isinstance(loss, str):
         try:
             return LOSSES[loss]
@@ -94,8 +84,7 @@ def get_loss(loss):
             raise ValueError(f"unknown loss {loss!r}: expected one of {sorted(LOSSES)} or a loss object") from None
     missing = [name for name in ("name", "output_activator", "value", "delta") if not hasattr(loss, name)]
     if missing or not isinstance(getattr(loss, "name"), str):
-        raise TypeError(
-            f"expected loss to be one of {sorted(LOSSES)} or an object with a name (str), "
-            f"output_activator(activator), value(y, t) and delta(y, t, activator); {loss!r} has no {missing or 'str name'}"
-        )
+        raise TypeError(f"expected loss to be one of {sorted(LOSSES)} or an object with a name (str), "
+                        f"output_activator(activator), value(y, t) and delta(y, t, activator); "
+                        f"{loss!r} has no {missing or 'str name'}")
     return loss

@@ -23,18 +23,10 @@ from bpcourse.core.validation import (
 
 
 class NetworkEdge:
-    """What both networks have in common. A network sets ``dtype`` and brings ``_outputs(X)``.
-
-    ``_outputs(X)`` is the forward pass of a checked batch X, shape (N, n_in), returning the outputs Y,
-    shape (N, n_out).
-    """
+    """Both networks' common part. A network sets ``dtype`` and brings ``_outputs(X)``: (N, n_in) -> (N, n_out)."""
 
     def _set_architecture(self, layer_sizes, activator, loss, bytes_per_weight, what):
-        """Check and keep ``layer_sizes``, ``activator`` and ``loss``; refuse sizes whose weights do not fit in memory.
-
-        ``bytes_per_weight``: what one weight costs in this network; ``what``: its name for the weights
-        ("connections", "weights"), used in the error message.
-        """
+        """Check and keep ``layer_sizes``, ``activator`` and ``loss``; refuse sizes whose weights overflow memory."""
         self.layer_sizes = check_layer_sizes(layer_sizes)
         self.activator = get_activator(activator)
         self.loss = get_loss(loss)
@@ -43,19 +35,15 @@ class NetworkEdge:
         check_fits_in_memory(weights, bytes_per_weight, "layer_sizes", what)
 
     def predict(self, x):
-        """The network's output y for one sample x, shape (n_in,) -> (n_out,), or a batch, (N, n_in) -> (N, n_out).
-
-        Returns a new array of the network's dtype.
-        """
+        """The network's output y for one sample x, (n_in,) -> (n_out,), or a batch, (N, n_in) -> (N, n_out)."""
         X, single = self._check_samples(x)
         Y = self._outputs(X)
         return Y[0] if single else Y
 
     def loss_value(self, x, t):
-        """The loss E of the network's output: eq. 4.9, E = 1/2 sum_i (t_i - y_i)^2, for the default loss.
+        """The loss E of the output (eq. 4.9, E = 1/2 sum_i (t_i - y_i)^2 by default) for x (n_in,), t (n_out,).
 
-        x shape (n_in,) and t shape (n_out,), or a batch (N, n_in) and (N, n_out): then the mean over the
-        N samples. A float.
+        For a batch, (N, n_in) and (N, n_out), the mean over the N samples. A float.
         """
         X, single = self._check_samples(x)
         T = self._check_targets(t, len(X), single)

@@ -1,34 +1,23 @@
 """The text's object-oriented network: Node, ConstNode, Layer, Connection, Connections, Network.
 
-This is the section "implementing the network" of the source text, in
-Python 3, with its object model and its names kept:
-
-- a :class:`Node` holds its output ``a`` (``output``), its error term ``delta``
-  and its upstream and downstream connections;
-- a :class:`ConstNode` is the bias node: its output is always 1, and the
-  weight of its connection to node j is the bias ``w_jb``;
-- a :class:`Layer` is a list of nodes (every layer but the output layer ends
-  with a ConstNode);
-- a :class:`Connection` holds one weight ``w_ji`` (target j first, as in the
-  text), its gradient and the two nodes it joins;
-- :class:`Connections` is the collection of all connections;
-- :class:`Network` builds all of the above and offers the API.
+The section "implementing the network" of the source text, in Python 3, with
+its object model and names kept: a :class:`Node` holds its output, its error
+term ``delta`` and its connections; a :class:`ConstNode` is the bias node
+(output 1); a :class:`Layer` is a list of nodes; a :class:`Connection` holds
+one weight ``w_ji`` (target j first, as in the text) and the two nodes it
+joins; :class:`Connections` is all of them; :class:`Network` builds it all.
 
 Every weight is a Python float in its own object, so this network is slow
 (one training sample of the 784-300-10 network touches 238,510 Connection
-objects) but you can look at every number. The vectorized network in
-:mod:`bpcourse.core.vectorized` computes the same thing with matrices.
+objects) but you can look at every number; :mod:`bpcourse.core.vectorized`
+computes the same with matrices. Signs: ``Connection.gradient`` is the text's
+delta_j * x_ji = -dE/dw_ji and the update adds it (eq. 4.5);
+:meth:`Network.gradients` hands out dE/dW.
 
-Signs: as everywhere in :mod:`bpcourse.core`, with the one exception named
-there: ``Connection.gradient`` is the text's delta_j * x_ji = -dE/dw_ji, and
-the update adds it (eq. 4.5); :meth:`Network.gradients` hands out dE/dW.
-
-Differences from the original tutorial code (Python 2): the gradient check
-lives in :mod:`bpcourse.core.gradcheck` and restores every weight it perturbs;
-``get_gradient`` takes ``(sample, label)`` in that order everywhere; the
-output layer has no bias node (it would feed nothing); the input layer's
-deltas are not computed (no weight needs them); bad input raises
-``ValueError`` saying what was expected.
+Unlike the tutorial's code: the gradient check lives in
+:mod:`bpcourse.core.gradcheck`; ``get_gradient`` takes ``(sample, label)``;
+the output layer has no bias node and the input layer no deltas (nothing
+needs them); bad input raises ``ValueError`` saying what was expected.
 """
 
 import sys
@@ -42,30 +31,18 @@ from bpcourse.core.losses import SquaredError
 from bpcourse.core.network_edge import NetworkEdge
 from bpcourse.core.validation import as_array, check_finite, check_seed, check_weights, weight_shapes
 
-BYTES_PER_CONNECTION = 120
-"""About what one Connection costs in memory (the object, its float weight and two list entries)."""
+BYTES_PER_CONNECTION = 120  # about what one Connection costs (the object, its float weight, two list entries)
 
 
 class Node:
     """One neuron: its output a, its error term delta and its connections.
 
-    Attributes
-    ----------
-    layer_index, node_index : int
-        Where the node sits: layer 0 is the input layer; nodes are numbered
-        from 0 within a layer (the text numbers nodes 1..9 across the whole
-        3-4-2 network: its node 4 is our node (1, 0)).
-    output : float
-        The node's output: x_i for an input node, a_j for a hidden node,
-        y_j for an output node (eq. 3.2, 3.3).
-    delta : float
-        The error term delta_j = -dE/dnet_j (eq. 4.1 or 4.3, sign from eq. 4.17).
-    upstream : list of Connection
-        Connections coming in, ordered by the upstream node (bias node last).
-    downstream : list of Connection
-        Connections going out, ordered by the downstream node.
-    activator : activator object
-        The activation f and its derivative from the output (``bpcourse.core.activations``).
+    - layer_index, node_index: layer 0 is the input layer; nodes count from 0 within a layer (the
+      text numbers nodes 1..9 across the 3-4-2 network: its node 4 is our node (1, 0)).
+    - output: x_i for an input node, a_j for a hidden node, y_j for an output node (eq. 3.2, 3.3).
+    - delta: the error term delta_j = -dE/dnet_j (eq. 4.1 or 4.3, sign from eq. 4.17).
+    - upstream, downstream: the Connections in (bias node last) and out, ordered by the other node.
+    - activator: the activation f and its derivative from the output.
     """
 
     __slots__ = ("layer_index", "node_index", "output", "delta", "upstream", "downstream", "activator")
@@ -92,19 +69,17 @@ class Node:
         self.upstream.append(conn)
 
     def calc_net(self):
-        """net_j = sum_i w_ji x_ji over the upstream connections, the bias included (eq. 4.11); a float."""
+        """net_j = sum_i w_ji x_ji over the upstream connections, the bias included; a float."""
         return sum(conn.upstream_node.output * conn.weight for conn in self.upstream)  # eq. 4.11
 
     def calc_output(self):
-        """Compute a_j = f(net_j), net_j = sum_i w_ji x_ji including the bias (eq. 3.2, 3.3, 4.11)."""
+        """a_j = f(net_j) (eq. 3.2, 3.3)."""
         self.output = float(self.activator.forward(self.calc_net()))  # eq. 3.2 / 3.3
 
     def calc_hidden_layer_delta(self):
         """Hidden node: delta_j = f'(a_j) * sum_k w_kj delta_k over downstream nodes k (eq. 4.3).
 
-        For the sigmoid f'(a_j) = a_j (1 - a_j), which is eq. 4.3 exactly;
-        ``activator.backward(a)`` gives f' written from the output for any
-        activator. Needs the deltas of the next layer first.
+        f'(a_j) = a_j (1 - a_j) for the sigmoid. Needs the deltas of the next layer first.
         """
         downstream_delta = sum(conn.downstream_node.delta * conn.weight for conn in self.downstream)
         # eq. 4.3: a_j (1 - a_j) for the sigmoid, f'(a_j) in general
@@ -113,27 +88,21 @@ class Node:
     def calc_output_layer_delta(self, label, loss=SquaredError):
         """Output node: delta_j = -dE/dnet_j for its target t_j = ``label``, as the loss says.
 
-        For the text's squared error (the default) that is eq. 4.1,
-        delta_j = f'(y_j)(t_j - y_j), y_j (1 - y_j)(t_j - y_j) for the sigmoid;
-        for softmax with cross-entropy it is t_j - y_j (see :mod:`bpcourse.core.losses`).
+        Squared error (eq. 4.1): f'(y_j)(t_j - y_j), y_j (1 - y_j)(t_j - y_j) for the sigmoid;
+        softmax with cross-entropy: t_j - y_j.
         """
         self.delta = float(loss.delta(self.output, label, self.activator))  # the loss's delta: eq. 4.1 for the default
 
     def __repr__(self):
-        return (
-            f"Node({self.layer_index}-{self.node_index}: output={self.output:.6g}, "
-            f"delta={self.delta:.6g}, {len(self.upstream)} upstream, "
-            f"{len(self.downstream)} downstream)"
-        )
+        return (f"Node({self.layer_index}-{self.node_index}: output={self.output:.6g}, delta={self.delta:.6g}, "
+                f"{len(self.upstream)} upstream, {len(self.downstream)} downstream)")
 
 
 class ConstNode:
-    """The bias node of a layer: its output is always 1.
+    """The bias node of a layer, its last node: its output is always 1.
 
-    The weight of its connection to node j of the next layer is the bias
-    w_jb (eq. 3.2), and the update of that weight is eq. 4.8 (input 1).
-    It has no upstream connections, so its delta is never needed; it is 0.
-    It is the last node of its layer: ``node_index`` = the number of ordinary nodes.
+    Its connection to node j of the next layer holds the bias w_jb (eq. 3.2), updated by eq. 4.8
+    (input 1). Nothing feeds it, so its delta is never needed; it is 0.
     """
 
     __slots__ = ("layer_index", "node_index", "output", "delta", "upstream", "downstream")
@@ -151,10 +120,7 @@ class ConstNode:
         self.downstream.append(conn)
 
     def calc_hidden_layer_delta(self):
-        """Kept for symmetry with :class:`Node`: a bias node has no upstream weights, delta stays 0.
-
-        (The text computes 1 * (1 - 1) * sum(...), which is 0 too.)
-        """
+        """A bias node has no upstream weights: delta stays 0 (the text's 1 * (1 - 1) * sum(...))."""
         self.delta = 0.0
 
     def __repr__(self):
@@ -162,14 +128,7 @@ class ConstNode:
 
 
 class Layer:
-    """One layer: ``node_count`` nodes, plus a ConstNode at the end unless it is the output layer.
-
-    Attributes
-    ----------
-    layer_index : int
-        0 for the input layer.
-    nodes : list of Node (and one ConstNode last, for non-output layers)
-    """
+    """One layer (``layer_index`` 0: the input layer): ``nodes``, a ConstNode last unless it is the output layer."""
 
     def __init__(self, layer_index, node_count, activator="sigmoid", has_bias_node=True):
         self.layer_index = layer_index
@@ -183,11 +142,10 @@ class Layer:
             node.set_output(x_i)
 
     def calc_output(self, activator=None):
-        """Compute the output of every node of this layer except the bias node (eq. 3.2, 3.3).
+        """Compute the output of every node but the bias node (eq. 3.2, 3.3).
 
-        ``activator``: None (every node applies its own activation), or the
-        activation of the whole layer applied to all its nets at once (the
-        output layer of a softmax loss, whose outputs depend on each other).
+        ``activator``, if given, is applied to all the layer's nets at once (the output layer of a
+        softmax loss, whose outputs depend on each other).
         """
         if activator is None:
             for node in self.nodes:
@@ -208,21 +166,12 @@ class Layer:
 class Connection:
     """One weight w_ji from ``upstream_node`` i to ``downstream_node`` j (target first, as in the text).
 
-    Attributes
-    ----------
-    weight : float
-        w_ji (w_jb when the upstream node is a ConstNode).
-    gradient : float
-        delta_j * x_ji as in the text, i.e. the NEGATIVE of dE/dw_ji
-        (delta_j = -dE/dnet_j, eq. 4.17, and dnet_j/dw_ji = x_ji, eq. 4.12).
-        That is why the update ADDS it: w_ji += eta * gradient (eq. 4.5).
-        ``Network.gradients`` returns the true gradient dE/dW = -gradient.
-    upstream_node : Node or ConstNode
-    downstream_node : Node
+    ``weight`` is w_ji (w_jb from a ConstNode). ``gradient`` is the text's delta_j * x_ji, the
+    NEGATIVE of dE/dw_ji (delta_j = -dE/dnet_j, eq. 4.17; dnet_j/dw_ji = x_ji, eq. 4.12): that is
+    why the update ADDS it, w_ji += eta * gradient (eq. 4.5). ``Network.gradients`` returns dE/dW.
     """
 
-    # Slots: the 784-300-10 network has 238,510 connections; without a
-    # per-object __dict__ they take far less memory and are built faster.
+    # Slots: 238,510 connections for 784-300-10 take far less memory without a __dict__ each.
     __slots__ = ("upstream_node", "downstream_node", "weight", "gradient")
 
     def __init__(self, upstream_node, downstream_node, weight):
@@ -246,17 +195,12 @@ class Connection:
 
     def __repr__(self):
         up, down = self.upstream_node, self.downstream_node
-        return (
-            f"Connection(({up.layer_index}-{up.node_index}) -> ({down.layer_index}-{down.node_index}): "
-            f"weight={self.weight:.6g}, gradient={self.gradient:.6g})"
-        )
+        return (f"Connection(({up.layer_index}-{up.node_index}) -> ({down.layer_index}-{down.node_index}): "
+                f"weight={self.weight:.6g}, gradient={self.gradient:.6g})")
 
 
 class Connections:
-    """The collection of all Connection objects of a network (iterable, ``len()``).
-
-    ``connections`` is the plain list, in the order the network created them.
-    """
+    """All Connection objects of a network; ``connections`` is the list, in the order they were created."""
 
     def __init__(self):
         self.connections = []
@@ -281,41 +225,20 @@ class Connections:
 class Network(NetworkEdge):
     """A fully connected network made of Node and Connection objects (the text's design).
 
-    Parameters
-    ----------
-    layer_sizes : sequence of int, at least two
-        Nodes per layer, input first, e.g. ``[3, 4, 2]`` for the text's example
-        or ``[784, 300, 10]`` for MNIST. Bias nodes are added for you.
-        Sizes whose connections would not fit in memory are refused.
-    activator : "sigmoid", "tanh" or an activator object
-        The activation f of every hidden node, and of the output nodes unless
-        the loss brings its own (eq. 1.2 for the sigmoid).
-    seed : int >= 0 or numpy.random.Generator
-        Weights start uniform in [-0.1, 0.1], drawn from
-        ``numpy.random.default_rng(seed)`` in the order the connections are
-        created: layer pair by layer pair (input side first); within a pair,
-        upstream node i outer loop (the bias node last), downstream node j
-        inner loop. In matrix terms, pair l draws one array ``U`` of shape
-        (n_in + 1, n_out) and ``W = U[:-1].T``, ``b = U[-1]``.
-    loss : "squared_error" (default, the text's eq. 4.9), "softmax_cross_entropy" or a loss object
-        See :mod:`bpcourse.core.losses`.
+    - layer_sizes: nodes per layer, input first, e.g. ``[3, 4, 2]`` (the text's example) or
+      ``[784, 300, 10]`` (MNIST); bias nodes are added for you.
+    - activator: "sigmoid" (eq. 1.2), "tanh" or an activator object, for every hidden node and for
+      the output nodes unless the loss brings its own.
+    - seed: int >= 0 or numpy.random.Generator. Weights start uniform in [-0.1, 0.1], drawn in the
+      order the connections are created: layer pair by layer pair, upstream node i outer (bias node
+      last), downstream node j inner; in matrix terms one ``U`` (n_in + 1, n_out) per pair,
+      ``W = U[:-1].T``, ``b = U[-1]``.
+    - loss: "squared_error" (the text's eq. 4.9), "softmax_cross_entropy" or a loss object.
 
-    Attributes
-    ----------
-    layer_sizes : tuple of int
-    activator : activator object
-    loss : loss object (``loss.name`` is its name)
-    dtype : numpy.dtype float64 (every weight is a Python float)
-    layers : list of Layer
-    connections : Connections
-        All 300*(784+1) + 10*(300+1) = 238,510 of them for 784-300-10,
-        bias connections included.
-
-    The interface shared with :class:`bpcourse.core.vectorized.Network`
-    (``predict``, ``loss_value``, ``gradients``, ``train_batch``, ``train``,
-    ``get_weights``/``set_weights``) takes one sample x of shape (n_in,) or a
-    batch of shape (N, n_in), one sample per row; a batch is worked through
-    one sample at a time.
+    ``layers`` is the list of Layer, ``connections`` all 300*(784+1) + 10*(300+1) = 238,510 of
+    them for 784-300-10; ``dtype`` is float64 (every weight is a Python float). The interface
+    shared with :class:`bpcourse.core.vectorized.Network` takes one sample x (n_in,) or a batch
+    (N, n_in), worked through one sample at a time.
     """
 
     dtype = np.dtype(np.float64)
@@ -345,20 +268,9 @@ class Network(NetworkEdge):
     def train(self, labels, data_set, rate, epochs):
         """Per-sample SGD as in the text: ``epochs`` passes over the samples in their order.
 
-        Parameters
-        ----------
-        labels : array-like, shape (N, n_out)
-            Targets t, one row per sample.
-        data_set : array-like, shape (N, n_in)
-            Inputs x, one row per sample.
-        rate : float > 0
-            The learning rate eta of eq. 4.5.
-        epochs : int >= 1
-            Number of passes (the text calls it ``epoch``). Every sample does forward, deltas (eq. 4.1,
-            4.3) and the update of every weight (eq. 4.5). Returns nothing.
-
-        Raises :class:`bpcourse.core.divergence.DivergenceError` as soon as
-        the loss of a sample becomes NaN or infinite (the rate is too large).
+        labels T (N, n_out), data_set X (N, n_in), one sample per row; rate eta > 0 (eq. 4.5).
+        Every sample does forward, deltas (eq. 4.1, 4.3) and the update of every weight (eq. 4.5).
+        Raises :class:`bpcourse.core.divergence.DivergenceError` as soon as a loss is NaN or infinite.
         """
         T, X, rate, epochs = self._check_training(labels, data_set, rate, epochs)
         for count in range(1, epochs + 1):
@@ -374,10 +286,7 @@ class Network(NetworkEdge):
         self.update_weight(rate)
 
     def calc_delta(self, label):
-        """Error terms of the last ``predict``: output layer (eq. 4.1), then hidden layers backwards (eq. 4.3).
-
-        ``label`` is the target t, shape (n_out,).
-        """
+        """Error terms of the last ``predict`` for target t (n_out,): output layer (eq. 4.1), hidden ones (eq. 4.3)."""
         t = self._check_label(label)
         for node, t_j in zip(self.layers[-1].nodes, t.tolist()):
             node.calc_output_layer_delta(t_j, self.loss)
@@ -398,34 +307,23 @@ class Network(NetworkEdge):
             conn.calc_gradient()
 
     def get_gradient(self, sample, label):
-        """The text's method: forward pass, deltas and ``Connection.gradient`` for one sample.
+        """The text's method: forward pass, deltas and ``Connection.gradient`` for x (n_in,), t (n_out,).
 
-        Changes no weight and returns nothing: every connection then holds
-        the text's delta_j * x_ji (= -dE/dw_ji). ``sample`` x has shape
-        (n_in,), ``label`` t shape (n_out,). (The original tutorial's
-        gradient check passed these two the other way round.) For the true
-        gradient as arrays use :meth:`gradients`.
+        Changes no weight: every connection then holds delta_j * x_ji (= -dE/dw_ji). The true
+        gradient as arrays: :meth:`gradients`.
         """
         self.predict(sample)
         self.calc_delta(label)
         self.calc_gradient()
 
     def dump(self, file=None, max_items=8):
-        """Print the network layer by layer: node outputs and deltas, then the incoming connections.
-
-        ``file`` is where to print (default: standard output); ``max_items``
-        limits how many nodes and how many connections are printed per layer
-        (the rest is counted); ``None`` prints everything.
-        """
+        """Print each layer's node outputs and deltas and incoming connections, ``max_items`` (None: all) of each."""
         if max_items is not None and (not isinstance(max_items, Integral) or max_items < 1):
             raise ValueError(f"max_items must be a positive int or None, got {max_items!r}")
         out = sys.stdout if file is None else file
         sizes = "-".join(str(n) for n in self.layer_sizes)
-        print(
-            f"Network {sizes}, activator {self.activator.name}, {len(self.connections)} connections "
-            f"(node i-j = layer i, node j; outputs and deltas from the last forward/backward pass)",
-            file=out,
-        )
+        print(f"Network {sizes}, activator {self.activator.name}, {len(self.connections)} connections "
+              f"(node i-j = layer i, node j; outputs and deltas from the last forward/backward pass)", file=out)
         last = len(self.layers) - 1
         for layer in self.layers:
             kind = "input" if layer.layer_index == 0 else "output" if layer.layer_index == last else "hidden"
@@ -445,11 +343,8 @@ class Network(NetworkEdge):
                 for conn in _first(incoming, max_items, out, "connections", "    "):
                     up, down = conn.upstream_node, conn.downstream_node
                     bias = " bias" if isinstance(up, ConstNode) else ""
-                    print(
-                        f"    w({down.layer_index}-{down.node_index} <- {up.layer_index}-{up.node_index}{bias}) "
-                        f"= {conn.weight:.6g}, gradient = {conn.gradient:.6g}",
-                        file=out,
-                    )
+                    print(f"    w({down.layer_index}-{down.node_index} <- {up.layer_index}-{up.node_index}{bias}) "
+                          f"= {conn.weight:.6g}, gradient = {conn.gradient:.6g}", file=out)
 
     # --- the interface shared with bpcourse.core.vectorized -----------------
 
@@ -458,10 +353,9 @@ class Network(NetworkEdge):
         return np.array([node.output for node in _neurons(self.layers[-1])])
 
     def gradients(self, x, t):
-        """The true gradient of the loss for one sample (or the mean over a batch): list of (dW, db) per layer pair.
+        """The true gradient for one sample (or the mean over a batch): a list of (dW, db) per layer pair.
 
-        ``dW`` has shape (n_out, n_in) with dW[j, i] = dE/dw_ji, ``db`` shape
-        (n_out,) with db[j] = dE/dw_jb, so an SGD step is W -= eta * dW
+        dW (n_out, n_in), dW[j, i] = dE/dw_ji; db (n_out,), db[j] = dE/dw_jb; a step is W -= eta * dW
         (eq. 4.10). No weight changes.
         """
         X, single = self._check_samples(x)
@@ -478,15 +372,10 @@ class Network(NetworkEdge):
     def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
         """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
 
-        Inputs: X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0.
-        ``checked=True`` promises that X and T are already float64 arrays of
-        shapes (N, n_in) and (N, n_out) with finite values, and that rate and
-        weight_decay are valid (:func:`bpcourse.core.training.fit` checks them once).
-        ``weight_decay``: lambda >= 0 of the L2 penalty (lambda/2) sum w_ji^2
-        over the weights (not the biases); the step is then
-        W <- W - rate * (dE/dW + lambda W) = (1 - rate * lambda) W - rate * dE/dW,
-        with rate * lambda < 1 (default 0: the text's step).
-        Returns the mean loss of the batch (without the penalty) before the update (a float).
+        X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0; ``checked=True`` promises
+        float64 arrays of those shapes, finite, and valid rate and weight_decay (``fit`` checks once).
+        ``weight_decay`` lambda (the L2 penalty (lambda/2) sum w_ji^2, biases not decayed) makes the
+        step W <- (1 - rate * lambda) W - rate * dE/dW. Returns the batch's mean loss before the update.
         """
         if not checked:
             X, T, rate, weight_decay = self._check_step(X, T, rate, weight_decay)
@@ -500,11 +389,7 @@ class Network(NetworkEdge):
         return E
 
     def get_weights(self):
-        """All weights as a list of (W, b) per layer pair (new arrays).
-
-        ``W`` has shape (n_out, n_in) with W[j, i] = w_ji (target first, as in
-        the text), ``b`` shape (n_out,) with b[j] = w_jb.
-        """
+        """All weights, a list of (W, b) per layer pair (new arrays): W (n_out, n_in), W[j, i] = w_ji; b[j] = w_jb."""
         result = []
         for layer in self.layers[1:]:
             # each node's upstream list is ordered by upstream node, bias last
@@ -513,10 +398,7 @@ class Network(NetworkEdge):
         return result
 
     def set_weights(self, weights):
-        """Set every weight from a list of (W, b) per layer pair, shapes as :meth:`get_weights`.
-
-        Shapes and finiteness are checked for all layers before any weight changes.
-        """
+        """Set every weight from a list of (W, b) per layer pair, all checked before any weight changes."""
         checked = check_weights(weights, weight_shapes(self.layer_sizes))
         for layer, (W, b) in zip(self.layers[1:], checked):
             Wb = np.concatenate([W, b[:, None]], axis=1).tolist()
@@ -531,15 +413,12 @@ class Network(NetworkEdge):
         self.layers[0].set_output(x.tolist())
         for layer in self.layers[1:-1]:
             layer.calc_output()
-        last = self.layers[-1]
-        last.calc_output(None if self.output_activator is self.activator else self.output_activator)  # the loss may bring its own
+        # the loss may bring its own output activation
+        self.layers[-1].calc_output(None if self.output_activator is self.activator else self.output_activator)
         return self.output()
 
     def _outputs(self, X):
-        """The forward pass of a checked batch X (N, n_in), one sample after the other -> Y (N, n_out).
-
-        Every node keeps its output of the last sample (the text's ``predict``).
-        """
+        """The forward pass of a checked batch X (N, n_in), sample by sample -> Y (N, n_out)."""
         return np.array([self._forward(x) for x in X])
 
     def _check_label(self, t):
@@ -563,10 +442,7 @@ def _first(items, max_items, out, what, indent):
 
 
 def _check_vector(v, length, what, symbol):
-    """Return ``v`` as a float64 array of shape (length,) or raise ValueError saying what was expected.
-
-    ``what`` names the vector with its article ("an input"), ``symbol`` is its letter ("x").
-    """
+    """``v`` as a float64 array (length,), or ValueError naming ``what`` ("an input") and ``symbol`` ("x")."""
     a = as_array(v, what, np.float64)
     if a.shape != (length,):
         message = f"expected {what} of length {length}, got shape {a.shape}"

@@ -50,16 +50,10 @@ def neuron_delta(y, t, loss):
 
 
 def train_neuron(w, b, *, x=1.0, t=0.0, eta=0.15, epochs=300, loss="squared_error"):
-    """Train one sigmoid neuron on one sample (x, t) by gradient descent; record every step.
+    """Train one sigmoid neuron, started at w, b, on one sample (x, t), t in [0, 1], by gradient descent.
 
-    Inputs:
-    - w, b: the starting weight and bias (finite numbers).
-    - x, t: the sample's input and target (t in [0, 1]).
-    - eta: the learning rate > 0; epochs: the number of steps, an int >= 1.
-    - loss: ``"squared_error"`` or ``"cross_entropy"``.
-
-    Returns a dict of float64 arrays of length epochs + 1 (index 0 is the
-    start): ``"output"`` y, ``"loss"`` E, ``"delta"``, ``"w"``, ``"b"``.
+    Returns a dict of float64 arrays of length epochs + 1 (index 0 is the start): ``"output"`` y,
+    ``"loss"`` E, ``"delta"``, ``"w"``, ``"b"``.
     """
     _check_loss(loss)
     for name, value in (("w", w), ("b", b), ("x", x), ("t", t)):

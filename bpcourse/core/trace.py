@@ -1,15 +1,12 @@
 """One forward trace and one backward trace: every layer's net input, output and error term delta.
 
-The two networks compute these for training; everything else in the package
-that needs them for one sample or a batch (the stepper widgets, the
-diagnostics, the exercise checks and the wrong answers their hints recognize)
-takes them from here. Also here: the text's worked example, the 3-4-2 network
-with one sample and its target (:func:`text_example`).
+The networks compute these for training; everything else that needs them (the
+steppers, the diagnostics, the exercise checks and their wrong answers) takes
+them from here, and the text's worked 3-4-2 example (:func:`text_example`).
 
-Shapes: ``weights`` is the package format, a list of ``(W, b)`` with W of
-shape (n_l, n_{l-1}) and b of shape (n_l,). ``x`` is one sample, shape (n_0,),
-or a batch, shape (N, n_0), one sample per row; every array below then has
-that form (1-D, or N rows). Signs: delta is the text's, delta = -dE/dnet.
+Shapes: ``weights`` is a list of ``(W, b)``, W (n_l, n_{l-1}), b (n_l,); ``x``
+is one sample (n_0,) or a batch (N, n_0), one sample per row, and every array
+below then has that form. Signs: delta is the text's, delta = -dE/dnet.
 """
 
 import numpy as np
@@ -20,31 +17,18 @@ __all__ = ["backward_trace", "forward_trace", "text_example", "weight_steps"]
 
 
 def text_example():
-    """The concrete 3-4-2 network, sample and target used in notebooks 02 and 03.
+    """The concrete 3-4-2 network of notebooks 02 and 03, weights with one decimal to follow the sums by hand.
 
-    Weights with one decimal so that the sums can be followed by hand.
-
-    Returns:
-        weights: list ``[(W1, b1), (W2, b2)]``, W1 (4, 3), b1 (4,), W2 (2, 4), b2 (2,)
-            (fresh copies: changing them changes nothing here).
-        x: sample, shape (3,), the outputs of nodes 1, 2, 3.
-        t: target, shape (2,), for output nodes 8, 9.
+    Returns (fresh arrays) ``weights`` ``[(W1, b1), (W2, b2)]``, W1 (4, 3), b1 (4,), W2 (2, 4),
+    b2 (2,); the sample x (3,), the outputs of nodes 1, 2, 3; the target t (2,) of nodes 8, 9.
     """
-    W1 = np.array(
-        [
-            [0.5, -0.3, 0.8],  # w41 w42 w43
-            [-0.6, 0.4, 0.2],  # w51 w52 w53
-            [0.1, 0.9, -0.5],  # w61 w62 w63
-            [0.7, -0.2, -0.4],  # w71 w72 w73
-        ]
-    )
+    W1 = np.array([[0.5, -0.3, 0.8],  # w41 w42 w43
+                   [-0.6, 0.4, 0.2],  # w51 w52 w53
+                   [0.1, 0.9, -0.5],  # w61 w62 w63
+                   [0.7, -0.2, -0.4]])  # w71 w72 w73
     b1 = np.array([0.1, -0.2, 0.3, 0.0])  # w4b w5b w6b w7b
-    W2 = np.array(
-        [
-            [0.6, -0.4, 0.3, 0.5],  # w84 w85 w86 w87
-            [-0.7, 0.2, 0.8, -0.1],  # w94 w95 w96 w97
-        ]
-    )
+    W2 = np.array([[0.6, -0.4, 0.3, 0.5],  # w84 w85 w86 w87
+                   [-0.7, 0.2, 0.8, -0.1]])  # w94 w95 w96 w97
     b2 = np.array([-0.1, 0.2])  # w8b w9b
     x = np.array([1.0, 0.5, -1.0])
     t = np.array([0.9, 0.1])

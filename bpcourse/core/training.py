@@ -7,20 +7,15 @@ error rate
 
 where the predicted digit is the index of the largest of the 10 outputs,
 evaluates every 10 epochs, stops "when the accuracy starts to drop"
-(over-fitting), and saves the weights every 10 epochs so that a crash does
-not lose the work. :func:`fit` is that training loop for either network
-(both share one interface: ``train_batch``, ``predict``, ``get_weights``,
-``layer_sizes``), and keeps a :class:`History` for plots. The rest are small
-pieces passed to it as ``callbacks``: the stopping rule
-(:class:`bpcourse.core.early_stopping.StopWhenValidationErrorRises`),
-checkpoints (:class:`bpcourse.core.checkpoint.Checkpoint`), augmentation
-(:class:`bpcourse.core.augmentation.Augment`), the live plot
-(:class:`bpcourse.visuals.live_plot.LivePlot`).
+(over-fitting), and saves the weights every 10 epochs. :func:`fit` is that
+loop for either network, keeping a :class:`History`; the rest are
+``callbacks``: :class:`bpcourse.core.early_stopping.StopWhenValidationErrorRises`,
+:class:`bpcourse.core.checkpoint.Checkpoint`,
+:class:`bpcourse.core.augmentation.Augment`, :class:`bpcourse.visuals.live_plot.LivePlot`.
 
-Which data decides what: the stopping rule watches the error on a
-*validation* set held out from the training images (``validation=``); the
-test set (``test=``) is only measured if you pass it, and never chooses
-anything.
+The stopping rule watches a *validation* set held out from the training
+images (``validation=``); the test set (``test=``) is only measured, and
+never chooses anything.
 """
 
 import time
@@ -43,45 +38,25 @@ from bpcourse.core.validation import (
 
 __all__ = ["DivergenceError", "History", "Run", "error_rate", "fit", "predicted_labels"]
 
-HOOKS = ("on_start", "epoch_inputs", "on_evaluation", "on_epoch_end")
-"""The methods a callback object may have (see :func:`fit`)."""
-
-EVAL_CHUNK = 10_000
-"""Samples per forward pass in :func:`error_rate` (bounds the memory of an evaluation)."""
+HOOKS = ("on_start", "epoch_inputs", "on_evaluation", "on_epoch_end")  # the methods a callback object may have
+EVAL_CHUNK = 10_000  # samples per forward pass in error_rate (bounds the memory of an evaluation)
 
 
 class History:
-    """What happened during training, epoch by epoch (all plain Python lists, JSON-friendly).
+    """What happened during training, as plain Python lists (JSON-friendly).
 
-    Per epoch (lists of the same length):
-
-    - ``epoch``: the epoch number, counted from 1 since the start of the run
-      (a resumed run continues the count);
-    - ``train_loss``: the mean loss E over the epoch's samples, each
-      measured in the forward pass of its own training step (before that step's update);
-    - ``seconds``: wall-clock seconds spent training that epoch (shuffling and
-      SGD steps; evaluation, checkpoints and the callback not included).
-
-    Per evaluation (lists of the same length):
-
-    - ``eval_epoch``: the epoch after which the evaluation was made;
-    - ``train_error``, ``validation_error``, ``test_error``: error rates in
-      [0, 1] on the training, validation and test sets (``None`` where that
-      set was not given).
-
-    ``stop_reason`` is None, or a sentence saying why training stopped early.
+    Per epoch: ``epoch`` (counted from 1 since the start of the run, a resumed run continues the
+    count), ``train_loss`` (the mean loss of the epoch's samples, each measured before its own
+    step's update), ``seconds`` (shuffling and SGD steps only). Per evaluation: ``eval_epoch`` and
+    the error rates ``train_error``, ``validation_error``, ``test_error`` in [0, 1] (None for a set
+    not given). ``stop_reason``: None, or why training stopped early.
     """
 
     FIELDS = ("epoch", "train_loss", "seconds", "eval_epoch", "train_error", "validation_error", "test_error")
 
     def __init__(self):
-        self.epoch = []
-        self.train_loss = []
-        self.seconds = []
-        self.eval_epoch = []
-        self.train_error = []
-        self.validation_error = []
-        self.test_error = []
+        for field in self.FIELDS:
+            setattr(self, field, [])
         self.stop_reason = None
 
     def to_dict(self):
@@ -139,19 +114,14 @@ class History:
 
 
 def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
-    """The fraction of samples predicted wrongly: (number wrong) / N.
+    """The fraction of samples predicted wrongly, (number wrong) / N, a float in [0, 1].
 
-    Inputs:
-    - network_or_predict: a network (either one: its ``predict`` takes a
-      batch (N, n_in) and returns (N, n_out)) or a function doing that.
-    - X: inputs, shape (N, n_in), one sample per row, N >= 1.
-    - y: labels, shape (N,), integers 0 .. n_out - 1.
+    - network_or_predict: a network, or a function X (N, n_in) -> outputs (N, n_out).
+    - X: (N, n_in), one sample per row, N >= 1; y: labels (N,), integers 0 .. n_out - 1.
     - chunk_size: samples per forward pass (bounds the memory).
 
-    The predicted class of a sample is the index of its largest output
-    (see :func:`predicted_labels`). Outputs that are NaN or infinite (a
-    diverged network) are refused with a ValueError: their argmax would
-    mean nothing. Returns a float in [0, 1].
+    A sample's predicted class is the index of its largest output; NaN or infinite outputs (a
+    diverged network) are refused with a ValueError: their argmax would mean nothing.
     """
     X = _checked_inputs(X)
     y = check_labels(y, len(X), "y")
@@ -162,15 +132,7 @@ def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
 
 
 def predicted_labels(network_or_predict, X, chunk_size=EVAL_CHUNK):
-    """The class each sample is read as: the index of its largest output.
-
-    Inputs: as :func:`error_rate` (a network or a function X -> outputs;
-    X of shape (N, n_in), N >= 1).
-
-    Returns an int array of shape (N,): the ``argmax`` of each row of
-    outputs (on a tie the smaller index). NaN or infinite outputs are
-    refused with a ValueError.
-    """
+    """The class each sample is read as, (N,) ints: the ``argmax`` of its outputs; inputs as :func:`error_rate`."""
     return _predict_classes(network_or_predict, _checked_inputs(X), chunk_size)[0]
 
 
@@ -186,9 +148,8 @@ def _predict_classes(network_or_predict, X, chunk_size):
     """(predicted classes, shape (N,), the number of outputs n_out), chunk by chunk."""
     predict = getattr(network_or_predict, "predict", network_or_predict)
     if not callable(predict):
-        raise TypeError(
-            f"expected a network with predict(X) or a function X -> outputs, got {type(network_or_predict).__name__}"
-        )
+        raise TypeError(f"expected a network with predict(X) or a function X -> outputs, "
+                        f"got {type(network_or_predict).__name__}")
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     predicted = np.empty(len(X), dtype=np.int64)
     n_out = None
@@ -196,10 +157,8 @@ def _predict_classes(network_or_predict, X, chunk_size):
         chunk = X[start:start + chunk_size]
         outputs = as_array(predict(chunk), "the predictions")
         if outputs.ndim != 2 or outputs.shape[0] != len(chunk) or outputs.shape[1] == 0:
-            raise ValueError(
-                f"expected the predictions for {len(chunk)} samples to have shape ({len(chunk)}, n_out), "
-                f"got shape {outputs.shape}"
-            )
+            raise ValueError(f"expected the predictions for {len(chunk)} samples to have shape ({len(chunk)}, n_out), "
+                             f"got shape {outputs.shape}")
         check_finite(outputs, "the network's outputs (has training diverged?)")
         n_out = outputs.shape[1]
         predicted[start:start + chunk_size] = outputs.argmax(axis=1)
@@ -210,10 +169,8 @@ def _predict_classes(network_or_predict, X, chunk_size):
 class Run:
     """What a training run's callbacks see: the network, its data and settings, and the History so far.
 
-    ``start`` is the number of epochs already done when the loop begins (a
-    resumed run or a given history continues the count); ``epoch`` is the
-    epoch just trained. ``last_checkpoint`` is ``(path, epoch)`` of the last
-    good checkpoint on disk, or None (a divergence report names it).
+    ``start``: epochs already done when the loop begins; ``epoch``: the epoch just trained;
+    ``last_checkpoint``: ``(path, epoch)`` of the last good checkpoint on disk, or None.
     """
 
     network: object
@@ -241,43 +198,27 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
         evaluate_every=1, weight_decay=0.0, rng=None, history=None, callbacks=(), progress=True):
     """Train ``network`` with mini-batch SGD: the loop of notebook 06, with evaluations and callbacks.
 
-    Every epoch: shuffle the training samples with ``rng``, cut them into
-    mini-batches of ``batch_size`` (the last one may be smaller), one
-    ``network.train_batch`` step per batch (mean gradient; ``batch_size=1`` is
-    the text's per-sample SGD); every ``evaluate_every`` epochs (and after the
-    last) measure the error rates. The data are checked once, here.
+    Every epoch: shuffle the samples with ``rng``, one ``network.train_batch`` step (mean gradient)
+    per mini-batch of ``batch_size`` (1: the text's per-sample SGD); every ``evaluate_every`` epochs
+    (and after the last) measure the error rates. The data are checked once, here.
 
-    Inputs:
-    - network: either network (:mod:`bpcourse.core.vectorized`, or the slow
-      :mod:`bpcourse.core.oo_network`); trained in place.
-    - X_train: shape (N, n_in); T_train: targets, shape (N, n_out), e.g.
-      ``one_hot(y_train)``. Both are cast once to the network's dtype.
-    - y_train: labels (N,) for the training error rate; None takes ``T_train.argmax(axis=1)``.
-    - validation: ``(X_val, y_val)``, shapes (M, n_in) and (M,), held out from
-      the training data, or None: what early stopping and model choice watch.
-    - test: ``(X_test, y_test)`` or None: measured for the record only.
-    - epochs: train until this many epochs are done, counted from the start of the run.
-    - rate: the learning rate eta > 0; batch_size: samples per step, int >= 1;
-      evaluate_every: epochs between evaluations (the text: 10).
-    - weight_decay: lambda >= 0 of the L2 penalty (lambda/2) sum W^2 (not the
-      biases): W <- (1 - rate * lambda) W - rate * dE/dW. Default 0, the text's step.
-    - rng: numpy.random.Generator or int seed for the shuffling (None: seed 0).
-    - history: a History to continue (training goes on after its last epoch).
-    - callbacks: the pluggable pieces, called in the order given. A callback is
-      a function ``f(history, network)``, called after every epoch (e.g.
-      :class:`bpcourse.visuals.live_plot.LivePlot`,
-      :class:`bpcourse.core.early_stopping.BestWeights`), or an object with any
-      of the methods ``on_start(run)`` (before the first epoch),
-      ``epoch_inputs(X, rng)`` (this epoch's training inputs, e.g.
-      :class:`bpcourse.core.augmentation.Augment`), ``on_evaluation(run)``
-      (after each evaluation; setting ``run.history.stop_reason`` stops the
-      run, e.g. :class:`bpcourse.core.early_stopping.StopWhenValidationErrorRises`)
-      and ``on_epoch_end(run)`` (e.g. :class:`bpcourse.core.checkpoint.Checkpoint`,
-      which also resumes a run). ``run`` is a :class:`Run`.
+    - network: either network, trained in place.
+    - X_train: (N, n_in); T_train: targets (N, n_out), e.g. ``one_hot(y_train)``; cast once to
+      the network's dtype. y_train: labels (N,) for the training error (None: ``T_train.argmax(axis=1)``).
+    - validation: ``(X_val, y_val)``, (M, n_in) and (M,), held out from the training data: what
+      early stopping and model choice watch. test: ``(X_test, y_test)``, measured for the record only.
+    - epochs: train until this many are done, counted from the start of the run; rate: eta > 0.
+    - weight_decay: lambda >= 0, W <- (1 - rate * lambda) W - rate * dE/dW (biases not decayed).
+    - rng: Generator or int seed for the shuffling (None: 0); history: a History to continue.
+    - callbacks, called in the order given: a function ``f(history, network)`` after every epoch
+      (e.g. ``LivePlot``, ``BestWeights``), or an object with any of ``on_start(run)``,
+      ``epoch_inputs(X, rng)`` (this epoch's training inputs, e.g. ``Augment``),
+      ``on_evaluation(run)`` (setting ``run.history.stop_reason`` stops the run) and
+      ``on_epoch_end(run)`` (e.g. ``Checkpoint``); ``run`` is a :class:`Run`.
     - progress: show a progress bar over the epochs.
 
-    Returns the History. Raises ``ValueError`` for bad input and
-    :class:`DivergenceError` as soon as the loss becomes NaN or infinite.
+    Returns the History. ValueError for bad input, :class:`DivergenceError` as soon as the loss is
+    NaN or infinite.
     """
     run = _checked_run(network, X_train, T_train, y_train, validation, test, epochs, rate, rng, history)
     batch_size = check_positive_int(batch_size, "batch_size", "samples per SGD step")
@@ -381,8 +322,6 @@ def _end_epoch(callback, run):
 def _having(callbacks, hook):
     return [callback for callback in callbacks if hasattr(callback, hook)]
 
-
-# --- internals -------------------------------------------------------------------------
 
 def _postfix(history):
     postfix = {"loss": f"{history.train_loss[-1]:.4f}"}

@@ -1,16 +1,9 @@
 """Checking input at the edges: every bad value gets a ValueError saying what was expected and what came.
 
-The networks (:mod:`bpcourse.core.oo_network`, :mod:`bpcourse.core.vectorized`), the
-training loop (:mod:`bpcourse.core.training`) and the gradient check
-(:mod:`bpcourse.core.gradcheck`) check what a learner passes them with these
-helpers, once, before any work is done; the inner loops then trust their
-arrays. Each ``check_*`` function returns the value in the form the caller
-computes with (an ``int``, a ``float``, an array of a dtype) or raises
-``ValueError``; the ``is_*`` functions only answer yes or no, for callers
-that word their own message.
-
-A message names the argument, says what was expected (with an example or a
-shape where it helps) and what came, e.g.
+The networks, the training loop and the gradient check check what a learner passes them here,
+once, before any work; the inner loops then trust their arrays. A ``check_*`` or ``as_*`` function
+returns the value in the form the caller computes with (an int, a float, an array of a dtype); an
+``is_*`` function only answers yes or no, for callers that word their own message, e.g.
 "expected epoch to be a positive int (the number of passes), got 1.5".
 """
 
@@ -20,31 +13,10 @@ from numbers import Integral, Real
 
 import numpy as np
 
-__all__ = [
-    "as_array",
-    "as_data_set",
-    "as_rows",
-    "as_samples",
-    "as_targets",
-    "check_finite",
-    "check_fits_in_memory",
-    "check_labels",
-    "check_layer_input",
-    "check_layer_sizes",
-    "check_positive_int",
-    "check_rate",
-    "check_seed",
-    "check_weight_decay",
-    "check_weights",
-    "describe",
-    "weight_shapes",
-    "is_positive_int",
-    "is_positive_number",
-    "where_not_finite",
-]
-
-LAYER_SIZES_EXPECTED = ("expected layer_sizes to be at least two positive integers "
-                        "(input, hidden..., output), e.g. [784, 300, 10]")
+__all__ = ["as_array", "as_data_set", "as_rows", "as_samples", "as_targets", "check_finite",
+           "check_fits_in_memory", "check_labels", "check_layer_input", "check_layer_sizes",
+           "check_positive_int", "check_rate", "check_seed", "check_weight_decay", "check_weights",
+           "describe", "weight_shapes", "is_positive_int", "is_positive_number", "where_not_finite"]
 
 
 # --- single numbers -----------------------------------------------------------------
@@ -55,10 +27,7 @@ def is_positive_int(value):
 
 
 def is_positive_number(value):
-    """True for a finite real number > 0 (int, float, NumPy scalar, Fraction), False otherwise.
-
-    Booleans, strings, None, NaN, infinities and ints too large for a float are refused.
-    """
+    """True for a finite real number > 0 (int, float, NumPy scalar, Fraction); False for booleans, NaN, inf..."""
     if isinstance(value, bool) or not isinstance(value, Real):
         return False
     try:
@@ -69,10 +38,7 @@ def is_positive_number(value):
 
 
 def check_positive_int(value, name, meaning=None):
-    """``value`` as an int if it is a positive int, else ValueError naming ``name`` (and ``meaning``).
-
-    e.g. ``check_positive_int(epoch, "epoch", "the number of passes")``.
-    """
+    """``value`` as an int if it is a positive int, else ValueError naming ``name`` (and ``meaning``)."""
     if not is_positive_int(value):
         meaning = "" if meaning is None else f" ({meaning})"
         raise ValueError(f"expected {name} to be a positive int{meaning}, got {value!r}")
@@ -91,8 +57,7 @@ def check_rate(rate):
 def check_weight_decay(weight_decay, rate=None):
     """The L2 weight decay lambda as a float, if it is a finite number >= 0; else ValueError.
 
-    With ``rate`` (eta, already checked), also refuses rate * lambda >= 1: a decayed
-    step multiplies W by (1 - eta * lambda), which must stay positive.
+    With ``rate`` eta, also refuses eta * lambda >= 1: a step multiplies W by 1 - eta * lambda.
     """
     if type(weight_decay) is float and weight_decay == 0.0:  # the common case, checked fast (every step)
         return weight_decay
@@ -109,19 +74,17 @@ def check_weight_decay(weight_decay, rate=None):
 
 def check_layer_sizes(layer_sizes):
     """Neurons per layer, input first, as a tuple of at least two positive ints; else ValueError."""
-    if isinstance(layer_sizes, (str, bytes)) or not hasattr(layer_sizes, "__len__"):
-        raise ValueError(f"{LAYER_SIZES_EXPECTED}; got {layer_sizes!r}")
-    sizes = list(layer_sizes)
-    if len(sizes) < 2 or not all(is_positive_int(n) for n in sizes):
-        raise ValueError(f"{LAYER_SIZES_EXPECTED}; got {layer_sizes!r}")
-    return tuple(int(n) for n in sizes)
+    is_sequence = hasattr(layer_sizes, "__len__") and not isinstance(layer_sizes, (str, bytes))
+    if not (is_sequence and len(layer_sizes) >= 2 and all(is_positive_int(n) for n in layer_sizes)):
+        raise ValueError("expected layer_sizes to be at least two positive integers (input, hidden..., output), "
+                         f"e.g. [784, 300, 10]; got {layer_sizes!r}")
+    return tuple(int(n) for n in layer_sizes)
 
 
 def check_seed(seed, name="seed"):
-    """A numpy.random.Generator from ``seed``: a Generator (used as it is) or an int >= 0.
+    """A numpy.random.Generator from ``seed``, a Generator (used as it is) or an int >= 0.
 
-    TypeError for anything else (a float such as 1.5, a bool, a string),
-    ValueError for a negative int; both name ``name``.
+    TypeError for anything else (1.5, a bool, a string), ValueError for a negative int.
     """
     if isinstance(seed, np.random.Generator):
         return seed
@@ -141,18 +104,12 @@ def available_memory():
 
 
 def check_fits_in_memory(count, bytes_each, name, what):
-    """ValueError naming ``name`` if ``count`` items of ``bytes_each`` bytes exceed the machine's memory.
-
-    e.g. ``check_fits_in_memory(n_weights, 24, "layer_sizes", "weights")``:
-    refused at once, instead of running until the machine runs out of memory.
-    """
+    """ValueError naming ``name`` if ``count`` ``what`` of ``bytes_each`` bytes exceed the machine's memory."""
     memory = available_memory()
     needed = count * bytes_each
     if memory is not None and needed > memory:
-        raise ValueError(
-            f"expected {name} whose {what} fit in memory: {count:,} {what} need about "
-            f"{needed / 2**30:,.1f} GiB, this machine has {memory / 2**30:,.1f} GiB; use smaller layers"
-        )
+        raise ValueError(f"expected {name} whose {what} fit in memory: {count:,} {what} need about "
+                         f"{needed / 2**30:,.1f} GiB, this machine has {memory / 2**30:,.1f} GiB; use smaller layers")
 
 
 # --- arrays -------------------------------------------------------------------------
@@ -165,12 +122,10 @@ def describe(value):
 
 
 def as_array(value, name, dtype=None):
-    """``value`` as a NumPy array of ``dtype`` (no copy if it already is one), or ValueError.
+    """``value`` as a NumPy array of ``dtype`` (None: NumPy's choice; no copy if it is one), or ValueError.
 
-    ``dtype=None`` keeps NumPy's choice (e.g. int labels stay ints). An
-    overflow of the cast (1e300 as float32) is not warned about: it gives
-    inf, which :func:`check_finite` reports. Complex numbers are refused
-    with a TypeError (never cut to their real part).
+    An overflowing cast (1e300 as float32) gives inf silently, for :func:`check_finite` to report.
+    Complex numbers are refused with a TypeError (never cut to their real part).
     """
     if type(value) is np.ndarray and (dtype is None or value.dtype == dtype) and value.dtype.kind != "c":
         return value  # already what is asked for (the common case, e.g. at every training step)
@@ -185,10 +140,7 @@ def as_array(value, name, dtype=None):
 
 
 def where_not_finite(A):
-    """Where ``A`` holds NaN or inf, for a message: "at positions [2]" (1-D) or "in rows [0, 3]" (2-D+).
-
-    At most five are listed; " ..." marks more.
-    """
+    """Where ``A`` holds NaN or inf: "at positions [2]" (1-D) or "in rows [0, 3]" (2-D+), five at most, then " ..."."""
     bad = ~np.isfinite(A)
     if A.ndim <= 1:
         places, what = np.flatnonzero(bad), "at positions"
@@ -202,18 +154,12 @@ def check_finite(A, name):
     if A.dtype.kind not in "biuf":
         raise ValueError(f"expected {name} to hold numbers, got dtype {A.dtype}")
     if A.dtype.kind == "f" and not np.isfinite(A).all():
-        raise ValueError(
-            f"expected {name} to hold finite numbers, got NaN or infinite values "
-            f"(as {A.dtype.name}) {where_not_finite(A)}"
-        )
+        raise ValueError(f"expected {name} to hold finite numbers, got NaN or infinite values "
+                         f"(as {A.dtype.name}) {where_not_finite(A)}")
 
 
 def as_rows(value, name, width, dtype, what):
-    """A data set as a C-contiguous array of shape (N, width), N >= 1, of ``dtype`` (cast once), finite.
-
-    ``what`` says what a row is, e.g. "one input per row". A stack of images
-    (N, 28, 28) gets a hint to flatten it.
-    """
+    """A data set as a finite C-contiguous (N, width) array of ``dtype``, N >= 1; ``what`` is a row's meaning."""
     A = np.ascontiguousarray(as_array(value, name, dtype))
     if A.ndim != 2 or A.shape[1] != width or A.shape[0] == 0:
         message = f"expected {name} of shape (N, {width}), N >= 1, {what}, got shape {A.shape}"
@@ -225,10 +171,7 @@ def as_rows(value, name, width, dtype, what):
 
 
 def as_data_set(labels, data_set, n_in, n_out, dtype):
-    """The text's ``train(labels, data_set, ...)`` arguments as ``(T, X)``: (N, n_out) and (N, n_in) in ``dtype``.
-
-    Both networks check their training data here, once per call of ``train``.
-    """
+    """The text's ``train(labels, data_set, ...)`` arguments as ``(T, X)``: (N, n_out) and (N, n_in) in ``dtype``."""
     X = as_rows(data_set, "data_set", n_in, dtype, "one input per row")
     T = as_rows(labels, "labels", n_out, dtype, "one target vector (e.g. one-hot) per row")
     if len(X) != len(T):
@@ -237,10 +180,7 @@ def as_data_set(labels, data_set, n_in, n_out, dtype):
 
 
 def as_samples(x, width, dtype, name="the input"):
-    """One sample (width,) or a batch (N, width) as ``(X of shape (N, width) in dtype, whether it was one sample)``.
-
-    Refuses other shapes (with a hint to flatten an image), NaN and inf, all with a ValueError naming ``name``.
-    """
+    """One sample (width,) or a batch (N, width) as ``(X (N, width) in dtype, whether it was one sample)``."""
     X = as_array(x, name, dtype)
     single = X.ndim == 1 and X.shape[0] == width
     if not (single or (X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1)):
@@ -260,19 +200,14 @@ def as_targets(t, n, width, single, dtype, name="the target"):
     T = as_array(t, name, dtype)
     expected = (width,) if single else (n, width)
     if T.shape != expected:
-        raise ValueError(
-            f"expected {name} t of shape {expected} (one value per output"
-            f"{'' if single else ', one row per sample'}), got shape {T.shape}"
-        )
+        raise ValueError(f"expected {name} t of shape {expected} (one value per output"
+                         f"{'' if single else ', one row per sample'}), got shape {T.shape}")
     check_finite(T, name)
     return T.reshape(n, width)
 
 
 def check_layer_input(X, width, dtype):
-    """A layer's input: a 2-D array (N, width), N >= 1, returned in ``dtype`` (no copy if it has it).
-
-    Shape only (the networks check values once, at their edge); ValueError otherwise.
-    """
+    """A layer's input, a 2-D array (N, width), N >= 1, in ``dtype``; only its shape is checked."""
     if not (isinstance(X, np.ndarray) and X.ndim == 2 and X.shape[1] == width and X.shape[0] >= 1):
         raise ValueError(f"expected X of shape (N, {width}) (one sample per row), got {describe(X)}")
     if X.dtype == dtype:
@@ -283,10 +218,7 @@ def check_layer_input(X, width, dtype):
 
 
 def check_labels(value, n, name, n_classes=None):
-    """Class labels as an int64 array of shape (n,): whole numbers in 0 .. n_classes - 1.
-
-    ``n_classes=None`` checks only that they are >= 0. ValueError naming ``name`` otherwise.
-    """
+    """Class labels as an int64 array (n,): whole numbers in 0 .. n_classes - 1 (None: only >= 0)."""
     y = as_array(value, name)
     if y.shape != (n,):
         raise ValueError(f"expected {name} of shape ({n},), one label per sample, got shape {y.shape}")
@@ -304,25 +236,12 @@ def check_labels(value, n, name, n_classes=None):
 
 
 def weight_shapes(layer_sizes):
-    """The (W shape, b shape) of every layer of a network with ``layer_sizes`` (n_0, ..., n_L), input first.
-
-    e.g. ``weight_shapes((3, 4, 2))`` is ``[((4, 3), (4,)), ((2, 4), (2,))]``, the shapes
-    :func:`check_weights` takes.
-    """
+    """The (W shape, b shape) per layer: ``weight_shapes((3, 4, 2))`` is [((4, 3), (4,)), ((2, 4), (2,))]."""
     return [((n_out, n_in), (n_out,)) for n_in, n_out in zip(layer_sizes[:-1], layer_sizes[1:])]
 
 
 def check_weights(weights, shapes, dtype=np.float64):
-    """A list of (W, b) per layer checked against ``shapes``; returns (W, b) arrays of ``dtype``.
-
-    Inputs:
-    - weights: a list (or tuple) of pairs (W, b), one per layer.
-    - shapes: a list of (W shape, b shape) per layer, e.g. [((300, 784), (300,)), ((10, 300), (10,))].
-    - dtype: the dtype to cast to (no copy when W or b already has it).
-
-    Every layer is checked (shape and finiteness) before anything is
-    returned, so a caller can check first and change its weights after.
-    """
+    """A list of (W, b) per layer checked against ``shapes`` (all before any is returned), as arrays of ``dtype``."""
     dtype = np.dtype(dtype)
     expected = ", ".join(f"(W {W_shape}, b {b_shape})" for W_shape, b_shape in shapes)
     if isinstance(weights, (str, bytes)) or not hasattr(weights, "__len__") or len(weights) != len(shapes):
@@ -335,13 +254,9 @@ def check_weights(weights, shapes, dtype=np.float64):
         W = as_array(pair[0], f"W of layer {index}", dtype)
         b = as_array(pair[1], f"b of layer {index}", dtype)
         if W.shape != tuple(W_shape) or b.shape != tuple(b_shape):
-            raise ValueError(
-                f"expected layer {index} weights W of shape {tuple(W_shape)} (outputs, inputs) and b of "
-                f"shape {tuple(b_shape)}, got W {W.shape} and b {b.shape}"
-            )
+            raise ValueError(f"expected layer {index} weights W of shape {tuple(W_shape)} (outputs, inputs) and b of "
+                             f"shape {tuple(b_shape)}, got W {W.shape} and b {b.shape}")
         if not (np.isfinite(W).all() and np.isfinite(b).all()):
-            raise ValueError(
-                f"expected finite weights, got NaN or infinite values in layer {index} (as {dtype.name})"
-            )
+            raise ValueError(f"expected finite weights, got NaN or infinite values in layer {index} (as {dtype.name})")
         checked.append((W, b))
     return checked

@@ -5,16 +5,11 @@ One layer replaces all the Node and Connection objects between two layers of
 (outputs, inputs), W[j, i] = w_ji (target first, as in the text), and one
 bias vector ``b`` of shape (outputs,), b[j] = w_jb.
 
-:class:`FullConnectedLayer` is the text's layer: its ``forward`` and
-``backward`` are eq. 6.1-6.6 in a few lines each. It is also the fast path:
-each step is three matrix products per layer (BLAS does the work), the small
-array (the delta) is scaled by eta/N before the step matrix is made, and the
-gradient dW is made only when it is read (``benchmarks/per_sample_step.py``
-compares the step with a plain NumPy loop).
-
-:class:`Network` chains such layers and offers the same interface as the
-object network (``predict``, ``loss_value``, ``gradients``, ``train_batch``,
-``train``, ``get_weights``/``set_weights``, ``layer_sizes``, ``loss``).
+:class:`FullConnectedLayer` is the text's layer, eq. 6.1-6.6 in a few lines
+each, and also the fast path: three matrix products per layer and step, the
+small array (the delta) scaled by eta/N before the step matrix is made, dW
+made only when it is read. :class:`Network` chains such layers behind the
+object network's interface.
 
 Rows, not columns
 -----------------
@@ -26,16 +21,9 @@ shape (N, n_out); row n of A is the text's column a for sample n.
 then answers with 1-D arrays; the layers work on 2-D rows only (a single
 sample is a row of shape (1, n_in)).
 
-Signs
------
-As everywhere in :mod:`bpcourse.core`: ``delta`` is the text's -dE/dnet, and
-``gradients``, a layer's ``dW`` and ``db`` are the true dE/dW = -delta x^T.
-
-Mini-batches
-------------
-One step on a batch of N samples uses the MEAN of the N per-sample
-gradients: W -= eta * (1/N) sum_n dE_n/dW. With N = 1 this is the text's
-per-sample SGD.
+Signs: ``delta`` is the text's -dE/dnet; ``gradients``, a layer's ``dW`` and
+``db`` are the true dE/dW = -delta x^T. A step on a batch of N samples uses
+the MEAN gradient, W -= eta * (1/N) sum_n dE_n/dW (N = 1: the text's SGD).
 """
 
 import sys
@@ -55,38 +43,18 @@ SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 class FullConnectedLayer:
     """One fully connected layer a = f(W x + b) (eq. 6.1), for a batch of rows: the text's layer.
 
-    Parameters
-    ----------
-    input_size, output_size : int > 0
-        Number of inputs n_in and of outputs (neurons) n_out.
-    activator : "sigmoid", "tanh" or an activator object
-        The activation f of this layer's outputs (see :mod:`bpcourse.core.activations`).
-    rng : numpy.random.Generator or int seed, optional
-        Draws W and b uniform in [-0.1, 0.1] (None means seed 0), as one
-        array U of shape (input_size + 1, output_size): W = U[:-1].T,
-        b = U[-1]. That is the order in which the object network draws its
-        connections (bias connections included, like the text's object
-        network), so the same seed gives both networks the same weights.
-        (The text's vectorized layer starts its biases at 0 instead.)
-    dtype : numpy.float64 or numpy.float32
-        The dtype of every array of the layer.
+    ``input_size`` n_in and ``output_size`` n_out; ``activator`` f ("sigmoid", "tanh" or an object);
+    ``rng`` (Generator or int seed, None: 0) draws W and b uniform in [-0.1, 0.1] as one array U
+    (n_in + 1, n_out), W = U[:-1].T, b = U[-1]: the object network's order, so the same seed gives
+    both networks the same weights (the text's vectorized layer starts its biases at 0 instead);
+    ``dtype`` float64 or float32, of every array.
 
-    Attributes
-    ----------
-    W : array, shape (output_size, input_size)
-        W[j, i] = w_ji, the weight from input i to neuron j.
-    b : array, shape (output_size,)
-        b[j] = w_jb, the bias of neuron j.
-    dW : array, shape (output_size, input_size); db : array, shape (output_size,)
-        The TRUE gradient dE/dW, dE/db of the last :meth:`backward`, the mean
-        over the batch (the text's W_grad is -dW), computed when read.
-    input : array, shape (N, input_size)
-        The input of the last :meth:`forward` (kept, not copied).
-    output : array, shape (N, output_size)
-        The output a of the last :meth:`forward`.
-    delta : array, shape (N, output_size), or None
-        The error term of this layer's outputs (text's sign) given to the
-        last :meth:`backward`; None after a forward pass.
+    Attributes:
+    - W: (n_out, n_in), W[j, i] = w_ji; b: (n_out,), b[j] = w_jb.
+    - dW: (n_out, n_in), db: (n_out,): the TRUE gradient of the last backward, the mean over the
+      batch (the text's W_grad is -dW), made when read.
+    - input: (N, n_in), kept (not copied); output a: (N, n_out), of the last forward.
+    - delta: (N, n_out), the error term (text's sign) of the last backward; None after a forward.
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
@@ -108,12 +76,8 @@ class FullConnectedLayer:
     def forward(self, X):
         """Forward pass for a batch (eq. 6.1 row-wise): A = f(X W^T + b).
 
-        Inputs:
-        - X: array of shape (N, input_size), one sample per row (no copy is
-          made; do not change it before backward).
-
-        Returns:
-        - A: array of shape (N, output_size), also stored as ``self.output``.
+        X: (N, input_size), one sample per row (kept, not copied: do not change it before backward).
+        Returns A: (N, output_size), also stored as ``self.output``.
         """
         self.input = check_layer_input(X, self.input_size, self.dtype)
         net = self.input @ self.W.T  # eq. 6.1: net = W x for every row ...
@@ -125,24 +89,14 @@ class FullConnectedLayer:
     def backward(self, delta, propagate=True):
         """Backward pass: keep this layer's delta, and pass W^T delta down to the layer below.
 
-        Inputs:
-        - delta: array of shape (N, output_size), the error term of this
-          layer's outputs in the TEXT's sign, delta = -dE/dnet (eq. 6.2 for
-          the output layer, eq. 6.3 for a hidden one). Needs the last
-          :meth:`forward` on the same N samples.
-        - propagate: if False, skip W^T delta (the first layer's inputs are
-          the data; no weight needs their delta).
+        - delta: (N, output_size), the error term of this layer's outputs in the TEXT's sign,
+          -dE/dnet (eq. 6.2 for the output layer, 6.3 for a hidden one), for the last forward's samples.
+        - propagate: False skips W^T delta (the first layer's inputs are the data).
 
-        Returns:
-        - ``delta @ W``, shape (N, input_size): row n is W^T delta_n, the
-          text's eq. 6.3 before its factor f'(a) (or None when ``propagate``
-          is False). Unlike the text's layer, which multiplies by the
-          derivative of its own activation, the network multiplies by the
-          derivative of the layer BELOW (the one that made this input), so a
-          softmax output layer works too.
-
-        The gradient itself is made only when it is needed: by :meth:`update`
-        (as the step) or when you read :attr:`dW` and :attr:`db`.
+        Returns ``delta @ W``, (N, input_size): row n is W^T delta_n, eq. 6.3 before its factor f'(a)
+        (None without ``propagate``). The network multiplies by f' of the layer BELOW, not of this
+        one as the text's layer does, so a softmax output layer works too. The gradient is made only
+        when needed: by :meth:`update` or when :attr:`dW`, :attr:`db` are read.
         """
         self.delta = self._checked_delta(delta)
         return self.delta @ self.W if propagate else None  # before any update: eq. 6.3 needs the current W
@@ -151,8 +105,7 @@ class FullConnectedLayer:
     def dW(self):
         """The true gradient dE/dW of the last backward, mean over its N samples: -(1/N) sum_n delta_n x_n^T.
 
-        Shape (output_size, input_size); a new array at every reading. It is
-        eq. 6.5 without eta and with the sign turned (the text's W_grad is -dW).
+        Shape (output_size, input_size), a new array at every reading: eq. 6.5 without eta, sign turned.
         """
         return sum_of_outer_products(self._scaled_delta(-1.0), self.input)
 
@@ -162,11 +115,9 @@ class FullConnectedLayer:
         return self._scaled_delta(-1.0).sum(axis=0)
 
     def update(self, rate):
-        """One gradient-descent step with the delta of the last backward: eq. 6.5 and 6.6, averaged over the batch.
+        """One step with the last backward's delta, eq. 6.5 and 6.6 averaged over the batch (rate: eta > 0).
 
-        W += (eta/N) sum_n delta_n x_n^T and b += (eta/N) sum_n delta_n, the
-        text's update in the text's sign (the same as W -= eta * dW).
-        ``rate`` is the learning rate eta > 0.
+        W += (eta/N) sum_n delta_n x_n^T and b += (eta/N) sum_n delta_n, the same as W -= eta * dW.
         """
         scaled = self._scaled_delta(rate)  # eta/N on the small array, not on W's
         self.W += sum_of_outer_products(scaled, self.input)  # eq. 6.5
@@ -177,10 +128,7 @@ class FullConnectedLayer:
                 f"{self.activator.name}, {self.dtype.name})")
 
     def _scaled_delta(self, scale):
-        """(scale / N) times the delta of the last backward on N samples, shape (N, output_size).
-
-        The small array that the gradient (scale -1) and the step (scale eta) are made from.
-        """
+        """(scale / N) delta, (N, output_size): what the gradient (scale -1) and the step (eta) are made from."""
         if self.delta is None:
             raise ValueError("the gradient needs a backward pass after the last forward pass")
         return self.delta * (scale / len(self.delta))
@@ -199,38 +147,12 @@ class FullConnectedLayer:
 
 
 class Network(NetworkEdge):
-    """A fully connected network built from layers of :mod:`bpcourse.core.vectorized` (the text's vectorized Network).
+    """The text's vectorized Network: ``layers``, one :class:`FullConnectedLayer` per pair of adjacent layers.
 
-    Parameters
-    ----------
-    layer_sizes : sequence of int, at least two
-        Neurons per layer, input first, e.g. ``[784, 300, 10]``.
-    activator : "sigmoid", "tanh" or an activator object
-        The activation of every hidden neuron, and of the output neurons
-        unless the loss brings its own (softmax).
-    seed : int >= 0 or numpy.random.Generator
-        W and b of every layer uniform in [-0.1, 0.1], drawn from
-        ``numpy.random.default_rng(seed)`` layer by layer from the input
-        side, in the object network's order (see :class:`FullConnectedLayer`):
-        ``Network(sizes, seed=s)`` here and in :mod:`bpcourse.core.oo_network`
-        start with the same weights.
-    dtype : numpy.float64 (default) or numpy.float32
-        The dtype of the weights and of every computation; inputs are cast
-        to it once.
-    loss : "squared_error" (default), "softmax_cross_entropy" or a loss object
-        As for the object network (see :mod:`bpcourse.core.losses`).
-
-    Attributes
-    ----------
-    layer_sizes, activator, loss : as for the object network
-    dtype : numpy.dtype
-    layers : list of FullConnectedLayer, one per pair of adjacent layers
-
-    Single samples and batches
-    --------------------------
-    Every method takes one sample x as a 1-D array of shape (n_in,) (and
-    answers with 1-D arrays, shape (n_out,)) or a batch as a 2-D array of
-    shape (N, n_in), one sample per row (and answers with (N, n_out)).
+    ``layer_sizes``, ``activator``, ``seed`` and ``loss`` as for the object network; the same seed
+    gives the same starting weights there and here. ``dtype`` (float64 or float32) is that of the
+    weights and of every computation; inputs are cast to it once. Every method takes one sample x
+    (n_in,) and answers (n_out,), or a batch (N, n_in), one sample per row, and answers (N, n_out).
     """
 
     def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64, loss="squared_error"):
@@ -251,25 +173,17 @@ class Network(NetworkEdge):
         return self.forward(X)
 
     def forward(self, X):
-        """The forward pass of a checked batch X (N, n_in): every layer keeps its input and output.
-
-        Returns the last layer's output, shape (N, n_out).
-        """
+        """The forward pass of a checked batch X (N, n_in) -> (N, n_out); every layer keeps its input and output."""
         A = X
         for layer in self.layers:
             A = layer.forward(A)
         return A
 
     def backward(self, T):
-        """The backward pass after :meth:`forward`: every layer's dW, db (true mean gradient).
+        """The backward pass after :meth:`forward` with targets T (N, n_out); the mean loss of that forward pass.
 
-        Inputs:
-        - T: targets, shape (N, n_out), for the samples of the last forward.
-
-        The output layer's delta comes from the loss (eq. 6.2 for the text's
-        squared error), then each layer passes W^T delta down and the
-        network multiplies by the derivative of the layer below (eq. 6.3).
-        Returns the mean loss of the N samples, measured in that forward pass.
+        The output layer's delta comes from the loss (eq. 6.2 for the squared error), then each layer
+        passes W^T delta down and the network multiplies by f' of the layer below (eq. 6.3).
         """
         Y = self.layers[-1].output
         E = float(np.sum(self.loss.value(Y, T))) / len(Y)
@@ -281,16 +195,10 @@ class Network(NetworkEdge):
         return E
 
     def gradients(self, x, t):
-        """The true gradient of the loss with respect to every weight, for one sample or a batch.
+        """The true gradient for x (n_in,) or (N, n_in) and t of the same form: one (dW, db) per layer.
 
-        Inputs:
-        - x: shape (n_in,) or (N, n_in); t: shape (n_out,) or (N, n_out), the same form as x.
-
-        Returns:
-        - a list with one (dW, db) per layer (new arrays): dW of shape
-          (n_out, n_in) with dW[j, i] = dE/dw_ji, db of shape (n_out,). For a
-          batch, the mean over the N samples of the per-sample gradients.
-          An SGD step is W -= eta * dW. No weight changes.
+        dW (n_out, n_in), dW[j, i] = dE/dw_ji, db (n_out,); for a batch the mean over its samples.
+        A step is W -= eta * dW. No weight changes.
         """
         X, single = self._check_samples(x)
         T = self._check_targets(t, X.shape[0], single)
@@ -299,36 +207,15 @@ class Network(NetworkEdge):
         return [(layer.dW, layer.db) for layer in self.layers]
 
     def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
-        """One SGD step on one mini-batch, with the MEAN gradient of its samples.
+        """One SGD step on one mini-batch with the MEAN gradient: eq. 6.5, 6.6 averaged (N = 1: the text's step).
 
-        W -= rate * (1/N) sum_n dE_n/dW for every layer, i.e. the text's
-        eq. 6.5, 6.6 averaged over the batch (N = 1 is the text's per-sample step).
+        - X: (N, n_in), one sample per row (or one sample, (n_in,)); T: (N, n_out), the same form.
+        - rate: eta > 0. checked: True promises arrays of the network's dtype, of those shapes,
+          finite, and valid rate and weight_decay (``fit`` and :meth:`train` check the data once).
+        - weight_decay: lambda >= 0, the step of the penalized loss E + (lambda/2) sum W^2 (biases
+          not decayed), W <- (1 - rate * lambda) W - rate * dE/dW, with rate * lambda < 1.
 
-        With ``weight_decay`` lambda > 0 the step is taken on the penalized loss
-        E + (lambda/2) sum W^2 (every layer's W, not the biases), whose
-        gradient adds lambda W to dE/dW:
-
-            W <- W - rate * (dE/dW + lambda W) = (1 - rate * lambda) W - rate * dE/dW
-
-        done as ``W *= 1 - rate * lambda`` after the backward pass (the
-        gradient is that of the current W) and before the layer's update.
-
-        Inputs:
-        - X: shape (N, n_in), one sample per row (or one sample, shape (n_in,)).
-        - T: shape (N, n_out) (or (n_out,)), the same form as X.
-        - rate: the learning rate eta > 0.
-        - checked: True promises that X and T are already arrays of the
-          network's dtype, of shapes (N, n_in) and (N, n_out), with finite
-          values, and that rate and weight_decay are valid:
-          :func:`bpcourse.core.training.fit` and :meth:`train` check
-          the whole data set once and then skip the check at every step.
-        - weight_decay: lambda >= 0 of the L2 penalty (lambda/2) sum W^2
-          (default 0: the text's step); rate * lambda must be < 1.
-
-        Returns:
-        - the mean loss E over the batch (without the penalty), measured in the
-          forward pass of this step, i.e. BEFORE the update (a float; NaN or inf
-          if training diverged, which :func:`bpcourse.core.training.fit` and :meth:`train` report).
+        Returns the mean loss E of the batch (without the penalty), measured BEFORE the update.
         """
         if not checked:
             X, T, rate, weight_decay = self._check_step(X, T, rate, weight_decay)
@@ -343,19 +230,10 @@ class Network(NetworkEdge):
     def train(self, labels, data_set, rate, epochs, batch_size=1):
         """SGD over the samples in their order, as in the text (per sample when batch_size is 1).
 
-        Inputs:
-        - labels: targets T, shape (N, n_out), one row per sample (note the
-          text's order: labels first).
-        - data_set: inputs X, shape (N, n_in), one row per sample.
-        - rate: the learning rate eta > 0.
-        - epochs: the number of passes over the data, an int >= 1 (the text calls it ``epoch``).
-        - batch_size: samples per step (int >= 1); consecutive rows form a
-          batch, the last one may be smaller; each step uses the batch's
-          mean gradient (see :meth:`train_batch`).
-
-        Returns nothing. Raises :class:`bpcourse.core.divergence.DivergenceError`
-        as soon as the loss becomes NaN or infinite. For shuffling,
-        evaluation and checkpoints use :func:`bpcourse.core.training.fit`.
+        labels T (N, n_out) (the text's order: labels first), data_set X (N, n_in), rate eta > 0,
+        epochs passes; consecutive rows form batches of ``batch_size``. Raises
+        :class:`bpcourse.core.divergence.DivergenceError` as soon as the loss is NaN or infinite.
+        Shuffling, evaluation and checkpoints: :func:`bpcourse.core.training.fit`.
         """
         T, X, rate, epochs = self._check_training(labels, data_set, rate, epochs)
         batch_size = check_positive_int(batch_size, "batch_size", "samples per step")
@@ -370,24 +248,14 @@ class Network(NetworkEdge):
         return [(layer.W.copy(), layer.b.copy()) for layer in self.layers]
 
     def set_weights(self, weights):
-        """Set every weight from a list of (W, b) per layer, shapes as :meth:`get_weights`.
-
-        Values are cast to the network's dtype and copied into the existing
-        arrays; shapes and finiteness are checked for all layers before any
-        weight changes.
-        """
+        """Set every weight from a list of (W, b) per layer, cast to the dtype, all checked before any changes."""
         checked = check_weights(weights, [(layer.W.shape, layer.b.shape) for layer in self.layers], self.dtype)
         for layer, (W, b) in zip(self.layers, checked):
             layer.W[...] = W
             layer.b[...] = b
 
     def dump(self, file=None, precision=4, threshold=40):
-        """Print the network readably: sizes, then each layer's W and b (long arrays abbreviated).
-
-        ``file``: where to print (default standard output); ``precision``:
-        digits after the point; ``threshold``: arrays with more entries are
-        summarized with "...".
-        """
+        """Print the sizes, then each layer's W and b to ``file`` (arrays over ``threshold`` entries abbreviated)."""
         out = sys.stdout if file is None else file
         sizes = "-".join(str(n) for n in self.layer_sizes)
         count = sum(layer.W.size + layer.b.size for layer in self.layers)
@@ -405,11 +273,9 @@ class Network(NetworkEdge):
 
 
 def sum_of_outer_products(D, X):
-    """sum_n D_n X_n^T for D of shape (N, n_out) and X of shape (N, n_in): shape (n_out, n_in), eq. 6.5 for a batch.
+    """sum_n D_n X_n^T for D (N, n_out) and X (N, n_in): (n_out, n_in), eq. 6.5 for a batch.
 
-    One matrix product D^T X; for one row (N = 1) the outer product D_0 X_0^T,
-    the same numbers several times faster (BLAS is slow at a product of a
-    column and a row).
+    One matrix product D^T X; for N = 1 the outer product, several times faster (BLAS is slow at it).
     """
     return np.multiply(D.T, X) if len(D) == 1 else D.T @ X
 

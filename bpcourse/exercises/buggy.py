@@ -1,22 +1,11 @@
 """A DELIBERATELY WRONG backward pass, planted for notebook 05 (the gradient check). Never use it to train.
 
-Notebook 05 shows :func:`buggy_gradients` to the learner, runs the gradient
-check (eq. 5.4, :func:`bpcourse.core.gradcheck.gradient_check` with
-``analytic=buggy_gradients``) on it, and asks the learner to find the bug from
-the check's report and to write the corrected backward pass. The code looks
-like a careful backward pass and runs without any error; it also trains a
-little, which is exactly why a bug like this survives without a gradient
-check.
+Notebook 05 shows :func:`buggy_gradients`, runs the gradient check on it and asks the learner to fix it. It runs
+without error and even trains a little, which is why such a bug survives without a gradient check.
 
-Spoiler, for maintainers (the learner reads only the function's source): the
-hidden layers' error term multiplies by the activation's derivative evaluated
-at the layer's weighted INPUT ``net`` instead of its OUTPUT ``a``.
-``activator.backward`` expects the output (eq. 1.4: f'(net) = a(1 - a) for the
-sigmoid), so ``activator.backward(net)`` computes net(1 - net), which is
-wrong. The output layer uses the output correctly, so the last layer's
-gradients are right and every layer below it is wrong: the check's report
-points at the hidden layers. The fix is one line:
-``activator.backward(a[l])`` in place of ``activator.backward(nets[l - 1])``.
+Spoiler (the learner reads only the function's source): the hidden layers' error term takes the derivative at
+the weighted input ``net`` instead of the output ``a`` (eq. 1.4), so every layer below the output is wrong. The
+fix: ``activator.backward(a[l])`` in place of ``activator.backward(nets[l - 1])``.
 """
 
 import numpy as np

@@ -1,12 +1,8 @@
 """The one list of graded exercises: each notebook's check module ends with its own.
 
-``bpcourse.exercises.checks.nbNN.EXERCISES`` is a tuple of :class:`Exercise`,
-one per graded cell of notebook NN, in the notebook's order: the learner's
-function name, its check, its points and the package's reference answer.
-Everything else reads it from there: the learner's progress summary
-(:mod:`bpcourse.exercises.progress`), the fallback of a student notebook
-(:mod:`bpcourse.exercises.homework`), and the tests that keep it equal to the
-notebooks' nbgrader metadata.
+``bpcourse.exercises.checks.nbNN.EXERCISES`` is a tuple of :class:`Exercise`, one per graded cell of notebook NN,
+in the notebook's order. The progress summary, the fallback of a student notebook and the tests (which keep it
+equal to the notebooks' nbgrader metadata) read it from there.
 """
 
 import importlib
@@ -18,13 +14,8 @@ NOTEBOOKS = ("01", "02", "03", "04", "05", "06", "07", "08")
 
 @dataclass(frozen=True)
 class Exercise:
-    """One graded exercise.
-
-    name: the function the learner writes (and the graded cell's id ``nbNN_<name>_check``);
-    check: the check that grades it; points: what it is worth;
-    reference: the package's answer, used where the learner has not written it yet (None where no
-    later cell needs a fallback).
-    """
+    """One graded exercise: the learner's function (graded cell ``nbNN_<name>_check``), its check, its points and
+    the package's answer where a later cell needs a fallback (else None)."""
 
     name: str
     check: Callable

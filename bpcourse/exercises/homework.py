@@ -1,14 +1,8 @@
-"""Helpers that keep a student notebook usable before the learner has done an exercise.
+"""Keep a student notebook usable before the learner has done an exercise.
 
-In the student version every solution is replaced by
-``raise NotImplementedError()``. A later cell that needs the learner's
-function (a plot, a training run) wraps it with :func:`learner_or_reference`,
-which falls back to the package's reference implementation, and says so.
-
-The notebooks name the reference by the exercise (``"layer_forward"``), so no
-reference implementation sits in the learner's namespace; the fallback is
-looked up here, inside the package. A check refuses a learner's function
-that calls the fallback (see :mod:`bpcourse.exercises.originality`).
+In the student version every solution is ``raise NotImplementedError()``. A later cell that needs the learner's
+function wraps it with :func:`learner_or_reference`, which falls back to the package's reference, named by the
+exercise (``"layer_forward"``) so that no reference sits in the learner's namespace.
 """
 
 from bpcourse.exercises import catalog
@@ -23,20 +17,8 @@ def reference(exercise):
 
 
 def learner_or_reference(learner_function, reference_function, *probe_args, **probe_kwargs):
-    """Return ``learner_function``, or the reference if the learner has not written it yet.
-
-    Args:
-        learner_function: the learner's function.
-        reference_function: the exercise's name (as in :mod:`bpcourse.exercises.catalog`, e.g. ``"layer_forward"``),
-            or the reference function itself.
-        probe_args, probe_kwargs: arguments for one trial call.
-
-    The learner's function is called once with the probe arguments. If it
-    raises ``NotImplementedError`` (the student version's placeholder), a
-    message is printed and the reference implementation is returned so the
-    rest of the notebook still runs. Any other error is the learner's to see,
-    so it is raised as it is.
-    """
+    """``learner_function``, or the reference (an exercise's name, or a function) if a call with the probe arguments
+    raises ``NotImplementedError`` (the student version's placeholder): then a note is printed."""
     try:
         learner_function(*probe_args, **probe_kwargs)
     except NotImplementedError:

@@ -1,44 +1,23 @@
 """No borrowed answers: a learner's function that runs the package's own implementation earns nothing.
 
-What counts is which code actually *runs* when a check calls the learner's
-function, not how the function is written. Every check wraps the learner's
-function first::
+Every check wraps the learner's function with :func:`refuse_borrowed`. While it runs, every forbidden function or
+method is a *tripwire*: its code is swapped for code that raises a :class:`BorrowedAnswer` naming it, so the
+package's answer is refused however it is reached (an alias, a closure, ``functools.partial``, ...), while the
+learner's own code and the package's lower-level building blocks run as written.
 
-    sigmoid = refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid",
-                              forbidden=(activations.sigmoid,), equation="eq. 1.2")
-
-While the wrapped function runs, every *forbidden* object (the package's
-implementations of the exercise: functions and methods, and the methods of
-the package's networks, layers and losses named in ``forbidden_methods``) is a
-*tripwire*: its code is swapped for code that raises a :class:`BorrowedAnswer`
-naming it. So the package's answer is refused however it is reached (an
-alias, a rebinding after a ``def``, a decorator, a default argument, a
-closure, a dict, ``functools.partial``, ``np.vectorize``, a class that wraps
-it), while any honest form of the learner's own code runs as written (a
-``def``, a ``lambda``, ``np.vectorize`` or ``partial`` of the learner's own
-function, a callable object, code that uses ``getattr``, ``sys`` or ``math``),
-and the package's lower-level building blocks stay allowed (a layer's forward
-pass may call ``sigmoid``).
-
-This runs in the learner's own kernel, which the learner's code controls: it
-helps an honest learner and cannot stop a hostile one. The grader does not
-rely on it. There (:mod:`bpcourse.tools.clean_room`) the learner's function is
-called in a separate sandboxed kernel whose copy of the package has the
-forbidden objects' code replaced on disk by the same tripwires, so the
-package's implementation is not in that process at all.
+In the learner's own kernel this helps an honest learner and cannot stop a hostile one; the grader calls the
+learner's function in a sandboxed kernel whose package copy has the same tripwires on disk (``tools.clean_room``).
 """
 
 import functools
 import importlib
 import types
 
-BORROWED_TAG = "BORROWED ANSWER"
-"""The first words of every refusal, for the grade sheet and for review."""
+BORROWED_TAG = "BORROWED ANSWER"  # the first words of every refusal, for the grade sheet and for review
 
 METHOD_MODULES = ("bpcourse.core.oo_network", "bpcourse.core.vectorized", "bpcourse.core.gradcheck",
                   "bpcourse.core.losses", "bpcourse.core.training", "bpcourse.core.initialization",
-                  "bpcourse.core.data")
-"""Where ``forbidden_methods`` names are looked up: the networks, layers, losses and training code."""
+                  "bpcourse.core.data")  # where forbidden_methods are looked up
 
 
 class BorrowedAnswer(AssertionError):
@@ -60,8 +39,7 @@ def _unwrap(function):
 
 
 def forbidden_functions(forbidden=(), forbidden_methods=()):
-    """The plain functions to trip on: ``forbidden`` unwrapped, and every function or method of the package's
-    :data:`METHOD_MODULES` whose name is in ``forbidden_methods``. Returns a list without duplicates."""
+    """The functions to trip on: ``forbidden``, and those of :data:`METHOD_MODULES` named in ``forbidden_methods``."""
     found = [_unwrap(item) for item in forbidden]
     names = set(forbidden_methods)
     for module_name in METHOD_MODULES if names else ():
@@ -75,11 +53,7 @@ def forbidden_functions(forbidden=(), forbidden_methods=()):
                         member = _unwrap(member)
                         if attribute in names and isinstance(member, types.FunctionType):
                             found.append(member)
-    unique = {}
-    for function in found:
-        if isinstance(function, types.FunctionType):
-            unique.setdefault(id(function), function)
-    return list(unique.values())
+    return list({id(function): function for function in found if isinstance(function, types.FunctionType)}.values())
 
 
 def full_name(function):
@@ -96,11 +70,8 @@ def refusal(check, name, equation, found):
 
 
 def tripwire_code(function, message):
-    """A code object for ``function`` that raises ``AssertionError(message)`` whatever it is called with.
-
-    It has the same free variables as the original (a method using ``super()``
-    has ``__class__``), so it can take the original's place as ``__code__``.
-    """
+    """A code object that raises ``AssertionError(message)``, with the free variables of ``function``'s (a method
+    using ``super()`` has ``__class__``), so that it can take its place as ``__code__``."""
     free = function.__code__.co_freevars
     outer = "".join(f"    {v} = None\n" for v in free)
     touch = f"        ({', '.join(free)},)\n" if free else ""
@@ -134,16 +105,9 @@ class _Tripwired:
 def refuse_borrowed(function, *, check, name, forbidden=(), forbidden_methods=(), equation):
     """``function`` wrapped so that running the package's implementation of the exercise raises BorrowedAnswer.
 
-    Args:
-        function: the learner's function.
-        check, name: the check's and the learner's function's names, for the message.
-        forbidden: package functions and methods that implement the exercise.
-        forbidden_methods: names of functions and methods of the package's networks, layers, losses and
-            training code (:data:`METHOD_MODULES`) that implement it, e.g. ``{"gradients"}``.
-        equation: where the text derives what the learner should write, e.g. ``"eq. 1.2"``.
-    Returns:
-        a callable to use in place of ``function``. The grader's stand-in for a learner's function
-        (it has ``__borrowing_guard__``) returns its own, which calls the function in a clean room.
+    ``forbidden``: the package functions and methods that implement it; ``forbidden_methods``: their names in
+    :data:`METHOD_MODULES` (e.g. ``{"gradients"}``); ``equation``: where the text derives it. The grader's
+    stand-in for a learner's function (it has ``__borrowing_guard__``) returns its own, which calls a clean room.
     """
     if not callable(function):
         raise AssertionError(f"{check}: expected your function {name}, got {type(function).__name__} {function!r}")

@@ -1,13 +1,8 @@
 """The learner's own progress summary, printed by the last cell of every notebook, without any grader.
 
-:func:`print_progress` runs the visible check of each of the notebook's
-exercises again, quietly, on the learner's function as it is now in the
-notebook (looked up by name in ``globals()``), and prints one line per
-exercise (passed, not written yet, refused as a borrowed answer, or the
-first line of the failure) and the points so far. Hidden tests are the
-instructor's and are not run here, so the line says "visible checks".
-
-The exercises and their points come from :mod:`bpcourse.exercises.catalog`.
+:func:`print_progress` quietly runs the visible check of each exercise of :mod:`bpcourse.exercises.catalog` on
+the learner's function as it is now (looked up by name in ``globals()``) and prints one line per exercise and the
+points so far. Hidden tests are the instructor's and are not run here.
 """
 
 import contextlib

@@ -10,10 +10,7 @@ j outputs ``a_j`` and the k-th output node outputs ``y_k`` (node 8 gives y_1).
 Weights come in the package's format (see ``Network.get_weights``): a list
 with one ``(W, b)`` per layer, ``W`` of shape (n_out, n_in) with
 ``W[j_local, i_local] = w_ji``, ``b`` of shape (n_out,) with ``b[j_local] = w_jb``.
-
-:func:`draw_network` draws any small network this way and writes values of
-a, delta and the weights on it; the text's 3-4-2 example itself (weights,
-sample and target) is :func:`bpcourse.core.trace.text_example`.
+The text's 3-4-2 example (weights, sample, target) is :func:`bpcourse.core.trace.text_example`.
 """
 
 from dataclasses import dataclass, field
@@ -24,7 +21,6 @@ from matplotlib.patches import Circle
 
 from bpcourse.core.validation import check_weights, weight_shapes
 
-EXAMPLE_LAYER_SIZES = (3, 4, 2)
 MAX_NODES_PER_LAYER = 10  # beyond this the labels are no longer legible
 MAX_LAYERS = 6
 
@@ -45,9 +41,8 @@ def drawable_layer_sizes(layer_sizes):
     if len(sizes) < 2 or any(n < 1 for n in sizes):
         raise ValueError(f"layer_sizes needs at least two layers of at least one node, got {sizes}")
     if len(sizes) > MAX_LAYERS or max(sizes) > MAX_NODES_PER_LAYER:
-        raise ValueError(
-            f"a diagram stays legible up to {MAX_LAYERS} layers of {MAX_NODES_PER_LAYER} nodes, got {sizes}"
-        )
+        raise ValueError(f"a diagram stays legible up to {MAX_LAYERS} layers of {MAX_NODES_PER_LAYER} nodes, "
+                         f"got {sizes}")
     return sizes
 
 
@@ -72,10 +67,7 @@ def _layer_kind(layer, n_layers):
 
 
 def value_name(layer_sizes, node):
-    """Name of a node's output in the text: ``"x_1"`` (input), ``"a_4"`` (hidden), ``"y_1"`` (node 8).
-
-    Plain text with an underscore; wrap it in ``$...$`` for matplotlib's mathtext.
-    """
+    """Name of a node's output in the text: ``"x_1"`` (input), ``"a_4"`` (hidden), ``"y_1"`` (node 8)."""
     for layer, numbers in enumerate(node_numbers(layer_sizes)):
         if node in numbers:
             kind = _layer_kind(layer, len(layer_sizes))
@@ -92,13 +84,7 @@ def weight_name(j, i):
 
 
 def named_weights(weights):
-    """The weights as a dict keyed like the text: ``w[4, 1]`` is w_41, ``w[4, "b"]`` is w_4b.
-
-    Args:
-        weights: list of ``(W, b)`` per layer (package format).
-    Returns:
-        dict mapping ``(j, i)`` (node numbers, target first) and ``(j, "b")`` to floats.
-    """
+    """The weights as a dict of floats keyed like the text: ``w[4, 1]`` is w_41, ``w[4, "b"]`` is w_4b."""
     layer_sizes = layer_sizes_of(weights)
     weights = check_weights(weights, weight_shapes(layer_sizes))
     numbers = node_numbers(layer_sizes)
@@ -112,13 +98,9 @@ def named_weights(weights):
 
 
 def per_node(layer_sizes, arrays, first_layer=0):
-    """Turn per-layer arrays into a dict ``{node number: value}``.
+    """Per-layer arrays as a dict ``{node number: value}``; ``arrays[k]`` has shape (layer_sizes[first_layer + k],).
 
-    Args:
-        layer_sizes: e.g. (3, 4, 2).
-        arrays: list of 1-D arrays, ``arrays[k]`` of shape (layer_sizes[first_layer + k],).
-        first_layer: the layer of ``arrays[0]`` (0 for activations starting with x,
-            1 for deltas, which the input layer does not have).
+    ``first_layer`` is 0 for outputs starting with x, 1 for deltas (the input layer has none).
     """
     numbers = node_numbers(layer_sizes)
     values = {}
@@ -126,9 +108,8 @@ def per_node(layer_sizes, arrays, first_layer=0):
         layer = first_layer + k
         array = np.asarray(array, dtype=float).reshape(-1)
         if layer >= len(numbers) or array.shape != (len(numbers[layer]),):
-            raise ValueError(
-                f"array {k} has shape {array.shape}, which does not fit layer {layer} of {tuple(layer_sizes)}"
-            )
+            raise ValueError(f"array {k} has shape {array.shape}, which does not fit layer {layer} "
+                             f"of {tuple(layer_sizes)}")
         values.update({node: float(v) for node, v in zip(numbers[layer], array)})
     return values
 
@@ -141,11 +122,7 @@ def format_value(value):
 
 @dataclass
 class NetworkDrawing:
-    """What :func:`draw_network` drew, so that tests (and curious readers) can inspect it.
-
-    Text artists are keyed by node number (``value_texts[4]``) or by ``(j, i)``
-    for an edge from node i to node j.
-    """
+    """What :func:`draw_network` drew; texts keyed by node (``value_texts[4]``) or by edge ``(j, i)`` from i to j."""
 
     figure: object
     ax: object
@@ -187,11 +164,8 @@ def figure_size(layer_sizes):
 
 
 def _label_fraction(y_source, y_target):
-    """Where along the edges of one layer gap to put the weight labels.
-
-    All labels of a gap share one x position, so choose the fraction of the way
-    from source to target that keeps their heights furthest apart.
-    """
+    """The fraction of the way from source to target (one x for a whole layer gap) that keeps the weight
+    labels' heights furthest apart."""
     best, best_gap = 0.6, -1.0
     for f in np.linspace(0.35, 0.72, 38):
         heights = np.sort([(1 - f) * ys + f * yt for ys in y_source for yt in y_target])
@@ -201,35 +175,15 @@ def _label_fraction(y_source, y_target):
     return best
 
 
-def draw_network(
-    layer_sizes,
-    *,
-    weights=None,
-    values=None,
-    deltas=None,
-    highlight=(),
-    highlight_edges=(),
-    gap_labels=None,
-    title=None,
-    ax=None,
-):
-    """Draw a small fully connected network with the text's node numbering.
+def draw_network(layer_sizes, *, weights=None, values=None, deltas=None, highlight=(), highlight_edges=(),
+                 gap_labels=None, title=None, ax=None):
+    """Draw a small fully connected network (at most 6 layers of 10 nodes) with the text's node numbering.
 
-    Args:
-        layer_sizes: e.g. (3, 4, 2); at most 6 layers of 10 nodes.
-        weights: optional list of ``(W, b)`` (package format); each weight is written
-            on its edge, each bias beside its node as ``w_jb``.
-        values: optional dict ``{node: output}`` (x_i, a_j or y_k), written under the node;
-            build it from per-layer arrays with :func:`per_node`.
-        deltas: optional dict ``{node: delta}``, written under the value.
-        highlight: node numbers to highlight (the node being computed).
-        highlight_edges: ``(j, i)`` edges to highlight (the connections it uses).
-        gap_labels: optional list of strings, one per layer gap, written above the gap
-            (e.g. ``"W1 (4, 3)"`` when the weights themselves would be too many to read).
-        title: axes title; a default one names the layer sizes.
-        ax: matplotlib Axes to draw into; a new figure is made if None.
-    Returns:
-        :class:`NetworkDrawing` holding the figure, the axes and every text artist.
+    ``weights`` (list of ``(W, b)``) are written on the edges, each bias beside its node as ``w_jb``;
+    ``values`` ``{node: output}`` (build it with :func:`per_node`) and ``deltas`` ``{node: delta}`` under
+    the nodes. ``highlight`` nodes and ``highlight_edges`` ``(j, i)`` are drawn in color; ``gap_labels``,
+    one string per layer gap, go above the gaps (e.g. ``"W1 (4, 3)"``). A new figure is made if ``ax`` is
+    None. Returns a :class:`NetworkDrawing`.
     """
     layer_sizes = drawable_layer_sizes(layer_sizes)
     if weights is not None:
@@ -253,17 +207,13 @@ def draw_network(
 
     # Edges and weight labels (eq. 3.2: w_ji on the edge from i to j).
     for l in range(1, len(layer_sizes)):
-        fraction = _label_fraction(
-            [positions[i][1] for i in numbers[l - 1]], [positions[j][1] for j in numbers[l]]
-        )
+        fraction = _label_fraction([positions[i][1] for i in numbers[l - 1]], [positions[j][1] for j in numbers[l]])
         for row, j in enumerate(numbers[l]):
             for col, i in enumerate(numbers[l - 1]):
                 (x0, y0), (x1, y1) = positions[i], positions[j]
                 hot = (j, i) in highlight_edges
-                (line,) = ax.plot(
-                    [x0, x1], [y0, y1], color=_HIGHLIGHT_EDGE_COLOUR if hot else "0.6",
-                    linewidth=2.4 if hot else 0.9, zorder=1,
-                )
+                (line,) = ax.plot([x0, x1], [y0, y1], color=_HIGHLIGHT_EDGE_COLOUR if hot else "0.6",
+                                  linewidth=2.4 if hot else 0.9, zorder=1)
                 drawing.edge_lines[j, i] = line
                 if weights is not None:
                     drawing.edge_texts[j, i] = ax.text(
@@ -271,8 +221,7 @@ def draw_network(
                         format_value(weights[l - 1][0][row, col]), fontsize=8.5, ha="center", va="center",
                         fontweight="bold" if hot else "normal",
                         color=_HIGHLIGHT_EDGE_COLOUR if hot else "0.15", zorder=3,
-                        bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85),
-                    )
+                        bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
 
     # Nodes, their numbers, values, deltas and biases.
     for layer, layer_nodes in enumerate(numbers):
@@ -280,45 +229,33 @@ def draw_network(
         for row, node in enumerate(layer_nodes):
             x, y = positions[node]
             hot = node in highlight
-            patch = Circle(
+            drawing.node_patches[node] = ax.add_patch(Circle(
                 (x, y), _NODE_RADIUS, facecolor=_HIGHLIGHT_COLOUR if hot else _LAYER_COLOURS[kind],
-                edgecolor="black", linewidth=2.5 if hot else 1.2, zorder=4,
-            )
-            ax.add_patch(patch)
-            drawing.node_patches[node] = patch
+                edgecolor="black", linewidth=2.5 if hot else 1.2, zorder=4))
             ax.text(x, y, str(node), ha="center", va="center", fontsize=12, fontweight="bold", zorder=5)
             box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="0.8", alpha=0.95)
             if node in values:
-                name = value_name(layer_sizes, node)
                 drawing.value_texts[node] = ax.text(
-                    x, y - _NODE_RADIUS - 0.08, f"${name}$ = {format_value(values[node])}",
-                    ha="center", va="top", fontsize=9.5, zorder=6, bbox=box,
-                )
+                    x, y - _NODE_RADIUS - 0.08, f"${value_name(layer_sizes, node)}$ = {format_value(values[node])}",
+                    ha="center", va="top", fontsize=9.5, zorder=6, bbox=box)
             if node in deltas:
                 drawing.delta_texts[node] = ax.text(
                     x, y - _NODE_RADIUS - 0.42, f"$\\delta_{{{node}}}$ = {format_value(deltas[node])}",
-                    ha="center", va="top", fontsize=9.5, color="#990000", zorder=6, bbox=box,
-                )
+                    ha="center", va="top", fontsize=9.5, color="#990000", zorder=6, bbox=box)
             if weights is not None and layer > 0:
                 name = weight_name(node, "b").replace("w_", "w_{") + "}"
                 drawing.bias_texts[node] = ax.text(  # upper right: clear of the value and delta below
                     x + 0.22, y + 0.24, f"${name}$ = {format_value(weights[layer - 1][1][row])}",
                     ha="left", va="bottom", fontsize=8.5, color="0.25", zorder=6,
-                    bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none", alpha=0.85),
-                )
-        caption = {"input": "input layer", "hidden": "hidden layer", "output": "output layer"}[kind]
-        ax.text(layer * dx, y_lim[0] + 0.15, caption, ha="center", va="bottom", fontsize=10, style="italic")
+                    bbox=dict(boxstyle="round,pad=0.1", facecolor="white", edgecolor="none", alpha=0.85))
+        ax.text(layer * dx, y_lim[0] + 0.15, f"{kind} layer", ha="center", va="bottom", fontsize=10, style="italic")
 
     for gap, label in enumerate(gap_labels or []):
         ax.text((gap + 0.5) * dx, y_lim[1] - 0.1, label, ha="center", va="top", fontsize=10.5, color="0.2")
-    ax.set_xlim(*x_lim)
-    ax.set_ylim(*y_lim)
-    ax.set_aspect("equal")
+    ax.set(xlim=x_lim, ylim=y_lim, aspect="equal")
     ax.set_axis_off()
-    shown = ", ".join(
-        part for part, on in (("weights on the edges", weights is not None), ("outputs", bool(values)),
-                               ("error terms δ", bool(deltas))) if on
-    )
+    shown = ", ".join(part for part, on in (("weights on the edges", weights is not None), ("outputs", bool(values)),
+                                            ("error terms δ", bool(deltas))) if on)
     default = f"A {'-'.join(map(str, layer_sizes))} network" + (f": {shown}" if shown else "")
     ax.set_title(title if title is not None else default, fontsize=12)
     return drawing

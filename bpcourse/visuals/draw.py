@@ -4,25 +4,17 @@
 digit with the mouse (or a finger on a tablet); when a stroke ends the panel
 turns the drawing into an MNIST-like input with
 :mod:`bpcourse.core.digit_image` (crop, scale into 20 x 20, center by center
-of mass in 28 x 28) and shows
-
-- the 28 x 28 image the network receives, next to the drawing;
-- the predicted digit, as a line of text;
-- the ten output values as a bar chart, with the targets of the loss as
-  reference lines (0.9/0.1 for the text's squared error; none for a softmax
-  output, whose values are probabilities);
-- the activations of the first hidden layer as a small image (300 neurons
-  as 15 x 20 pixels).
+of mass in 28 x 28) and shows the predicted digit and a picture (a PNG in an
+``ipywidgets.Image``): the 28 x 28 image the network receives, the ten outputs
+as bars with the loss's targets as reference lines (0.9/0.1 for the text's
+squared error; none for a softmax output, whose values are probabilities), and
+the first hidden layer as a small image (300 neurons as 15 x 20 pixels).
 
 The strokes are kept as lists of points, and the network's input is computed
 from them in NumPy, not read back from the browser's canvas pixels. So a
 stroke list written in code (:meth:`DigitDrawer.draw_strokes`) goes through
 exactly the same pipeline as a drawing, which is how a notebook run without a
 person (nbval, ``make course``) exercises the panel.
-
-The picture is a PNG in an ``ipywidgets.Image`` replaced in place (as in
-:mod:`bpcourse.visuals.neuron_widget`), so it renders the same in JupyterLab,
-in a saved notebook and in a headless test.
 """
 
 import io
@@ -33,16 +25,8 @@ import numpy as np
 from ipycanvas import Canvas, hold_canvas
 from matplotlib.figure import Figure
 
-from bpcourse.core.digit_image import (
-    CANVAS_SIZE,
-    PEN_WIDTH,
-    SIDE,
-    EmptyDrawingError,
-    center_of_mass,
-    check_strokes,
-    mnist_like,
-    render_strokes,
-)
+from bpcourse.core.digit_image import (CANVAS_SIZE, PEN_WIDTH, SIDE, EmptyDrawingError, center_of_mass, check_strokes,
+                                       mnist_like, render_strokes)
 
 __all__ = ["CSS_PREFIX", "SQUARED_ERROR_TARGETS", "DigitDrawer", "draw_digit", "hidden_activations"]
 
@@ -53,21 +37,12 @@ HIDDEN_LIMITS = {"sigmoid": (0, 1), "tanh": (-1, 1)}  # color scale of the hidde
 FIGSIZE = (7.8, 2.8)  # inches, the picture beside the canvas
 DPI = 100
 
-CSS_PREFIX = "bpcourse-draw"
-"""CSS classes for the browser tests: ``bpcourse-draw`` on the panel,
-``bpcourse-draw-canvas`` on the canvas, ``bpcourse-draw-clear`` on the clear
-button, ``bpcourse-draw-prediction`` on the line of text with the prediction
-and ``bpcourse-draw-plot`` on the picture (input, bar chart, hidden layer)."""
+CSS_PREFIX = "bpcourse-draw"  # the browser tests find the panel and its -canvas, -clear, -prediction, -plot
 
 
 def hidden_activations(network, x):
-    """The outputs of the first hidden layer for one input x, or None if the network has none.
-
-    Computed from the network's public interface, for either network of the
-    course: ``W, b = network.get_weights()[0]`` and a = f(W x + b) (eq. 3.1,
-    6.1) with ``network.activator``. Returns None for a network without a
-    hidden layer (two layer sizes) or without ``get_weights``/``activator``.
-    """
+    """The first hidden layer's outputs a = f(W x + b) for one input x (eq. 3.1, 6.1), from ``get_weights()[0]``
+    and ``activator``; None for a network without a hidden layer or without those two."""
     sizes = getattr(network, "layer_sizes", None)
     if sizes is not None and len(sizes) < 3:
         return None
@@ -106,35 +81,16 @@ def _check_targets(targets):
 class DigitDrawer(widgets.HBox):
     """A canvas to draw a digit on, and what the network makes of it. Build it with :func:`draw_digit`.
 
-    Attributes:
-
-    - ``canvas``: the ``ipycanvas.Canvas`` (``size`` x ``size`` pixels)
-    - ``clear_button``: the "clear" ``Button``
-    - ``prediction_html``: ``HTML`` line with the predicted digit (or a message)
-    - ``picture``: ``Image`` with the PNG of the input, the outputs and the hidden layer
-    - ``strokes``: the drawing, a list of strokes, each a list of points (x, y)
-    - ``image``: the 28 x 28 input of the last reading (None while nothing is drawn)
-    - ``outputs``: the network's 10 outputs for it (None while nothing is drawn)
-    - ``hidden``: the first hidden layer's activations (None if unknown)
-    - ``prediction``: the digit read, an int (None while nothing is drawn)
-    - ``text``: the line of text shown, as plain text
-    - ``readings``: how many times the panel has read the drawing
-
-    The mouse and touch events call :meth:`pen_down`, :meth:`pen_move` and
-    :meth:`pen_up`; the panel reads the drawing when a stroke ends.
+    ``strokes`` is the drawing (a list of strokes, each a list of points (x, y)); the last reading is in
+    ``image`` (28 x 28), ``outputs``, ``hidden`` and ``prediction`` (None while nothing is drawn) and
+    ``text``; ``readings`` counts them. Mouse and touch events call :meth:`pen_down`, :meth:`pen_move`
+    and :meth:`pen_up`; the panel reads the drawing when a stroke ends.
     """
 
     def __init__(self, network, targets, size, pen_width):
         super().__init__()
-        self.network = network
-        self.targets = targets
-        self.size = size
-        self.pen_width = pen_width
-        self.strokes = []
-        self.image = self.outputs = self.hidden = self.prediction = None
-        self.text = ""
+        self.network, self.targets, self.size, self.pen_width = network, targets, size, pen_width
         self.readings = 0
-        self._stroke = None  # the stroke being drawn, while the pen is down
         probe = hidden_activations(network, np.zeros(SIDE * SIDE))
         self._hidden_size = None if probe is None else probe.size
         activation = getattr(getattr(network, "activator", None), "name", None)
@@ -170,9 +126,7 @@ class DigitDrawer(widgets.HBox):
         self.canvas.on_touch_cancel(lambda touches: self.pen_up())
         self.canvas.on_client_ready(self.repaint)
         self.clear_button.on_click(lambda button: self.clear())
-        self.clear()
-
-    # --- the pen -----------------------------------------------------------------
+        self.clear()  # sets strokes, _stroke (the stroke being drawn, while the pen is down) and the reading
 
     def _point(self, x, y):
         """A point clipped to the canvas (a drag may report a pixel just outside it)."""
@@ -202,13 +156,10 @@ class DigitDrawer(widgets.HBox):
         self._stroke = None
         self.update()
 
-    # --- drawing from code -----------------------------------------------------------
-
     def draw_strokes(self, strokes):
-        """Add strokes given in code (a list of strokes, each a list of points (x, y)), paint them, read.
+        """Add, paint and read strokes given in code (each a list of points (x, y)), as the mouse would.
 
-        Runs the same pipeline as the mouse: raises ValueError for a stroke
-        that is not a non-empty list of points on the canvas (nothing is added).
+        Raises ValueError for a stroke that is not a non-empty list of points on the canvas (nothing is added).
         """
         checked = check_strokes(strokes, self.size)
         with hold_canvas():
@@ -229,11 +180,8 @@ class DigitDrawer(widgets.HBox):
         self.update()
 
     def repaint(self):
-        """Paint the canvas anew from ``strokes`` (also done when a browser connects to the kernel).
-
-        The canvas in the page keeps no state of its own: a page opened or
-        reloaded later gets the drawing replayed from the stroke list.
-        """
+        """Paint the canvas anew from ``strokes``: a page opened or reloaded later (a browser connecting to the
+        kernel) gets the drawing replayed, the canvas in the page keeps no state of its own."""
         with hold_canvas():
             self.canvas.clear()
             self.canvas.fill_style = PAPER
@@ -247,8 +195,6 @@ class DigitDrawer(widgets.HBox):
                 self.canvas.fill_circle(*points[0], self.pen_width / 2)
                 if len(points) > 1:
                     self.canvas.stroke_lines(points)
-
-    # --- reading ---------------------------------------------------------------------------
 
     def read(self):
         """The drawing as the network's input, shape (784,); raises EmptyDrawingError if nothing is drawn."""
@@ -276,10 +222,8 @@ class DigitDrawer(widgets.HBox):
         self._redraw()
         self.prediction_html.value = html
 
-    # --- the picture: one figure, built once, its artists updated at every reading -----------
-
     def _build_figure(self):
-        # A bare Figure (not pyplot): nothing piles up in pyplot's list of open figures.
+        """One figure, built once, its artists updated at every reading; a bare Figure, not in pyplot's list."""
         fig = Figure(figsize=FIGSIZE, dpi=DPI)
         ax_image = fig.add_axes((0.01, 0.08, 0.25, 0.72))
         ax_bars = fig.add_axes((0.35, 0.17, 0.33, 0.65))
@@ -296,8 +240,7 @@ class DigitDrawer(widgets.HBox):
         if self.targets is not None:
             for value, label in zip(self.targets, ("off", "on")):
                 ax_bars.axhline(value, color="0.3", ls="--", lw=0.9)
-                ax_bars.text(9.7, value, f"target\n{label} {value:g}", va="center", ha="left",
-                             fontsize=7)
+                ax_bars.text(9.7, value, f"target\n{label} {value:g}", va="center", ha="left", fontsize=7)
         ax_bars.set(xticks=digits, xlim=(-0.6, 9.6), ylim=(0, 1))
         ax_bars.set_xlabel("digit (output node)", fontsize=8)
         ax_bars.set_ylabel("output value", fontsize=8)
@@ -360,27 +303,12 @@ class DigitDrawer(widgets.HBox):
 
 
 def draw_digit(network, targets=SQUARED_ERROR_TARGETS, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
-    """A canvas on which to draw a digit for ``network`` to read, updated when a stroke ends.
+    """A :class:`DigitDrawer` on which to draw a digit for ``network`` to read; show it as a cell's last expression.
 
-    Inputs:
-    - network: any trained network with ``predict(x)`` for one input x of
-      shape (784,) returning 10 outputs (either network of the course, either
-      loss); its first hidden layer is shown when it has ``get_weights`` and
-      ``activator`` (see :func:`hidden_activations`).
-    - targets: (off, on), the targets drawn as reference lines in the bar
-      chart: (0.1, 0.9) for the text's squared error; None for no lines (a
-      softmax output, whose values are probabilities summing to 1).
-    - size: the canvas side in pixels (at least 28; default 280).
-    - pen_width: the pen's width in canvas pixels (default 22, which gives a
-      digit drawn across most of the canvas MNIST's stroke width).
-
-    Returns:
-    - a :class:`DigitDrawer` (an ``ipywidgets.HBox``); show it as a cell's last
-      expression. ``drawer.draw_strokes([[(x, y), ...], ...])`` draws from code.
-
-    Raises TypeError for a network without ``predict``, ValueError for a
-    network that does not map 784 pixels to 10 outputs, bad targets, size or
-    pen width.
+    ``network``: any network whose ``predict(x)`` maps one x (784,) to 10 outputs (its first hidden layer is
+    shown if it can be, :func:`hidden_activations`). ``targets``: (off, on), reference lines in the bar chart,
+    None for a softmax output. ``size``: the canvas side in pixels (at least 28); ``pen_width`` in canvas
+    pixels (22 gives a digit drawn across most of the canvas MNIST's stroke width).
     """
     if not callable(getattr(network, "predict", None)):
         raise TypeError(f"expected a trained network with a predict(x) method, got {type(network).__name__}")

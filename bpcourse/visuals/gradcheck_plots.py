@@ -15,22 +15,15 @@ from matplotlib.colors import LogNorm
 from bpcourse.core.gradcheck import GradientCheckReport
 from bpcourse.core.validation import is_positive_number
 
-__all__ = [
-    "plot_check_scatter",
-    "plot_error_against_size",
-    "plot_error_against_epsilon",
-    "plot_relative_error_maps",
-]
+__all__ = ["plot_check_scatter", "plot_error_against_size", "plot_error_against_epsilon", "plot_relative_error_maps"]
 
 SMALLEST_ERROR = 1e-12  # relative errors are drawn from here up to 1
 
 
 def _check_report(report, name="report"):
     if not isinstance(report, GradientCheckReport):
-        raise TypeError(
-            f"expected {name} to be a GradientCheckReport (what bpcourse.core.gradcheck.gradient_check "
-            f"returns), got {type(report).__name__}"
-        )
+        raise TypeError(f"expected {name} to be a GradientCheckReport (what bpcourse.core.gradcheck.gradient_check "
+                        f"returns), got {type(report).__name__}")
     if len(report) == 0:
         raise ValueError(f"expected {name} to hold at least one checked weight, got an empty report")
     return report
@@ -49,19 +42,9 @@ def _clipped(errors):
 def plot_check_scatter(reports, wrong, threshold, title=None):
     """Analytic against numeric gradient (left) and each weight's relative error (right).
 
-    Parameters
-    ----------
-    reports : dict of str -> GradientCheckReport
-        Checks of correct backward passes on the same weights, e.g.
-        ``{"object network": ..., "vectorized network": ...}`` (at most 3).
-    wrong : GradientCheckReport
-        The check of a wrong backward pass on the same weights, drawn in gray.
-    threshold : float
-        The relative error that separates right from wrong (a red line).
-    title : str, optional
-        A title over both panels.
-
-    Returns the figure.
+    ``reports``: 1 to 3 checks of correct backward passes, e.g. ``{"object network": ..., "vectorized
+    network": ...}``; ``wrong``: the check of a wrong one (in gray), all on the same weights; ``threshold``:
+    the relative error that separates right from wrong (a red line).
     """
     if not isinstance(reports, dict) or not 1 <= len(reports) <= 3:
         raise ValueError(f"expected reports to be a dict of 1 to 3 labeled reports, got {reports!r:.80}")
@@ -85,9 +68,9 @@ def plot_check_scatter(reports, wrong, threshold, title=None):
                               cmap="viridis", marker=marker, s=60, label=label)
     limit = 1.1 * np.abs(np.concatenate([wrong.analytic, first.numeric])).max()
     left.plot([-limit, limit], [-limit, limit], color="black", lw=0.8, label="analytic = numeric")
-    left.set_xlabel("numeric gradient dE/dw, eq. 5.4 (no unit)")
-    left.set_ylabel("analytic gradient dE/dw, backward pass (no unit)")
-    left.set_title(f"Analytic against numeric gradient, {len(first)} weights")
+    left.set(xlabel="numeric gradient dE/dw, eq. 5.4 (no unit)",
+             ylabel="analytic gradient dE/dw, backward pass (no unit)",
+             title=f"Analytic against numeric gradient, {len(first)} weights")
     left.legend(fontsize=9, loc="upper left")
     fig.colorbar(points, ax=left, label="relative error (log scale)")
 
@@ -99,10 +82,9 @@ def plot_check_scatter(reports, wrong, threshold, title=None):
     right.axhline(threshold, color="red", ls="--", label=f"threshold {threshold:g}: right below, wrong above")
     step = max(1, len(first) // 13)
     right.set_xticks(index[::step], [row["weight"] for row in first.rows()][::step], rotation=60, fontsize=8)
-    right.set_xlabel("weight (layer, row j, column i; b = bias)")
-    right.set_ylabel("relative error |a - n| / (|a| + |n|) (log scale)")
-    right.set_ylim(SMALLEST_ERROR, 3)
-    right.set_title(f"Relative error per weight (epsilon = {first.epsilon:g})")
+    right.set(xlabel="weight (layer, row j, column i; b = bias)", ylim=(SMALLEST_ERROR, 3),
+              ylabel="relative error |a - n| / (|a| + |n|) (log scale)",
+              title=f"Relative error per weight (epsilon = {first.epsilon:g})")
     right.legend(fontsize=9, loc="center", bbox_to_anchor=(0.5, 0.39))  # between the two groups of points
     if title is not None:
         fig.suptitle(title)
@@ -110,12 +92,8 @@ def plot_check_scatter(reports, wrong, threshold, title=None):
 
 
 def plot_error_against_size(report, threshold, title="The check of a correct backward pass"):
-    """Relative error (left) and absolute error |a - n| (right) of each weight against the size of its gradient.
-
-    Shows that tiny gradients have large relative errors although their
-    absolute errors are tiny. ``title`` goes over both panels, followed by
-    the number of weights. Returns the figure.
-    """
+    """Relative error (left) and absolute error |a - n| (right) of each weight against the size of its gradient:
+    tiny gradients have large relative errors although their absolute errors are tiny."""
     _check_report(report)
     threshold = _check_threshold(threshold)
     size = np.abs(report.numeric)
@@ -124,14 +102,12 @@ def plot_error_against_size(report, threshold, title="The check of a correct bac
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
     left.loglog(size, np.maximum(report.relative_error, 1e-14), "o", ms=4)
     left.axhline(threshold, color="red", ls="--", label=f"threshold {threshold:g}")
-    left.set_xlabel("size of the gradient |dE/dw| (no unit)")
-    left.set_ylabel("relative error (log scale)")
-    left.set_title("Relative error: large for tiny gradients")
+    left.set(xlabel="size of the gradient |dE/dw| (no unit)", ylabel="relative error (log scale)",
+             title="Relative error: large for tiny gradients")
     left.legend()
     right.loglog(size, np.maximum(absolute, 1e-18), "o", ms=4, color="C1")
-    right.set_xlabel("size of the gradient |dE/dw| (no unit)")
-    right.set_ylabel("absolute error |a - n| (no unit, log scale)")
-    right.set_title("Absolute error: tiny everywhere")
+    right.set(xlabel="size of the gradient |dE/dw| (no unit)", ylabel="absolute error |a - n| (no unit, log scale)",
+              title="Absolute error: tiny everywhere")
     fig.suptitle(f"{title} ({len(report)} weights)")
     return fig
 
@@ -140,17 +116,9 @@ def plot_error_against_epsilon(epsilons, median_error, max_error, threshold,
                                title="Gradient check: error against the step"):
     """The relative error of a check against its step epsilon: the "V" of truncation and round-off.
 
-    Parameters
-    ----------
-    epsilons : array of shape (K,), positive, from large to small
-    median_error, max_error : arrays of shape (K,)
-        The median and the largest relative error over the checked weights at each step.
-    threshold : float
-    title : str, the figure's title
-
-    Guide lines of slope 2 (truncation, through the measured median nearest
-    epsilon = 1e-2) and slope -1 (round-off, through the smallest epsilon)
-    are drawn dashed and dotted. Returns the figure.
+    ``epsilons`` (K,), from large to small; ``median_error``, ``max_error`` (K,), over the checked weights
+    at each step. Guide lines of slope 2 (truncation, through the measured median nearest epsilon = 1e-2)
+    and slope -1 (round-off, through the smallest epsilon) are drawn dashed and dotted.
     """
     epsilons = np.asarray(epsilons, dtype=np.float64)
     median_error = np.asarray(median_error, dtype=np.float64)
@@ -176,9 +144,8 @@ def plot_error_against_epsilon(epsilons, median_error, max_error, threshold,
     ax.axhline(threshold, color="red", ls="--", lw=1, label=f"threshold {threshold:g}")
     ax.set_ylim(SMALLEST_ERROR, 1e-1)
     ax.invert_xaxis()
-    ax.set_xlabel(r"step $\epsilon$ of eq. 5.4 (no unit), smaller to the right")
-    ax.set_ylabel("relative error, analytic vs. numeric (log scale)")
-    ax.set_title(title)
+    ax.set(xlabel=r"step $\epsilon$ of eq. 5.4 (no unit), smaller to the right",
+           ylabel="relative error, analytic vs. numeric (log scale)", title=title)
     ax.legend(fontsize=9)
     return fig
 
@@ -187,7 +154,7 @@ def plot_relative_error_maps(report, threshold, title):
     """One heat map per layer of each weight's relative error (the bias in the last column).
 
     Weights at or above ``threshold`` are crossed in red, so the pattern of
-    wrong weights shows where a backward pass goes wrong. Returns the figure.
+    wrong weights shows where a backward pass goes wrong.
     """
     _check_report(report)
     threshold = _check_threshold(threshold)
@@ -202,11 +169,8 @@ def plot_relative_error_maps(report, threshold, title):
         wrong = np.argwhere(errors >= threshold)
         ax.plot(wrong[:, 1], wrong[:, 0], "x", color="red", ms=10, mew=2)
         ax.set_xticks(range(n_in + 1), [str(i) for i in range(n_in)] + ["b"])
-        ax.set_yticks(range(n_out))
-        ax.set_xlim(-0.5, n_in + 0.5)
-        ax.set_ylim(n_out - 0.5, -0.5)
-        ax.set_xlabel("input i of the layer (b = bias)")
-        ax.set_ylabel("node j")
+        ax.set(yticks=range(n_out), xlim=(-0.5, n_in + 0.5), ylim=(n_out - 0.5, -0.5),
+               xlabel="input i of the layer (b = bias)", ylabel="node j")
         ax.set_title(f"layer {l}: W {n_out}x{n_in} and b\n{len(wrong)} of {int(mask.sum())} above {threshold:g}")
     fig.colorbar(image, ax=axes, label="relative error (log scale)", shrink=0.9)
     fig.suptitle(title)

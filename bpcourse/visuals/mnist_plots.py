@@ -17,34 +17,19 @@ from matplotlib.ticker import FormatStrFormatter, LogLocator
 from bpcourse.core.data import N_CLASSES
 from bpcourse.core.validation import check_labels
 
-__all__ = [
-    "as_image",
-    "plot_digit_grid",
-    "plot_label_distribution",
-    "confusion_matrix",
-    "plot_confusion_matrix",
-    "most_confidently_wrong",
-    "plot_confidently_wrong",
-    "plot_hidden_weights",
-    "plot_seconds_per_sample",
-    "plot_cost_growth",
-    "plain_log_ticks",
-]
+__all__ = ["as_image", "plot_digit_grid", "plot_label_distribution", "confusion_matrix", "plot_confusion_matrix",
+           "most_confidently_wrong", "plot_confidently_wrong", "plot_hidden_weights", "plot_seconds_per_sample",
+           "plot_cost_growth", "plain_log_ticks"]
 
 SIDE = 28
 N_PIXELS = SIDE * SIDE
 
 
 def as_image(x):
-    """Turn one flat image (784,) into a (28, 28) array, row by row.
-
-    Raises ValueError for anything that is not 784 values.
-    """
+    """Turn one flat image (784,) into a (28, 28) array, row by row."""
     x = np.asarray(x)
     if x.size != N_PIXELS:
-        raise ValueError(
-            f"expected one MNIST image of {N_PIXELS} pixels (shape (784,)); got shape {x.shape}"
-        )
+        raise ValueError(f"expected one MNIST image of {N_PIXELS} pixels (shape (784,)); got shape {x.shape}")
     return x.reshape(SIDE, SIDE)
 
 
@@ -52,9 +37,7 @@ def _check_images(X, name="X"):
     """Return X as a 2-D array of shape (N, 784), or raise ValueError."""
     X = np.asarray(X)
     if X.ndim != 2 or X.shape[1] != N_PIXELS:
-        raise ValueError(
-            f"{name} must be a batch of flat images of shape (N, 784); got shape {X.shape}"
-        )
+        raise ValueError(f"{name} must be a batch of flat images of shape (N, 784); got shape {X.shape}")
     return X
 
 
@@ -66,24 +49,28 @@ def _check_labels(y, n=None, name="y"):
     return check_labels(y, len(y) if n is None else n, name, N_CLASSES)
 
 
-def _grid(n, cols):
-    """(rows, cols) of a grid holding n pictures with at most ``cols`` per row."""
+def _image_grid(n, cols, width, height):
+    """A figure for n pictures of ``width`` x ``height`` inches, at most ``cols`` a row; returns it and n axes."""
     cols = max(1, min(cols, n))
-    return int(np.ceil(n / cols)), cols
+    rows = int(np.ceil(n / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(width * cols, height * rows + 0.6), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    return fig, axes.ravel()[:n]
+
+
+def _finish(fig, title, fontsize=12):
+    fig.suptitle(title, fontsize=fontsize)
+    fig.tight_layout()
+    return fig
 
 
 def plot_digit_grid(X, y, *, indices=None, n=30, cols=10, predicted=None, rng=None,
                     title="Sample training digits and their labels"):
-    """Draw digits in a grid, each titled with its label (and prediction if given).
+    """Draw images X (N, 784) in a grid, each titled with its label y (N,) (and ``predicted`` label, red if wrong).
 
-    Inputs:
-    - X: images, shape (N, 784), values in [0, 1].
-    - y: labels, shape (N,), digits 0-9.
-    - indices: which images to draw; by default ``n`` chosen with ``rng``
-      (a numpy Generator or a seed; the first ``n`` if rng is None).
-    - predicted: optional predicted labels, shape (N,); a wrong prediction is
-      written in red.
-    Returns the Figure.
+    ``indices`` says which images; by default ``n`` chosen with ``rng`` (a Generator or a seed; the first
+    ``n`` if rng is None).
     """
     X = _check_images(X)
     y = _check_labels(y, len(X))
@@ -98,28 +85,19 @@ def plot_digit_grid(X, y, *, indices=None, n=30, cols=10, predicted=None, rng=No
         raise ValueError("nothing to draw: indices is empty")
     if predicted is not None:
         predicted = _check_labels(predicted, len(X), name="predicted")
-    rows, cols = _grid(len(indices), cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.1 * cols, 1.3 * rows + 0.6), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, i in zip(axes.ravel(), indices):
+    fig, axes = _image_grid(len(indices), cols, 1.1, 1.3)
+    for ax, i in zip(axes, indices):
         ax.imshow(as_image(X[i]), cmap="gray_r", vmin=0, vmax=1)
         if predicted is None:
             ax.set_title(f"{y[i]}", fontsize=11)
         else:
             wrong = predicted[i] != y[i]
-            ax.set_title(f"{y[i]} → {predicted[i]}", fontsize=10,
-                         color="tab:red" if wrong else "black")
-    fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
-    return fig
+            ax.set_title(f"{y[i]} → {predicted[i]}", fontsize=10, color="tab:red" if wrong else "black")
+    return _finish(fig, title)
 
 
 def plot_label_distribution(y_train, y_test=None, *, title="How often each digit occurs"):
-    """Bar chart of how many images each digit 0-9 has (training and test side by side).
-
-    Inputs: y_train (N,), optional y_test (M,), digit labels. Returns the Figure.
-    """
+    """Bar chart of the share of each digit 0-9 in y_train (N,) and, beside it, y_test (M,)."""
     y_train = _check_labels(y_train, name="y_train")
     sets = [("training set", y_train, "tab:blue")]
     if y_test is not None:
@@ -133,10 +111,7 @@ def plot_label_distribution(y_train, y_test=None, *, title="How often each digit
         ax.bar(digits + (k - (len(sets) - 1) / 2) * width, share, width=width, color=color,
                label=f"{name} ({len(labels):,} images)")
     ax.axhline(100.0 / N_CLASSES, color="gray", linestyle=":", label="uniform (10%)")
-    ax.set_xticks(digits)
-    ax.set_xlabel("digit (label)")
-    ax.set_ylabel("share of the images (%)")
-    ax.set_title(title)
+    ax.set(xticks=digits, xlabel="digit (label)", ylabel="share of the images (%)", title=title)
     ax.set_ylim(0, ax.get_ylim()[1] * 1.3)  # room for the legend above the bars
     ax.legend(fontsize=9, loc="upper center", ncol=len(sets) + 1)
     fig.tight_layout()
@@ -144,20 +119,15 @@ def plot_label_distribution(y_train, y_test=None, *, title="How often each digit
 
 
 def confusion_matrix(y_true, y_pred, n_classes=N_CLASSES):
-    """Count how often each true digit was predicted as each digit.
+    """C (n_classes, n_classes), C[i, j] = how many images of digit i (in y_true (N,)) y_pred (N,) calls j.
 
-    Inputs: y_true (N,), y_pred (N,), integer labels in 0..n_classes-1.
-    Returns C of shape (n_classes, n_classes), int: C[i, j] = number of
-    images of digit i predicted as j. The diagonal holds the correct ones,
-    so the error rate is 1 - trace(C) / C.sum().
+    The diagonal holds the correct ones, so the error rate is 1 - trace(C) / C.sum().
     """
     y_true = np.asarray(y_true)
     y_pred = np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
-        raise ValueError(
-            f"y_true and y_pred must be 1-D arrays of the same length; "
-            f"got shapes {y_true.shape} and {y_pred.shape}"
-        )
+        raise ValueError(f"y_true and y_pred must be 1-D arrays of the same length; "
+                         f"got shapes {y_true.shape} and {y_pred.shape}")
     for name, labels in (("y_true", y_true), ("y_pred", y_pred)):
         if not np.issubdtype(labels.dtype, np.integer):
             raise ValueError(f"{name} must hold integer labels; got dtype {labels.dtype}")
@@ -174,7 +144,6 @@ def plot_confusion_matrix(C, *, title="Confusion matrix on the test set"):
 
     The color scale hides the diagonal (it is much larger than the rest) so
     that the mistakes stand out; the diagonal counts are still written.
-    Returns the Figure.
     """
     C = np.asarray(C)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
@@ -189,27 +158,19 @@ def plot_confusion_matrix(C, *, title="Confusion matrix on the test set"):
             if C[i, j]:
                 ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=8,
                         color="tab:blue" if i == j else "black")
-    ax.set_xticks(range(n))
-    ax.set_yticks(range(n))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
+    ax.set(xticks=range(n), yticks=range(n), xlabel="predicted digit", ylabel="true digit")
     errors = C.sum() - np.trace(C)
-    ax.set_title(f"{title}\n({errors} mistakes in {C.sum()} images; color = mistakes only)",
-                 fontsize=11)
+    ax.set_title(f"{title}\n({errors} mistakes in {C.sum()} images; color = mistakes only)", fontsize=11)
     fig.colorbar(image, ax=ax, label="number of images (off the diagonal)")
     fig.tight_layout()
     return fig
 
 
 def most_confidently_wrong(outputs, y, k=12):
-    """Indices of the k wrongly classified images the network was most sure about.
+    """Indices of the (at most) k wrongly classified images the network was most sure about, most sure first.
 
-    Inputs:
-    - outputs: network outputs, shape (N, 10); the prediction is the argmax.
-    - y: true labels, shape (N,).
-    Confidence of a wrong prediction = the output of the predicted digit
-    minus the output of the true digit (large: sure and wrong).
-    Returns an int array of at most k indices, most confident first.
+    ``outputs`` (N, 10) (the prediction is the argmax), ``y`` (N,). Confidence of a wrong prediction = the
+    output of the predicted digit minus the output of the true digit (large: sure and wrong).
     """
     outputs = np.asarray(outputs)
     if outputs.ndim != 2 or outputs.shape[1] != N_CLASSES:
@@ -225,59 +186,40 @@ def most_confidently_wrong(outputs, y, k=12):
 
 def plot_confidently_wrong(X, y, outputs, *, k=12, cols=6,
                            title="The test digits the network got wrong most confidently"):
-    """Draw the k most confidently wrong images with true label, prediction and outputs.
-
-    Inputs: X (N, 784), y (N,), outputs (N, 10). Returns the Figure.
-    """
+    """Draw the k most confidently wrong images of X (N, 784) with true label y (N,), prediction and outputs (N, 10)."""
     X = _check_images(X)
     outputs = np.asarray(outputs)
     indices = most_confidently_wrong(outputs, y, k)
     if len(indices) == 0:
         raise ValueError("the network made no mistakes on these images: nothing to draw")
-    rows, cols = _grid(len(indices), cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.7 * cols, 2.0 * rows + 0.6), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, i in zip(axes.ravel(), indices):
+    fig, axes = _image_grid(len(indices), cols, 1.7, 2.0)
+    for ax, i in zip(axes, indices):
         p = int(outputs[i].argmax())
         ax.imshow(as_image(X[i]), cmap="gray_r", vmin=0, vmax=1)
-        ax.set_title(f"true {y[i]}, said {p}\ny[{p}]={outputs[i, p]:.2f}, "
-                     f"y[{y[i]}]={outputs[i, y[i]]:.2f}", fontsize=8.5)
-    fig.suptitle(title, fontsize=12)
-    fig.tight_layout()
-    return fig
+        ax.set_title(f"true {y[i]}, said {p}\ny[{p}]={outputs[i, p]:.2f}, y[{y[i]}]={outputs[i, y[i]]:.2f}",
+                     fontsize=8.5)
+    return _finish(fig, title)
 
 
 def plot_hidden_weights(W, *, units=None, n=24, cols=8,
                         title="Weights of hidden units into the 784 input pixels"):
-    """Draw rows of the first-layer weight matrix as 28 x 28 pictures.
+    """Draw rows of the first-layer weights W (hidden, 784) (row j: into hidden unit j) as 28 x 28 pictures.
 
-    Inputs:
-    - W: first-layer weights, shape (hidden, 784) (row j = weights into hidden unit j).
-    - units: which hidden units to draw (default: the first ``n``).
-    Each picture has its own symmetric color scale: red = positive weight
-    (ink there excites the unit), blue = negative. Returns the Figure.
+    ``units``: which hidden units (default: the first ``n``). Each picture has its own symmetric color
+    scale: red = positive weight (ink there excites the unit), blue = negative.
     """
     W = np.asarray(W)
     if W.ndim != 2 or W.shape[1] != N_PIXELS:
-        raise ValueError(
-            f"W must be first-layer weights of shape (hidden, 784); got shape {W.shape}"
-        )
+        raise ValueError(f"W must be first-layer weights of shape (hidden, 784); got shape {W.shape}")
     if units is None:
         units = np.arange(min(n, W.shape[0]))
     units = np.asarray(units, dtype=int)
-    rows, cols = _grid(len(units), cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.4 * rows + 0.6), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, j in zip(axes.ravel(), units):
+    fig, axes = _image_grid(len(units), cols, 1.3, 1.4)
+    for ax, j in zip(axes, units):
         limit = np.abs(W[j]).max() or 1.0
         ax.imshow(as_image(W[j]), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"unit {j}", fontsize=9)
-    fig.suptitle(title + "\n(red: positive, blue: negative; each unit on its own scale)",
-                 fontsize=11)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, title + "\n(red: positive, blue: negative; each unit on its own scale)", fontsize=11)
 
 
 def _check_positive(values, name):
@@ -290,13 +232,9 @@ def _check_positive(values, name):
 
 def plot_seconds_per_sample(timings, *, reference=None,
                             title="One training step of the 784-300-10 network, per sample"):
-    """Horizontal bar chart (log scale) of measured seconds per training sample.
+    """Horizontal bar chart (log scale) of ``timings``, a dict name -> seconds per training sample.
 
-    Inputs:
-    - timings: dict name -> seconds per sample (positive), in the order to draw.
-    - reference: the name each bar is compared with ("N x" after the bar);
-      by default the slowest.
-    Returns the Figure.
+    Each bar says how many times faster it is than ``reference`` (default: the slowest).
     """
     names = list(timings)
     seconds = _check_positive([timings[name] for name in names], "timings")
@@ -313,8 +251,7 @@ def plot_seconds_per_sample(timings, *, reference=None,
     for bar, value in zip(bars, seconds):
         ax.text(value * 1.15, bar.get_y() + bar.get_height() / 2,
                 f"{1e6 * value:,.1f} µs  ({base / value:,.0f}x)", va="center", fontsize=9)
-    ax.set_xlim(seconds.min() / 3, seconds.max() * 30)
-    ax.set_xlabel("seconds per training sample (log scale)")
+    ax.set(xlim=(seconds.min() / 3, seconds.max() * 30), xlabel="seconds per training sample (log scale)")
     ax.set_title(f"{title}\n(measured on this machine; in brackets: how many times faster than "
                  f"'{reference}')", fontsize=11)
     fig.tight_layout()
@@ -331,16 +268,11 @@ def plain_log_ticks(ax):
 
 def plot_cost_growth(hidden_sizes, epoch_by_hidden, batch_sizes, epoch_by_batch, *, subset,
                      n_train=60000, n_in=784, n_out=10):
-    """Two panels: seconds per epoch against hidden-layer size and against batch size.
+    """Seconds per epoch against hidden neurons m of networks n_in-m-n_out (left) and against batch size (right).
 
-    Inputs:
-    - hidden_sizes (H,), epoch_by_hidden (H,): hidden neurons m of networks
-      n_in-m-n_out and their seconds per epoch.
-    - batch_sizes (B,), epoch_by_batch (B,): batch sizes and seconds per epoch.
-    - subset: how many samples were timed (said in the title: the epoch times
-      are extrapolated to ``n_train`` samples).
-    Each point of the left panel is labeled with the network's number of
-    weights, m (n_in + 1) + n_out (m + 1). Returns the Figure.
+    ``hidden_sizes`` (H,) and ``epoch_by_hidden`` (H,), ``batch_sizes`` (B,) and ``epoch_by_batch`` (B,);
+    ``subset`` samples were timed, extrapolated to ``n_train``. Each point on the left is labeled with the
+    network's number of weights, m (n_in + 1) + n_out (m + 1).
     """
     hidden_sizes = _check_positive(hidden_sizes, "hidden_sizes")
     epoch_by_hidden = _check_positive(epoch_by_hidden, "epoch_by_hidden")
@@ -362,22 +294,16 @@ def plot_cost_growth(hidden_sizes, epoch_by_hidden, batch_sizes, epoch_by_batch,
         ax1.annotate(f"{weights:,} weights", (m, seconds), textcoords="offset points",
                      xytext=(-8, 0) if last else (8, -6), ha="right" if last else "left",
                      va="center" if last else "top", fontsize=8)
-    ax1.set_xlim(0, hidden_sizes.max() * 1.05)
-    ax1.set_ylim(0, epoch_by_hidden.max() * 1.15)
-    ax1.set_xlabel(f"hidden neurons m (network {n_in}-m-{n_out})")
-    ax1.set_ylabel("seconds per epoch (extrapolated)")
-    ax1.set_title("Cost against hidden-layer size")
+    ax1.set(xlim=(0, hidden_sizes.max() * 1.05), ylim=(0, epoch_by_hidden.max() * 1.15),
+            xlabel=f"hidden neurons m (network {n_in}-m-{n_out})", ylabel="seconds per epoch (extrapolated)",
+            title="Cost against hidden-layer size")
     ax2.plot(batch_sizes, epoch_by_batch, "o-", color="tab:green")
     ax2.set_xscale("log", base=2)
     ax2.set_yscale("log")
     ax2.set_xticks(batch_sizes, [f"{b:g}" for b in batch_sizes])
     plain_log_ticks(ax2)
-    ax2.set_xlabel("batch size (log scale)")
-    ax2.set_ylabel("seconds per epoch (extrapolated, log scale)")
-    ax2.set_title("Cost against batch size")
+    ax2.set(xlabel="batch size (log scale)", ylabel="seconds per epoch (extrapolated, log scale)",
+            title="Cost against batch size")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
-    fig.suptitle(f"Timed on {subset:,} training samples, extrapolated to an epoch of {n_train:,}",
-                 fontsize=11)
-    fig.tight_layout()
-    return fig
+    return _finish(fig, f"Timed on {subset:,} training samples, extrapolated to an epoch of {n_train:,}", fontsize=11)

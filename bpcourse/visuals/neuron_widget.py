@@ -10,11 +10,9 @@ A perceptron uses the step function as f; a neuron uses a smooth one, the
 sigmoid (eq. 1.2) or tanh. :func:`plot_activations` draws the three side by
 side with their derivatives, and :func:`neuron_explorer` builds an ipywidgets
 panel: sliders for w1, w2, the bias b = w0 and the inputs x1, x2, a dropdown
-for the activation, a line of text with the output and a picture of the
-activation curve with the neuron's point (net, y) on it, redrawn on every
-change. The picture is a PNG in an ``ipywidgets.Image`` that is replaced in
-place, so it renders the same in JupyterLab, in a saved notebook and in a
-headless test, whatever the matplotlib backend.
+for the activation, a line of text with the output and a picture (a PNG in an
+``ipywidgets.Image``) of the activation curve with the neuron's point (net, y)
+on it, redrawn on every change.
 """
 
 import io
@@ -26,54 +24,35 @@ from matplotlib.figure import Figure
 
 from bpcourse.core.activations import ACTIVATORS
 
-
-ACTIVATIONS = ACTIVATORS
-"""The activations to choose from: the one registry of :mod:`bpcourse.core.activations` (each
-activator has a name, forward(net), backward(y), its slope formula as text and y-axis limits)."""
-
-# name: (slider label, minimum, maximum, step, default)
+# name: (slider label, minimum, maximum, step)
 SLIDERS = {
-    "w1": ("w1", -3.0, 3.0, 0.1, 0.5),
-    "w2": ("w2", -3.0, 3.0, 0.1, -0.3),
-    "b": ("b = w0", -3.0, 3.0, 0.1, 0.1),
-    "x1": ("x1", -2.0, 2.0, 0.1, 1.0),
-    "x2": ("x2", -2.0, 2.0, 0.1, 0.5),
+    "w1": ("w1", -3.0, 3.0, 0.1),
+    "w2": ("w2", -3.0, 3.0, 0.1),
+    "b": ("b = w0", -3.0, 3.0, 0.1),
+    "x1": ("x1", -2.0, 2.0, 0.1),
+    "x2": ("x2", -2.0, 2.0, 0.1),
 }
 
 FIGSIZE = (6.4, 3.4)  # inches, the explorer's picture
 DPI = 100
 
-CSS_PREFIX = "bpcourse-neuron"
-"""CSS classes for the browser tests: ``bpcourse-neuron-explorer`` on the panel,
-``bpcourse-neuron-w1`` ... ``-x2`` on the sliders, ``bpcourse-neuron-activation``
-on the dropdown, ``bpcourse-neuron-output`` on the output text,
-``bpcourse-neuron-formula`` and ``bpcourse-neuron-slope`` on the other two
-lines of text and ``bpcourse-neuron-plot`` on the picture."""
+CSS_PREFIX = "bpcourse-neuron"  # the browser tests find the sliders (-w1 ...) and the -output line
 
 
 def get_activation(name):
-    """Return the :data:`ACTIVATIONS` entry called ``name`` ("sigmoid", "tanh" or "step")."""
+    """The activator called ``name`` ("sigmoid", "tanh" or "step"), with its slope formula and y limits."""
     try:
-        return ACTIVATIONS[name]
+        return ACTIVATORS[name]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown activation {name!r}: expected one of {sorted(ACTIVATIONS)}"
-        ) from None
+        raise ValueError(f"unknown activation {name!r}: expected one of {sorted(ACTIVATORS)}") from None
 
 
 def plot_activations(net_range=(-5.0, 5.0), figsize=(11.0, 4.0)):
-    """Plot step, sigmoid and tanh (left) and their derivatives (right).
+    """Plot step, sigmoid and tanh (left) and their derivatives (right); returns fig, (ax_curves, ax_slopes).
 
     The derivatives are computed from the outputs, sigmoid' = y(1 - y)
     (eq. 1.4) and tanh' = 1 - y^2. The step function's derivative is 0 except
     at net = 0, where it does not exist; a dotted vertical line marks the jump.
-
-    Inputs:
-    - net_range: (low, high), the range of net inputs shown
-    - figsize: figure size in inches
-
-    Returns:
-    - fig, (ax_curves, ax_slopes): a pyplot figure; call ``plt.show()`` to show it
     """
     low, high = _checked_range(net_range)
     net = np.linspace(low, high, 1001)
@@ -81,7 +60,7 @@ def plot_activations(net_range=(-5.0, 5.0), figsize=(11.0, 4.0)):
     styles = {"step": dict(color="0.35", lw=2.5), "sigmoid": dict(color="C0", lw=2.5),
               "tanh": dict(color="C1", lw=2.5, ls="--")}
     for name in ("step", "sigmoid", "tanh"):
-        activation = ACTIVATIONS[name]
+        activation = ACTIVATORS[name]
         y = activation.forward(net)
         slope = activation.backward(y)
         label = "step (perceptron)" if name == "step" else name
@@ -101,16 +80,9 @@ def plot_activations(net_range=(-5.0, 5.0), figsize=(11.0, 4.0)):
 
 
 def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
-    """Draw an activation curve on ``ax`` with the neuron's point (net, y) and its tangent.
+    """Draw the curve of ``activation`` (a name) on ``ax`` with the neuron's point (net, y) and its tangent.
 
-    Inputs:
-    - ax: a matplotlib Axes
-    - activation: "sigmoid", "tanh" or "step"
-    - net, y: the neuron's net input and output (numbers)
-    - net_range: (low, high), the range of net inputs shown
-
-    Returns:
-    - the marker (a Line2D at (net, y), labeled "neuron output (net, y)")
+    Returns the marker, a Line2D at (net, y) labeled "neuron output (net, y)".
     """
     activation = get_activation(activation)
     low, high = _checked_range(net_range)
@@ -123,8 +95,7 @@ def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
         slope = float(activation.backward(y))
         ax.plot([net - 1.5, net + 1.5], [y - 1.5 * slope, y + 1.5 * slope], color="C2", lw=1.5,
                 label=f"tangent, slope {activation.slope_formula} = {slope:.3f}")
-    (marker,) = ax.plot([net], [y], "o", color="C3", markersize=10, zorder=3,
-                        label="neuron output (net, y)")
+    (marker,) = ax.plot([net], [y], "o", color="C3", markersize=10, zorder=3, label="neuron output (net, y)")
     ax.set(xlim=(low, high), ylim=activation.y_limits, xlabel="net = w1·x1 + w2·x2 + b",
            ylabel="output y", title=f"y = {activation.name}(net) = {y:.3f} at net = {net:.2f}")
     ax.grid(alpha=0.3)
@@ -135,81 +106,51 @@ def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
 class NeuronExplorer(widgets.VBox):
     """A two-input neuron with sliders, its output as text and its point on the activation curve.
 
-    Build it with :func:`neuron_explorer`. Attributes:
-
-    - ``sliders``: dict of ``FloatSlider`` by name, "w1", "w2", "b", "x1", "x2"
-    - ``activation_dropdown``: ``Dropdown`` with "sigmoid", "tanh", "step"
-    - ``formula_html``, ``output_html``, ``slope_html``: ``HTML`` lines of text
-    - ``image``: ``Image`` holding the PNG of the curve (None when built with plot=False)
-    - ``figure``: the matplotlib ``Figure`` last drawn (None when plot=False)
-    - ``net``, ``y``, ``slope``: the current numbers; ``text``: the output line as plain text
-
-    Moving a slider or choosing another activation calls :meth:`update`.
+    Build it with :func:`neuron_explorer`. ``sliders`` holds the sliders by name ("w1", "w2", "b", "x1",
+    "x2"); ``image`` and ``figure`` the picture (None with plot=False); ``net``, ``y``, ``slope`` the
+    current numbers and ``text`` the output line. Moving a slider or the dropdown calls :meth:`update`.
     """
 
     def __init__(self, values, activation, plot=True):
         super().__init__()
         self.sliders = {}
-        for name, (label, low, high, step_size, _) in SLIDERS.items():
-            slider = widgets.FloatSlider(
-                value=values[name], min=low, max=high, step=step_size, description=label,
-                readout_format=".1f", continuous_update=True,
-                style={"description_width": "75px"}, layout=widgets.Layout(width="360px"),
-            )
+        for name, (label, low, high, step_size) in SLIDERS.items():
+            slider = widgets.FloatSlider(value=values[name], min=low, max=high, step=step_size, description=label,
+                                         readout_format=".1f", continuous_update=True,
+                                         style={"description_width": "75px"}, layout=widgets.Layout(width="360px"))
             slider.add_class(f"{CSS_PREFIX}-{name}")
             self.sliders[name] = slider
         self.activation_dropdown = widgets.Dropdown(
-            options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("step (perceptron)", "step")],
-            value=activation, description="activation",
-            style={"description_width": "75px"}, layout=widgets.Layout(width="360px"),
-        )
+            options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("step (perceptron)", "step")], value=activation,
+            description="activation", style={"description_width": "75px"}, layout=widgets.Layout(width="360px"))
         self.activation_dropdown.add_class(f"{CSS_PREFIX}-activation")
-        self.formula_html = widgets.HTML()
-        self.output_html = widgets.HTML()
-        self.slope_html = widgets.HTML()
+        self.formula_html, self.output_html, self.slope_html = widgets.HTML(), widgets.HTML(), widgets.HTML()
         for line, css in ((self.formula_html, "formula"), (self.output_html, "output"),
                           (self.slope_html, "slope")):
             line.add_class(f"{CSS_PREFIX}-{css}")
-        self.image = None
-        self.figure = None
+        self.image = self.figure = None
         if plot:
             # shown at its own pixel size (FIGSIZE * DPI), so it is sharp and never stretched
             width, height = (round(inches * DPI) for inches in FIGSIZE)
-            self.image = widgets.Image(
-                format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px"))
+            self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px"))
             self.image.add_class(f"{CSS_PREFIX}-plot")
         controls = widgets.VBox(list(self.sliders.values()) + [self.activation_dropdown])
         readout = widgets.VBox([self.formula_html, self.output_html, self.slope_html],
                                layout=widgets.Layout(padding="0 0 0 20px"))
-        children = [widgets.HBox([controls, readout])]
-        if plot:
-            children.append(self.image)
-        self.children = children
+        self.children = [widgets.HBox([controls, readout])] + ([self.image] if plot else [])
         self.add_class(f"{CSS_PREFIX}-explorer")
-        self.net = self.y = self.slope = None
-        self.text = ""
         self._holding = False
         for slider in self.sliders.values():
             slider.observe(self._on_change, names="value")
         self.activation_dropdown.observe(self._on_change, names="value")
-        self.update()
+        self.update()  # sets net, y, slope and text
 
     def _on_change(self, change):
         if not self._holding:
             self.update()
 
-    def state(self):
-        """Return the current values: dict with w1, w2, b, x1, x2, activation, net, y, slope, text."""
-        current = {name: slider.value for name, slider in self.sliders.items()}
-        current.update(activation=self.activation_dropdown.value, net=self.net, y=self.y,
-                       slope=self.slope, text=self.text)
-        return current
-
     def set_values(self, **values):
-        """Set sliders (w1, w2, b, x1, x2) and/or the activation, then update once.
-
-        Raises ValueError for an unknown name or a value outside a slider's range.
-        """
+        """Set sliders (w1, w2, b, x1, x2) and/or the activation, then update once (ValueError if out of range)."""
         checked = _checked_values(values)
         self._holding = True
         try:
@@ -259,18 +200,10 @@ class NeuronExplorer(widgets.VBox):
 
 
 def neuron_explorer(w1=0.5, w2=-0.3, b=0.1, x1=1.0, x2=0.5, activation="sigmoid", plot=True):
-    """Build the interactive neuron: y = f(w1*x1 + w2*x2 + b) (eq. 1.1-1.3).
+    """The interactive neuron y = f(w1*x1 + w2*x2 + b) (eq. 1.1-1.3), a :class:`NeuronExplorer`.
 
-    Inputs:
-    - w1, w2, b: the weights and the bias (b = w0), each in [-3, 3]
-    - x1, x2: the inputs, each in [-2, 2]
-    - activation: "sigmoid", "tanh" or "step"
-    - plot: draw the activation curve with the point (net, y) (False for a text-only panel)
-
-    Returns:
-    - a :class:`NeuronExplorer` (an ``ipywidgets.VBox``); show it as a cell's last expression
-
-    Raises ValueError for a value outside its slider's range or an unknown activation.
+    Weights and bias b = w0 in [-3, 3], inputs in [-2, 2], activation "sigmoid", "tanh" or "step";
+    ``plot=False`` for a text-only panel. Show it as a cell's last expression.
     """
     values = _checked_values(dict(w1=w1, w2=w2, b=b, x1=x1, x2=x2, activation=activation))
     return NeuronExplorer(values, values["activation"], plot=bool(plot))
@@ -283,10 +216,8 @@ def _checked_values(values):
             checked[name] = get_activation(value).name
             continue
         if name not in SLIDERS:
-            raise ValueError(
-                f"unknown neuron setting {name!r}: expected one of {list(SLIDERS) + ['activation']}"
-            )
-        label, low, high, _, _ = SLIDERS[name]
+            raise ValueError(f"unknown neuron setting {name!r}: expected one of {list(SLIDERS) + ['activation']}")
+        _, low, high, _ = SLIDERS[name]
         try:
             number = float(value)
         except (TypeError, ValueError):

@@ -3,22 +3,16 @@
 The section "implementing the network" of the text splits a network into five
 domain objects (``Network``, ``Layer``, ``Node``, ``Connection``,
 ``Connections``) plus the bias node ``ConstNode``; :mod:`bpcourse.core.oo_network`
-implements them. :func:`draw_object_graph` draws a *built*
-:class:`bpcourse.core.oo_network.Network` by walking its objects, so what you see
-is what the code linked together:
+implements them. :func:`draw_object_graph` draws a *built* ``Network`` by
+walking its objects, so what you see is what the code linked together:
 
-- one rounded box per :class:`~bpcourse.core.oo_network.Layer` (its ``nodes`` list);
-- one circle per :class:`~bpcourse.core.oo_network.Node`, one square per
-  :class:`~bpcourse.core.oo_network.ConstNode` (output always 1, its weights are the biases);
-- one arrow per :class:`~bpcourse.core.oo_network.Connection`, from its
-  ``upstream_node`` to its ``downstream_node``, labeled with its ``weight``;
+- one rounded box per ``Layer`` (its ``nodes`` list);
+- one circle per ``Node``, one square per ``ConstNode`` (output always 1, its weights are the biases);
+- one arrow per ``Connection``, from its ``upstream_node`` to its ``downstream_node``, labeled with its ``weight``;
 - for one highlighted node, its ``upstream`` and ``downstream`` connection
   lists in two colors (eq. 4.3 sums over the downstream list);
 - a caption for the ``Network`` object (its ``layers``) and the
   ``Connections`` collection (all the arrows).
-
-Every artist gets a ``gid`` (``"node"``, ``"constnode"``, ``"connection"``,
-``"layer"``, ...) so that tests can count what was drawn.
 """
 
 import matplotlib.pyplot as plt
@@ -26,8 +20,7 @@ from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangl
 
 from bpcourse.core.oo_network import ConstNode, Network
 
-MAX_NODES = 40
-"""Largest number of node objects the picture draws legibly."""
+MAX_NODES = 40  # the most node objects the picture draws legibly
 
 _COLUMN_GAP = 3.2
 _ROW_GAP = 1.25
@@ -39,12 +32,8 @@ _FILL = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd", "const": 
 
 
 def node_positions(network):
-    """Where each node object is drawn: a dict ``id(node) -> (x, y)``.
-
-    Layer l is the column x = 3.2 l; the nodes of a layer are spaced 1.25 apart
-    from the top, the ConstNode (last in ``layer.nodes``) at the bottom, and
-    the columns are centered on y = 0.
-    """
+    """Where each node object is drawn, ``id(node) -> (x, y)``: layer l in the column x = 3.2 l, its nodes
+    1.25 apart from the top (the ConstNode, last in ``layer.nodes``, at the bottom), centered on y = 0."""
     positions = {}
     for layer in network.layers:
         count = len(layer.nodes)
@@ -54,46 +43,20 @@ def node_positions(network):
 
 
 def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
-    """Draw the objects of a tiny :class:`bpcourse.core.oo_network.Network` and their links.
+    """Draw the objects of a tiny object network (at most ``MAX_NODES`` node objects, e.g. ``Network([2, 2, 1])``).
 
-    Parameters
-    ----------
-    network : bpcourse.core.oo_network.Network
-        A built network with at most ``MAX_NODES`` node objects (bias nodes included),
-        e.g. ``Network([2, 2, 1])``.
-    ax : matplotlib Axes, optional
-        Where to draw; a new figure of a fitting size is made when omitted.
-    highlight : (layer_index, node_index) or None
-        The node whose ``upstream`` (blue) and ``downstream`` (red) connection
-        lists are colored; ``None`` colors nothing. The default is the first
-        hidden node.
-    show_weights : bool
-        Write each connection's weight next to its arrow.
-
-    Returns
-    -------
-    matplotlib Axes, with gids on the artists: ``"layer"`` (FancyBboxPatch per
-    layer), ``"node"`` (Circle per Node), ``"constnode"`` (Rectangle per
-    ConstNode, output always 1), ``"connection"`` (FancyArrowPatch per Connection),
-    ``"weight"`` (Text per weight label), ``"node-label"``, ``"layer-label"``,
-    ``"caption"`` (Text).
-
-    Raises
-    ------
-    ValueError
-        If ``network`` is not an object network, is too big to draw legibly,
-        or ``highlight`` names no node.
+    ``highlight`` = (layer_index, node_index) names the node whose ``upstream`` (blue) and ``downstream``
+    (red) connection lists are colored (None: none); ``show_weights`` writes each connection's weight by its
+    arrow. Returns the Axes; each artist has a gid saying what it draws (``"layer"``, ``"node"``,
+    ``"constnode"``, ``"connection"``, ``"weight"``, ``"node-label"``, ``"layer-label"``, ``"caption"``).
     """
     if not isinstance(network, Network):
-        raise ValueError(
-            f"expected a bpcourse.core.oo_network.Network (the object network), got {type(network).__name__}"
-        )
+        raise ValueError(f"expected a bpcourse.core.oo_network.Network (the object network), "
+                         f"got {type(network).__name__}")
     n_nodes = sum(len(layer.nodes) for layer in network.layers)
     if n_nodes > MAX_NODES:
-        raise ValueError(
-            f"expected a tiny network (at most {MAX_NODES} node objects, bias nodes included) so that "
-            f"the picture stays legible, got {n_nodes} for layer sizes {network.layer_sizes}"
-        )
+        raise ValueError(f"expected a tiny network (at most {MAX_NODES} node objects, bias nodes included) so that "
+                         f"the picture stays legible, got {n_nodes} for layer sizes {network.layer_sizes}")
     highlighted = _find_node(network, highlight)
 
     if ax is None:
@@ -118,12 +81,9 @@ def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
         ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, fontsize=10, frameon=False)
 
     layer_names = ", ".join(f"Layer {layer.layer_index}" for layer in network.layers)
-    ax.text(
-        0.5, -0.01,
-        f"Network.layers = [{layer_names}]\n"
-        f"Network.connections = Connections({len(network.connections)} Connection objects = the arrows)",
-        transform=ax.transAxes, ha="center", va="top", fontsize=10, gid="caption",
-    )
+    ax.text(0.5, -0.01, f"Network.layers = [{layer_names}]\n"
+            f"Network.connections = Connections({len(network.connections)} Connection objects = the arrows)",
+            transform=ax.transAxes, ha="center", va="top", fontsize=10, gid="caption")
     sizes = "-".join(str(n) for n in network.layer_sizes)
     ax.set_title(f"The objects of a {sizes} network and how they link up", fontsize=13)
     xs = [x for x, _ in positions.values()]
@@ -143,10 +103,8 @@ def _find_node(network, highlight):
         return network.layers[layer_index].nodes[node_index]
     except (TypeError, ValueError, IndexError):
         shape = [len(layer.nodes) for layer in network.layers]
-        raise ValueError(
-            f"expected highlight = (layer_index, node_index) naming a node (nodes per layer, bias nodes "
-            f"included: {shape}) or None, got {highlight!r}"
-        ) from None
+        raise ValueError(f"expected highlight = (layer_index, node_index) naming a node (nodes per layer, bias nodes "
+                         f"included: {shape}) or None, got {highlight!r}") from None
 
 
 def _kind(layer_index, last):
@@ -161,16 +119,11 @@ def _draw_layer(ax, layer, positions, last):
     xs = [positions[id(node)][0] for node in layer.nodes]
     ys = [positions[id(node)][1] for node in layer.nodes]
     pad = _NODE_RADIUS + 0.25
-    box = FancyBboxPatch(
-        (min(xs) - pad, min(ys) - pad), 2 * pad, max(ys) - min(ys) + 2 * pad,
-        boxstyle="round,pad=0.02,rounding_size=0.3", facecolor="#f7f7f7", edgecolor="#555555",
-        linestyle="--", linewidth=1.0, zorder=0, gid="layer",
-    )
-    ax.add_patch(box)
-    ax.text(
-        xs[0], max(ys) + pad + 0.12, f"Layer {layer.layer_index}\n({_kind(layer.layer_index, last)})",
-        ha="center", va="bottom", fontsize=10, gid="layer-label",
-    )
+    ax.add_patch(FancyBboxPatch((min(xs) - pad, min(ys) - pad), 2 * pad, max(ys) - min(ys) + 2 * pad,
+                                boxstyle="round,pad=0.02,rounding_size=0.3", facecolor="#f7f7f7",
+                                edgecolor="#555555", linestyle="--", linewidth=1.0, zorder=0, gid="layer"))
+    ax.text(xs[0], max(ys) + pad + 0.12, f"Layer {layer.layer_index}\n({_kind(layer.layer_index, last)})",
+            ha="center", va="bottom", fontsize=10, gid="layer-label")
 
 
 def _draw_node(ax, node, xy, kind, is_highlighted):
@@ -191,20 +144,16 @@ def _draw_node(ax, node, xy, kind, is_highlighted):
 
 def _draw_connection(ax, conn, positions, highlighted, show_weights):
     (x0, y0), (x1, y1) = positions[id(conn.upstream_node)], positions[id(conn.downstream_node)]
-    if highlighted is not None and conn.downstream_node is highlighted:
+    if conn.downstream_node is highlighted:  # never None
         color, width, z = _UPSTREAM_COLOUR, 2.2, 2
-    elif highlighted is not None and conn.upstream_node is highlighted:
+    elif conn.upstream_node is highlighted:
         color, width, z = _DOWNSTREAM_COLOUR, 2.2, 2
     else:
         color, width, z = _PLAIN_COLOUR, 1.0, 1
-    ax.add_patch(FancyArrowPatch(
-        (x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=color, linewidth=width,
-        shrinkA=14, shrinkB=14, zorder=z, gid="connection",
-    ))
+    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=color,
+                                 linewidth=width, shrinkA=14, shrinkB=14, zorder=z, gid="connection"))
     if show_weights:
         f = 0.3  # near the upstream end, where the arrows are still apart
-        ax.text(
-            x0 + f * (x1 - x0), y0 + f * (y1 - y0), f"{conn.weight:+.2f}", ha="center", va="center",
-            fontsize=7, color=color if color != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
-            bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85},
-        )
+        ax.text(x0 + f * (x1 - x0), y0 + f * (y1 - y0), f"{conn.weight:+.2f}", ha="center", va="center",
+                fontsize=7, color=color if color != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
+                bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})

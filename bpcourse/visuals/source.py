@@ -9,8 +9,7 @@ def show_source(*objects):
     """Display the source of each function, method or class in ``objects``, with syntax highlighting.
 
     Example: ``show_source(FullConnectedLayer.forward, FullConnectedLayer.backward)``; a property
-    (``FullConnectedLayer.dW``) shows its getter. An object without Python source (a built-in, a NumPy
-    ufunc) is refused with a TypeError.
+    (``FullConnectedLayer.dW``) shows its getter.
     """
     for shown in objects:
         if isinstance(shown, property):

@@ -17,11 +17,7 @@ written out with the numbers they combine, so the two can be compared.
 
 Both are ``ipywidgets.VBox`` panels: buttons "back" / "step", a slider
 "step", a line of text and the diagram as a PNG in an ``ipywidgets.Image``
-(drawn on a bare matplotlib Figure, so the panel looks the same in
-JupyterLab, in a saved notebook and headless). CSS classes for browser
-tests: ``bpcourse-stepper`` and ``bpcourse-forward-stepper`` /
-``bpcourse-backprop-stepper`` on the panel, ``bpcourse-stepper-back``,
-``-next``, ``-slider``, ``-text`` and ``-plot`` on its parts.
+(the same in JupyterLab, in a saved notebook and headless).
 """
 
 import html
@@ -35,27 +31,16 @@ from matplotlib.figure import Figure
 from bpcourse.core.activations import get_activator
 from bpcourse.core.trace import forward_trace
 from bpcourse.core.validation import check_weights, weight_shapes
-from bpcourse.visuals.diagram import (
-    draw_network,
-    figure_size,
-    format_value,
-    layer_sizes_of,
-    node_numbers,
-    per_node,
-    value_name,
-    weight_name,
-)
+from bpcourse.visuals.diagram import (draw_network, figure_size, format_value, layer_sizes_of, node_numbers, per_node,
+                                      value_name, weight_name)
 
 CSS_PREFIX = "bpcourse-stepper"
 
 
 @dataclass(frozen=True)
 class Step:
-    """One state of a stepper: what the diagram shows and the text beside it.
-
-    ``values`` and ``deltas`` map node numbers to the numbers written on the
-    nodes; ``weights`` (list of (W, b)) are written on the edges.
-    """
+    """One state of a stepper: ``values`` and ``deltas`` ``{node: number}`` and ``weights`` (list of (W, b)) for
+    the diagram, and the text beside it."""
 
     title: str
     text: str
@@ -90,11 +75,8 @@ def _derivative_text(activator, name, value):
 
 
 def forward_steps(weights, x, activator="sigmoid"):
-    """The steps of :class:`ForwardStepper`: the inputs, then one step per node (eq. 3.2, 3.3).
-
-    Returns a list of :class:`Step`; step 0 shows x on the input nodes, step k
-    adds the k-th computed node (4, 5, 6, 7, 8, 9 for the 3-4-2 network).
-    """
+    """The :class:`Step` list of :class:`ForwardStepper`: step 0 shows x on the input nodes, step k adds the
+    k-th computed node (4, 5, 6, 7, 8, 9 for the 3-4-2 network; eq. 3.2, 3.3)."""
     activator = get_activator(activator)
     sizes = layer_sizes_of(weights)
     weights = check_weights(weights, weight_shapes(sizes))
@@ -110,13 +92,10 @@ def forward_steps(weights, x, activator="sigmoid"):
             sources = numbers[l - 1]
             symbols = " + ".join(f"{weight_name(j, i)}·{value_name(sizes, i)}" for i in sources)
             values = " + ".join(f"{_num(W[row, col])}·{_num(outputs[l - 1][col])}" for col in range(len(sources)))
-            name = value_name(sizes, j)
-            text = (
-                f"net_{j} = {symbols} + {weight_name(j, 'b')}\n"
-                f"{' ' * len(f'net_{j}')} = {values} + {_num(b[row])}\n"
-                f"{' ' * len(f'net_{j}')} = {format_value(nets[l - 1][row])}\n"
-                f"{name} = {activator.name}(net_{j}) = {format_value(outputs[l][row])}"
-            )
+            pad = " " * len(f"net_{j}")
+            text = (f"net_{j} = {symbols} + {weight_name(j, 'b')}\n{pad} = {values} + {_num(b[row])}\n"
+                    f"{pad} = {format_value(nets[l - 1][row])}\n"
+                    f"{value_name(sizes, j)} = {activator.name}(net_{j}) = {format_value(outputs[l][row])}")
             shown[j] = float(outputs[l][row])
             steps.append(Step(f"node {j} ({equation})", text, dict(shown), {}, weights,
                               (j,), tuple((j, i) for i in sources)))
@@ -124,11 +103,9 @@ def forward_steps(weights, x, activator="sigmoid"):
 
 
 def backprop_steps(network, x, t, eta=0.5):
-    """The steps of :class:`BackpropStepper` for one sample (x, t) and learning rate eta.
-
-    Step 0: the forward pass; step 1: the output deltas (eq. 4.1); then one step
-    per hidden layer, last to first (eq. 4.3); last step: the weights after one
-    update (eq. 4.5, 4.8). The network is not changed.
+    """The steps of :class:`BackpropStepper` for one sample (x, t): the forward pass, the output deltas
+    (eq. 4.1), one step per hidden layer, last to first (eq. 4.3), the weights after one update with rate
+    eta (eq. 4.5, 4.8). The network is not changed.
     """
     activator = get_activator(network.activator)
     weights = network.get_weights()
@@ -145,15 +122,12 @@ def backprop_steps(network, x, t, eta=0.5):
     values = per_node(sizes, outputs)
 
     y = outputs[-1]
-    steps = [Step(
-        "forward pass done (eq. 3.8)",
-        f"y = ({', '.join(map(format_value, y))}), target t = ({', '.join(map(format_value, t))})\n"
-        f"E = 1/2 Σ (t_k - y_k)² = {format_value(network.loss_value(x, t))}   (eq. 4.9)",
-        values, {}, weights,
-    )]
+    steps = [Step("forward pass done (eq. 3.8)",
+                  f"y = ({', '.join(map(format_value, y))}), target t = ({', '.join(map(format_value, t))})\n"
+                  f"E = 1/2 Σ (t_k - y_k)² = {format_value(network.loss_value(x, t))}   (eq. 4.9)",
+                  values, {}, weights)]
 
-    shown = {}
-    lines = []
+    shown, lines = {}, []
     for k, j in enumerate(numbers[-1]):  # eq. 4.1 / 4.2
         name = value_name(sizes, j)
         symbols, digits = _derivative_text(activator, name, y[k])
@@ -196,10 +170,8 @@ def backprop_steps(network, x, t, eta=0.5):
 class StepperWidget(widgets.VBox):
     """A panel that shows a list of :class:`Step` on the diagram of a network, one at a time.
 
-    Attributes: ``steps``, ``layer_sizes``, ``back_button``, ``next_button``,
-    ``slider`` (``IntSlider`` "step"), ``text_html``, ``image`` (PNG of the
-    diagram), ``drawing`` (the last :class:`bpcourse.visuals.diagram.NetworkDrawing`).
-    Move with :meth:`next`, :meth:`previous`, :meth:`go_to` or the slider.
+    ``drawing`` is the last :class:`bpcourse.visuals.diagram.NetworkDrawing`, ``image`` its PNG.
+    Move with :meth:`next`, :meth:`previous`, :meth:`go_to` or the ``slider``.
     """
 
     def __init__(self, layer_sizes, steps, name, kind):
@@ -220,8 +192,7 @@ class StepperWidget(widgets.VBox):
         self.back_button.on_click(lambda _: self.previous())
         self.next_button.on_click(lambda _: self.next())
         self.slider.observe(lambda _: self.update(), names="value")
-        self.drawing = None
-        self.update()
+        self.update()  # sets drawing
 
     @property
     def step(self):
@@ -250,21 +221,15 @@ class StepperWidget(widgets.VBox):
         """One step back (stays on step 0)."""
         self.go_to(max(self.step - 1, 0))
 
-    def draw(self, index=None):
-        """Draw step ``index`` (default: the current one) on a new bare Figure; returns the NetworkDrawing."""
-        number = self.step if index is None else index
-        step = self.steps[number]
+    def update(self):
+        """Redraw the diagram (on a bare Figure) and rewrite the text for the current step."""
+        step = self.current
         figure = Figure(figsize=figure_size(self.layer_sizes), dpi=90, layout="constrained")
-        return draw_network(
+        self.drawing = draw_network(
             self.layer_sizes, weights=step.weights, values=step.values, deltas=step.deltas,
             highlight=step.highlight, highlight_edges=step.highlight_edges, ax=figure.add_subplot(),
-            title=f"{self.name}, step {number} of {len(self.steps) - 1}: {step.title}",
+            title=f"{self.name}, step {self.step} of {len(self.steps) - 1}: {step.title}",
         )
-
-    def update(self):
-        """Redraw the diagram and rewrite the text for the current step."""
-        step = self.current
-        self.drawing = self.draw()
         buffer = io.BytesIO()
         self.drawing.figure.savefig(buffer, format="png")
         self.image.value = buffer.getvalue()
@@ -277,11 +242,8 @@ class StepperWidget(widgets.VBox):
 
 
 class ForwardStepper(StepperWidget):
-    """Step through the forward pass of ``network`` on one sample ``x``, one node at a time (eq. 3.2, 3.3).
-
-    ``network`` is either package network (only ``get_weights`` and
-    ``activator`` are used); ``x`` has shape (n_in,). Show it as a cell's last expression.
-    """
+    """Step through the forward pass of either network on one sample ``x`` (n_in,), one node at a time
+    (eq. 3.2, 3.3). Show it as a cell's last expression."""
 
     def __init__(self, network, x):
         weights = network.get_weights()
@@ -290,12 +252,8 @@ class ForwardStepper(StepperWidget):
 
 
 class BackpropStepper(StepperWidget):
-    """Step through backpropagation for one sample: forward, deltas layer by layer, update (eq. 4.1-4.8).
-
-    ``network`` is either package network (``get_weights``, ``activator``,
-    ``loss`` and ``gradients`` are used; its weights are not changed);
-    ``x`` has shape (n_in,), ``t`` shape (n_out,), ``eta`` is the learning rate.
-    """
+    """Step through backpropagation of either network (not changed) for one sample ``x`` (n_in,), target
+    ``t`` (n_out,) and learning rate ``eta``: forward, deltas layer by layer, update (eq. 4.1-4.8)."""
 
     def __init__(self, network, x, t, eta=0.5):
         super().__init__(network.layer_sizes, backprop_steps(network, x, t, eta), "Backpropagation", "backprop")

@@ -10,17 +10,10 @@ import numpy as np
 import matplotlib.pyplot as plt
 from matplotlib.ticker import MaxNLocator
 
-__all__ = [
-    "CHANCE_ERROR",
-    "plot_error_curves",
-    "plot_learning_curves",
-    "plot_bars",
-    "plot_gradient_sizes",
-    "plot_neuron_learning",
-]
+__all__ = ["CHANCE_ERROR", "plot_error_curves", "plot_learning_curves", "plot_bars", "plot_gradient_sizes",
+           "plot_neuron_learning"]
 
-CHANCE_ERROR = 0.9
-"""The error rate of guessing one of 10 digits (drawn as a dashed line)."""
+CHANCE_ERROR = 0.9  # the error rate of guessing one of 10 digits (drawn as a dashed line)
 
 
 def _series(name, x, values):
@@ -40,17 +33,11 @@ def _check_mapping(curves, what):
 
 def plot_error_curves(curves, *, title, ylabel="validation error (%)", xlabel="epoch", chance=True, ax=None,
                       log=False):
-    """One line per curve: error rate (in percent) against epochs.
+    """One line per curve: error rate (in percent) against epochs; returns the figure.
 
-    Inputs:
-    - curves: dict label -> (epochs, error rates in [0, 1]), e.g.
-      ``{"rate 0.1": (history.eval_epoch, history.test_error)}``.
-    - title, ylabel, xlabel: the labels (units in the y label).
-    - chance: draw the 90% error of guessing as a dashed line.
-    - ax: draw into this axes (default: a new figure).
-    - log: logarithmic error axis.
-
-    Returns the figure.
+    ``curves``: dict label -> (epochs, error rates in [0, 1]), e.g.
+    ``{"rate 0.1": (history.eval_epoch, history.test_error)}``. ``chance`` draws the 90% error of guessing
+    as a dashed line, ``log`` makes the error axis logarithmic; ``ax`` (default: a new figure).
     """
     _check_mapping(curves, "curves")
     if ax is None:
@@ -63,22 +50,16 @@ def plot_error_curves(curves, *, title, ylabel="validation error (%)", xlabel="e
     if log:
         ax.set_yscale("log")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # epochs are whole numbers
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.grid(True, alpha=0.3)
     ax.legend(fontsize=8)
     return ax.figure
 
 
 def plot_learning_curves(runs, *, title, xlabel="epoch"):
-    """Two panels side by side: training error and validation error against epochs, one line per run.
+    """Training error and validation error against epochs side by side, one line per run; returns the figure.
 
-    Inputs:
-    - runs: dict label -> (epochs, training errors, validation errors), errors in [0, 1].
-    - title: the figure's title.
-
-    Returns the figure.
+    ``runs``: dict label -> (epochs, training errors, validation errors), errors in [0, 1].
     """
     _check_mapping(runs, "runs")
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
@@ -96,11 +77,8 @@ def plot_learning_curves(runs, *, title, xlabel="epoch"):
 
 
 def plot_bars(values, *, title, ylabel, xlabel, percent=True, ax=None):
-    """One bar per entry of ``values`` (dict label -> number), its value written on top.
-
-    With ``percent`` the numbers are fractions in [0, 1] drawn in percent.
-    Returns the figure.
-    """
+    """One bar per entry of ``values`` (dict label -> number, with ``percent`` a fraction in [0, 1] drawn in
+    percent), its value written on top; returns the figure."""
     _check_mapping(values, "values")
     numbers = np.asarray(list(values.values()), dtype=np.float64)
     if numbers.ndim != 1 or not np.isfinite(numbers).all():
@@ -114,21 +92,16 @@ def plot_bars(values, *, title, ylabel, xlabel, percent=True, ax=None):
         ax.annotate(f"{value:.1f}{'%' if percent else ''}", (x, value), ha="center", va="bottom", fontsize=8,
                     xytext=(0, 2), textcoords="offset points")
     ax.set_xticks(positions, [str(label) for label in values], fontsize=8)
-    ax.set_title(title)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     ax.margins(y=0.15)
     return ax.figure
 
 
 def plot_gradient_sizes(sizes, *, title, ylabel="size of dE/dW (root mean square, log scale)"):
-    """The size of dE/dW per layer (log scale), one line per entry of ``sizes``.
+    """The size of dE/dW per layer (log scale), one line per entry of ``sizes``; returns the figure.
 
-    Inputs:
-    - sizes: dict label -> array with one positive number per layer, input side first
-      (e.g. from :func:`bpcourse.core.diagnostics.gradient_sizes`).
-
-    Returns the figure.
+    ``sizes``: dict label -> one positive number per layer, input side first
+    (e.g. from :func:`bpcourse.core.diagnostics.gradient_sizes`).
     """
     _check_mapping(sizes, "sizes")
     figure, ax = plt.subplots(figsize=(8, 4.2))
@@ -140,22 +113,17 @@ def plot_gradient_sizes(sizes, *, title, ylabel="size of dE/dW (root mean square
         ax.plot(layers, per_layer, marker="o", label=str(label))
         ax.set_xticks(layers)
     ax.set_yscale("log")
-    ax.set_title(title)
-    ax.set_xlabel("layer of weights (1 = next to the input)")
-    ax.set_ylabel(ylabel)
+    ax.set(title=title, xlabel="layer of weights (1 = next to the input)", ylabel=ylabel)
     ax.grid(True, which="both", alpha=0.3)
     ax.legend(fontsize=8)
     return figure
 
 
 def plot_neuron_learning(records, *, title):
-    """One neuron learning: its output y and its loss E against gradient steps, one line per record.
+    """One neuron learning: its output y and its loss E against gradient steps; returns the figure.
 
-    Inputs:
-    - records: dict label -> a record of :func:`bpcourse.core.single_neuron.train_neuron`
-      (a dict with arrays ``"output"`` and ``"loss"``, index 0 the start).
-
-    Returns the figure.
+    ``records``: dict label -> a record of :func:`bpcourse.core.single_neuron.train_neuron`
+    (a dict with arrays ``"output"`` and ``"loss"``, index 0 the start).
     """
     _check_mapping(records, "records")
     figure, (left, right) = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -164,13 +132,10 @@ def plot_neuron_learning(records, *, title):
         left.plot(steps, output, label=str(label))
         right.plot(steps, _series(label, steps, record["loss"])[1], label=str(label))
     left.set_ylim(-0.02, 1.02)
-    for ax, ylabel in ((left, "output y (target 0)"), (right, "loss E")):
-        ax.set_xlabel("gradient step (epoch of one sample)")
-        ax.set_ylabel(ylabel)
+    for ax, name, ylabel in ((left, "output", "output y (target 0)"), (right, "loss", "loss E")):
+        ax.set(title=name, xlabel="gradient step (epoch of one sample)", ylabel=ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend(fontsize=8)
-    left.set_title("output")
-    right.set_title("loss")
     figure.suptitle(title)
     figure.tight_layout()
     return figure

@@ -1,18 +1,12 @@
-"""Exercise checks, one submodule per notebook.
-
-A check cell in notebook NN is one call, for example::
+"""Exercise checks, one submodule per notebook; a check cell in notebook NN is one call, for example::
 
     from bpcourse.exercises.checks.nb01 import check_sigmoid
     check_sigmoid(sigmoid)
 
-Each check tries the learner's function on several inputs, including edge
-cases, compares it with the package's reference implementation with explicit
-tolerances, and raises ``AssertionError`` with the input, what was expected,
-what came back and a hint for the common mistake. On success it prints one
-short line.
-
-Each submodule ends with ``EXERCISES``, its notebook's graded exercises (see
-:mod:`bpcourse.exercises.catalog`). The helpers the checks share (calling the
-learner's function, comparing, formatting messages) live in
+Each check first refuses a borrowed answer (:mod:`bpcourse.exercises.originality`), tries the learner's function
+on several inputs, edge cases included (with ``seed=``, the instructor's hidden cases drawn from it), compares it
+with the package's reference with explicit tolerances, and raises ``AssertionError`` with the case, the input,
+what was expected, what came back and a hint that names the mistake and the equation. On success it prints one
+line. Each submodule ends with ``EXERCISES`` (see :mod:`bpcourse.exercises.catalog`); the shared helpers live in
 :mod:`bpcourse.exercises.checks._common`.
 """

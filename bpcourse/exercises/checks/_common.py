@@ -1,21 +1,9 @@
-"""Helpers shared by the exercise checks ``bpcourse.exercises.checks.nb01`` ... ``nb07``.
+"""Helpers shared by the exercise checks. Every failure message has one frame::
 
-Every failure message has one frame::
-
-    check_x failed on <case>:
+    check_x failed on <case>:                    (head)
       <the input, one line per argument>
-      <what was expected and what came back>
+      <what was expected and what came back>     (failure, mismatch)
       hint: <what to do>
-
-:func:`head` writes the first lines, :func:`failure` adds the rest and
-returns the ``AssertionError`` to raise. The other helpers do the jobs every
-check repeats: call the learner's function (:func:`call_learner`), make sure
-it left its inputs alone (:func:`copy_value`, :func:`same_values`,
-:func:`check_unchanged`), that it returned something (:func:`check_returned`)
-of the right kind (:func:`as_array`) and the right value
-(:func:`compare_arrays`, :func:`mismatch`), and recognize a typical wrong
-answer (:func:`matches`, :func:`diagnose`). Arrays in messages are written
-by :func:`show` and :func:`show_args`.
 """
 
 import contextlib
@@ -26,18 +14,10 @@ import numpy as np
 from bpcourse.exercises.originality import borrowed
 
 WARNINGS_NOTE = "(the check runs your function with warnings turned into errors)"
-"""Said when a learner's function fails only because a warning was turned into an error."""
-
-
-# --- the message frame --------------------------------------------------------
 
 
 def head(check, description, *lines):
-    """First lines of a failure message: ``"<check> failed on <description>:"``, then ``lines`` indented.
-
-    Each line names an input (see :func:`show_args`); a line may hold its own
-    indented continuation lines.
-    """
+    """First lines of a failure message: ``"<check> failed on <description>:"``, then ``lines`` indented."""
     return f"{check} failed on {description}:\n" + "".join(f"  {line}\n" for line in lines)
 
 
@@ -55,11 +35,7 @@ def not_written(check, name):
 
 
 def show(value, *, indent=0):
-    """Short text for a number or an array; continuation lines indented by ``indent`` spaces.
-
-    Arrays of more than 20 elements are summarised with ``...``; a 0-d array
-    or NumPy scalar is written as the Python number it holds.
-    """
+    """Short text for a number or an array (more than 20 elements summarised with ``...``)."""
     if isinstance(value, np.ndarray) and value.ndim:
         text = np.array2string(value, precision=6, threshold=20, separator=", ")
         return text.replace("\n", "\n" + " " * indent)
@@ -69,14 +45,7 @@ def show(value, *, indent=0):
 
 
 def show_args(args):
-    """Lines naming the inputs for :func:`head`.
-
-    Args:
-        args: list of ``(argument name, value)``; a value is a number, an array
-            or a list of ``(W, b)`` pairs (then only the shapes are shown).
-    Returns:
-        list of str, one per argument.
-    """
+    """Lines naming the inputs ``(argument name, value)`` for :func:`head`; a list of (W, b) shows its shapes."""
     lines = []
     for argument, value in args:
         if isinstance(value, (list, tuple)):
@@ -89,27 +58,11 @@ def show_args(args):
     return lines
 
 
-# --- calling the learner's function --------------------------------------------
-
-
 def call_learner(function, args, *, check, name, head_text, hint, warnings_as_errors=False, errstate=None):
-    """Call ``function(*args)`` and return its result; turn what it raises into an AssertionError.
-
-    Args:
-        function: the learner's function.
-        args: the positional arguments (pass copies if the originals must survive).
-        check, name: the check's and the learner's function's names, for messages.
-        head_text: the message head from :func:`head`, naming the case and the input.
-        hint: str, or a function ``hint(error) -> str`` for a hint that depends on the error.
-        warnings_as_errors: run with every warning turned into an error (and NumPy's
-            overflow, invalid and divide warnings switched on), so that e.g. an
-            overflow in ``np.exp`` fails; the message then says so.
-        errstate: keyword arguments for ``np.errstate`` around the call, e.g.
-            ``{"over": "ignore"}``; overrides the setting above.
-    Raises:
-        AssertionError: if the function raises (``NotImplementedError``: not written yet);
-        BorrowedAnswer: if it ran the package's implementation (see :mod:`bpcourse.exercises.originality`).
-    """
+    """Call ``function(*args)`` and return its result; what it raises becomes an AssertionError (``hint``: a str or
+    ``hint(error) -> str``), a borrowed answer a BorrowedAnswer. ``warnings_as_errors`` turns every warning (and
+    NumPy's overflow, invalid, divide) into an error, so that an overflow in ``np.exp`` fails; ``errstate`` (for
+    ``np.errstate``) overrides it."""
     numpy_errors = dict(over="warn", invalid="warn", divide="warn", under="ignore") if warnings_as_errors else {}
     numpy_errors.update(errstate or {})
     try:
@@ -130,11 +83,23 @@ def call_learner(function, args, *, check, name, head_text, hint, warnings_as_er
         raise failure(head_text, *lines, hint=hint(error) if callable(hint) else hint) from error
 
 
-def copy_value(value):
-    """A copy to hand to the learner: an array (same dtype), or a list of ``(W, b)`` as float arrays.
+def call_on_copies(function, args, *, check, name, description, hint, unchanged, phrase="its input {}",
+                   returned="is the `return` statement missing?", lines=None, **options):
+    """``(head_text, result)`` of the learner's ``function`` called on copies of ``args``, ``(name, value)`` pairs.
+    It fails if the call raises (``hint``, ``options`` as in :func:`call_learner`), changes an input in place
+    (``unchanged``: the hint, None not to check) or returns None (``returned``: the hint); ``lines`` (default
+    :func:`show_args`) name the inputs in the message head."""
+    head_text = head(check, description, *(show_args(args) if lines is None else lines))
+    copies = [copy_value(value) for _, value in args]
+    got = call_learner(function, copies, check=check, name=name, head_text=head_text, hint=hint, **options)
+    if unchanged is not None:
+        check_unchanged(head_text, name, args, copies, unchanged, phrase=phrase)
+    check_returned(head_text, name, got, returned)
+    return head_text, got
 
-    Numbers are immutable and come back as they are.
-    """
+
+def copy_value(value):
+    """A copy to hand to the learner: an array (same dtype), a list of ``(W, b)`` as float arrays, or a number."""
     if isinstance(value, (list, tuple)):
         return [tuple(np.array(v, dtype=np.float64) for v in pair) for pair in value]
     if isinstance(value, np.ndarray):
@@ -151,24 +116,13 @@ def same_values(value, other):
 
 
 def check_unchanged(head_text, name, args, passed, hint, *, phrase="its input {}"):
-    """Raise AssertionError if the learner changed an input in place.
-
-    Args:
-        head_text: the message head from :func:`head`.
-        name: the learner's function's name.
-        args: list of ``(argument name, original value)``.
-        passed: the copies the learner was given, in the same order.
-        hint: what to do instead: str, or a function ``hint(argument name) -> str``.
-        phrase: how the message names the argument, e.g. ``"its argument {}"``.
-    """
+    """Fail if an input of ``args`` (``(name, original)``) differs from the copy in ``passed`` given to the learner;
+    ``hint`` is a str or ``hint(argument name) -> str``, ``phrase`` names the argument in the message."""
     for (argument, value), given in zip(args, passed):
         if not same_values(value, given):
             afterwards = "" if isinstance(given, (list, tuple)) else f"; afterwards it held {show(given)}"
             raise failure(head_text, f"your {name} changed {phrase.format(argument)} in place{afterwards}",
                           hint=hint(argument) if callable(hint) else hint)
-
-
-# --- what came back ---------------------------------------------------------------
 
 
 def check_returned(head_text, name, got, hint="is the `return` statement missing?"):
@@ -177,19 +131,16 @@ def check_returned(head_text, name, got, hint="is the `return` statement missing
         raise failure(head_text, f"your {name} returned None", hint=hint)
 
 
-def as_array(head_text, name, got, hint, *, what="an array of numbers", part=None):
-    """``got`` as a float64 array, or an AssertionError saying that numbers were expected.
-
-    ``part`` names one of several returned values (e.g. ``"dW"``) in the message.
-    """
+def as_array(head_text, name, got, hint, *, part=None):
+    """``got`` as a float64 array, or an AssertionError; ``part`` names one of several results (``"dW"``)."""
     try:
         return np.asarray(got, dtype=np.float64)
     except (TypeError, ValueError) as error:
         label = f"{part}: " if part else ""
         text = repr(got)
         text = text if len(text) <= 80 else text[:77] + "..."
-        raise failure(head_text, f"{label}expected {what}, your {name} returned {type(got).__name__} {text}",
-                      hint=hint) from error
+        raise failure(head_text, f"{label}expected an array of numbers, your {name} returned {type(got).__name__} "
+                                 f"{text}", hint=hint) from error
 
 
 def matches(got, candidate, *, rtol, atol):
@@ -203,11 +154,7 @@ def matches(got, candidate, *, rtol, atol):
 
 
 def diagnose(got, wrong_answers, default, *, rtol=1e-6, atol=1e-9):
-    """The hint of the first ``(candidate, hint)`` in ``wrong_answers`` that ``got`` matches, else ``default``.
-
-    Candidates are typical wrong answers (a missing factor, a flipped sign);
-    the loose tolerances recognize them however they were computed.
-    """
+    """The hint of the first typical wrong answer ``(candidate, hint)`` that ``got`` matches, else ``default``."""
     for candidate, hint in wrong_answers:
         if matches(got, candidate, rtol=rtol, atol=atol):
             return hint
@@ -215,14 +162,7 @@ def diagnose(got, wrong_answers, default, *, rtol=1e-6, atol=1e-9):
 
 
 def mismatch(head_text, expected, got, hint, *, rtol=None, atol=None, label=None, detail=None):
-    """The AssertionError for a wrong value: expected and got, one under the other, the tolerance, the hint.
-
-    Args:
-        expected, got: numbers or arrays (written by :func:`show`).
-        label: what the value is, e.g. ``"delta"`` gives ``expected delta = ...``.
-        detail: an extra line, e.g. where the largest difference is.
-        rtol, atol: the tolerances used, for the message.
-    """
+    """The AssertionError for a wrong value: expected and got (``label`` names it), ``detail``, the tolerance."""
     prefix = f"expected {label} = " if label else "expected "
     lines = [f"{prefix}{show(expected, indent=2 + len(prefix))}",
              f"{'got':<{len(prefix)}}{show(got, indent=2 + len(prefix))}"]
@@ -236,21 +176,11 @@ def mismatch(head_text, expected, got, hint, *, rtol=None, atol=None, label=None
 
 def compare_arrays(head_text, name, expected, got, *, rtol, atol, hint, wrong_answers=(), shape_hint=None,
                    type_hint=None, part=None):
-    """Raise AssertionError unless ``got`` is numbers of the shape of ``expected`` and close to it.
+    """Fail unless ``got`` is numbers of the shape of ``expected`` and within ``np.isclose(rtol, atol)`` of it.
 
-    Args:
-        head_text: the message head from :func:`head`.
-        name: the learner's function's name.
-        expected: the reference result, a number or an array.
-        got: what the learner's function returned (not None: see :func:`check_returned`).
-        rtol, atol: the tolerances of ``np.isclose``.
-        hint: str, or a function ``hint(got_array) -> str``, for wrong values.
-        wrong_answers: list of ``(array, hint)`` for typical mistakes, see :func:`diagnose`.
-        shape_hint: hint for a wrong shape (default ``hint``).
-        type_hint: hint when ``got`` is not numbers (default ``hint`` if it is a str, else a general one).
-        part: names one of several returned values (e.g. ``"dW"``) in the message.
-    Returns:
-        ``got`` as a float64 array.
+    ``hint`` (str, or ``hint(got_array) -> str``) is for wrong values, unless ``got`` matches one of
+    ``wrong_answers`` (see :func:`diagnose`); ``shape_hint`` and ``type_hint`` for a wrong shape and for
+    not numbers. ``part`` names one of several results (``"dW"``). Returns ``got`` as a float64 array.
     """
     def resolve(h, got_array):
         return h(got_array) if callable(h) else h
@@ -277,9 +207,6 @@ def compare_arrays(head_text, name, expected, got, *, rtol, atol, hint, wrong_an
                    rtol=rtol, atol=atol, label=part, detail=detail)
 
 
-# --- hidden tests and the success line ---------------------------------------------
-
-
 def random_shape(rng, max_ndim=3, max_size=6):
     """A random array shape for hidden tests: 1 to ``max_ndim`` axes of 1 to ``max_size`` elements."""
     return tuple(int(n) for n in rng.integers(1, max_size + 1, size=int(rng.integers(1, max_ndim + 1))))
@@ -291,11 +218,7 @@ def distinct_sizes(rng, count, low=1, high=9):
 
 
 def passed(check, seed, count, what):
-    """Print the one-line success message: how many cases passed and what they verified.
-
-    ``seed`` is None for the visible cases; for hidden tests the line says so
-    (without the seed, which stays the instructor's).
-    """
+    """Print the one-line success message; for hidden tests (``seed`` given) without the seed."""
     if seed is not None:
         print(f"{check}: all {count} hidden cases passed (other shapes, sizes and values than the visible ones)")
     else:
@@ -303,11 +226,8 @@ def passed(check, seed, count, what):
 
 
 def same_weights(got, expected, *, rtol, atol):
-    """True when ``got`` is a list of ``(W, b)`` pairs like ``expected`` (same count, shapes) and close to it.
-
-    Never vacuous: a shorter or longer list, a pair of another length or shape,
-    or a non-finite entry is False, whatever the rest holds.
-    """
+    """True when ``got`` is a list of ``(W, b)`` pairs like ``expected`` and close to it. Never vacuous: another
+    count, a pair of another length or shape, or a non-finite entry is False."""
     if not isinstance(got, (list, tuple)) or len(got) != len(expected):
         return False
     for pair, reference in zip(got, expected):

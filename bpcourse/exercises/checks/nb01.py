@@ -1,30 +1,16 @@
-"""Checks for the exercises of notebook 01: the sigmoid (eq. 1.2), its derivative (eq. 1.4), one neuron (eq. 1.1).
-
-Each check calls the learner's function on several inputs (scalars, a 1-D
-array, a 2-D batch and edge cases), with every warning turned into an error,
-and compares the result with :mod:`bpcourse.core.activations` within explicit
-tolerances. A failure raises ``AssertionError`` naming the case, the input,
-what was expected, what came back and a hint for the usual mistake; success
-prints one line.
-
-Every check takes ``seed``: without it, it runs the visible cases; with it
-(the instructor's hidden tests), cases of random shapes and values drawn from
-that seed, so an answer that special-cases the visible inputs fails. Every
-check first refuses a borrowed answer (:mod:`bpcourse.exercises.originality`).
-"""
+"""Checks for the exercises of notebook 01: the sigmoid (eq. 1.2), its derivative (eq. 1.4), one neuron (eq. 1.1),
+against :mod:`bpcourse.core.activations`."""
 
 import numpy as np
 
 from bpcourse.core import activations
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
-                                               head, matches, passed, random_shape, show_args)
+from bpcourse.exercises.checks._common import call_on_copies, compare_arrays, matches, passed, random_shape
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
-RTOL = 1e-9
-"""Relative tolerance: different correct formulas agree to about 1e-16."""
-ATOL = 1e-12
-"""Absolute tolerance, for results that are (nearly) 0, such as sigmoid(-1000)."""
+RTOL = 1e-9  # different correct formulas agree to about 1e-16
+ATOL = 1e-12  # for results that are (nearly) 0, such as sigmoid(-1000)
+
 
 def _sigmoid_cases(seed):
     if seed is not None:
@@ -46,21 +32,14 @@ def _sigmoid_cases(seed):
 
 
 def check_sigmoid(sigmoid, *, seed=None):
-    """Check a learner's ``sigmoid(x)`` (eq. 1.2) against the package's reference.
-
-    Cases: scalars, a 1-D array, a 2-D batch of shape (3, 4) and x = -1000 and
-    1000, all run with warnings turned into errors so that an overflow in
-    ``np.exp`` fails. The result must have the input's shape, lie within
-    RTOL/ATOL of the reference and leave the input unchanged.
-    """
+    """Check a learner's ``sigmoid(x)`` (eq. 1.2), with warnings turned into errors so that an overflow fails."""
     sigmoid = refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid", equation="eq. 1.2",
                               forbidden=(activations.sigmoid, activations.SigmoidActivator.forward),
                               forbidden_methods={"sigmoid", "forward", "expit"})
     cases = _sigmoid_cases(seed)
     for description, x in cases:
-        expected = activations.sigmoid(x)
         _run_case("check_sigmoid", sigmoid, "sigmoid", "x", description, x, _sigmoid_error_hint,
-                  _sigmoid_value_hint, expected)
+                  _sigmoid_value_hint, activations.sigmoid(x))
     passed("check_sigmoid", seed, len(cases), "sigmoid(x) matches eq. 1.2 to 1e-9 for scalars, a 1-D array, "
            "a 2-D batch and x = ±1000, with no overflow warning and the input left unchanged")
 
@@ -85,41 +64,26 @@ def _derivative_cases(seed):
 
 
 def check_sigmoid_derivative(sigmoid_derivative, *, seed=None):
-    """Check a learner's ``sigmoid_derivative(y)``, the slope written from the output y (eq. 1.4).
-
-    The argument is y = sigmoid(x), not x: the expected result is y(1 - y).
-    Cases: scalars (including y = 0.5, where the slope is largest), the
-    saturated ends y = 0 and y = 1, a 1-D array and a 2-D batch of shape
-    (3, 4). A function that applies the sigmoid to its argument again (the
-    derivative taken from x) is rejected with a hint.
-    """
+    """Check a learner's ``sigmoid_derivative(y)``, the slope y(1 - y) from the output y = sigmoid(x) (eq. 1.4)."""
     sigmoid_derivative = refuse_borrowed(sigmoid_derivative, check="check_sigmoid_derivative", name="sigmoid_derivative",
                                          equation="eq. 1.4", forbidden=(activations.sigmoid_derivative, activations.SigmoidActivator.backward),
                                          forbidden_methods={"sigmoid_derivative", "backward"})
     cases = _derivative_cases(seed)
     for description, y in cases:
-        expected = activations.sigmoid_derivative(y)
         _run_case("check_sigmoid_derivative", sigmoid_derivative, "sigmoid_derivative", "y", description, y,
-                  _derivative_error_hint, _derivative_value_hint, expected)
+                  _derivative_error_hint, _derivative_value_hint, activations.sigmoid_derivative(y))
     passed("check_sigmoid_derivative", seed, len(cases), "the slope from the output matches y(1 - y) (eq. 1.4) "
            "for scalars, y = 0 and 1, a 1-D array and a 2-D batch")
 
 
 def _run_case(check, function, name, argument, description, value, error_hint, value_hint, expected):
-    """Run one case: call ``function`` on a copy of ``value`` with warnings as errors, then compare.
-
-    ``error_hint(value, error)`` and ``value_hint(value, got)`` give the hints; they are
-    only called on failure. Returns the learner's result as a float64 array.
-    """
-    head_text = head(check, description, *show_args([(argument, value)]))
-    given = copy_value(value)
-    got = call_learner(function, [given], check=check, name=name, head_text=head_text,
-                       hint=lambda error: error_hint(value, error), warnings_as_errors=True)
-    check_unchanged(head_text, name, [(argument, value)], [given],
-                    f"build a new array instead of changing the argument with `{argument} *= ...` or "
-                    f"`{argument}[...] = ...`: the caller still needs its values.")
-    check_returned(head_text, name, got)
-    return compare_arrays(
+    """One case, with warnings as errors; ``error_hint(value, error)`` and ``value_hint(value, got)`` give the hints."""
+    head_text, got = call_on_copies(
+        function, [(argument, value)], check=check, name=name, description=description,
+        hint=lambda error: error_hint(value, error), warnings_as_errors=True,
+        unchanged=f"build a new array instead of changing the argument with `{argument} *= ...` or "
+                  f"`{argument}[...] = ...`: the caller still needs its values.")
+    compare_arrays(
         head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=lambda got_array: value_hint(value, got_array),
         type_hint="return the value(s), as a number or a NumPy array",
         shape_hint=(f"return one value per input element, in the input's shape: apply NumPy's element-wise "
@@ -148,7 +112,7 @@ def _sigmoid_value_hint(x, got):
         return f"you return sigmoid(-x): the sign in the exponent is flipped; {formula}."
     if _matches(got, np.tanh(x)):
         return f"that is tanh(x), not the sigmoid; {formula}."
-    if _any_nan(got):
+    if np.isnan(got).any():
         return (f"nan usually comes from inf/inf or 0/0 for large |x|; {formula}, computed "
                 "so that no exponential ever gets a positive argument.")
     return f"{formula}, and for x < 0 the same value is e^x / (1 + e^x)."
@@ -177,22 +141,8 @@ def _matches(got, candidate):
     return matches(got, candidate, rtol=RTOL, atol=ATOL)
 
 
-def _any_nan(got):
-    try:
-        return bool(np.isnan(np.asarray(got, dtype=np.float64)).any())
-    except (TypeError, ValueError):
-        return False
-
-
-# --- one neuron with the bias folded in (eq. 1.1) --------------------------------------------
-
-
 def reference_neuron_output(w, x):
-    """y = sigmoid(w^T x) with x_0 = 1 carrying the bias w_0 (eq. 1.1).
-
-    w has shape (n + 1,), w[0] the bias; x one input (n,) or one input per row (N, n).
-    Returns a number for one input, shape (N,) for rows.
-    """
+    """y = sigmoid(w^T x), x_0 = 1 carrying the bias w_0 (eq. 1.1): w (n + 1,), x (n,) -> a number, (N, n) -> (N,)."""
     w = np.asarray(w, dtype=np.float64)
     return activations.sigmoid(np.asarray(x, dtype=np.float64) @ w[1:] + w[0])
 
@@ -215,28 +165,17 @@ def _neuron_cases(seed):
 
 
 def check_neuron_output(neuron_output, *, seed=None):
-    """Check a learner's ``neuron_output(w, x)``: y = sigmoid(w^T x), the bias folded in as w_0 (eq. 1.1).
-
-    ``w`` has n + 1 entries, ``w[0]`` the bias; ``x`` is one input of shape (n,)
-    (result: a number) or one input per row, shape (N, n) (result: shape (N,)).
-    Cases: the notebook's neuron, all inputs 0 (only the bias counts), one
-    sample, rows, a single row. Catches the forgotten bias, the bias taken from
-    the wrong end of w, the missing sigmoid and a flipped sign.
-    """
+    """Check a learner's ``neuron_output(w, x)``: y = sigmoid(w^T x), the bias folded in as w_0 (eq. 1.1)."""
     neuron_output = refuse_borrowed(neuron_output, check="check_neuron_output", name="neuron_output", equation="eq. 1.1",
                                     forbidden=(reference_neuron_output,), forbidden_methods={"predict", "forward"})
     cases = _neuron_cases(seed)
     for description, w, x in cases:
-        args = [("w", w), ("x", x)]
-        head_text = head("check_neuron_output", description, *show_args(args))
-        copies = [copy_value(w), copy_value(x)]
-        got = call_learner(neuron_output, copies, check="check_neuron_output", name="neuron_output",
-                           head_text=head_text, errstate={"over": "ignore"},
-                           hint="w has one entry more than x: the first is the bias w_0, whose input x_0 is "
-                                "always 1 (eq. 1.1); for rows, every row is one input vector")
-        check_unchanged(head_text, "neuron_output", args, copies,
-                        "build new arrays instead of changing w or x in place: the caller still needs them")
-        check_returned(head_text, "neuron_output", got)
+        head_text, got = call_on_copies(
+            neuron_output, [("w", w), ("x", x)], check="check_neuron_output", name="neuron_output",
+            description=description, errstate={"over": "ignore"},
+            hint="w has one entry more than x: the first is the bias w_0, whose input x_0 is "
+                 "always 1 (eq. 1.1); for rows, every row is one input vector",
+            unchanged="build new arrays instead of changing w or x in place: the caller still needs them")
         net = x @ w[1:] + w[0]
         wrong = [
             (activations.sigmoid(x @ w[1:]), "the bias w_0 is missing: its input x_0 = 1 adds w_0 to every net "
@@ -255,7 +194,6 @@ def check_neuron_output(neuron_output, *, seed=None):
            "input and for rows of inputs")
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("sigmoid", check_sigmoid, 2, activations.sigmoid),
              Exercise("sigmoid_derivative", check_sigmoid_derivative, 1, activations.sigmoid_derivative),
              Exercise("neuron_output", check_neuron_output, 2, reference_neuron_output))

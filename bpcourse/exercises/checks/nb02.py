@@ -1,48 +1,28 @@
-"""Checks for the exercises of notebook 02: the forward pass in matrix form (eq. 3.8).
+"""Checks for the exercises of notebook 02: the forward pass in matrix form (eq. 3.8), the number of parameters.
 
-``check_layer_forward`` checks ``layer_forward(W, b, x)``, one layer
-a = f(W x + b) for one sample x of shape (n_in,) or a batch of shape
-(N, n_in); ``check_network_forward`` checks ``network_forward(weights, x)``,
-the whole network with weights in the package format. The references are
-the package's vectorized network (:func:`reference_network_forward`). Every
-case uses non-square weight matrices, so a transposed W either fails or gives
-wrong numbers. A failure raises ``AssertionError`` with the case, the input,
-what was expected, what came back and a hint for the usual mistake (a
-forgotten bias, a missing activation, W transposed); success prints one line.
-
-:func:`run_case` (call, in-place check, comparison) is shared with
-:mod:`bpcourse.exercises.checks.nb03`.
+The references are the package's vectorized network. Every case uses non-square weight matrices, so that a
+transposed W fails.
 """
 
 import numpy as np
 
 from bpcourse.core.activations import sigmoid
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value, mismatch,
-                                               distinct_sizes, head, passed, show_args)
+from bpcourse.exercises.checks._common import (call_learner, call_on_copies, check_returned, compare_arrays,
+                                               distinct_sizes, head, mismatch, passed)
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.core.trace import forward_trace, text_example
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import FullConnectedLayer, Network
 
-FORWARD_METHODS = {"predict", "forward", "forward_trace", "_forward"}
-"""Names of the package's forward passes: a forward-pass exercise must not call them."""
+FORWARD_METHODS = {"predict", "forward", "forward_trace", "_forward"}  # the package's forward passes
 
-RTOL = 1e-9
-"""Relative tolerance: correct ways of writing eq. 3.8 agree to about 1e-15."""
-ATOL = 1e-12
-"""Absolute tolerance, for saturated outputs next to 0."""
+RTOL = 1e-9  # correct ways of writing eq. 3.8 agree to about 1e-15
+ATOL = 1e-12  # for saturated outputs next to 0
 
 
 def reference_network_forward(weights, x):
-    """The package's forward pass: the output y of a network with these weights.
-
-    Args:
-        weights: list of ``(W, b)`` per layer, W of shape (n_out, n_in), b of shape (n_out,).
-        x: one sample, shape (n_in,), or a batch, shape (N, n_in).
-    Returns:
-        y of shape (n_out,) or (N, n_out).
-    """
+    """The output y of a network: weights a list of (W (n_out, n_in), b (n_out,)), x (n_in,) or (N, n_in)."""
     sizes = (np.shape(weights[0][0])[1],) + tuple(np.shape(W)[0] for W, _ in weights)
     network = Network(sizes)
     network.set_weights(weights)
@@ -54,6 +34,10 @@ def reference_layer_forward(W, b, x):
     return reference_network_forward([(W, b)], x)
 
 
+FORWARD_FORBIDDEN = (reference_layer_forward, reference_network_forward, FullConnectedLayer.forward, Network.predict,
+                     ObjectNetwork.predict)
+
+
 def _layer_cases(seed):
     rng = np.random.default_rng(20 if seed is None else seed)
     if seed is not None:
@@ -62,8 +46,7 @@ def _layer_cases(seed):
                  rng.normal(size=n_out), rng.normal(size=n_in)),
                 (f"hidden case: W of shape ({n_in}, {n_out}), a batch of {n}", rng.normal(size=(n_in, n_out)),
                  rng.normal(size=n_in), rng.normal(size=(n, n_out)))]
-    (W1, b1), (W2, b2) = text_example()[0]
-    x = text_example()[1]
+    ((W1, b1), (W2, b2)), x, _ = text_example()
     W5, b5 = rng.normal(size=(2, 5)), rng.normal(size=2)
     return [
         ("the text's hidden layer (W of shape (4, 3)), one sample x of shape (3,)", W1, b1, x),
@@ -78,17 +61,9 @@ def _layer_cases(seed):
 
 
 def check_layer_forward(layer_forward, *, seed=None):
-    """Check a learner's ``layer_forward(W, b, x)`` (eq. 3.8) against the package's reference.
-
-    Cases: the text's hidden and output layers for one sample, batches of 5 and
-    of 1 sample, a layer with a single node and a saturated layer (net up to
-    about ±300). The result must have shape (n_out,) for one sample and
-    (N, n_out) for a batch.
-    """
+    """Check a learner's ``layer_forward(W, b, x)``, a = sigmoid(W x + b) (eq. 3.8): (n_out,) or (N, n_out)."""
     layer_forward = refuse_borrowed(layer_forward, check="check_layer_forward", name="layer_forward", equation="eq. 3.8",
-                                    forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
-                                               Network.predict, ObjectNetwork.predict),
-                                    forbidden_methods=FORWARD_METHODS)
+                                    forbidden=FORWARD_FORBIDDEN, forbidden_methods=FORWARD_METHODS)
     cases = _layer_cases(seed)
     for description, W, b, x in cases:
         args = [("W", W), ("b", b), ("x", x)]
@@ -128,17 +103,9 @@ def _network_cases(seed):
 
 
 def check_network_forward(network_forward, *, seed=None):
-    """Check a learner's ``network_forward(weights, x)`` (eq. 3.8 applied layer after layer).
-
-    Cases: the text's 3-4-2 network for one sample and a batch of 4, a deep
-    3-5-4-3-2 network for one sample and a batch of 3, a network of a single
-    layer and a saturated network. The result is the output layer's y, shape
-    (n_out,) for one sample or (N, n_out) for a batch.
-    """
+    """Check a learner's ``network_forward(weights, x)``, the output y (eq. 3.8 applied layer after layer)."""
     network_forward = refuse_borrowed(network_forward, check="check_network_forward", name="network_forward",
-                                      equation="eq. 3.8, layer after layer",
-                                      forbidden=(reference_layer_forward, reference_network_forward, FullConnectedLayer.forward,
-                                                 Network.predict, ObjectNetwork.predict),
+                                      equation="eq. 3.8, layer after layer", forbidden=FORWARD_FORBIDDEN,
                                       forbidden_methods=FORWARD_METHODS)
     cases = _network_cases(seed)
     for description, weights, x in cases:
@@ -185,35 +152,14 @@ def _shape_hint(W, x):
 
 
 def run_case(check, name, function, args, description, expected, wrong_answers, hint):
-    """Run one case of a check: call the learner's function on copies of ``args`` and compare.
-
-    Args:
-        check, name: the check's and the learner's function's names (for messages).
-        function: the learner's function.
-        args: list of ``(argument name, value)``; values are arrays or lists of (W, b).
-        description: the case, in words.
-        expected: the reference result, an array.
-        wrong_answers: list of ``(array, hint)`` for typical mistakes: when the result
-            matches one of them, its hint is given; otherwise ``hint``.
-        hint: what to tell the learner if the function raises or its result is wrong.
-    Raises AssertionError if the function raises (NotImplementedError: not written
-    yet), changes an input array in place, or returns something other than
-    ``expected`` within RTOL/ATOL. Overflow warnings are silenced: a sigmoid
-    written as 1 / (1 + np.exp(-z)) is fine here.
-    """
-    head_text = head(check, description, *show_args(args))
-    copies = [copy_value(value) for _, value in args]
-    got = call_learner(function, copies, check=check, name=name, head_text=head_text, hint=hint,
-                       errstate={"over": "ignore"})
-    check_unchanged(head_text, name, args, copies,
-                    lambda argument: f"compute new arrays rather than `+=` or assigning into {argument}: "
-                                     f"the caller still needs its values.")
-    check_returned(head_text, name, got)
+    """One case: the learner's function on copies of ``args`` (``(name, value)`` pairs) against ``expected``, with
+    overflow warnings silenced (a sigmoid written as 1 / (1 + np.exp(-z)) is fine here)."""
+    head_text, got = call_on_copies(
+        function, args, check=check, name=name, description=description, hint=hint, errstate={"over": "ignore"},
+        unchanged=lambda argument: f"compute new arrays rather than `+=` or assigning into {argument}: "
+                                   f"the caller still needs its values.")
     compare_arrays(head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=hint,
                    wrong_answers=wrong_answers)
-
-
-# --- how many numbers a network learns --------------------------------------------------------
 
 
 def reference_count_parameters(layer_sizes):
@@ -231,14 +177,7 @@ def _count_cases(seed):
 
 
 def check_count_parameters(count_parameters, *, seed=None):
-    """Check a learner's ``count_parameters(layer_sizes)``: how many weights and biases the network has.
-
-    Every layer of eq. 3.8 has a weight from each input to each node, and one
-    bias per node. Cases: the text's 3-4-2 network (26), the MNIST network
-    784-300-10 (238,510), a single layer, a deep network. The answer must be an
-    integer, exactly right. Catches the forgotten biases, a bias for the input
-    layer too, and the product or sum of all sizes.
-    """
+    """Check a learner's ``count_parameters(layer_sizes)``: the number of weights and biases, an exact int."""
     count_parameters = refuse_borrowed(count_parameters, check="check_count_parameters", name="count_parameters",
                                        equation="eq. 3.8 (one weight per input and node, one bias per node)",
                                        forbidden=(reference_count_parameters,),
@@ -252,8 +191,7 @@ def check_count_parameters(count_parameters, *, seed=None):
         check_returned(head_text, "count_parameters", got)
         expected = reference_count_parameters(sizes)
         if isinstance(got, bool) or not isinstance(got, (int, np.integer)) or int(got) != expected:
-            pairs = list(zip(sizes[:-1], sizes[1:]))
-            weights = sum(a * b for a, b in pairs)
+            weights = sum(a * b for a, b in zip(sizes[:-1], sizes[1:]))
             candidates = {
                 weights: "the biases are missing: every node of every layer after the input has one bias (eq. 3.2)",
                 expected + sizes[0]: "the input layer has no biases: its nodes only hold the sample",
@@ -270,7 +208,6 @@ def check_count_parameters(count_parameters, *, seed=None):
            "the MNIST network (238,510), a single layer and a deep network")
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("layer_forward", check_layer_forward, 2, reference_layer_forward),
              Exercise("network_forward", check_network_forward, 2, reference_network_forward),
              Exercise("count_parameters", check_count_parameters, 1, reference_count_parameters))

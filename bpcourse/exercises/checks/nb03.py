@@ -1,20 +1,14 @@
-"""Checks for the exercises of notebook 03: the error terms of backpropagation (eq. 4.1, 4.3).
+"""Checks for the exercises of notebook 03: the error terms of backpropagation (eq. 4.1, 4.3), and those of the
+cross-entropy, derived by the learner.
 
-``check_output_delta`` checks ``output_delta(y, t)``, eq. 4.1:
-delta = y(1 - y)(t - y), element by element. ``check_hidden_delta`` checks
-``hidden_delta(a, W_next, delta_next)``, eq. 4.3: delta_j = a_j(1 - a_j)
-sum_k w_kj delta_k for one sample, with W_next of shape (n_next, n) (the
-weights from this layer into the next, package format). Most cases use
-non-square W_next, and one square but unsymmetric W_next catches
-``W_next @ delta_next``. The references below are the text's formulas;
-``tests/test_checks_nb03.py`` checks them against both package networks.
+W_next has the package's shape (n_next, n); one square but unsymmetric W_next catches ``W_next @ delta_next``.
 """
 
 import numpy as np
 
 from bpcourse.core.activations import sigmoid, sigmoid_derivative
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays, copy_value,
-                                               distinct_sizes, failure, head, passed, random_shape, show_args)
+from bpcourse.exercises.checks._common import (call_on_copies, compare_arrays, distinct_sizes, failure, passed,
+                                               random_shape)
 from bpcourse.exercises.checks.nb02 import run_case
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
@@ -22,9 +16,6 @@ from bpcourse.core.trace import forward_trace, text_example
 
 BACKWARD_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_output_layer_delta", "calc_hidden_layer_delta",
                     "backward", "train_batch", "train_one_sample", "_backward", "_output_delta", "_train_step"}
-"""Names of the package's backward passes: an exercise on the error terms must not call them.
-Both checks take ``seed`` for the instructor's hidden tests (random shapes and values) and refuse a
-borrowed answer first."""
 
 
 def reference_output_delta(y, t):
@@ -34,15 +25,7 @@ def reference_output_delta(y, t):
 
 
 def reference_hidden_delta(a, W_next, delta_next):
-    """Error terms of one hidden layer for one sample (eq. 4.3).
-
-    Args:
-        a: outputs of this layer's nodes, shape (n,).
-        W_next: weights from this layer into the next, shape (n_next, n); W_next[k, j] = w_kj.
-        delta_next: error terms of the next layer, shape (n_next,).
-    Returns:
-        delta of shape (n,): delta_j = a_j (1 - a_j) sum_k w_kj delta_k.
-    """
+    """delta_j = a_j (1 - a_j) sum_k w_kj delta_k (eq. 4.3): a (n,), W_next (n_next, n), delta_next (n_next,)."""
     a = np.asarray(a, dtype=float)
     return sigmoid_derivative(a) * (np.asarray(W_next, dtype=float).T @ np.asarray(delta_next, dtype=float))
 
@@ -71,13 +54,7 @@ def _output_cases(seed):
 
 
 def check_output_delta(output_delta, *, seed=None):
-    """Check a learner's ``output_delta(y, t)`` (eq. 4.1) against the reference.
-
-    Cases: the text's output nodes 8 and 9, a single node given as numbers, ten
-    outputs with a one-hot target, saturated outputs, a batch of shape (4, 2)
-    and y equal to t. Catches the sign error (y - t), the missing y(1 - y)
-    factor and the derivative taken from x instead of y.
-    """
+    """Check a learner's ``output_delta(y, t)``, delta = y(1 - y)(t - y) element by element (eq. 4.1)."""
     output_delta = refuse_borrowed(output_delta, check="check_output_delta", name="output_delta", equation="eq. 4.1",
                                    forbidden=(reference_output_delta, reference_hidden_delta), forbidden_methods=BACKWARD_METHODS)
     cases = _output_cases(seed)
@@ -131,13 +108,7 @@ def _hidden_cases(seed):
 
 
 def check_hidden_delta(hidden_delta, *, seed=None):
-    """Check a learner's ``hidden_delta(a, W_next, delta_next)`` (eq. 4.3) for one sample.
-
-    Cases: the text's hidden layer (W_next of shape (2, 4)), 5 nodes feeding 3,
-    3 nodes feeding 6, a square unsymmetric W_next, a single next node and
-    saturated outputs. Catches the missing a(1 - a) factor, a sign error, the
-    transposed weight matrix and an unweighted sum of the deltas.
-    """
+    """Check a learner's ``hidden_delta(a, W_next, delta_next)`` (eq. 4.3) for one sample."""
     hidden_delta = refuse_borrowed(hidden_delta, check="check_hidden_delta", name="hidden_delta", equation="eq. 4.3",
                                    forbidden=(reference_output_delta, reference_hidden_delta), forbidden_methods=BACKWARD_METHODS)
     cases = _hidden_cases(seed)
@@ -166,9 +137,6 @@ def check_hidden_delta(hidden_delta, *, seed=None):
            "text's hidden layer, non-square and square W_next and saturated nodes")
 
 
-# --- derived, not given: the error terms for the cross-entropy loss -----------------------------
-
-
 def cross_entropy(y, t):
     """E = -sum_j [t_j ln y_j + (1 - t_j) ln(1 - y_j)], the cross-entropy of sigmoid outputs y and targets t."""
     y, t = np.asarray(y, dtype=np.float64), np.asarray(t, dtype=np.float64)
@@ -176,13 +144,11 @@ def cross_entropy(y, t):
 
 
 def numeric_deltas(x, W1, b1, W2, b2, t, epsilon=1e-4):
-    """delta = -dE/dnet of the output and the hidden layer, E the cross-entropy, by centered differences.
+    """(delta_out (n_out,), delta_hidden (n_hidden,)), -dE/dnet of the cross-entropy, by centered differences.
 
-    The network: a = sigmoid(W1 x + b1), y = sigmoid(W2 a + b2). Nothing here
-    uses a derivative formula: each net input is nudged by ±epsilon and
-    ±2 epsilon and E recomputed; the five-point centered difference (eq. 5.4
-    refined, error of order epsilon^4) keeps even saturated layers to about 1e-10.
-    Returns (delta_out (n_out,), delta_hidden (n_hidden,)).
+    The network: a = sigmoid(W1 x + b1), y = sigmoid(W2 a + b2). No derivative formula: each net input is nudged
+    by ±epsilon and ±2 epsilon; the five-point difference (eq. 5.4 refined, error of order epsilon^4) keeps even
+    saturated layers to about 1e-10.
     """
     x = np.asarray(x, dtype=np.float64)
     net_hidden = W1 @ x + b1
@@ -221,21 +187,8 @@ def _cross_entropy_cases(seed):
 
 
 def check_cross_entropy_deltas(cross_entropy_deltas, *, seed=None):
-    """Check a learner's ``cross_entropy_deltas(x, W1, b1, W2, b2, t)`` against finite differences.
-
-    The network has one hidden layer of sigmoids and sigmoid outputs,
-    a = sigmoid(W1 x + b1), y = sigmoid(W2 a + b2), but the loss is the
-    cross-entropy E = -sum_j [t_j ln y_j + (1 - t_j) ln(1 - y_j)] instead of
-    eq. 4.9. The learner derives, following eq. 4.10-4.17 (only eq. 4.14
-    changes), the error terms delta = -dE/dnet of the output layer, shape
-    (n_out,), and of the hidden layer, shape (n_hidden,), and returns
-    ``(delta_out, delta_hidden)``. The check compares them with centered
-    differences of E with respect to each net input (:func:`numeric_deltas`,
-    no formula involved), rtol 1e-5. Cases: five networks, one with a single
-    hidden node, one with square matrices, one nearly saturated. Catches the
-    squared error's rule kept, dE/dy without dy/dnet, the sign, a missing
-    hidden slope and the transposed W2.
-    """
+    """Check a learner's ``cross_entropy_deltas(x, W1, b1, W2, b2, t)`` -> ``(delta_out, delta_hidden)``, derived
+    for the cross-entropy (eq. 4.10-4.17, only eq. 4.14 changes), against :func:`numeric_deltas` (rtol 1e-5)."""
     check, name = "check_cross_entropy_deltas", "cross_entropy_deltas"
     cross_entropy_deltas = refuse_borrowed(cross_entropy_deltas, check=check, name=name, equation="eq. 4.10-4.17, with eq. 4.14 redone",
                                            forbidden=(reference_output_delta, reference_hidden_delta, numeric_deltas),
@@ -244,13 +197,12 @@ def check_cross_entropy_deltas(cross_entropy_deltas, *, seed=None):
     cases = _cross_entropy_cases(seed)
     for description, x, W1, b1, W2, b2, t in cases:
         args = [("x", x), ("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2), ("t", t)]
-        head_text = head(check, description, *show_args(args))
-        copies = [copy_value(value) for _, value in args]
-        got = call_learner(cross_entropy_deltas, copies, check=check, name=name, head_text=head_text,
-                           hint="run the forward pass first, then the output layer's error term, then the hidden "
-                                "layer's from it; return the two as a tuple")
-        check_unchanged(head_text, name, args, copies, "compute new arrays; the caller still needs its inputs")
-        check_returned(head_text, name, got, "return the tuple (delta_out, delta_hidden)")
+        head_text, got = call_on_copies(
+            cross_entropy_deltas, args, check=check, name=name, description=description,
+            hint="run the forward pass first, then the output layer's error term, then the hidden "
+                 "layer's from it; return the two as a tuple",
+            unchanged="compute new arrays; the caller still needs its inputs",
+            returned="return the tuple (delta_out, delta_hidden)")
         if not isinstance(got, (tuple, list)) or len(got) != 2:
             raise failure(head_text, f"expected 2 results (delta_out, delta_hidden), got {type(got).__name__}",
                           hint="return a tuple of two arrays, the output layer's deltas first (the two error terms "
@@ -299,7 +251,6 @@ def _cross_entropy_wrong_answers(x, W1, b1, W2, b2, t):
     return answers
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("output_delta", check_output_delta, 1, reference_output_delta),
              Exercise("hidden_delta", check_hidden_delta, 2, reference_hidden_delta),
              Exercise("cross_entropy_deltas", check_cross_entropy_deltas, 4, None))

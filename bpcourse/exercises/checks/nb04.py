@@ -1,28 +1,9 @@
 """Checks for the exercises of notebook 04: the object network's backward pass, one object at a time.
 
-- ``check_calc_hidden_layer_delta(calc_hidden_layer_delta)``: the learner's
-  ``calc_hidden_layer_delta(node)`` returns a hidden node's error term
-  delta_j = a_j (1 - a_j) sum_k w_kj delta_k over ``node.downstream`` (eq. 4.3).
-- ``check_calc_gradient(calc_gradient)``: the learner's ``calc_gradient(conn)``
-  returns the text's gradient delta_j * x_ji of a connection (eq. 4.5; it is
-  the NEGATIVE of dE/dw_ji, see :mod:`bpcourse.core.oo_network`).
-- ``check_update_weight(update_weight)``: the learner's
-  ``update_weight(conn, rate)`` does w_ji += eta * delta_j * x_ji in place (eq. 4.5).
-
-Each check builds small sigmoid networks from :mod:`bpcourse.core.oo_network`, runs
-the forward pass and the backward pass, with the learner's function doing its
-part, and compares with a twin network that uses the package's methods. A
-failure raises ``AssertionError`` with the case, the node or connection, what
-was expected, what came back and a hint for the usual mistake (the a(1 - a)
-factor left out, the downstream node's output used instead of the upstream
-one, the wrong sign); success prints one line.
-
-The ``reference_*`` functions wrap the package's methods in the exercises'
-function form; the notebook falls back to them while an exercise is not done.
-Every check takes ``seed`` for the instructor's hidden tests (networks of
-random sizes and weights) and refuses a borrowed answer first: an exercise
-function may read the objects' attributes but not call the method it
-re-implements.
+Each check runs small sigmoid networks of :mod:`bpcourse.core.oo_network` with the learner's function doing its
+part, and compares with a twin network that uses the package's methods. An exercise function may read the
+objects' attributes but not call the method it re-implements. ``calc_gradient`` is the text's delta_j * x_ji,
+the NEGATIVE of dE/dw_ji.
 """
 
 from numbers import Real
@@ -36,32 +17,29 @@ from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
 OBJECT_METHODS = {"calc_hidden_layer_delta", "calc_output_layer_delta", "calc_delta", "calc_gradient", "get_gradient",
-                  "update_weight", "train_one_sample", "train", "gradients", "train_batch"}
-"""The object network's own methods for the backward pass and the update."""
+                  "update_weight", "train_one_sample", "train", "gradients", "train_batch"}  # backward pass, update
 
-RTOL = 1e-9
-"""Relative tolerance: any correct order of summation agrees to about 1e-15."""
-ATOL = 1e-15
-"""Absolute tolerance, far below the smallest delta checked (about 1e-4)."""
+RTOL = 1e-9  # any correct order of summation agrees to about 1e-15
+ATOL = 1e-15  # far below the smallest delta checked (about 1e-4)
 
 
-# --- the package's methods in the exercises' form --------------------------
+def _computed(obj, attribute, method):
+    """What ``method()`` leaves in ``obj.<attribute>``; the attribute is then put back as it was."""
+    saved = getattr(obj, attribute)
+    method()
+    value = getattr(obj, attribute)
+    setattr(obj, attribute, saved)
+    return value
 
 
 def reference_calc_hidden_layer_delta(node):
     """delta_j of a hidden node (eq. 4.3) from ``Node.calc_hidden_layer_delta``; ``node.delta`` is left as it was."""
-    saved = node.delta
-    node.calc_hidden_layer_delta()
-    value, node.delta = node.delta, saved
-    return value
+    return _computed(node, "delta", node.calc_hidden_layer_delta)
 
 
 def reference_calc_gradient(conn):
     """delta_j * x_ji of a connection (eq. 4.5) from ``Connection.calc_gradient``; ``conn.gradient`` is left as it was."""
-    saved = conn.gradient
-    conn.calc_gradient()
-    value, conn.gradient = conn.gradient, saved
-    return value
+    return _computed(conn, "gradient", conn.calc_gradient)
 
 
 def reference_update_weight(conn, rate):
@@ -69,21 +47,9 @@ def reference_update_weight(conn, rate):
     conn.update_weight(rate)
 
 
-# --- the checks -------------------------------------------------------------
-
-
 def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
-    """Check a learner's ``calc_hidden_layer_delta(node)`` (eq. 4.3) on four networks.
-
-    For every case the check runs the forward pass and the output layer's
-    deltas (eq. 4.1) with the package, then walks the hidden layers backwards
-    and stores the learner's value in ``node.delta`` for every hidden Node, so
-    that a deeper layer uses the learner's own deltas, exactly as in
-    ``Network.calc_delta``. Every delta is compared with the twin network's
-    ``get_gradient``. Cases: the text's 3-4-2 shape, a deep 2-3-3-2 network, a
-    nearly saturated network (weights x 6, a(1 - a) down to about 2e-3) and a
-    hidden layer of one node.
-    """
+    """Check a learner's ``calc_hidden_layer_delta(node)``, delta_j = a_j (1 - a_j) sum_k w_kj delta_k (eq. 4.3);
+    the learner's deltas are stored in ``node.delta`` and feed the layer below, as in ``Network.calc_delta``."""
     name, check = "calc_hidden_layer_delta", "check_calc_hidden_layer_delta"
     calc_hidden_layer_delta = refuse_borrowed(calc_hidden_layer_delta, check=check, name=name, equation="eq. 4.3",
                                               forbidden=(reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta),
@@ -99,7 +65,7 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
                 before = _state(network)
                 head_text = head(check, f"{description}, hidden node {_node_name(node)}", *_describe_node(node))
                 value = call_learner(calc_hidden_layer_delta, (node,), check=check, name=name,
-                                     head_text=head_text, hint=_hint_delta())
+                                     head_text=head_text, hint=_HINT_DELTA)
                 _unchanged(head_text, name, network, before)
                 got = _as_number(head_text, name, value,
                                  "return delta_j as a number; the check stores it in node.delta itself")
@@ -114,13 +80,7 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
 
 
 def check_calc_gradient(calc_gradient, *, seed=None):
-    """Check a learner's ``calc_gradient(conn)``, delta_j * x_ji (eq. 4.5), on hand-made and network connections.
-
-    Cases: a connection built by hand between two nodes (numbers you can
-    follow), a bias connection from a ConstNode (x_ji = 1), and every
-    connection of four networks after ``get_gradient``, compared with the
-    package's ``Connection.calc_gradient``.
-    """
+    """Check a learner's ``calc_gradient(conn)``, delta_j * x_ji (eq. 4.5), on hand-made and network connections."""
     name, check = "calc_gradient", "check_calc_gradient"
     calc_gradient = refuse_borrowed(calc_gradient, check=check, name=name, equation="eq. 4.5",
                                     forbidden=(reference_calc_gradient, Connection.calc_gradient, Connection.get_gradient),
@@ -144,16 +104,8 @@ def check_calc_gradient(calc_gradient, *, seed=None):
 
 
 def check_update_weight(update_weight, *, seed=None):
-    """Check a learner's ``update_weight(conn, rate)``, w_ji += eta * delta_j * x_ji in place (eq. 4.5).
-
-    Cases: a hand-made connection and a bias connection, then one SGD step on
-    four networks: forward pass and deltas with the package (as in
-    ``Network.train_one_sample``), then the learner's function on every
-    connection, compared weight by weight with a twin network updated by the
-    package's ``Connection.update_weight``, for rates 0.5 and 0.05. The stored
-    ``conn.gradient`` is NOT refreshed before the call, just as in the text's
-    training loop, so the update must compute delta_j * x_ji from the nodes.
-    """
+    """Check a learner's ``update_weight(conn, rate)``, w_ji += eta * delta_j * x_ji in place (eq. 4.5), with
+    ``conn.gradient`` NOT refreshed before the call, as in the text's training loop."""
     name, check = "update_weight", "check_update_weight"
     update_weight = refuse_borrowed(update_weight, check=check, name=name, equation="eq. 4.5",
                                     forbidden=(reference_update_weight, Connection.update_weight, Network.update_weight),
@@ -164,12 +116,7 @@ def check_update_weight(update_weight, *, seed=None):
             twin = Connection(conn.upstream_node, conn.downstream_node, conn.weight)
             twin.gradient = conn.gradient
             reference_update_weight(twin, rate)
-            old = conn.weight
-            head_text = _conn_head(check, description, conn, rate)
-            call_learner(update_weight, (conn, rate), check=check, name=name, head_text=head_text,
-                         hint=_hint_update())
-            _compare_update(head_text, conn, old, rate, twin.weight, conn.weight)
-            conn.weight = old
+            conn.weight = _run_update(check, name, update_weight, description, conn, rate, twin.weight)
             checked += 1
     for rate in (0.5, 0.05):
         for description, network, twin, x, t in _cases(seed):
@@ -177,25 +124,15 @@ def check_update_weight(update_weight, *, seed=None):
                 net.predict(x)
                 net.calc_delta(t)
             for conn, twin_conn in zip(network.connections, twin.connections):
-                old = conn.weight
-                head_text = _conn_head(check, description, conn, rate)
-                call_learner(update_weight, (conn, rate), check=check, name=name, head_text=head_text,
-                             hint=_hint_update())
                 twin_conn.update_weight(rate)
-                _compare_update(head_text, conn, old, rate, twin_conn.weight, conn.weight)
+                _run_update(check, name, update_weight, description, conn, rate, twin_conn.weight)
                 checked += 1
     passed(check, seed, checked, "every weight after your update matches w_ji + eta delta_j x_ji (eq. 4.5), in "
            "place, for two rates")
 
 
-# --- cases ------------------------------------------------------------------
-
-
 def _cases(seed=None):
-    """Yield (description, network, twin with the same weights, x, t); fresh networks each time.
-
-    With ``seed`` (hidden tests): two networks of random sizes and weights drawn from it.
-    """
+    """Yield (description, network, twin with the same weights, x, t); fresh, random ones from ``seed`` if given."""
     rng = np.random.default_rng(404 if seed is None else seed)
     specs = [
         ("a 3-4-2 network (the text's shape)", (3, 4, 2), 1.0),
@@ -209,10 +146,8 @@ def _cases(seed=None):
             sizes = tuple(int(n) for n in rng.integers(1, 6, size=depth))
             specs.append((f"hidden case: a {'-'.join(map(str, sizes))} network", sizes, float(rng.uniform(0.5, 3))))
     for description, sizes, scale in specs:
-        weights = [
-            (scale * rng.normal(size=(n_out, n_in)), scale * rng.normal(size=n_out))
-            for n_in, n_out in zip(sizes[:-1], sizes[1:])
-        ]
+        weights = [(scale * rng.normal(size=(n_out, n_in)), scale * rng.normal(size=n_out))
+                   for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         x = rng.uniform(-1.0, 1.0, size=sizes[0])
         t = np.where(rng.uniform(size=sizes[-1]) < 0.5, 0.1, 0.9)
         network, twin = Network(sizes), Network(sizes)
@@ -239,9 +174,6 @@ def _hand_made_connections():
     ]
 
 
-# --- helpers ----------------------------------------------------------------
-
-
 def _neurons(layer):
     return [node for node in layer.nodes if isinstance(node, Node)]
 
@@ -250,22 +182,16 @@ def _node_name(node):
     return f"{node.layer_index}-{node.node_index}"
 
 
-def _conn_name(conn):
-    return f"{_node_name(conn.upstream_node)} -> {_node_name(conn.downstream_node)}"
-
-
 def _state(network):
-    return ([(node.output, node.delta) for layer in network.layers for node in layer.nodes],
-            [conn.weight for conn in network.connections])
+    return [node.output for layer in network.layers for node in layer.nodes], [c.weight for c in network.connections]
 
 
 def _unchanged(head_text, name, network, before):
-    outputs, weights = before
-    now_outputs, now_weights = _state(network)
-    if now_weights != weights:
+    outputs, weights = _state(network)
+    if weights != before[1]:
         raise failure(head_text, f"your {name} changed a connection's weight",
                       hint="only read conn.weight here; the weights change later, in update_weight (eq. 4.5)")
-    if [o for o, _ in now_outputs] != [o for o, _ in outputs]:
+    if outputs != before[0]:
         raise failure(head_text, f"your {name} changed a node's output",
                       hint="only read node.output; the forward pass has already set it")
 
@@ -282,12 +208,10 @@ def _as_number(head_text, name, value, hint):
 
 def _describe_node(node):
     """Lines for the message head: the node's output and its downstream connections."""
-    lines = [f"node.output a_j = {node.output!r}"]
-    for conn in node.downstream:
-        lines.append(f"downstream connection to node {_node_name(conn.downstream_node)}: "
-                     f"w_kj = {conn.weight:.6g}, delta_k = {conn.downstream_node.delta:.6g}, "
-                     f"output of node k = {conn.downstream_node.output:.6g}")
-    return lines
+    return [f"node.output a_j = {node.output!r}"] + [
+        f"downstream connection to node {_node_name(conn.downstream_node)}: w_kj = {conn.weight:.6g}, "
+        f"delta_k = {conn.downstream_node.delta:.6g}, output of node k = {conn.downstream_node.output:.6g}"
+        for conn in node.downstream]
 
 
 def _conn_head(check, description, conn, rate=None):
@@ -298,12 +222,15 @@ def _conn_head(check, description, conn, rate=None):
              f"downstream node {_node_name(down)}: delta_j = {down.delta!r}, output = {down.output!r}"]
     if rate is not None:
         lines.append(f"rate eta = {rate}")
-    return head(check, f"{description}, connection {_conn_name(conn)}", *lines)
+    return head(check, f"{description}, connection {_node_name(up)} -> {_node_name(down)}", *lines)
 
 
-def _hint_delta():
-    return ("eq. 4.3: the node's own output a_j gives the slope a_j(1 - a_j); the sum runs over the connections "
-            "in node.downstream, each weight times the delta of the node that connection leads to")
+_HINT_DELTA = ("eq. 4.3: the node's own output a_j gives the slope a_j(1 - a_j); the sum runs over the connections "
+               "in node.downstream, each weight times the delta of the node that connection leads to")
+_HINT_GRADIENT = ("eq. 4.5: delta_j belongs to the node the connection leads to (downstream), x_ji is the input it "
+                  "carries, the output of the node it comes from (upstream; 1 for a bias)")
+_HINT_UPDATE = ("eq. 4.5 changes the weight stored in the connection by eta times delta_j x_ji, with delta_j x_ji "
+                "computed from the nodes now (your calc_gradient does that)")
 
 
 def _diagnose_delta(node, got):
@@ -322,13 +249,13 @@ def _diagnose_delta(node, got):
         ((1 - a * a) * down, "1 - a^2 is the derivative of tanh; this network uses the sigmoid: a (1 - a)"),
         (a * down, "the factor is a_j (1 - a_j), not a_j"),
     ]
-    return diagnose(got, candidates, _hint_delta(), atol=1e-14)
+    return diagnose(got, candidates, _HINT_DELTA, atol=1e-14)
 
 
 def _gradient_of(head_text, check, name, calc_gradient, conn):
     before = (conn.weight, conn.upstream_node.output, conn.downstream_node.delta)
     value = call_learner(calc_gradient, (conn,), check=check, name=name, head_text=head_text,
-                         hint=_hint_gradient())
+                         hint=_HINT_GRADIENT)
     if (conn.weight, conn.upstream_node.output, conn.downstream_node.delta) != before:
         raise failure(head_text, f"your {name} changed the weight, the upstream node's output or the downstream "
                                  f"node's delta",
@@ -349,23 +276,22 @@ def _compare_gradient(head_text, conn, expected, got):
         (down.delta, "x_ji is missing: the gradient is delta_j times the input x_ji (eq. 4.5)"),
         (down.delta * conn.weight, "you multiplied by the weight; eq. 4.5 multiplies delta_j by the input x_ji"),
     ]
-    hint = diagnose(got, candidates, _hint_gradient(), atol=1e-14)
+    hint = diagnose(got, candidates, _HINT_GRADIENT, atol=1e-14)
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="gradient")
 
 
-def _hint_gradient():
-    return ("eq. 4.5: delta_j belongs to the node the connection leads to (downstream), x_ji is the input it "
-            "carries, the output of the node it comes from (upstream; 1 for a bias)")
-
-
-def _hint_update():
-    return ("eq. 4.5 changes the weight stored in the connection by eta times delta_j x_ji, with delta_j x_ji "
-            "computed from the nodes now (your calc_gradient does that)")
+def _run_update(check, name, update_weight, description, conn, rate, expected):
+    """The learner's ``update_weight(conn, rate)``, compared with ``expected``; returns the weight before."""
+    old = conn.weight
+    head_text = _conn_head(check, description, conn, rate)
+    call_learner(update_weight, (conn, rate), check=check, name=name, head_text=head_text, hint=_HINT_UPDATE)
+    _compare_update(head_text, conn, old, rate, expected, conn.weight)
+    return old
 
 
 def _compare_update(head_text, conn, old, rate, expected, got):
     if isinstance(got, bool) or not isinstance(got, Real):
-        raise failure(head_text, f"conn.weight became {type(got).__name__} {got!r}", hint=_hint_update())
+        raise failure(head_text, f"conn.weight became {type(got).__name__} {got!r}", hint=_HINT_UPDATE)
     if np.isclose(got, expected, rtol=RTOL, atol=ATOL):
         return
     up, down = conn.upstream_node, conn.downstream_node
@@ -382,11 +308,8 @@ def _compare_update(head_text, conn, old, rate, expected, got):
                                      "delta_j x_ji from the nodes (your calc_gradient does that)"),
         (rate * step, "you replaced the weight by the step: add the step to the old weight"),
     ]
-    hint = diagnose(got, candidates, _hint_update(), atol=1e-14)
+    hint = diagnose(got, candidates, _HINT_UPDATE, atol=1e-14)
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="weight after")
-
-
-# --- the whole training loop of the object network -------------------------------------------
 
 
 def _train_variant(network, X, T, rate, epochs, *, sign=1.0, output_slope=True, hidden_slope=True,
@@ -432,21 +355,8 @@ def _training_cases(seed):
 
 
 def check_train_object_network(train_object_network, *, seed=None):
-    """Check a learner's ``train_object_network(network, X, T, rate, epochs)``: the text's training, by hand.
-
-    For every epoch and every sample in order: the forward pass
-    (``network.predict``, given), the output deltas (eq. 4.1), the hidden
-    deltas from the last hidden layer back (eq. 4.3), then every weight's
-    update (eq. 4.5), over the network's nodes and connections. The
-    network's own training methods (``train``, ``train_one_sample``,
-    ``calc_delta``, the nodes' and connections' ``calc_*`` and
-    ``update_weight``) may not be called; the learner's own functions from
-    the exercises above may. The weights afterwards are compared with a twin
-    network trained by ``Network.train`` (rtol 1e-10). Cases: the text's
-    shape, a deep network over two epochs, one hidden node over three.
-    Catches updating while going back, a flipped sign, a missing slope, an
-    extra epoch and training on one sample only.
-    """
+    """Check a learner's ``train_object_network(network, X, T, rate, epochs)``, the text's training by hand (eq. 4.1,
+    4.3, 4.5), without the network's own training methods, against a twin trained by ``Network.train``."""
     check, name = "check_train_object_network", "train_object_network"
     train_object_network = refuse_borrowed(train_object_network, check=check, name=name, equation="eq. 4.1, 4.3 and 4.5",
                                            forbidden=(Network.train, Network.train_one_sample, Network.calc_delta, Network.update_weight),
@@ -485,8 +395,7 @@ def check_train_object_network(train_object_network, *, seed=None):
         ]
         hint = ("compare one step on one sample with the text's order: forward pass, every delta backwards, then "
                 "every weight (eq. 4.1, 4.3, 4.5)")
-        for variant in filter(None, variants):
-            kwargs, text = variant
+        for kwargs, text in filter(None, variants):
             trial = Network(sizes)
             trial.set_weights(start)
             candidate = _train_variant(trial, X, T, rate, epochs, **kwargs)
@@ -501,7 +410,6 @@ def check_train_object_network(train_object_network, *, seed=None):
            "4.5, sample by sample), over one to three epochs and a deep network")
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("calc_hidden_layer_delta", check_calc_hidden_layer_delta, 2, reference_calc_hidden_layer_delta),
              Exercise("calc_gradient", check_calc_gradient, 1, reference_calc_gradient),
              Exercise("update_weight", check_update_weight, 1, reference_update_weight),

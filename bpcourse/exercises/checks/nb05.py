@@ -1,34 +1,15 @@
-"""Checks for the exercise of notebook 05: find and fix the planted bug with the gradient check.
+"""Checks for the exercises of notebook 05: the fixed planted bug, the relative error, the gradient check itself.
 
-``check_fixed_gradients(fixed_gradients)`` checks the learner's corrected
-backward pass ``fixed_gradients(network, x, t)``, which returns a list of
-``(dW, db)`` per layer, the true gradient dE/dW and dE/db of
-E = 1/2 sum (t - y)^2 (eq. 4.9) for one sample, with the shapes of
-``network.get_weights()``. For every case it runs the gradient check
-(eq. 5.4, :func:`bpcourse.core.gradcheck.gradient_check` with
-``analytic=fixed_gradients``) and compares with the package's
-``network.gradients``. The cases cover both networks (object and
-vectorized), one and two hidden layers, no hidden layer, and tanh as well as
-the sigmoid. A failure raises ``AssertionError`` with the case, the
-relative errors per layer, the worst weight and a hint: the planted bug still
-there, the sign of the gradient flipped, the sigmoid's derivative written
-in where the activator's belongs, W transposed. Success prints one line.
-
-``seed`` runs the instructor's hidden cases instead (networks of random
-sizes, both kinds, both activations); a borrowed answer (a call of the
-network's own ``gradients``, ``get_gradient`` ...) is refused first.
+A backward pass is judged by the gradient check (eq. 5.4, :func:`bpcourse.core.gradcheck.gradient_check`) and
+compared with ``network.gradients``, on both networks, with the sigmoid and tanh.
 """
-
-GRADIENT_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_gradient", "train_batch", "train_one_sample",
-                    "train", "_backward", "_train_step", "_output_delta"}
-"""The networks' own backward passes: a backward-pass exercise must not call them."""
 
 import numpy as np
 
 from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
-from bpcourse.exercises.checks._common import (call_learner, check_returned, compare_arrays, copy_value, failure, head,
-                                               passed, same_values, same_weights, show, show_args)
+from bpcourse.exercises.checks._common import (call_learner, call_on_copies, compare_arrays, failure, head, passed,
+                                               same_values, same_weights, show)
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.core.trace import backward_trace, forward_trace, text_example, weight_steps
@@ -36,37 +17,23 @@ from bpcourse.core.gradcheck import gradient_check, numeric_gradient, relative_e
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import Network as VectorizedNetwork
 
-THRESHOLD = 1e-5
-"""Relative error of the gradient check (eq. 5.4, epsilon 1e-4) that separates right from wrong.
+GRADIENT_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_gradient", "train_batch", "train_one_sample",
+                    "train", "_backward", "_train_step", "_output_delta"}  # the networks' own backward passes
 
-A correct backward pass stays below about 1e-8 on every case here, and any
-real mistake in it (the planted bug, a flipped sign, a missing derivative)
-gives 1e-3 to 1: the threshold leaves two orders of magnitude or more on
-either side. (Notebook 05 shows why a relative error alone misleads for
-gradients far smaller than the loss.)
-"""
-RTOL, ATOL = 1e-7, 1e-12
-"""Tolerances against ``network.gradients``: correct backward passes agree to about 1e-15."""
+THRESHOLD = 1e-5
+"""Relative error of the gradient check (eq. 5.4, epsilon 1e-4) that separates right from wrong: a correct
+backward pass stays below about 1e-8 on every case here, any real mistake gives 1e-3 to 1."""
+RTOL, ATOL = 1e-7, 1e-12  # against network.gradients: correct backward passes agree to about 1e-15
 
 
 def reference_gradients(network, x, t):
-    """The package's backward pass: ``network.gradients(x, t)``, a list of (dW, db) per layer.
-
-    x has shape (n_in,), t shape (n_out,); dW has shape (n_out, n_in), db shape (n_out,).
-    """
+    """The package's backward pass ``network.gradients(x, t)``: x (n_in,), t (n_out,) -> [(dW, db), ...]."""
     return network.gradients(x, t)
 
 
 def check_fixed_gradients(fixed_gradients, *, seed=None):
-    """Check a learner's ``fixed_gradients(network, x, t)`` with the gradient check, on five cases.
-
-    Cases: the notebook's vectorized 4-5-4-3 sigmoid network, the text's 3-4-2
-    network as an object network, a vectorized 3-4-2 tanh network, a
-    vectorized 5-3 network with no hidden layer and an object 2-3-2 network
-    with a sample of large inputs. Every case must pass the gradient check at
-    ``THRESHOLD`` and match ``network.gradients`` (rtol 1e-7); the network's
-    weights must be unchanged afterwards.
-    """
+    """Check a learner's ``fixed_gradients(network, x, t)``, the true gradient [(dW, db), ...] of one sample: the
+    gradient check at ``THRESHOLD``, ``network.gradients`` (rtol 1e-7), the network's weights left unchanged."""
     fixed_gradients = refuse_borrowed(fixed_gradients, check="check_fixed_gradients", name="fixed_gradients",
                                       equation="eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
                                       forbidden=(reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients),
@@ -86,15 +53,11 @@ def check_fixed_gradients(fixed_gradients, *, seed=None):
         _check_structure(head_text, got, expected)
         got = [(np.asarray(dW, dtype=np.float64), np.asarray(db, dtype=np.float64)) for dW, db in got]
         report = gradient_check(network, x, t, analytic=lambda net, x_, t_: got)
-        matches = same_weights(got, expected, rtol=RTOL, atol=ATOL)
-        if not (report.passed(THRESHOLD) and matches):
+        if not (report.passed(THRESHOLD) and same_weights(got, expected, rtol=RTOL, atol=ATOL)):
             raise _failure(head_text, network, x, t, got, report)
     passed("check_fixed_gradients", seed, len(cases), f"every weight's gradient passes the gradient check "
            f"(eq. 5.4, relative error below {THRESHOLD:g}) and matches network.gradients, on both kinds of "
            f"network, sigmoid and tanh")
-
-
-# --- cases ------------------------------------------------------------------
 
 
 def _cases(seed=None):
@@ -134,9 +97,6 @@ def _cases(seed=None):
            scaled(ObjectNetwork((2, 3, 2), seed=4)), np.array([4.0, -3.0]), target(2))
 
 
-# --- helpers ----------------------------------------------------------------
-
-
 def _unchanged(head_text, network, before):
     if not same_values(before, network.get_weights()):
         network.set_weights(before)
@@ -157,7 +117,7 @@ def _check_structure(head_text, got, expected):
         if all(s == (w[0][::-1], w[1]) for s, w in zip(shapes, wanted)):
             hint = ("dW is transposed: dW[j, i] = dE/dw_ji has the shape of W, (n_out, n_in): "
                     "np.outer(dE/dnet, input), not np.outer(input, dE/dnet)")
-        elif [s for s in shapes] == wanted[::-1]:
+        elif shapes == wanted[::-1]:
             hint = "the layers are in reverse order: the first pair belongs to the first layer (reverse your list)"
     raise failure(head_text, f"expected a list of (dW, db) with shapes {wanted}",
                   f"got {shapes if shapes is not None else type(got).__name__}", hint=hint)
@@ -168,11 +128,9 @@ def _failure(head_text, network, x, t, got, report):
              f"{report.max_relative_error:.3g}, threshold {THRESHOLD:g}"]
     for layer in range(len(got)):
         errors = report.relative_error[report.layer == layer]
-        wrong = int(np.sum(errors >= THRESHOLD))
-        lines.append(f"layer {layer}: {wrong} of {len(errors)} weights wrong "
+        lines.append(f"layer {layer}: {int(np.sum(errors >= THRESHOLD))} of {len(errors)} weights wrong "
                      f"(max relative error {errors.max():.3g})")
-    worst = int(np.argmax(report.relative_error))
-    row = report.rows()[worst]
+    row = report.rows()[int(np.argmax(report.relative_error))]
     lines.append(f"worst: {row['weight']}: yours {row['analytic']!r}, numeric {row['numeric']!r}")
     return failure(head_text, *lines, hint=_diagnose(network, x, t, got, report))
 
@@ -193,7 +151,7 @@ def _diagnose(network, x, t, got, report):
          "the hidden layers' dE/dnet lacks the activation's derivative f'(a) (eq. 4.3)"),
     ]
     for candidate, hint in candidates:
-        if _same(got, candidate):
+        if same_weights(got, candidate, rtol=1e-6, atol=1e-12):
             return hint
     wrong_layers = [layer for layer in range(len(got))
                     if np.any(report.relative_error[report.layer == layer] >= THRESHOLD)]
@@ -215,14 +173,6 @@ def _backward(network, x, t, derivative=None, hidden_derivative=True):
     return weight_steps(deltas, outputs, scale=-1.0)  # the true gradient of one sample
 
 
-def _same(got, candidate):
-    return same_weights(got, candidate, rtol=1e-6, atol=1e-12)
-
-
-
-# --- the relative error -----------------------------------------------------------------------
-
-
 def _rel_error_cases(seed):
     rng = np.random.default_rng(515 if seed is None else seed)
     if seed is not None:
@@ -239,26 +189,16 @@ def _rel_error_cases(seed):
 
 
 def check_rel_error(rel_error, *, seed=None):
-    """Check a learner's ``rel_error(a, n)``: |a - n| / max(1e-8, |a| + |n|), element by element.
-
-    ``a`` is the analytic gradient, ``n`` the numeric one (eq. 5.4), numbers or
-    arrays of one shape. Cases: equal values (0), a small difference, opposite
-    signs (1), both zero (0, not nan), tiny gradients next to zero, plain
-    numbers. Catches dividing by |a| alone, a missing absolute value, the
-    missing floor 1e-8 (0/0 = nan) and the squared difference.
-    """
+    """Check a learner's ``rel_error(a, n)``: |a - n| / max(1e-8, |a| + |n|), element by element (numbers or arrays)."""
     check, name = "check_rel_error", "rel_error"
     rel_error = refuse_borrowed(rel_error, check=check, name=name, equation="the relative error of section 1",
                                 forbidden=(relative_error,), forbidden_methods={"relative_error", "gradient_check"})
     cases = _rel_error_cases(seed)
     for description, a, n in cases:
-        args = [("a", a), ("n", n)]
-        head_text = head(check, description, *show_args(args))
-        copies = [copy_value(a), copy_value(n)]
-        got = call_learner(rel_error, copies, check=check, name=name, head_text=head_text,
-                           errstate={"invalid": "ignore", "divide": "ignore"},
-                           hint="work element by element, so that arrays and numbers both work")
-        check_returned(head_text, name, got)
+        head_text, got = call_on_copies(rel_error, [("a", a), ("n", n)], check=check, name=name,
+                                        description=description, errstate={"invalid": "ignore", "divide": "ignore"},
+                                        unchanged=None, hint="work element by element, so that arrays and numbers "
+                                                             "both work")
         a_, n_ = np.asarray(a, dtype=np.float64), np.asarray(n, dtype=np.float64)
         with np.errstate(invalid="ignore", divide="ignore"):
             wrong = [
@@ -280,15 +220,8 @@ def check_rel_error(rel_error, *, seed=None):
            "gradients, arrays and numbers")
 
 
-# --- the gradient check itself ---------------------------------------------------------------
-
-
 def own_gradients(network, x, t):
-    """The network's own backward pass, ``network.gradients(x, t)``, as a plain function.
-
-    A module-level function (not a lambda), so that the grader can send it to
-    the learner's sandboxed kernel with the rest of a call's arguments.
-    """
+    """``network.gradients(x, t)`` as a module-level function, which the grader can send to the learner's kernel."""
     return network.gradients(x, t)
 
 
@@ -315,6 +248,15 @@ def _check_networks(seed):
         yield description, network, x, t, analytic, correct
 
 
+def _flat(errors):
+    return np.concatenate([np.ravel(e) for pair in errors for e in pair])
+
+
+def _close(got, expected):
+    """Relative errors that agree to 1e-3, or are both below 1e-6."""
+    return (np.abs(got - expected) <= 1e-3 * expected + 1e-6) | ((got < 1e-6) & (expected < 1e-6))
+
+
 def _expected_errors(network, x, t, analytic, epsilon):
     report = gradient_check(network, x, t, epsilon=epsilon, analytic=analytic)
     errors = [(np.zeros(W.shape), np.zeros(b.shape)) for W, b in network.get_weights()]
@@ -327,47 +269,32 @@ def _expected_errors(network, x, t, analytic, epsilon):
 
 
 def _variant_errors(network, x, t, analytic, epsilon, kind):
-    """Per-weight relative errors of a typical wrong gradient check (only to recognize it)."""
+    """The relative errors of a typical wrong gradient check, flattened as :func:`_flat` (only to recognize it)."""
     grads = analytic(network, x, t)
     saved = network.get_weights()
-    errors = []
     base = network.loss_value(x, t)
-    for l, ((W, b), (dW, db)) in enumerate(zip(saved, grads)):
-        pair = []
-        for which, (value, grad) in enumerate(((W, dW), (b, db))):
-            err = np.zeros(value.shape)
-            for index in np.ndindex(value.shape):
-                losses = []
-                for step in (epsilon, -epsilon):
-                    work = [(W_.copy(), b_.copy()) for W_, b_ in saved]
-                    work[l][which][index] += step
-                    network.set_weights(work)
-                    losses.append(network.loss_value(x, t))
-                numeric = {"sign": (losses[1] - losses[0]) / (2 * epsilon),
-                           "no 2": (losses[0] - losses[1]) / epsilon,
-                           "one-sided": (losses[0] - base) / epsilon}[kind]
-                err[index] = relative_error(grad[index], numeric)
-            pair.append(err)
-        errors.append(tuple(pair))
+    errors = []
+    for l, which in np.ndindex(len(saved), 2):  # W, then b, of every layer
+        for index in np.ndindex(saved[l][which].shape):
+            losses = []
+            for step in (epsilon, -epsilon):
+                work = [(W.copy(), b.copy()) for W, b in saved]
+                work[l][which][index] += step
+                network.set_weights(work)
+                losses.append(network.loss_value(x, t))
+            numeric = {"sign": (losses[1] - losses[0]) / (2 * epsilon),
+                       "no 2": (losses[0] - losses[1]) / epsilon,
+                       "one-sided": (losses[0] - base) / epsilon}[kind]
+            errors.append(float(relative_error(grads[l][which][index], numeric)))
     network.set_weights(saved)
-    return errors
+    return np.array(errors)
 
 
 def check_gradient_check_errors(gradient_check_errors, *, seed=None):
     """Check a learner's ``gradient_check_errors(network, x, t, analytic, epsilon)``, the gradient check itself.
 
-    For every weight and bias of ``network`` (read with ``get_weights``, changed
-    with ``set_weights``, the loss from ``network.loss_value(x, t)``): compare the
-    gradient that ``analytic(network, x, t)`` gives (a list of (dW, db)) with
-    eq. 5.4's centered difference, and return the relative errors as a list of
-    (errors_W, errors_b) in the shapes of the weights. The network's weights
-    must be exactly as before afterwards. The check runs it on correct
-    backward passes (every error below THRESHOLD) and on the planted bug of
-    this notebook (some errors far above it), expects the learner's errors to
-    tell them apart, and compares every error with the package's
-    :func:`bpcourse.core.gradcheck.gradient_check` (errors below 1e-6 count as
-    equal). Catches the sign of eq. 5.4, the missing 2, a one-sided difference,
-    a weight not put back, and ignoring ``analytic``.
+    It returns the relative errors of ``analytic(network, x, t)`` against eq. 5.4, [(errors_W, errors_b), ...], and
+    leaves the weights as before; compared with :func:`bpcourse.core.gradcheck.gradient_check` (below 1e-6: equal).
     """
     check, name = "check_gradient_check_errors", "gradient_check_errors"
     gradient_check_errors = refuse_borrowed(gradient_check_errors, check=check, name=name, equation="eq. 5.1-5.4",
@@ -391,10 +318,8 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
         expected = _expected_errors(network, x, t, analytic, epsilon)
         _check_structure(head_text, got, [(np.zeros(W.shape), np.zeros(b.shape)) for W, b in before])
         got = [(np.asarray(eW, dtype=np.float64), np.asarray(eb, dtype=np.float64)) for eW, eb in got]
-        flat_got = np.concatenate([np.ravel(e) for pair in got for e in pair])
-        flat_expected = np.concatenate([np.ravel(e) for pair in expected for e in pair])
-        close = (np.abs(flat_got - flat_expected) <= 1e-3 * flat_expected + 1e-6) | (
-            (flat_got < 1e-6) & (flat_expected < 1e-6))
+        flat_got, flat_expected = _flat(got), _flat(expected)
+        close = _close(flat_got, flat_expected)
         if close.all():
             continue
         hint = ("compare your numeric estimate for one weight with the table of section 3: eq. 5.4 divides "
@@ -409,9 +334,7 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
                                         "(eq. 5.4)"),
                                ("one-sided", "that is the one-sided difference (eq. 5.2); use the centered one, "
                                              "eq. 5.4, whose error is of order epsilon^2")):
-                candidate = _variant_errors(network, x, t, analytic, epsilon, kind)
-                flat = np.concatenate([np.ravel(e) for pair in candidate for e in pair])
-                if np.all((np.abs(flat_got - flat) <= 1e-3 * flat + 1e-6) | ((flat_got < 1e-6) & (flat < 1e-6))):
+                if _close(flat_got, _variant_errors(network, x, t, analytic, epsilon, kind)).all():
                     hint = text
                     break
         worst = int(np.argmax(np.where(close, -1.0, np.abs(flat_got - flat_expected))))
@@ -424,7 +347,6 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
            f"below {THRESHOLD:g} for correct backward passes, above it for the planted bug, weights put back")
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("fixed_gradients", check_fixed_gradients, 3, reference_gradients),
              Exercise("rel_error", check_rel_error, 1, None),
              Exercise("gradient_check_errors", check_gradient_check_errors, 4, None))

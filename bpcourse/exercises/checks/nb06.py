@@ -1,15 +1,7 @@
 """Checks for the exercises of notebook 06: the error rate, the 0.9/0.1 one-hot targets, the SGD loop.
 
-``check_error_rate`` runs the learner's ``error_rate(network, X, y)`` on
-small stand-in networks whose outputs are known (so the expected error rate
-is known exactly) and compares it with :func:`bpcourse.core.training.error_rate`.
-``check_one_hot`` compares the learner's ``one_hot(labels)`` with
-:func:`bpcourse.core.data.one_hot`. ``check_sgd_train`` trains a network with the
-learner's ``sgd_train`` and a twin with :func:`bpcourse.core.training.fit` and
-compares the weights to the last bits (rtol 1e-12). A failure raises ``AssertionError`` naming the
-case, the input, what was expected, what came back and a hint for the usual
-mistake; success prints one line. Every check takes ``seed`` for the
-instructor's hidden cases and refuses a borrowed answer first.
+The references are :func:`bpcourse.core.training.error_rate` (on stand-in networks whose outputs are known),
+:func:`bpcourse.core.data.one_hot` and :func:`bpcourse.core.training.fit`.
 """
 
 import numpy as np
@@ -17,25 +9,17 @@ import numpy as np
 from bpcourse.core import data, training
 from bpcourse.core.data import N_CLASSES
 from bpcourse.core.vectorized import Network
-from bpcourse.exercises.checks._common import (as_array, call_learner, check_returned, check_unchanged, failure, head,
-                                               mismatch, passed, same_weights, show, show_args)
+from bpcourse.exercises.checks._common import (as_array, call_learner, call_on_copies, check_returned, failure, head,
+                                               mismatch, passed, same_weights, show)
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
-ATOL = 1e-12
-"""Absolute tolerance: an error rate is a ratio of counts, exact up to rounding."""
-
+ATOL = 1e-12  # an error rate is a ratio of counts, exact up to rounding
 
 
 class _FixedOutputs:
-    """A stand-in network whose ``predict`` returns stored outputs.
-
-    ``predict(X)`` with X of shape (N, n_in) returns the stored outputs of
-    shape (N, 10); ``predict(x)`` with one sample x of shape (n_in,) returns
-    that sample's row (10,). Samples are recognized by their first input,
-    which holds the sample's index, so the network behaves like a real one
-    whichever way it is called.
-    """
+    """A stand-in network whose ``predict`` returns stored outputs: (N, 10) for X (N, n_in), (10,) for x (n_in,),
+    recognizing a sample by its first input, which holds the sample's index."""
 
     def __init__(self, outputs, n_in=4):
         self.outputs = np.asarray(outputs, dtype=np.float64)
@@ -75,20 +59,11 @@ def _error_rate_cases(seed=None):
             predicted = np.where(rng.random(n) < rng.uniform(0.1, 0.9), (y + rng.integers(1, 10, n)) % 10, y)
             cases.append((f"hidden case: {n} random samples", _outputs_for(predicted, rng), y))
         return cases
-
-    y = np.array([3, 1, 4, 1, 5, 9, 2])
-    predicted = np.array([3, 1, 4, 7, 5, 0, 2])  # 2 of 7 wrong
-    cases.append(("7 samples, 2 predicted wrongly", _outputs_for(predicted, rng), y))
-
-    y = np.array([0, 1, 2, 3])
-    cases.append(("4 samples, all correct", _outputs_for(y, rng), y))
-
-    y = np.array([0, 1, 2, 3, 4])
-    cases.append(("5 samples, all wrong", _outputs_for((y + 1) % 10, rng), y))
-
-    y = np.array([7])
-    cases.append(("a single sample (a batch of one), predicted wrongly",
-                  _outputs_for(np.array([2]), rng), y))
+    cases = [("7 samples, 2 predicted wrongly", _outputs_for([3, 1, 4, 7, 5, 0, 2], rng),
+              np.array([3, 1, 4, 1, 5, 9, 2])),
+             ("4 samples, all correct", _outputs_for([0, 1, 2, 3], rng), np.array([0, 1, 2, 3])),
+             ("5 samples, all wrong", _outputs_for([1, 2, 3, 4, 5], rng), np.array([0, 1, 2, 3, 4])),
+             ("a single sample (a batch of one), predicted wrongly", _outputs_for([2], rng), np.array([7]))]
 
     # 10 samples, so a (10, 10) output matrix: argmax over the wrong axis gives other answers.
     y = np.array([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
@@ -111,32 +86,21 @@ def _error_rate_cases(seed=None):
 
 
 def check_error_rate(error_rate, *, seed=None):
-    """Check a learner's ``error_rate(network, X, y)``: the fraction of samples predicted wrongly.
-
-    The prediction for a sample is the index of the largest of the network's
-    10 outputs; the error rate is (number wrong) / (number of samples), a
-    number in [0, 1]. Cases: some wrong, all correct (0), all wrong (1), a
-    single sample, 10 samples (so an argmax over the wrong axis shows), all
-    outputs negative, 250 random samples. Compared with
-    :func:`bpcourse.core.training.error_rate` to within ATOL.
-    """
+    """Check a learner's ``error_rate(network, X, y)``: the fraction of samples whose largest output is wrong."""
     error_rate = refuse_borrowed(error_rate, check="check_error_rate", name="error_rate", equation="the definition above "
                                  "(wrong predictions / N)", forbidden=(training.error_rate,),
                                  forbidden_methods={"error_rate", "evaluate", "accuracy"})
     cases = _error_rate_cases(seed)
     for description, outputs, y in cases:
         network = _FixedOutputs(outputs)
-        X = network.X.copy()
         expected = float(training.error_rate(network, network.X, y))
-        head_text = head("check_error_rate", description, f"network: {network!r}, X of shape {X.shape}",
-                         f"labels y = {show(y, indent=11)}",
-                         f"predicted (argmax of the outputs) = {show(outputs.argmax(axis=1), indent=37)}")
-        got = call_learner(error_rate, (network, X, y.copy()), check="check_error_rate", name="error_rate",
-                           head_text=head_text,
-                           hint="the network's prediction for X has one row of 10 outputs per sample, "
-                                "shape (N, 10); the predicted digit of a sample is the index of its row's largest "
-                                "output.")
-        check_returned(head_text, "error_rate", got)
+        head_text, got = call_on_copies(
+            error_rate, [("network", network), ("X", network.X), ("y", y)], check="check_error_rate",
+            name="error_rate", description=description, unchanged=None,
+            lines=[f"network: {network!r}, X of shape {network.X.shape}", f"labels y = {show(y, indent=11)}",
+                   f"predicted (argmax of the outputs) = {show(outputs.argmax(axis=1), indent=37)}"],
+            hint="the network's prediction for X has one row of 10 outputs per sample, "
+                 "shape (N, 10); the predicted digit of a sample is the index of its row's largest output.")
         try:
             got_value = float(np.asarray(got, dtype=np.float64))
         except (TypeError, ValueError) as err:
@@ -194,27 +158,17 @@ def _one_hot_cases(seed=None):
 
 
 def check_one_hot(one_hot, *, seed=None):
-    """Check a learner's ``one_hot(labels)``: label n -> 10 values, 0.9 at index n, 0.1 elsewhere.
-
-    Input: labels, a 1-D integer array of shape (N,). Expected: a float array of
-    shape (N, 10), one row per label. Cases: the text's example label 2, the
-    digits 0-9, the ends 0 and 9, 1000 random labels, int32 labels. Compared
-    with :func:`bpcourse.core.data.one_hot` to within ATOL; the labels must not be
-    changed.
-    """
+    """Check a learner's ``one_hot(labels)``: labels (N,) -> (N, 10), 0.9 at the label's index, 0.1 elsewhere."""
     one_hot = refuse_borrowed(one_hot, check="check_one_hot", name="one_hot", equation="the target rule above (0.9 / 0.1)",
                               forbidden=(data.one_hot,), forbidden_methods={"one_hot", "load_mnist"})
     cases = _one_hot_cases(seed)
     for description, labels in cases:
         expected = data.one_hot(labels)
-        given = labels.copy()
-        head_text = head("check_one_hot", description, *show_args([("labels", labels)]))
-        got = call_learner(one_hot, (given,), check="check_one_hot", name="one_hot", head_text=head_text,
-                           hint="build an (N, 10) float array filled with the 'off' value, then put the 'on' "
-                                "value in each row at the column given by that row's label.")
-        check_unchanged(head_text, "one_hot", [("labels", labels)], [given],
-                        "build a new array for the targets.", phrase="the {} array")
-        check_returned(head_text, "one_hot", got)
+        head_text, got = call_on_copies(
+            one_hot, [("labels", labels)], check="check_one_hot", name="one_hot", description=description,
+            hint="build an (N, 10) float array filled with the 'off' value, then put the 'on' "
+                 "value in each row at the column given by that row's label.",
+            unchanged="build a new array for the targets.", phrase="the {} array")
         got_array = as_array(head_text, "one_hot", got, "return a NumPy array of shape (N, 10).")
         if got_array.shape != expected.shape:
             hint = "one row of 10 targets per label: shape (N, 10)."
@@ -244,39 +198,23 @@ def _one_hot_hint(got, expected, labels):
     return "each row: 0.9 at the label's index, 0.1 in the other nine places."
 
 
-
-# --- the SGD training loop ------------------------------------------------------------------------
-
-
 def reference_sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every):
-    """The package's answer: :func:`bpcourse.core.training.fit` without validation set, progress bar or checkpoints.
-
-    Trains ``network`` in place (one ``train_batch`` per mini-batch of a new
-    permutation drawn from ``rng`` every epoch) and returns
-    ``[(epoch, training error rate), ...]`` for every ``evaluate_every``-th
-    epoch and the last one. X (N, n_in), T (N, n_out), y (N,) labels.
-    """
+    """:func:`bpcourse.core.training.fit` on X (N, n_in), T (N, n_out), y (N,), without validation set, progress bar
+    or checkpoints: ``[(epoch, training error rate), ...]`` for every ``evaluate_every``-th epoch and the last."""
     history = training.fit(network, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
                            evaluate_every=evaluate_every, rng=rng, progress=False)
     return list(zip(history.eval_epoch, history.train_error))
 
 
-def _sgd_variant(network, X, T, y, *, epochs, rate, batch_size, rng, evaluate_every, shuffle="given",
-                 drop_last=False, evaluate_last=True):
+def _sgd_variant(network, X, T, *, epochs, rate, batch_size, rng, shuffle="given", drop_last=False):
     """The loop of ``fit`` with switches for typical mistakes (only to recognize them in hints)."""
     n = len(X)
-    errors = []
     fixed = rng.permutation(n) if shuffle == "once" else None
-    for epoch in range(1, epochs + 1):
-        order = {"given": lambda: rng.permutation(n), "none": lambda: np.arange(n), "once": lambda: fixed,
-                 "fresh": lambda: np.random.default_rng().permutation(n)}[shuffle]()
-        stop = n - n % batch_size if drop_last else n
-        for first in range(0, stop, batch_size):
+    for _ in range(epochs):
+        order = fixed if shuffle == "once" else rng.permutation(n) if shuffle == "given" else np.arange(n)
+        for first in range(0, n - n % batch_size if drop_last else n, batch_size):
             rows = order[first:first + batch_size]
             network.train_batch(X[rows], T[rows], rate)
-        if epoch % evaluate_every == 0 or (evaluate_last and epoch == epochs):
-            errors.append((epoch, float(training.error_rate(network, X, y))))
-    return errors
 
 
 def _sgd_cases(seed):
@@ -301,22 +239,8 @@ def _sgd_cases(seed):
 
 
 def check_sgd_train(sgd_train, *, seed=None):
-    """Check a learner's ``sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every)``.
-
-    The training loop of ``bpcourse.core.training.fit``, written by the learner:
-    every epoch, shuffle the sample indices with ``rng.permutation`` (the given
-    generator), cut them into consecutive mini-batches of ``batch_size`` (the
-    last one may be smaller), do one ``network.train_batch(X_batch, T_batch,
-    rate)`` step per batch (forward pass, deltas, update: eq. 6.1-6.6), and
-    every ``evaluate_every`` epochs and after the last one record
-    ``(epoch, training error rate)``; return that list. The check trains a
-    network with the learner's loop and a twin with ``fit`` (same seed for the
-    generator) and compares every weight to the last bits (rtol 1e-12), and the recorded error
-    rates with fit's history. Cases: one epoch with a partial last batch, one
-    epoch per sample, four epochs evaluated every three. Catches no
-    shuffling, a generator other than the given one, one permutation for all
-    epochs, a dropped last batch and a missing final evaluation.
-    """
+    """Check a learner's ``sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every)``, fit's loop:
+    the weights and the recorded ``(epoch, training error rate)`` pairs against ``fit``'s (rtol 1e-12)."""
     check, name = "check_sgd_train", "sgd_train"
     sgd_train = refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
                                 forbidden=(training.fit, reference_sgd_train),
@@ -333,13 +257,11 @@ def check_sgd_train(sgd_train, *, seed=None):
                            head_text=head_text, hint="one loop over the epochs; inside it, one permutation of the "
                                                      "sample indices from rng, then one train_batch step per slice "
                                                      "of batch_size indices")
-        history = training.fit(twin, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
-                               evaluate_every=every, rng=np.random.default_rng(rng_seed), progress=False)
-        expected_errors = list(zip(history.eval_epoch, history.train_error))
+        expected_errors = reference_sgd_train(twin, X, T, y, epochs, rate, batch_size, np.random.default_rng(rng_seed),
+                                              every)
         # the same arithmetic: equal to the last bits (in another process, e.g. the grader's sandbox, BLAS may
         # round the last bit of a product differently, so exact equality would refuse an honest loop)
-        same = same_weights(network.get_weights(), twin.get_weights(), rtol=1e-12, atol=1e-15)
-        if same:
+        if same_weights(network.get_weights(), twin.get_weights(), rtol=1e-12, atol=1e-15):
             check_returned(head_text, name, got, "return the list of (epoch, training error rate) pairs")
             try:
                 got_errors = [(int(e), float(r)) for e, r in got]
@@ -369,8 +291,8 @@ def check_sgd_train(sgd_train, *, seed=None):
         for kwargs, text in variants:
             trial = Network(sizes)
             trial.set_weights(start)
-            _sgd_variant(trial, X, T, y, epochs=epochs, rate=rate, batch_size=batch_size,
-                         rng=np.random.default_rng(rng_seed), evaluate_every=every, **kwargs)
+            _sgd_variant(trial, X, T, epochs=epochs, rate=rate, batch_size=batch_size,
+                         rng=np.random.default_rng(rng_seed), **kwargs)
             if same_weights(network.get_weights(), trial.get_weights(), rtol=1e-9, atol=1e-12):
                 hint = text
                 break
@@ -380,7 +302,6 @@ def check_sgd_train(sgd_train, *, seed=None):
            "the error rates you recorded equal fit's history, with partial batches and several epochs")
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("one_hot", check_one_hot, 2, data.one_hot),
              Exercise("error_rate", check_error_rate, 2, training.error_rate),
              Exercise("sgd_train", check_sgd_train, 5, reference_sgd_train))

@@ -1,24 +1,7 @@
-"""Checks for the exercises of notebook 07: a layer's backward pass and its update, vectorized.
+"""Checks for the exercises of notebook 07: a layer's backward pass and its update, a two-layer pass, vectorized.
 
-Both exercises work on a batch of N samples, one sample per **row**, as
-:class:`bpcourse.core.vectorized.FullConnectedLayer` does (a single sample is a
-row of shape (1, n)); ``delta`` always has the text's sign,
-delta = -dE/dnet (eq. 4.1, 4.3, 6.2, 6.3).
-
-- ``check_layer_backward`` tests ``layer_backward(W, a_prev, delta)`` ->
-  ``(delta_prev, dW, db)`` against ``FullConnectedLayer.backward``: the delta
-  of the layer below (eq. 6.3) and the TRUE gradient dE/dW, dE/db, averaged
-  over the batch (the text's eq. 6.5 without eta, with its sign turned).
-- ``check_batch_update`` tests ``batch_update(W, b, X, delta, rate)`` ->
-  ``(W_new, b_new)`` against ``FullConnectedLayer.backward`` + ``update``:
-  eq. 6.5 and 6.6 with the mean over the batch,
-  W + eta (1/N) sum_n delta_n x_n^T and b + eta (1/N) sum_n delta_n.
-
-A failure raises ``AssertionError`` naming the case, the shapes, what was
-expected, what came back and a hint for the usual mistake (transposed
-weights, a sum instead of the mean, a missing derivative, a flipped sign);
-success prints one line. Every check takes ``seed`` for the instructor's
-hidden cases (layers of random sizes) and refuses a borrowed answer first.
+A batch holds N samples, one per **row**, as in :class:`bpcourse.core.vectorized.FullConnectedLayer` (a single
+sample is a row of shape (1, n)); ``delta`` has the text's sign, -dE/dnet (eq. 4.1, 4.3, 6.2, 6.3).
 """
 
 import numpy as np
@@ -27,40 +10,30 @@ from bpcourse.core.activations import sigmoid
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import FullConnectedLayer, Network
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
-                                               distinct_sizes, failure, head, matches, passed)
+from bpcourse.exercises.checks._common import (call_learner, call_on_copies, check_returned, check_unchanged,
+                                               compare_arrays, distinct_sizes, failure, head, matches, passed)
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
 
 VECTOR_METHODS = {"backward", "update", "gradients", "get_gradient", "train_batch", "train", "train_one_sample",
                   "_backward", "_descend", "_train_step", "_output_delta", "_forward", "forward", "predict"}
-"""The vectorized layer's and networks' own passes: the vectorized exercises must not call them."""
 
-RTOL = 1e-10
-"""Relative tolerance: other correct orders of summation agree to about 1e-15."""
+RTOL = 1e-10  # other correct orders of summation agree to about 1e-15
 ATOL = 1e-12
 
 
 def reference_layer_backward(W, a_prev, delta):
-    """The package's answer: ``FullConnectedLayer.backward`` for weights W on inputs a_prev.
-
-    Inputs: W (n_out, n_in), a_prev (N, n_in) sigmoid outputs of the layer
-    below, delta (N, n_out) the text's error term of this layer.
-    Returns (delta_prev (N, n_in), dW (n_out, n_in), db (n_out,)), new arrays.
-    """
+    """``FullConnectedLayer.backward``: W (n_out, n_in), a_prev (N, n_in) sigmoid outputs, delta (N, n_out) ->
+    new arrays (delta_prev (N, n_in), dW (n_out, n_in), db (n_out,))."""
     layer = _layer(W, np.zeros(W.shape[0]))
     a_prev = np.array(a_prev, dtype=np.float64)
     layer.forward(a_prev)
-    delta_prev = layer.backward(np.array(delta, dtype=np.float64))  # W^T delta for every row
-    delta_prev = delta_prev * layer.activator.backward(a_prev)  # eq. 6.3: times a(1 - a)
-    return delta_prev.copy(), layer.dW.copy(), layer.db.copy()
+    delta_prev = layer.backward(np.array(delta, dtype=np.float64)) * layer.activator.backward(a_prev)  # eq. 6.3
+    return delta_prev, layer.dW.copy(), layer.db.copy()
 
 
 def reference_batch_update(W, b, X, delta, rate):
-    """The package's answer: ``FullConnectedLayer.backward`` then ``update(rate)``.
-
-    Returns (W_new (n_out, n_in), b_new (n_out,)), new arrays; W and b are unchanged.
-    """
+    """``FullConnectedLayer.backward`` then ``update(rate)``: new arrays (W_new (n_out, n_in), b_new (n_out,))."""
     layer = _layer(W, b)
     layer.forward(np.array(X, dtype=np.float64))
     layer.backward(np.array(delta, dtype=np.float64), propagate=False)
@@ -100,15 +73,8 @@ def _data(rng, n_in, n_out, n):
 
 
 def check_layer_backward(layer_backward, *, seed=None):
-    """Check a learner's ``layer_backward(W, a_prev, delta)`` -> ``(delta_prev, dW, db)``.
-
-    Inputs given: W (n_out, n_in); a_prev (N, n_in), the layer's inputs (sigmoid
-    outputs of the layer below); delta (N, n_out), this layer's error term
-    (text's sign). Expected:
-    delta_prev = a_prev (1 - a_prev) * (delta @ W)   (eq. 6.3, row-wise),
-    dW = -(1/N) delta^T a_prev, db = -(1/N) sum_n delta_n   (true gradient, mean).
-    Cases: one sample, batches of 4, 7 and 16, non-square layers.
-    """
+    """Check a learner's ``layer_backward(W, a_prev, delta)`` -> ``(delta_prev, dW, db)``: the layer below's delta
+    (eq. 6.3, row-wise) and the TRUE gradient dE/dW, dE/db, the mean over the batch."""
     layer_backward = refuse_borrowed(layer_backward, check="check_layer_backward", name="layer_backward", equation="eq. 6.3-6.5",
                                      forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.backward,
                                                 Network.gradients, ObjectNetwork.gradients), forbidden_methods=VECTOR_METHODS)
@@ -117,16 +83,14 @@ def check_layer_backward(layer_backward, *, seed=None):
     for description, n_in, n_out, n in cases:
         W, b, a_prev, delta = _data(rng, n_in, n_out, n)
         expected = reference_layer_backward(W, a_prev, delta)
-        given = (W.copy(), a_prev.copy(), delta.copy())
-        head_text = head("check_layer_backward", description,
-                         f"input shapes: W {W.shape}, a_prev {a_prev.shape}, delta {delta.shape}")
-        got = call_learner(layer_backward, given, check="check_layer_backward", name="layer_backward",
-                           head_text=head_text,
-                           hint=_error_hint("delta_prev is eq. 6.3 written for rows; dW and db are the true "
-                                            "gradient, the negative of eq. 6.5's step without eta, averaged over the N "
-                                            "rows."))
-        check_unchanged(head_text, "layer_backward", [("W", W), ("a_prev", a_prev), ("delta", delta)], given,
-                        _UNCHANGED_HINT, phrase="its argument {}")
+        head_text, got = call_on_copies(
+            layer_backward, [("W", W), ("a_prev", a_prev), ("delta", delta)], check="check_layer_backward",
+            name="layer_backward", description=description,
+            lines=[f"input shapes: W {W.shape}, a_prev {a_prev.shape}, delta {delta.shape}"],
+            hint=_error_hint("delta_prev is eq. 6.3 written for rows; dW and db are the true "
+                             "gradient, the negative of eq. 6.5's step without eta, averaged over the N "
+                             "rows."),
+            unchanged=_UNCHANGED_HINT, phrase="its argument {}", returned="return (delta_prev, dW, db).")
         got = _as_tuple(head_text, "layer_backward", got, 3, "(delta_prev, dW, db)")
         for name, value, reference in zip(("delta_prev", "dW", "db"), got, expected):
             compare_arrays(head_text, "layer_backward", reference, value, rtol=RTOL, atol=ATOL, part=name,
@@ -137,14 +101,8 @@ def check_layer_backward(layer_backward, *, seed=None):
 
 
 def check_batch_update(batch_update, *, seed=None):
-    """Check a learner's ``batch_update(W, b, X, delta, rate)`` -> ``(W_new, b_new)``.
-
-    Inputs given: W (n_out, n_in), b (n_out,), X (N, n_in) the layer's inputs,
-    delta (N, n_out) the text's error term, rate eta. Expected (eq. 6.5, 6.6,
-    mean over the batch): W_new = W + eta (delta^T X) / N,
-    b_new = b + eta * mean over the rows of delta.
-    Cases: one sample, batches of 4, 7 and 16, non-square layers, several rates.
-    """
+    """Check a learner's ``batch_update(W, b, X, delta, rate)`` -> ``(W_new, b_new)``, eq. 6.5 and 6.6 with the mean
+    over the batch: W + eta (1/N) sum_n delta_n x_n^T and b + eta (1/N) sum_n delta_n."""
     batch_update = refuse_borrowed(batch_update, check="check_batch_update", name="batch_update", equation="eq. 6.5 and 6.6",
                                    forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.update,
                                               FullConnectedLayer.backward), forbidden_methods=VECTOR_METHODS)
@@ -169,9 +127,6 @@ def check_batch_update(batch_update, *, seed=None):
                            hint=lambda v, name=name: _update_hint(name, v, W, b, X, delta, rate))
     passed("check_batch_update", seed, len(cases), "W_new and b_new match eq. 6.5 and 6.6 averaged over the "
            "batch, for a single sample, batches and several rates, inputs left unchanged")
-
-
-# --- helpers ------------------------------------------------------------------------
 
 
 _UNCHANGED_HINT = "compute new arrays (W + ..., not W += ...): the caller still needs the old values."
@@ -260,9 +215,6 @@ def _update_hint(name, got, W, b, X, delta, rate):
     return "eq. 6.5 and 6.6: the old values plus eta times the step, with the step averaged over the N rows."
 
 
-# --- the whole forward and backward pass of a two-layer network ----------------------------------
-
-
 def _object_network_answer(W1, b1, W2, b2, X, T):
     """Y and the batch-mean true gradients from the object network, one sample at a time (the slow reference)."""
     network = ObjectNetwork((W1.shape[1], W1.shape[0], W2.shape[0]))
@@ -285,8 +237,8 @@ def _two_layer_variant(W1, b1, W2, b2, X, T, *, bias=True, hidden_slope=True, si
 
 def _two_layer_cases(seed):
     rng = np.random.default_rng(72 if seed is None else seed)
-    specs = [("a 5-4-3 network, a batch of N = 6", (5, 4, 3), 6), ("a single sample (N = 1) on a 3-6-2 network",
-                                                                   (3, 6, 2), 1),
+    specs = [("a 5-4-3 network, a batch of N = 6", (5, 4, 3), 6),
+             ("a single sample (N = 1) on a 3-6-2 network", (3, 6, 2), 1),
              ("a 784-30-10 network (MNIST size), N = 8", (784, 30, 10), 8)]
     if seed is not None:
         specs = [(f"hidden case {k}", distinct_sizes(rng, 3, 2, 9), int(rng.integers(1, 9))) for k in range(2)]
@@ -297,19 +249,8 @@ def _two_layer_cases(seed):
 
 
 def check_two_layer_pass(two_layer_pass, *, seed=None):
-    """Check a learner's ``two_layer_pass(W1, b1, W2, b2, X, T)`` -> ``(Y, [(dW1, db1), (dW2, db2)])``.
-
-    The whole vectorized pass of a sigmoid network with one hidden layer for a
-    batch X of shape (N, n_in), one sample per row, targets T (N, n_out): the
-    forward pass (eq. 6.1), the output error terms (eq. 6.2), the hidden ones
-    (eq. 6.3) and the TRUE gradient dE/dW, dE/db of each layer, averaged over
-    the batch. Compared with the object network of notebook 04, run one sample
-    at a time (rtol 1e-9): Y with its ``predict``, the gradients with the
-    mean of its ``gradients``. Cases: a batch of 6, a single sample, an MNIST-
-    sized 784-30-10 network. Catches a forgotten bias, a missing hidden
-    slope, the text's sign instead of the true gradient, a sum instead of the
-    mean, a transposed dW and the wrong axis for db.
-    """
+    """Check a learner's ``two_layer_pass(W1, b1, W2, b2, X, T)`` -> ``(Y, [(dW1, db1), (dW2, db2)])``: the output
+    (eq. 6.1) and the TRUE batch-mean gradients (eq. 6.2, 6.3) against the object network, one sample at a time."""
     check, name = "check_two_layer_pass", "two_layer_pass"
     two_layer_pass = refuse_borrowed(two_layer_pass, check=check, name=name, equation="eq. 6.1-6.6",
                                      forbidden=(reference_layer_backward, reference_batch_update, Network.gradients,
@@ -318,16 +259,14 @@ def check_two_layer_pass(two_layer_pass, *, seed=None):
     cases = list(_two_layer_cases(seed))
     for description, W1, b1, W2, b2, X, T in cases:
         args = (W1, b1, W2, b2, X, T)
-        given = tuple(a.copy() for a in args)
-        head_text = head(check, description, f"input shapes: W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, "
-                                             f"b2 {b2.shape}, X {X.shape}, T {T.shape}")
-        got = call_learner(two_layer_pass, given, check=check, name=name, head_text=head_text,
-                           hint=_error_hint("forward pass layer by layer (eq. 6.1), then the error terms from the "
-                                            "output back (eq. 6.2, 6.3), then each layer's gradient."))
-        check_unchanged(head_text, name, [(n, a) for n, a in zip(("W1", "b1", "W2", "b2", "X", "T"), args)], given,
-                        _UNCHANGED_HINT, phrase="its argument {}")
-        got = _as_tuple(head_text, name, got, 2, "(Y, grads)")
-        Y, grads = got
+        head_text, got = call_on_copies(
+            two_layer_pass, list(zip(("W1", "b1", "W2", "b2", "X", "T"), args)), check=check, name=name,
+            description=description, lines=[f"input shapes: W1 {W1.shape}, b1 {b1.shape}, W2 {W2.shape}, "
+                                            f"b2 {b2.shape}, X {X.shape}, T {T.shape}"],
+            hint=_error_hint("forward pass layer by layer (eq. 6.1), then the error terms from the "
+                             "output back (eq. 6.2, 6.3), then each layer's gradient."),
+            unchanged=_UNCHANGED_HINT, phrase="its argument {}", returned="return (Y, grads).")
+        Y, grads = _as_tuple(head_text, name, got, 2, "(Y, grads)")
         expected_Y, expected_grads = _object_network_answer(*args)
         compare_arrays(head_text, name, expected_Y, Y, rtol=1e-9, atol=1e-12, part="Y", type_hint="return arrays.",
                        hint="the output of eq. 6.1 applied twice, one row per sample", wrong_answers=[
@@ -346,11 +285,10 @@ def check_two_layer_pass(two_layer_pass, *, seed=None):
             pair = _as_tuple(head_text, name, pair, 2, f"(dW{layer}, db{layer})")
             for index, part in enumerate((f"dW{layer}", f"db{layer}")):
                 wrong = [(_two_layer_variant(*args, **kwargs)[1][layer - 1][index], text) for kwargs, text in variants]
-                expected = expected_pair[index]
                 shape_hint = ("dW has the shape of its W, (outputs, inputs): the output side comes first in the "
                               "product" if index == 0 else
                               "db has one entry per node of the layer: average over the rows (the samples)")
-                compare_arrays(head_text, name, expected, pair[index], rtol=1e-9, atol=1e-13, part=part,
+                compare_arrays(head_text, name, expected_pair[index], pair[index], rtol=1e-9, atol=1e-13, part=part,
                                type_hint="return arrays.", shape_hint=shape_hint, wrong_answers=wrong,
                                hint="the true gradient of eq. 6.5, 6.6 without eta (minus the text's step), "
                                     "averaged over the batch")
@@ -358,7 +296,6 @@ def check_two_layer_pass(two_layer_pass, *, seed=None):
            "predict and gradients, sample by sample, for a batch, a single sample and an MNIST-sized network")
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("layer_backward", check_layer_backward, 3, reference_layer_backward),
              Exercise("batch_update", check_batch_update, 2, reference_batch_update),
              Exercise("two_layer_pass", check_two_layer_pass, 5, None))

@@ -1,32 +1,8 @@
 """Checks for the exercises of notebook 08: a stable softmax, the cross-entropy output delta, Glorot weights,
 one training step of a softmax + cross-entropy network.
 
-- ``check_stable_softmax`` tests ``softmax(net)`` -> y with y_k = e^net_k / sum_i e^net_i
-  for one vector (K,) or a batch (N, K), one sample per row, also for
-  net = 1000 (where e^net overflows) with warnings turned into errors.
-- ``check_cross_entropy_delta`` tests ``cross_entropy_delta(net, t)`` -> delta,
-  the error term of softmax + cross-entropy in the text's sign,
-  delta = -dE/dnet = t - y with y = softmax(net), against a numerical
-  derivative of E = -sum_k t_k ln y_k.
-- ``check_glorot_uniform`` tests ``glorot_uniform(n_in, n_out, rng)`` -> W of
-  shape (n_out, n_in), uniform in [-a, a], a = sqrt(6 / (n_in + n_out)): the
-  shape, the range, the variance 2 / (n_in + n_out), the use of ``rng``.
-- ``check_softmax_train_step`` tests ``softmax_train_step(W1, b1, W2, b2, X, T, rate)``
-  -> ``[(W1_new, b1_new), (W2_new, b2_new)]``: one mini-batch step of a network
-  with a sigmoid hidden layer and a softmax output trained with the
-  cross-entropy (forward pass eq. 6.1, output delta t - y, hidden delta
-  eq. 6.3, mean update eq. 6.5, 6.6), against one ``train_batch`` of
-  ``Network(..., loss="softmax_cross_entropy")`` from the same weights.
-
-A failure raises ``AssertionError`` naming the case, the input, what was
-expected, what came back and a hint that names the mistake and the equation
-(never the line to write); success prints one line.
-
-Every check takes ``seed``: without it, it runs the visible cases; with it
-(the instructor's hidden tests), cases of random shapes and values drawn from
-that seed. Every check first refuses a borrowed answer
-(:mod:`bpcourse.exercises.originality`): the package's own softmax, delta,
-Glorot draw or training step.
+A batch has one sample per row. The softmax cases include net = 1000, where e^net overflows, run with warnings
+turned into errors.
 """
 
 import numpy as np
@@ -38,31 +14,15 @@ from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.catalog import Exercise
 from bpcourse.exercises.originality import refuse_borrowed
-from bpcourse.exercises.checks._common import (call_learner, check_returned, check_unchanged, compare_arrays,
-                                               distinct_sizes, failure, head, matches, passed, show_args)
+from bpcourse.exercises.checks._common import call_on_copies, compare_arrays, distinct_sizes, failure, matches, passed
 
-RTOL = 1e-9
-"""Relative tolerance: correct ways to compute the softmax agree to about 1e-15."""
-ATOL = 1e-12
-"""Absolute tolerance, for outputs that are (nearly) 0, such as e^-1000 / (1 + e^-1000)."""
-
-
-def variance_rtol(size):
-    """Relative tolerance of the variance of ``size`` uniform draws: five sampling errors, at least 2%.
-
-    The sample variance of n uniform draws has a relative error of about
-    sqrt(0.8 / n): 0.2% for a 300 x 784 layer, 1.6% for 300 x 10.
-    """
-    return max(0.02, 5 * np.sqrt(0.8 / size))
+RTOL = 1e-9  # correct ways to compute the softmax agree to about 1e-15
+ATOL = 1e-12  # for outputs that are (nearly) 0, such as e^-1000 / (1 + e^-1000)
 
 
 def reference_softmax(net):
-    """The softmax of every row of net (or of one vector), computed without overflow.
-
-    y_k = e^(net_k - m) / sum_i e^(net_i - m) with m the row's largest entry:
-    subtracting m changes nothing mathematically (it cancels) but keeps every
-    exponent <= 0. Returns a float64 array of net's shape.
-    """
+    """The softmax of every row of net (or of one vector) without overflow: y_k = e^(net_k - m) / sum_i e^(net_i - m)
+    with m the row's largest entry; m cancels, but every exponent is <= 0."""
     net = np.asarray(net, dtype=np.float64)
     shifted = net - net.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
@@ -82,9 +42,6 @@ def softmax_cross_entropy(net, t):
     return -(np.asarray(t, dtype=np.float64) * log_y).sum(axis=-1)
 
 
-# --- the softmax ------------------------------------------------------------------------
-
-
 def _softmax_cases(seed=None):
     if seed is not None:
         rng = np.random.default_rng(seed)
@@ -101,34 +58,24 @@ def _softmax_cases(seed=None):
         ("one vector of 3 outputs", np.array([1.0, 2.0, 3.0])),
         ("equal outputs (every y_k = 1/K)", np.zeros(4)),
         ("a batch of N = 4 rows, K = 10 (one sample per row)", rng.normal(0.0, 3.0, size=(4, 10))),
-        ("a batch of N = 3 rows, K = 3 (square: the axis matters)", np.array([[1.0, 2.0, 3.0],
-                                                                            [0.0, 0.0, 5.0],
-                                                                            [-1.0, 4.0, 2.0]])),
+        ("a batch of N = 3 rows, K = 3 (square: the axis matters)",
+         np.array([[1.0, 2.0, 3.0], [0.0, 0.0, 5.0], [-1.0, 4.0, 2.0]])),
         ("large outputs, net = 1000 (e^1000 overflows)", np.array([1000.0, 999.0, 990.0])),
-        ("a batch with large positive and negative rows", np.array([[1000.0, 0.0, -1000.0],
-                                                                   [-800.0, -801.0, -805.0]])),
+        ("a batch with large positive and negative rows", np.array([[1000.0, 0.0, -1000.0], [-800.0, -801.0, -805.0]])),
     ]
 
 
 def check_stable_softmax(softmax, *, seed=None):
-    """Check a learner's ``softmax(net)``: y_k = e^net_k / sum_i e^net_i, per row, without overflow.
-
-    Cases: one vector, equal entries, batches (one sample per row, a square
-    one so that normalizing the wrong axis shows), net = 1000 and -800 with
-    warnings turned into errors. The input must be left unchanged.
-    """
+    """Check a learner's ``softmax(net)``: y_k = e^net_k / sum_i e^net_i, per row, without overflow."""
     softmax = refuse_borrowed(softmax, check="check_stable_softmax", name="softmax", equation="the softmax's definition",
                               forbidden=(reference_softmax, activations.softmax),
                               forbidden_methods={"softmax", "output_activator", "log_softmax"})
     cases = _softmax_cases(seed)
     for description, net in cases:
-        head_text = head("check_stable_softmax", description, *show_args([("net", net)]))
-        given = net.copy()
-        got = call_learner(softmax, [given], check="check_stable_softmax", name="softmax", head_text=head_text,
-                           hint=_softmax_error_hint, warnings_as_errors=True)
-        check_unchanged(head_text, "softmax", [("net", net)], [given],
-                        "build a new array: the caller still needs net (subtracting in place changes it).")
-        check_returned(head_text, "softmax", got)
+        head_text, got = call_on_copies(
+            softmax, [("net", net)], check="check_stable_softmax", name="softmax", description=description,
+            hint=_softmax_error_hint, warnings_as_errors=True,
+            unchanged="build a new array: the caller still needs net (subtracting in place changes it).")
         compare_arrays(head_text, "softmax", reference_softmax(net), got, rtol=RTOL, atol=ATOL,
                        hint=lambda got_array, net=net: _softmax_value_hint(net, got_array),
                        shape_hint="the softmax has one output per input, in the shape of net: keep the row "
@@ -162,9 +109,6 @@ def _softmax_value_hint(net, got):
     if matches(got, 1 / (1 + np.exp(-np.clip(net, -700, 700))), rtol=1e-6, atol=1e-12):
         return "that is the sigmoid of each output; the softmax divides e^net_k by the sum over all outputs."
     return "y_k = e^net_k / sum_i e^net_i: every y_k in (0, 1], and each sample's outputs sum to 1."
-
-
-# --- the cross-entropy delta --------------------------------------------------------------
 
 
 def _delta_cases(seed=None):
@@ -207,31 +151,20 @@ def numerical_delta(net, t, h=1e-6):
 
 
 def check_cross_entropy_delta(cross_entropy_delta, *, seed=None):
-    """Check a learner's ``cross_entropy_delta(net, t)``: delta = -dE/dnet of softmax + cross-entropy.
-
-    E = -sum_k t_k ln y_k with y = softmax(net), per sample; the result has
-    net's shape, one row per sample for a batch, in the text's sign
-    (delta = -dE/dnet, as eq. 4.1). Each case is compared with the formula's
-    reference and with a numerical derivative; net = 1000 runs with warnings
-    turned into errors.
-    """
+    """Check a learner's ``cross_entropy_delta(net, t)``: delta = -dE/dnet (the text's sign) of the cross-entropy
+    E = -sum_k t_k ln y_k with y = softmax(net), per sample, in net's shape."""
     cross_entropy_delta = refuse_borrowed(cross_entropy_delta, check="check_cross_entropy_delta", name="cross_entropy_delta",
                                           equation="the derivation of -dE/dnet for softmax + cross-entropy (eq. 4.1's sign)",
                                           forbidden=(reference_cross_entropy_delta, losses.SoftmaxCrossEntropy.delta),
                                           forbidden_methods={"delta", "SoftmaxCrossEntropy", "get_loss", "LOSSES"})
     cases = _delta_cases(seed)
     for description, net, t in cases:
-        head_text = head("check_cross_entropy_delta", description, *show_args([("net", net), ("t", t)]))
-        given = (net.copy(), t.copy())
-        got = call_learner(cross_entropy_delta, list(given), check="check_cross_entropy_delta",
-                           name="cross_entropy_delta", head_text=head_text, hint=_delta_error_hint,
-                           warnings_as_errors=True)
-        check_unchanged(head_text, "cross_entropy_delta", [("net", net), ("t", t)], list(given),
-                        "build new arrays: the caller still needs net and t.")
-        check_returned(head_text, "cross_entropy_delta", got)
-        expected = reference_cross_entropy_delta(net, t)
-        compare_arrays(head_text, "cross_entropy_delta", expected, got, rtol=1e-7, atol=1e-10,
-                       hint=lambda got_array, net=net, t=t: _delta_value_hint(net, t, got_array),
+        head_text, got = call_on_copies(
+            cross_entropy_delta, [("net", net), ("t", t)], check="check_cross_entropy_delta",
+            name="cross_entropy_delta", description=description, hint=_delta_error_hint, warnings_as_errors=True,
+            unchanged="build new arrays: the caller still needs net and t.")
+        compare_arrays(head_text, "cross_entropy_delta", reference_cross_entropy_delta(net, t), got, rtol=1e-7,
+                       atol=1e-10, hint=lambda got_array, net=net, t=t: _delta_value_hint(net, t, got_array),
                        shape_hint="delta has one entry per output and sample: the shape of net.")
     passed("check_cross_entropy_delta", seed, len(cases), "delta = -dE/dnet against a numerical derivative for one "
            "sample, batches, soft targets and net = 1000")
@@ -259,17 +192,9 @@ def _delta_value_hint(net, t, got):
     return "derive -dE/dnet for E = -sum_k t_k ln y_k, y = softmax(net) (the notebook's derivation above)."
 
 
-# --- Glorot initialization ------------------------------------------------------------------
-
-
 def check_glorot_uniform(glorot_uniform, *, seed=None):
-    """Check a learner's ``glorot_uniform(n_in, n_out, rng)`` -> W (n_out, n_in), uniform in [-a, a].
-
-    a = sqrt(6 / (n_in + n_out)). Checked: the shape (n_out, n_in), every
-    entry within [-a, a] and the range nearly used up, the mean near 0, the
-    variance 2 / (n_in + n_out) within 5%, the draw made with ``rng`` (the
-    same seed gives the same W, another seed another W).
-    """
+    """Check a learner's ``glorot_uniform(n_in, n_out, rng)`` -> W (n_out, n_in), uniform in [-a, a] with
+    a = sqrt(6 / (n_in + n_out)): the shape, the range, the mean, the variance, the use of rng."""
     glorot_uniform = refuse_borrowed(glorot_uniform, check="check_glorot_uniform", name="glorot_uniform",
                                      equation="Glorot's bound a = sqrt(6 / (n_in + n_out))",
                                      forbidden=(initialization.glorot_uniform, initialization.initial_weights),
@@ -279,13 +204,11 @@ def check_glorot_uniform(glorot_uniform, *, seed=None):
         rng = np.random.default_rng(seed)
         cases = [tuple(int(n) for n in rng.integers(low, high, size=2)) for low, high in ((50, 900), (2, 40), (100, 400))]
     for n_in, n_out in cases:
-        description = f"n_in = {n_in}, n_out = {n_out}"
-        head_text = head("check_glorot_uniform", description, "input rng = numpy.random.default_rng(8)")
-        args = [n_in, n_out, np.random.default_rng(8)]
-        got = call_learner(glorot_uniform, args, check="check_glorot_uniform", name="glorot_uniform",
-                           head_text=head_text,
-                           hint="draw W with rng (a numpy Generator), shape (n_out, n_in), uniform in [-a, a].")
-        check_returned(head_text, "glorot_uniform", got)
+        head_text, got = call_on_copies(
+            glorot_uniform, [("n_in", n_in), ("n_out", n_out), ("rng", np.random.default_rng(8))],
+            check="check_glorot_uniform", name="glorot_uniform", description=f"n_in = {n_in}, n_out = {n_out}",
+            lines=["input rng = numpy.random.default_rng(8)"], unchanged=None,
+            hint="draw W with rng (a numpy Generator), shape (n_out, n_in), uniform in [-a, a].")
         W = np.asarray(got, dtype=np.float64)
         _check_glorot(head_text, W, n_in, n_out)
         again = np.asarray(glorot_uniform(n_in, n_out, np.random.default_rng(8)), dtype=np.float64)
@@ -312,9 +235,9 @@ def _check_glorot(head_text, W, n_in, n_out):
     lines = [f"a = sqrt(6 / (n_in + n_out)) = {a:.6g}; largest |W| = {largest:.6g}, "
              f"variance {W.var():.6g} (expected {a * a / 3:.6g})"]
     if largest > a * (1 + 1e-12):
-        hint = ("some entries are outside [-a, a]: a uniform draw stays inside its bounds, a normal one "
-                "does not; and Glorot's bound counts the inputs AND the outputs of the layer, under a square root.")
-        raise failure(head_text, *lines, hint=hint)
+        raise failure(head_text, *lines, hint="some entries are outside [-a, a]: a uniform draw stays inside its "
+                      "bounds, a normal one does not; and Glorot's bound counts the inputs AND the outputs of the "
+                      "layer, under a square root.")
     if W.size >= 50 and largest < 0.8 * a:
         raise failure(head_text, *lines,
                       hint="the weights are too small for [-a, a]: Glorot's bound counts the inputs AND the "
@@ -323,24 +246,16 @@ def _check_glorot(head_text, W, n_in, n_out):
         if abs(W.mean()) > 0.05 * a:
             raise failure(head_text, *lines, f"mean {W.mean():.6g}, expected about 0",
                           hint="the draw is not centered: the interval is [-a, a], symmetric around 0.")
-        if abs(W.var() / (a * a / 3) - 1) > variance_rtol(W.size):
+        # the variance of n uniform draws has a relative error of about sqrt(0.8 / n): allow five, at least 2%
+        if abs(W.var() / (a * a / 3) - 1) > max(0.02, 5 * np.sqrt(0.8 / W.size)):
             raise failure(head_text, *lines,
                           hint="the spread is not that of a uniform draw on [-a, a] (variance a^2 / 3 = "
                                "2 / (n_in + n_out)): are all entries drawn independently from one interval?")
 
 
-# --- one training step of a sigmoid-hidden, softmax-output network ------------------------------
-
-
 def reference_softmax_train_step(W1, b1, W2, b2, X, T, rate):
-    """The package's answer: ``Network(..., loss="softmax_cross_entropy").train_batch`` from these weights.
-
-    Inputs: W1 (n_hidden, n_in), b1 (n_hidden,), W2 (n_out, n_hidden),
-    b2 (n_out,), a batch X (N, n_in) one sample per row, targets T (N, n_out)
-    whose rows sum to 1, the learning rate eta. Returns the weights after one
-    step, ``[(W1_new, b1_new), (W2_new, b2_new)]`` (new float64 arrays); the
-    inputs are unchanged.
-    """
+    """One ``train_batch`` of ``Network(..., loss="softmax_cross_entropy")``: W1 (n_hidden, n_in), b1 (n_hidden,),
+    W2 (n_out, n_hidden), b2 (n_out,), X (N, n_in), T (N, n_out) -> ``[(W1_new, b1_new), (W2_new, b2_new)]``."""
     W1, W2 = np.asarray(W1, dtype=np.float64), np.asarray(W2, dtype=np.float64)
     network = Network((W1.shape[1], W1.shape[0], W2.shape[0]), loss="softmax_cross_entropy")
     network.set_weights([(W1, b1), (W2, b2)])
@@ -411,22 +326,8 @@ def _step_data(rng, sizes, n, offset):
 
 
 def check_softmax_train_step(softmax_train_step, *, seed=None):
-    """Check a learner's ``softmax_train_step(W1, b1, W2, b2, X, T, rate)`` -> ``[(W1_new, b1_new), (W2_new, b2_new)]``.
-
-    One SGD step of a network with a sigmoid hidden layer and a softmax output
-    trained with the cross-entropy, for a mini-batch X (N, n_in), one sample
-    per row, targets T (N, n_out) with rows summing to 1, learning rate eta:
-    the forward pass (eq. 6.1; softmax at the output, without overflow), the
-    output delta t - y, the hidden delta (eq. 6.3), and the update of both
-    layers with the MEAN over the batch (eq. 6.5, 6.6). Compared with
-    ``bpcourse.core.vectorized.Network(..., loss="softmax_cross_entropy")``
-    started from the same weights, after one ``train_batch`` (rtol 1e-9). The
-    inputs must be left unchanged. Cases: a batch, a single sample, the
-    784-300-10 shape, and output biases near 1000 (warnings turned into
-    errors). Names a flipped sign, a sum instead of the mean, a missing hidden
-    slope, the squared error's output slope, a sigmoid output, hidden deltas
-    from the updated weights and forgotten biases.
-    """
+    """Check a learner's ``softmax_train_step(W1, b1, W2, b2, X, T, rate)``, one mini-batch step of a sigmoid hidden
+    layer and a softmax output with the cross-entropy (eq. 6.1-6.6, output delta t - y, the MEAN over the batch)."""
     check, name = "check_softmax_train_step", "softmax_train_step"
     softmax_train_step = refuse_borrowed(softmax_train_step, check=check, name=name,
                                          equation="eq. 6.1-6.6 with the output delta t - y",
@@ -439,16 +340,14 @@ def check_softmax_train_step(softmax_train_step, *, seed=None):
     rng, cases = _step_cases(seed)
     for description, sizes, n, offset in cases:
         W1, b1, W2, b2, X, T, rate = args = _step_data(rng, sizes, n, offset)
-        names = ("W1", "b1", "W2", "b2", "X", "T")
-        given = tuple(np.array(a) for a in args[:6]) + (rate,)
-        head_text = head(check, f"{description}, rate = {rate:.4g}",
-                         "input shapes: " + ", ".join(f"{k} {np.shape(a)}" for k, a in zip(names, args)))
-        got = call_learner(softmax_train_step, given, check=check, name=name, head_text=head_text,
-                           warnings_as_errors=offset > 0, hint=_step_error_hint)
-        check_unchanged(head_text, name, list(zip(names, args[:6])), given[:6],
-                        "compute new arrays (W + ..., not W += ...): the caller still needs the old weights.",
-                        phrase="its argument {}")
-        pairs = _as_pairs(head_text, name, got)
+        named = list(zip(("W1", "b1", "W2", "b2", "X", "T", "rate"), args))
+        head_text, got = call_on_copies(
+            softmax_train_step, named, check=check, name=name, description=f"{description}, rate = {rate:.4g}",
+            lines=["input shapes: " + ", ".join(f"{k} {np.shape(a)}" for k, a in named[:6])],
+            warnings_as_errors=offset > 0, hint=_step_error_hint,
+            unchanged="compute new arrays (W + ..., not W += ...): the caller still needs the old weights.",
+            phrase="its argument {}", returned="return the new weights, [(W1_new, b1_new), (W2_new, b2_new)].")
+        pairs = _as_pairs(head_text, got)
         expected = reference_softmax_train_step(*args)
         mistakes = [(_step_variant(*args, **switches), text) for switches, text in _STEP_MISTAKES]  # once per case
         for layer, (pair, expected_pair) in enumerate(zip(pairs, expected), start=1):
@@ -480,9 +379,8 @@ def _step_error_hint(error):
             "delta (eq. 6.3), then the update of both layers with the mean over the batch (eq. 6.5, 6.6).")
 
 
-def _as_pairs(head_text, name, got):
+def _as_pairs(head_text, got):
     """The learner's result as two (W, b) pairs, or an AssertionError that says what shape of answer is expected."""
-    check_returned(head_text, name, got, "return the new weights, [(W1_new, b1_new), (W2_new, b2_new)].")
     if (not isinstance(got, (list, tuple)) or len(got) != 2
             or not all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in got)):
         kind = type(got).__name__ + (f" of length {len(got)}" if isinstance(got, (list, tuple)) else "")
@@ -492,7 +390,6 @@ def _as_pairs(head_text, name, got):
     return got
 
 
-# The graded exercises in the notebook's order: the one list (bpcourse.exercises.catalog).
 EXERCISES = (Exercise("glorot_uniform", check_glorot_uniform, 2, initialization.glorot_uniform),
              Exercise("softmax", check_stable_softmax, 2, reference_softmax),
              Exercise("cross_entropy_delta", check_cross_entropy_delta, 2, reference_cross_entropy_delta),

@@ -54,6 +54,11 @@ WHOLE_NOTEBOOK_TESTS = {
 }
 # The notebooks from the slowest to run to the quickest (measured; only the order matters).
 NOTEBOOKS_BY_COST = ["06", "08", "07", "04", "05", "03", "01", "02"]
+# The test files that take longest after those (measured, slowest first): scheduled next, so that no long
+# file is left to start when the other workers are done.
+SLOW_FILES = ["tests/browser/test_hub.py", "tests/test_borrowed_submission.py", "tests/test_destructive_bodies.py",
+              "tests/test_grading.py", "tests/test_grading_robust.py", "tests/browser/test_grading_pages.py",
+              "tests/test_cluster.py", "tests/test_grading_resume.py", "tests/test_hub_culler.py"]
 
 
 def _whole_notebook_number(nodeid):
@@ -63,11 +68,12 @@ def _whole_notebook_number(nodeid):
 
 
 def _scheduling_order(nodeid):
-    """Whole-notebook tests first, the slowest notebook first; every other test as collected."""
+    """Whole-notebook tests first, the slowest notebook first; then the slow files; every other test as collected."""
     number = _whole_notebook_number(nodeid)
-    if number is None:
-        return (1, 0)
-    return (0, NOTEBOOKS_BY_COST.index(number) if number in NOTEBOOKS_BY_COST else len(NOTEBOOKS_BY_COST))
+    if number is not None:
+        return (0, NOTEBOOKS_BY_COST.index(number) if number in NOTEBOOKS_BY_COST else len(NOTEBOOKS_BY_COST))
+    path = nodeid.split("::", 1)[0]
+    return (1, SLOW_FILES.index(path)) if path in SLOW_FILES else (2, 0)
 
 
 def pytest_xdist_make_scheduler(config, log):

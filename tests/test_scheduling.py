@@ -28,6 +28,11 @@ def test_every_notebook_has_a_place_in_the_cost_order(conftest):
     assert sorted(conftest.NOTEBOOKS_BY_COST) == sorted(path.name[:2] for path in NOTEBOOKS)
 
 
+def test_every_slow_file_exists(conftest):
+    root = TESTS.parent
+    assert [path for path in conftest.SLOW_FILES if not (root / path).is_file()] == []
+
+
 @pytest.mark.parametrize("nodeid, number", [
     ("tests/browser/test_jupyterlab.py::test_notebook_in_jupyterlab[06_mnist]", "06"),
     ("tests/test_student_notebooks.py::test_student_version_fails_exactly_at_its_check_cells[08_beyond.ipynb]", "08"),
@@ -39,7 +44,8 @@ def test_whole_notebook_tests_are_told_apart_by_their_id(conftest, nodeid, numbe
     assert conftest._whole_notebook_number(nodeid) == number
 
 
-def test_the_slowest_notebook_comes_first_and_other_tests_keep_their_order(conftest):
+def test_the_slowest_notebook_comes_first_then_the_slow_files_and_other_tests_keep_their_order(conftest):
     ids = ["tests/test_a.py::test_x", "tests/test_grading_solutions.py::test_the_instructors_notebook_earns_full_marks[02]",
-           "tests/test_b.py::test_y", "tests/browser/test_jupyterlab.py::test_notebook_in_jupyterlab[06_mnist]"]
-    assert sorted(ids, key=conftest._scheduling_order) == [ids[3], ids[1], ids[0], ids[2]]
+           "tests/test_b.py::test_y", "tests/browser/test_jupyterlab.py::test_notebook_in_jupyterlab[06_mnist]",
+           "tests/test_cluster.py::test_z", "tests/browser/test_hub.py::test_w"]
+    assert sorted(ids, key=conftest._scheduling_order) == [ids[3], ids[1], ids[5], ids[4], ids[0], ids[2]]

@@ -1,31 +1,12 @@
 """Grade one submitted notebook: the learner's code in the sandbox, the verdicts here.
 
-This runs in its own child process per submission (:func:`run_job`,
-started by :mod:`bpcourse.tools.grading`).
-
-The instructor's and the learner's ordinary cells run in the learner's kernel
-(:mod:`bpcourse.tools.kernel`), one request per cell, each with the cell's wall
-time. Check cells never go there. The grader runs each check cell, hidden
-tests included, in *this* process, in a namespace that holds:
-
-- the import statements of the instructor's cells above it (so
-  ``check_sigmoid`` is the package's own, read from the grader's disk);
-- for every name a solution cell defines (``sigmoid``), a
-  :class:`LearnerFunction` proxy: calling it pickles the arguments into the
-  kernel, calls the learner's function there, and brings back the result and
-  the arguments after the call as plain data (:mod:`bpcourse.tools.plain`),
-  whose changes are written back onto the check's own arguments;
-- any other name the check cell uses, fetched from the kernel as plain data
-  (a function becomes a proxy too).
-
-A check cell that runs without an exception earns its points. Nothing the
-learner's code does in the kernel (rebinding ``check_sigmoid``, patching
-``bpcourse`` or NumPy, IPython input transformers, editing check cells in the
-submitted file) reaches this process or its copy of the checks.
-
-When a cell or a call runs past its wall time, or the kernel dies, the kernel
-is killed and started again, the cells that ran before are run again (each
-with its own wall time; the culprit is skipped), and grading goes on.
+The instructor's and the learner's ordinary cells run in the learner's kernel (:mod:`bpcourse.tools.kernel`),
+each with its wall time. Check cells never go there: the grader runs them, hidden tests included, in *this*
+process, with the imports of the instructor's cells above them (the package's own checks, from the grader's
+disk), a :class:`LearnerFunction` proxy for every name a solution cell defines, and any other name fetched
+from the kernel as plain data (:mod:`bpcourse.tools.plain`). So nothing the learner's code does in the
+kernel reaches this process or its copy of the checks. A kernel that times out or dies is restarted and the
+cells that ran before are run again (the culprit skipped).
 """
 
 import builtins
@@ -35,7 +16,6 @@ import inspect
 import io
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -57,8 +37,7 @@ from bpcourse.tools.submission import (SubmissionError, grading_plan, kernel_not
                                        read_solutions, trusted_imports)
 
 CELL_TIMEOUT_SECONDS = 120
-MESSAGE_CHARACTERS = 2000
-"""Longest message kept from a failed check (the whole of a check's message, hint included, fits)."""
+MESSAGE_CHARACTERS = 2000  # longest message kept from a failed check (a check's message and hint fit)
 
 
 @dataclass
@@ -92,10 +71,8 @@ def _rebuilt_exception(reply):
     message = evalue.split(": ", 1)[1] if evalue.startswith(ename + ": ") else evalue
     cls = getattr(builtins, ename, None)
     if isinstance(cls, type) and issubclass(cls, Exception):
-        try:
+        with contextlib.suppress(TypeError):
             return cls(message)
-        except TypeError:
-            pass
     return LearnerError(f"{ename}: {message}")
 
 
@@ -108,13 +85,8 @@ class LearnerFunction:
         self._refusals = refusals  # set: calls go to a clean room where these package functions are tripwires
 
     def __borrowing_guard__(self, refusals):
-        """What :func:`bpcourse.exercises.originality.refuse_borrowed` returns for this stand-in.
-
-        ``refusals`` maps the full names of the package functions that implement
-        the exercise to their refusal messages. The stand-in it returns calls the
-        learner's function in a clean room whose package has none of them
-        (:mod:`bpcourse.tools.clean_room`).
-        """
+        """For :func:`bpcourse.exercises.originality.refuse_borrowed`: a stand-in whose calls go to a clean room
+        (:mod:`bpcourse.tools.clean_room`) without the package functions named in ``refusals``."""
         self._session.refusals_seen.update(refusals)
         return LearnerFunction(self._session, self.__name__, dict(refusals))
 
@@ -140,13 +112,10 @@ class LearnerFunction:
 
 
 def adopt_reply(name, reply, args, kwargs):
-    """The result of a call in the kernel, after copying the changes it made to its arguments onto ``args``.
+    """The result of a call in the kernel, after copying the numbers it changed in its arguments onto ``args``.
 
-    Only numbers are copied, into the grader's own arrays and objects, and only
-    when the structure of every argument is as the check gave it
-    (:func:`bpcourse.tools.plain.apply_state`); anything else fails the call
-    with a message, so a check never measures an object the learner's code
-    shortened, emptied or replaced.
+    Any change of structure (:func:`bpcourse.tools.plain.apply_state`) fails the call, so a check never
+    measures an object the learner's code shortened, emptied or replaced.
     """
     try:
         result = plain.decode(reply.get("result"))
@@ -180,7 +149,6 @@ class Session:
         self.refusals_seen = {}  # full name -> refusal message, of the current check cell's refuse_borrowed calls
 
     def clean_room(self, refusals):
-        """The clean room for ``refusals`` (started once per check cell); raises KernelError."""
         key = tuple(sorted(refusals.items()))
         if key not in self.rooms:
             ran = {label for _, label in self.done}
@@ -197,10 +165,7 @@ class Session:
         self.rooms = {}
 
     def run_cell(self, source, label):
-        """Run a kernel cell; returns ``(status, error name)``.
-
-        The status is ``"ok"``, ``"failed"`` (the cell raised the error named), ``"timeout"`` or ``"kernel died"``.
-        """
+        """Run a kernel cell; ``(status, error name)``, status ``ok``, ``failed``, ``timeout`` or ``kernel died``."""
         try:
             reply = self.kernel.request("run", self.cell_timeout, source=source, filename=label)
         except KernelError as error:
@@ -212,10 +177,7 @@ class Session:
         return "failed", str(reply.get("ename", ""))[:100]
 
     def request(self, op, room=None, **fields):
-        """A request on behalf of a check cell, within the check cell's wall time.
-
-        With ``room`` (refusals), it goes to that clean room instead of the learner's kernel.
-        """
+        """A request of a check cell, within its wall time; to the clean room of ``room`` (refusals) if given."""
         left = self.cell_timeout if self.deadline is None else self.deadline - time.monotonic()
         try:
             if left <= 0:
@@ -229,12 +191,8 @@ class Session:
             raise KernelLost("died", f"the clean room did not start: {error}", in_clean_room=True) from None
 
     def recover(self, error, label):
-        """Kill and restart the kernel, then run again the cells that had run (each with its own time).
-
-        A cell that fails again on the way is left out from then on, and the
-        replay starts over without it, so this ends after at most one restart
-        per cell.
-        """
+        """Restart the kernel and run again the cells that had run; one that fails again is left out from then on,
+        and the replay starts over without it (at most one restart per cell)."""
         self.problems.append(f"{label}: {error}; the kernel was restarted")
         pending = self.done
         while True:
@@ -311,12 +269,10 @@ def _free_names(source):
 
 def grade_notebook(student, instructor_path, submitted_path, cell_timeout=CELL_TIMEOUT_SECONDS, limits=Limits(),
                    sandbox=True, progress=None, folder=None):
-    """Scores of one student's notebook: a list of ExerciseScore, one per graded cell, and a list of problems.
+    """``(scores, problems)`` of one student's notebook: an ExerciseScore per graded cell, and strings.
 
-    ``progress(scores, problems)``, if given, is called after every graded cell
-    with what is known so far (so that a kill loses nothing already decided).
-    ``folder`` is the submission's throwaway folder (an empty folder that the
-    caller removes); without it, one is made and removed here.
+    ``progress(scores, problems)`` is called after every graded cell; ``folder`` is an empty throwaway folder
+    that the caller removes (without it, one is made and removed here).
     """
     instructor_path = Path(instructor_path)
     instructor = read_notebook(instructor_path)
@@ -329,13 +285,9 @@ def grade_notebook(student, instructor_path, submitted_path, cell_timeout=CELL_T
     except SubmissionError as error:
         return [ExerciseScore(student, name, g, 0, p, "unreadable", str(error)) for g, p in rows], [f"{name}: {error}"]
     steps = grading_plan(instructor, solutions, name)
-    if folder is not None:
+    with (contextlib.nullcontext(folder) if folder is not None
+          else tempfile.TemporaryDirectory(prefix="bpcourse-grade-", ignore_cleanup_errors=True)) as folder:
         return _run_steps(student, name, steps, Path(folder), cell_timeout, limits, sandbox, progress)
-    folder = Path(tempfile.mkdtemp(prefix="bpcourse-grade-"))
-    try:
-        return _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, progress)
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, progress):
@@ -386,7 +338,7 @@ def _run_steps(student, name, steps, folder, cell_timeout, limits, sandbox, prog
 
 @dataclass
 class Answer:
-    """A learner's solution cell as it ran in the kernel, for the labels and review of the check after it."""
+    """A learner's solution cell as it ran, for the status and review of the check after it."""
 
     step: object  # bpcourse.tools.submission.Step
     status: str  # as Session.run_cell says
@@ -395,11 +347,10 @@ class Answer:
 
 STATUSES = ("ok", "failed", "not written", "borrowed", "syntax error", "timeout", "kernel died", "memory",
             "missing notebook", "unreadable", "manual grading needed", "grader error")
-"""Every status a grade-sheet row can have; the message column says more."""
 
 
 def status_label(status, message, answers):
-    """The status of a check cell's row: what caused it, from the check's outcome and its solution cells' runs."""
+    """The status of a check cell's row, from the check's outcome and its solution cells' runs."""
     if status == "ok":
         return "ok"
     for answer in answers:
@@ -428,10 +379,8 @@ def _references(step, refusals):
     """What a solution could be a copy of: the instructor's solution, the package's code of the exercise."""
     references = {"the instructor's solution": step.instructor_source}
     for full_name in refusals:
-        try:
+        with contextlib.suppress(OSError, TypeError, AttributeError, ImportError, ValueError):
             references[f"the package's {full_name}"] = inspect.getsource(_resolve(full_name))
-        except (OSError, TypeError, AttributeError, ImportError, ValueError):
-            pass
     return references
 
 
@@ -444,12 +393,7 @@ def _resolve(full_name):
 
 
 def run_job(job, result_path):
-    """Grade the submission described by ``job`` (a dict) and keep ``result_path`` (JSON) up to date.
-
-    The body of the child process that :mod:`bpcourse.tools.grading` starts for
-    each submission; the result file is rewritten atomically after every check
-    cell, so a child that is killed loses nothing already decided.
-    """
+    """Grade the submission ``job`` (a dict), rewriting ``result_path`` (JSON) atomically after every check."""
 
     def write_result(scores, problems):
         with atomic_write(result_path, "w", encoding="utf-8") as handle:
@@ -463,11 +407,8 @@ def run_job(job, result_path):
 
 
 def child_main(job, result_path, parent_pid):
-    """The child process of one submission: its own session, :func:`run_job`, exit code 0 when it finished.
-
-    It dies with the process that started it (a grader killed with ``kill -9``
-    leaves no child, and so no kernel, behind).
-    """
+    """The child process of one submission: its own session, :func:`run_job`, exit code 0 when it finished;
+    it dies with its parent (a grader killed with ``kill -9`` leaves no child, and so no kernel, behind)."""
     os.setsid()  # a kill aimed at the child's process group never reaches the grader
     die_with_parent(parent_pid)
     try:
@@ -479,10 +420,8 @@ def child_main(job, result_path, parent_pid):
 
 
 def exec_main():
-    """``python -c '...exec_main()' JOB_JSON RESULT_JSON PARENT_PID``: :func:`child_main` in a new interpreter.
-
-    For graders that cannot fork their own process (a Dask worker runs tasks in threads).
-    """
+    """``python -c '...exec_main()' JOB_JSON RESULT_JSON PARENT_PID``: :func:`child_main` in a new interpreter
+    (a Dask worker runs its tasks in threads, and must not fork)."""
     job_path, result_path, parent_pid = sys.argv[1:4]
     job = json.loads(Path(job_path).read_text(encoding="utf-8"))
     job["limits"] = Limits(**job["limits"])

@@ -1,12 +1,6 @@
 """The class at a glance, after grading: the wide grade sheet, the summary figure and page.
 
-:func:`write_wide_sheet` writes the CSV an LMS imports (a row per student, a
-column per notebook). :func:`write_summary` writes ``summary.png``
-(:func:`summary_figure`) and ``summary.html``: the class size and mean total,
-the students who need a look (:func:`needs_a_look`) with links to their
-feedback pages, the exercise table (:func:`exercise_table`) and the totals per
-notebook. Every text that comes from a student (names, messages, reviews,
-problems) goes through :func:`bpcourse.tools.submission.display_name` and is
+Every text that comes from a student goes through :func:`bpcourse.tools.submission.display_name` and is
 HTML-escaped.
 """
 
@@ -24,10 +18,8 @@ from bpcourse.core.atomic import atomic_write
 from bpcourse.tools.submission import display_name
 
 LOOK_STATUSES = ("timeout", "kernel died", "memory", "borrowed", "unreadable", "grader error",
-                 "manual grading needed")
-"""Statuses of a grade-sheet row that an instructor should look at (beside review notes, copies, problems)."""
-REASON_CHARACTERS = 200
-"""Longest check message quoted in a "needs a look" reason."""
+                 "manual grading needed")  # a row an instructor should look at (beside reviews, copies, problems)
+REASON_CHARACTERS = 200  # longest check message quoted in a "needs a look" reason
 COLORS = {"full": "#0072B2", "partial": "#56B4E9", "zero": "#D55E00"}  # Okabe-Ito: readable by colour-blind eyes
 
 _CSS = """body { font-family: sans-serif; margin: 2em; max-width: 80em; color: #222; }
@@ -46,7 +38,6 @@ def _printable(text):
 
 
 def _students(scores):
-    """The students' raw names, in the order of ``scores``."""
     return list(dict.fromkeys(s.student for s in scores))
 
 
@@ -59,43 +50,36 @@ def _course(scores):
 
 
 def _points(scores):
-    """``{(student, notebook): points}``: each student's points per notebook (rows that exist only)."""
+    """``{(student, notebook): points}`` (rows that exist only)."""
     points = {}
     for s in scores:
         points[s.student, s.notebook] = points.get((s.student, s.notebook), 0) + s.score
     return points
 
 
-def write_wide_sheet(scores, path):
-    """Write the wide grade sheet atomically: a plain CSV, a row per student (in the order of ``scores``).
-
-    Columns: ``student`` (:func:`display_name`), one per notebook (its file stem)
-    holding the student's points in it (empty if the sheet has no row of that
-    notebook for the student), then ``total``.
-    """
-    course, points = _course(scores), _points(scores)
+def write_csv(path, rows):
     text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(["student", *(Path(n).stem for n in course), "total"])
-    for student in _students(scores):
-        cells = [f"{points[student, n]:g}" if (student, n) in points else "" for n in course]
-        total = sum(points.get((student, n), 0) for n in course)
-        writer.writerow([display_name(student), *cells, f"{total:g}"])
+    csv.writer(text).writerows(rows)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
         handle.write(text.getvalue())
 
 
-def exercise_table(scores):
-    """One dict per exercise, in course order: how the class did on it.
+def write_wide_sheet(scores, path):
+    """Write the wide grade sheet: a row per student, a column per notebook (empty: no row of it), ``total``."""
+    course, points = _course(scores), _points(scores)
+    rows = [["student", *(Path(n).stem for n in course), "total"]]
+    for student in _students(scores):
+        cells = [f"{points[student, n]:g}" if (student, n) in points else "" for n in course]
+        total = sum(points.get((student, n), 0) for n in course)
+        rows.append([display_name(student), *cells, f"{total:g}"])
+    write_csv(path, rows)
 
-    Keys: ``notebook``, ``exercise`` (the check cell's grade_id), ``points``
-    (its maximum), ``mean`` (the mean score), ``mean_share`` (mean / points), and
-    ``full``, ``partial``, ``zero``: the shares (0..1) of the class's students
-    with full marks, some points, none. A student without a row for the
-    exercise counts as zero.
-    """
+
+def exercise_table(scores):
+    """One dict per exercise, in course order: ``notebook``, ``exercise``, ``points``, ``mean``, ``mean_share``
+    (mean / points) and the shares of students with ``full``, ``partial`` and ``zero`` marks (no row: zero)."""
     students = _students(scores)
     got = {(s.student, s.notebook, s.exercise): s.score for s in scores}
     table = []
@@ -121,14 +105,9 @@ def _notebook_of(exercise, course):
 
 
 def needs_a_look(scores, copies, problems):
-    """The students an instructor should look at: one dict per (student, notebook, reason).
-
-    Reasons: a row's review note or a status in :data:`LOOK_STATUSES` (with the
-    check's message), a copy (a row for each student of a pair, naming the other
-    and the similarity), a problem of grading. Keys: ``student`` (the raw name),
-    ``notebook``, ``exercise`` (the exercises the reason concerns, comma-separated,
-    "" for a problem) and ``reason``. Ordered by student and notebook as in ``scores``.
-    """
+    """The students to look at: a dict (``student``, ``notebook``, ``exercise``, ``reason``) per reason, in the order of
+    ``scores``. A reason is a review note, a status of :data:`LOOK_STATUSES`, a copy (a row for each student of the
+    pair) or a problem of grading (``exercise`` "")."""
     found = {}  # (student, notebook, reason) -> exercises
     for s in scores:
         parts = []
@@ -158,18 +137,13 @@ def needs_a_look(scores, copies, problems):
 
 
 def _totals(scores):
-    """Each student's total points, in the order of ``scores`` (an array)."""
     points = _points(scores)
     return np.array([sum(points.get((st, n), 0) for n in _course(scores)) for st in _students(scores)], dtype=float)
 
 
 def summary_figure(scores):
-    """The class at a glance: a Figure (no pyplot) of two panels.
-
-    Left: per exercise (course order, top to bottom) a horizontal stacked bar of
-    the shares of students with full, partial and zero marks (%), the mean score
-    share marked. Right: a histogram of the students' total points.
-    """
+    """A Figure (no pyplot): per exercise the shares of full, partial and zero marks and the mean (stacked bars),
+    and a histogram of the students' total points."""
     table = exercise_table(scores)
     totals, max_total = _totals(scores), sum(p for ex in _course(scores).values() for p in ex.values())
     figure = Figure(figsize=(13, max(4.5, 0.3 * len(table) + 2.0)), layout="constrained")
@@ -188,10 +162,8 @@ def summary_figure(scores):
             bars.axhline(i - 0.5, color="#444", linewidth=0.8)
     bars.set_yticks(y, [f"{row['exercise'].removesuffix('_check')} ({row['points']:g} pt)" for row in table])
     bars.set_ylim(max(len(table), 1) - 0.5, -0.5)  # course order top to bottom
-    bars.set_xlim(0, 100)
-    bars.set_xlabel("share of students (%)")
-    bars.set_ylabel("exercise (points)")
-    bars.set_title(f"Marks per exercise ({len(totals)} students)")
+    bars.set(xlim=(0, 100), xlabel="share of students (%)", ylabel="exercise (points)",
+             title=f"Marks per exercise ({len(totals)} students)")
     figure.legend(handles=handles, loc="outside lower left", ncol=4)
     step = max(1, int(np.ceil(max_total / 30)))  # whole-point bins, at most about 30
     edges = np.arange(0, max(max_total, 1) + step, step)
@@ -199,16 +171,13 @@ def summary_figure(scores):
     histogram.yaxis.set_major_locator(MaxNLocator(integer=True))
     if len(totals):
         histogram.axvline(totals.mean(), color="black", linestyle="--", label=f"mean {totals.mean():.1f}")
-    histogram.set_xlim(0, edges[-1])
-    histogram.set_xlabel(f"total points (of {max_total:g})")
-    histogram.set_ylabel("students")
-    histogram.set_title("Total points per student")
+    histogram.set(xlim=(0, edges[-1]), xlabel=f"total points (of {max_total:g})", ylabel="students",
+                  title="Total points per student")
     histogram.legend(loc="upper left", fontsize="small")
     return figure
 
 
 def _td(text):
-    """A table cell holding ``text`` (from anyone: made printable, then escaped)."""
     return f"<td>{html.escape(_printable(text))}</td>"
 
 
@@ -217,7 +186,6 @@ def _num(number, spec):
 
 
 def _table(caption, header, rows):
-    """An HTML table; ``rows`` are lists of cells made by :func:`_td` and :func:`_num`."""
     head = "".join(f"<th>{html.escape(h)}</th>" for h in header)
     body = "\n".join(f"<tr>{''.join(row)}</tr>" for row in rows)
     return f"<table><caption>{html.escape(caption)}</caption>\n<tr>{head}</tr>\n{body}\n</table>"
@@ -229,7 +197,6 @@ def _student_link(student, notebook, links):
 
 
 def _kind(row):
-    """What a reason of :func:`needs_a_look` is about: a copy, a time-out, a grading problem, or a flag."""
     if row["reason"].startswith("copy?"):
         return "copy?"
     if row["reason"].startswith("timeout"):
@@ -241,8 +208,7 @@ LOOK_KINDS = ("copy?", "time-out", "flag", "grading problem")
 
 
 def _look_tables(look, links):
-    """Who needs a look: one row per student (counts per kind of reason, the first notebook linked),
-    then every reason, one row each, in a section folded away (a class of 200 has thousands)."""
+    """A row per student (counts per kind of reason), then every reason in a folded section."""
     by_student = {}
     for row in look:
         by_student.setdefault(row["student"], []).append(row)
@@ -266,7 +232,6 @@ def _count(number, noun):
 
 
 def _page(scores, copies, problems, links, similarity_page):
-    """The summary page's HTML text (the figure is ``summary.png`` beside it)."""
     students, course, points, totals = _students(scores), _course(scores), _points(scores), _totals(scores)
     statuses = Counter(s.status for s in scores)
     exercise_rows = [[_td(Path(r["notebook"]).stem), _td(r["exercise"]), _num(r["points"], "g"), _num(r["mean"], ".2f"),
@@ -298,10 +263,9 @@ Mean total <b>{f"{totals.mean():.1f}" if len(totals) else "-"}</b> of
 
 
 def write_summary(out_dir, scores, copies, problems, links, similarity_page=None):
-    """Write ``summary.png`` and ``summary.html`` into ``out_dir`` (made if needed); returns ``{"png", "html"}`` paths.
+    """Write ``summary.png`` and ``summary.html`` into ``out_dir``; returns ``{"png", "html"}`` paths.
 
-    ``links`` maps ``(student, notebook)`` to the URL-quoted relative URL of the
-    student's feedback page; ``similarity_page`` is a relative URL, linked if given.
+    ``links``: ``(student, notebook)`` -> the quoted relative URL of the feedback page.
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -1,28 +1,12 @@
 """Call a learner's function where the package's answer to the exercise does not exist: the clean room.
 
-A check refuses borrowed answers (:mod:`bpcourse.exercises.originality`): it
-names the package's functions and methods that implement the exercise. In
-the learner's own kernel that refusal is a courtesy, since the learner's code
-can undo anything done in its process. The grader therefore calls the
-learner's function for such a check in a *clean room*: a second sandboxed
-kernel, started for that check, whose copy of ``bpcourse`` has the body of
-every forbidden function and method replaced, in the source on disk, by a
-``raise`` with the refusal's message (:func:`tripwired_package`). The
-package's implementation of the exercise is not in that process, nor in any
-file it can read, so no route (an alias, a decorator, a default argument, a
-closure, a dict, ``functools.partial``, reading the package's source) reaches
-it; the package's other code, the learner's building blocks, works as usual.
-
-The clean room holds the learner's functions as the notebook defines them:
-it runs the notebook's import cells, every solution cell above the check,
-and the instructor cells that define a name those cells use
-(:func:`clean_room_steps`), in the notebook's order. Cells that only change
-objects in place (a training run) are not run there; a learner's function
-that reads such an object sees it as its defining cell left it.
-
-Everything the clean room answers is untrusted, like the learner's kernel's
-answers: the grader takes the result as the learner's answer and judges it
-itself.
+A check that refuses borrowed answers (:mod:`bpcourse.exercises.originality`) names the package functions
+that implement the exercise. In the learner's kernel that refusal could be undone, so the grader calls the
+learner's function in a second sandboxed kernel whose copy of ``bpcourse`` has each of those bodies replaced,
+on disk, by a ``raise`` (:func:`tripwired_package`): no alias, closure or reading of the source reaches the
+answer, and the rest of the package works as usual. It runs the cells that define the learner's functions
+(:func:`clean_room_steps`); cells that only change objects in place are not run there. Its answers are as
+untrusted as the kernel's.
 """
 
 import ast
@@ -37,11 +21,10 @@ from bpcourse.tools.submission import kernel_notebook
 
 
 class TripwireError(RuntimeError):
-    """A forbidden object could not be found in the package's source (a bug in a check, not the learner's)."""
+    """A forbidden function is not in the package's source (a bug in a check, not the learner's)."""
 
 
 def _find_function(tree, qualname):
-    """The FunctionDef node of ``qualname`` ("Network.train") in a module's AST, or None."""
     body, node = tree.body, None
     for part in qualname.split("."):
         node = next((n for n in body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
@@ -53,13 +36,8 @@ def _find_function(tree, qualname):
 
 
 def tripwired_package(destination, refusals):
-    """Copy the installed ``bpcourse`` into ``destination/bpcourse`` with the forbidden functions' bodies replaced.
-
-    ``refusals`` maps a function's full name (``"bpcourse.core.activations.sigmoid"``,
-    ``"bpcourse.core.oo_network.Network.train"``) to the message its
-    replacement raises as an ``AssertionError``. Returns the copy's folder.
-    Raises TripwireError for a name that is not a function defined in the package's source.
-    """
+    """Copy the installed ``bpcourse`` to ``destination/bpcourse`` (returned) with each function of ``refusals``
+    (full name, ``"bpcourse.core.oo_network.Network.train"`` -> message) raising ``AssertionError(message)``."""
     source = Path(bpcourse.__file__).resolve().parent
     copy = Path(destination) / "bpcourse"
     shutil.copytree(source, copy, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
@@ -123,12 +101,8 @@ def _names(source):
 
 
 def clean_room_steps(steps, position):
-    """The kernel steps before ``steps[position]`` that the clean room runs, in the notebook's order.
-
-    Every solution cell; the notebook's first code cell (its imports and seed)
-    and every cell of imports only; and, working back from the end, every
-    instructor cell that binds a name that a cell already chosen reads.
-    """
+    """The kernel steps before ``steps[position]`` that the clean room runs: every solution cell, the first code
+    cell, every cell of imports only, and (working back) every cell that binds a name a chosen cell reads."""
     before = [(i, s) for i, s in enumerate(steps[:position]) if s.kind == "kernel"]
     chosen, needed = set(), set()
     for i, step in before:
@@ -147,7 +121,7 @@ def clean_room_steps(steps, position):
 
 
 def cell_label(notebook_name, index):
-    """How a kernel cell is named in tracebacks, problems and the list of cells that ran: "01_x.ipynb, cell 4"."""
+    """A kernel cell's name in tracebacks, problems and the cells that ran: "01_x.ipynb, cell 4"."""
     return f"{notebook_name}, cell {index}"
 
 
@@ -164,12 +138,8 @@ class CleanRoom:
         self.steps, self.cell_timeout, self.notebook_name = steps, cell_timeout, notebook_name
 
     def start(self):
-        """Start the kernel and run the chosen cells, each with its own wall time; raises KernelError.
-
-        A cell that raises is the learner's or the notebook's business (as in
-        the learner's kernel); one that hangs or kills the kernel ends the
-        clean room, and the check that needed it.
-        """
+        """Start the kernel and run the chosen cells, each with its wall time; one that hangs or kills the kernel
+        raises KernelError (a cell that raises is the notebook's business)."""
         self.kernel.start()
         for step in self.steps:
             label = cell_label(self.notebook_name, step.index)

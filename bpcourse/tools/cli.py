@@ -1,15 +1,5 @@
-"""The ``bpcourse`` command: homework tools for instructors.
-
-    bpcourse student [--source notebooks] [--out build]
-        write build/student/ (what learners get) and build/solutions/
-    bpcourse grade SUBMISSIONS [--source notebooks] [--out build/grades] [--jobs N | --dask ADDRESS] [--force]
-                   [--cell-timeout 120] [--notebook-timeout 1200] [--memory-mb 4096] [--cpu-seconds 3600]
-                   [--no-sandbox]
-        grade every SUBMISSIONS/<student>/.../NN_name.ipynb, each in its own
-        sandbox (bubblewrap), into OUT: the sheets (grades.csv, grades_wide.csv),
-        status.json, results/, feedback/, summary.html and summary.png,
-        similarity.html. Started again, it grades only what is missing or changed.
-"""
+"""The ``bpcourse`` command: ``bpcourse student`` (student versions and a solutions copy) and ``bpcourse grade
+SUBMISSIONS`` (every submission in its own sandbox); ``bpcourse COMMAND --help`` lists the options."""
 
 import argparse
 import os

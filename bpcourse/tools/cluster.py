@@ -1,23 +1,11 @@
 """Grade past one machine: the same sandboxed jobs, sent to the workers of a Dask distributed cluster.
 
-``bpcourse grade SUBMISSIONS --dask tcp://scheduler:8786`` (``pip install
-'bpcourse[cluster]'``) sends each notebook-submission to the cluster as one
-task instead of forking it here. A task carries the instructor's notebook and
-the submitted file's bytes, so the workers need no shared file system; on the
-worker it is graded exactly as on one machine (:func:`grade_submission`: a
-child process, the learner's code under bubblewrap, the verdicts outside it),
-in a new interpreter because a worker runs its tasks in threads. Results
-come back as plain rows and are kept and reported by the grader that sent
-them (:mod:`bpcourse.tools.grading`).
-
-Every worker must be able to grade on its own: bubblewrap, the same
-``bpcourse`` (the same source, so the same checks) and MNIST.
-:func:`check_workers` asks each worker before anything is sent and refuses
-with the list of what each one lacks. A worker that dies in the middle of a
-task costs nothing: Dask's scheduler runs the task again on another worker
-(from the start; its grading child dies with the worker). A task that has
-taken down ``distributed.scheduler.allowed-failures`` workers becomes a
-``grader error`` for that submission only.
+A task carries the instructor's notebook and the submitted file's bytes (no shared file system) and is graded
+on the worker as on one machine (:func:`grade_submission`, in a new interpreter: a worker runs tasks in
+threads); its rows come back to the grader that sent it. :func:`check_workers` refuses, before anything is
+sent, a cluster with a worker that lacks bubblewrap, the same ``bpcourse`` or MNIST. A worker that dies
+costs nothing: Dask runs the task again elsewhere; one that took down ``allowed-failures`` workers becomes
+a ``grader error`` for that submission only.
 """
 
 import tempfile
@@ -32,9 +20,7 @@ from bpcourse.tools.kernel import Limits, mnist_dir, sandbox_problem
 from bpcourse.tools.results_store import grader_fingerprint
 
 CONNECT_TIMEOUT_SECONDS = 30
-TASKS_PER_WORKER_THREAD = 2
-"""Submissions in flight per worker thread: enough to keep workers busy, few enough that the scheduler holds
-only a small part of a big class's files at a time."""
+TASKS_PER_WORKER_THREAD = 2  # keeps the workers busy; the scheduler holds only a few of the class's files
 
 
 def worker_problems(sandbox, fingerprint):
@@ -96,10 +82,7 @@ def _task(submission, options):
 
 
 def connect(address, sandbox):
-    """A Client of the Dask scheduler at ``address`` whose every worker can grade (:func:`check_workers`).
-
-    Raises ClusterProblem, before anything is sent, when it cannot be reached or a worker cannot grade.
-    """
+    """A Client of the Dask scheduler at ``address``; ClusterProblem when it is unreachable or a worker cannot grade."""
     try:
         client = Client(address, timeout=CONNECT_TIMEOUT_SECONDS)
     except (OSError, TimeoutError) as error:
@@ -113,7 +96,6 @@ def connect(address, sandbox):
 
 
 def grade_on_cluster(client, pending, options, on_start, on_result):
-    """Grade ``pending`` (Submissions) on the cluster of ``client``; callbacks as in ``grade_here``."""
     threads = sum(client.nthreads().values())
     waiting, sent, finished = list(pending), {}, as_completed()
 

@@ -1,14 +1,9 @@
 """Run every course notebook headless, top to bottom, into a build folder.
 
-``python -m bpcourse.tools.course_runner notebooks build/course`` (what ``make course``
-calls) executes each ``notebooks/NN_*.ipynb`` in a fresh kernel, writes the
-executed notebook and an HTML copy of it into ``build/course/``, and ends with
-one summary line per notebook: its name, the seconds it took, ok or failed.
-The source notebooks are never modified.
-
-The HTML copies render their equations offline: MathJax (shipped by the
-``jupyter-server-mathjax`` package) is copied once into ``build/course/mathjax/``
-and the pages load it from there instead of from a CDN.
+``python -m bpcourse.tools.course_runner notebooks build/course`` (``make course``) runs each
+``NN_*.ipynb`` in a fresh kernel, writes the executed notebook and an HTML copy into ``build/course/``
+(MathJax copied into ``build/course/mathjax/``, so equations render offline) and prints a line per
+notebook: its name, the seconds it took, ok or failed.
 """
 
 import argparse
@@ -40,13 +35,11 @@ MATHJAX_FONTS = (
 
 
 def write_atomically(path, text):
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
     with atomic_write(path, "w", encoding="utf-8") as handle:
         handle.write(text)
 
 
 def install_mathjax(out_dir):
-    """Copy MathJax into ``out_dir/mathjax`` (once, through a temporary folder and a rename)."""
     target = Path(out_dir) / "mathjax"
     if (target / "MathJax.js").exists():
         return target
@@ -61,21 +54,15 @@ def install_mathjax(out_dir):
 
 
 def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
-    """Execute ``source`` and write ``<name>.ipynb`` and ``<name>.html`` to ``out_dir``.
+    """Execute ``source`` and write ``<name>.ipynb`` and ``<name>.html`` to ``out_dir`` (also when a cell fails).
 
-    Returns ``(seconds, error)`` where ``error`` is ``None`` on success or a
-    one-line description of the first failing cell. The executed notebook is
-    written even when a cell fails, so the failure can be read in context.
+    Returns ``(seconds, error)``: ``error`` is None, or a line on the first failing cell.
     """
     source = Path(source)
     notebook = nbformat.read(source, as_version=4)
-    client = NotebookClient(
-        notebook,
-        timeout=cell_timeout,
-        kernel_name="python3",
-        kernel_manager_class=IPCKernelManager,  # Unix sockets: no port, no "TCP without encryption" warning
-        resources={"metadata": {"path": str(source.parent)}},
-    )
+    client = NotebookClient(notebook, timeout=cell_timeout, kernel_name="python3",
+                            kernel_manager_class=IPCKernelManager,  # Unix sockets: no port, no TCP warning
+                            resources={"metadata": {"path": str(source.parent)}})
     error = None
     start = time.perf_counter()
     try:

@@ -1,20 +1,10 @@
 """One HTML feedback page per student and notebook, like nbgrader's ``generate_feedback``.
 
-The page shows the notebook as it was graded, built from the STUDENT VERSION
-of the instructor's notebook (:func:`bpcourse.tools.student.make_student_notebook`:
-solutions replaced by the handed-out stub, hidden tests removed), so no line
-of a solution or a hidden test can reach it. In the notebook's order:
-Markdown cells rendered (mistune, raw HTML escaped, an image shown as its
-description), ordinary code cells as code, each solution cell with the
-learner's own code (read with :func:`bpcourse.tools.submission.read_solutions`;
-the stub when the submission lacks that cell), each graded cell with its
-visible tests and a verdict box (score, status, the check's message, the
-review note). At the top: the student, the notebook, the total, a table of
-the exercises linking to their cells, and the problems of the run.
-
-Everything that comes from the learner (name, code, messages, reviews,
-problems) is HTML-escaped. The page is self-contained: inline CSS, no
-script, no external resource; it opens offline, from a file.
+The page is built from the STUDENT VERSION of the instructor's notebook, so no line of a solution or a hidden
+test can reach it: Markdown rendered (raw HTML escaped, images as their description), the learner's own code
+in each solution cell, each graded cell with its visible tests and a verdict box; at the top the total, the
+exercises and the run's problems. Everything from the learner is escaped; inline CSS, no script, no
+external resource.
 """
 
 from html import escape
@@ -39,10 +29,8 @@ STATUS_WORDS = {
     "unreadable": "your file could not be read",
     "manual grading needed": "to be graded by hand",
     "grader error": "the grader failed here (not your doing: the instructor will look)",
-}
-"""Every status of :data:`bpcourse.tools.checker.STATUSES`, in words for the learner."""
+}  # every status of bpcourse.tools.checker.STATUSES, for the learner
 MARKS = {"full": "full marks", "partial": "part of the points", "zero": "no points", "none": "not graded"}
-"""The CSS class of a verdict -> its words (the colour is never the only sign)."""
 
 _CSS = """body { font-family: sans-serif; margin: 2em auto; max-width: 60em; padding: 0 1em; color: #222; line-height: 1.45; }
 table { border-collapse: collapse; margin: 0.5em 0 1.5em; }
@@ -71,15 +59,9 @@ _MARKDOWN.renderer.register("block_math", lambda renderer, text: f'<div class="m
 
 
 def feedback_page(student, instructor_path, submitted_path, scores, problems) -> str:
-    """The HTML feedback page of one student's notebook.
+    """The HTML feedback page of one student's (printable name) notebook, all of it encodable in UTF-8.
 
-    ``student`` is the student's printable name; ``instructor_path`` the
-    instructor's notebook, of which only the student version is shown;
-    ``submitted_path`` the learner's notebook (untrusted, read with
-    ``read_solutions``) or None when none was handed in; ``scores`` the
-    notebook's ``ExerciseScore`` rows; ``problems`` what went wrong in the run
-    beyond single exercises (str). Every character of the result is encodable
-    in UTF-8 (a lone surrogate of the learner's becomes ``\\udXXX``).
+    ``submitted_path`` is None when nothing was handed in; ``problems`` are the run's, beyond single exercises.
     """
     name = Path(instructor_path).name
     version = make_student_notebook(read_notebook(instructor_path), name)
@@ -113,7 +95,6 @@ def feedback_page(student, instructor_path, submitted_path, scores, problems) ->
 
 
 def write_feedback(path, html):
-    """Write the page ``html`` to ``path`` atomically, making its folder first."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(path, "w", encoding="utf-8") as file:
@@ -131,7 +112,7 @@ def _solutions(submitted_path, name):
 
 
 def _cell(index, cell, solutions, notice, rows):
-    """One cell of the student version as HTML, with the learner's answer and the verdict where they belong."""
+    """One cell of the student version as HTML, with the learner's answer or the verdict."""
     metadata, source = nbgrader_metadata(cell), cell.get("source", "")
     grade_id, points = metadata.get("grade_id", ""), metadata.get("points", 0)
     if is_solution_cell(cell):
@@ -157,7 +138,6 @@ def _cell(index, cell, solutions, notice, rows):
 
 
 def _verdict(row, points):
-    """The verdict box of a graded cell: score, mark and status in words, the message, the review note."""
     if row is None:
         return f'<div class="verdict none"><b>{_score(row, points)} points: not graded</b> (no grade for this cell)</div>'
     words = STATUS_WORDS.get(row.status, row.status)

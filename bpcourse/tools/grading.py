@@ -1,47 +1,13 @@
 """Grade a folder of submitted notebooks so that no submission can forge its grade or hurt another.
 
-``grade_folder`` matches each student's notebooks by file name with the
-instructor's (``source_dir/NN_name.ipynb``) and grades every submission in
-its own child process (:mod:`bpcourse.tools.checker`), which runs the
-learner's code in a sandboxed kernel (:mod:`bpcourse.tools.kernel`) and
-decides every verdict itself. The design, in short:
-
-1. **Sandbox per submission.** The learner's cells run under bubblewrap: no
-   network, its own process and user namespaces, no capabilities, only Python,
-   the virtual environment, the ``bpcourse`` package and MNIST visible (all
-   read-only), a small private tmpfs as working folder, and limits on memory,
-   CPU time, file size and wall time per cell. The instructor's notebook,
-   the hidden tests, other submissions and the grade sheet are not in it.
-   Without bubblewrap, grading refuses unless ``sandbox=False``
-   (``--no-sandbox``), which keeps the limits and runs the checks outside the
-   learner's process, but lets the learner's code read and write what the
-   instructor can (the grade sheet included).
-2. **Verdicts outside the kernel.** Check cells and hidden tests run in the
-   grader's child process, calling the learner's functions through proxies
-   that bring back plain data only (:mod:`bpcourse.tools.plain`). Patching
-   ``bpcourse``, NumPy, the check's name or IPython in the kernel changes
-   nothing here. Solution cells that import ``bpcourse`` or use
-   ``importlib``, ``__import__``, ``exec``, ``eval``, ``get_ipython``
-   (:mod:`bpcourse.tools.review`) are marked for review in the sheet.
-3. **No run lost.** A child that crashes, is killed or runs past its time
-   budget costs only the exercises of that submission it had not finished.
-   Each graded submission is kept at once under its content key
-   (:mod:`bpcourse.tools.results_store`), and the sheet and the run's status
-   (started, graded N of M, in progress or finished) are rewritten
-   atomically after every one, so a run that is killed and started again
-   grades only what is missing or changed, and an old sheet can't pass for a
-   new one.
-4. **A class at a time.** Submissions are graded ``jobs`` at once here, or on
-   a Dask cluster (:mod:`bpcourse.tools.cluster`); at the end the run's
-   folder gets the wide sheet, a feedback page per student and notebook
-   (:mod:`bpcourse.tools.feedback`), the class summary
-   (:mod:`bpcourse.tools.class_report`) and the copies across the class
-   (:mod:`bpcourse.tools.similarity`).
-
-``execute_cells`` (a Jupyter kernel run of a whole notebook, used to test the
-student versions) is here as well; it talks to its kernel over Unix sockets.
+Each submission is graded in its own child process (:mod:`bpcourse.tools.checker`): the learner's code in a
+sandboxed kernel (:mod:`bpcourse.tools.kernel`), every verdict outside it. Each result is kept under its
+content key as soon as it is graded (:mod:`bpcourse.tools.results_store`), so a stopped run resumes; the
+README's instructor section describes the sandbox, the limits and the run's folder.
+``execute_cells`` (not sandboxed) runs the course's own notebooks, to test the student versions.
 """
 
+import contextlib
 import csv
 import io
 import json
@@ -58,7 +24,7 @@ from tqdm import tqdm
 
 from bpcourse.core.atomic import atomic_write
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS
-from bpcourse.tools.class_report import write_summary, write_wide_sheet
+from bpcourse.tools.class_report import write_csv, write_summary, write_wide_sheet
 from bpcourse.tools.feedback import feedback_page, write_feedback
 from bpcourse.tools.grading_jobs import (NOTEBOOK_TIMEOUT_SECONDS, ClusterProblem, GradingOptions, Submission,
                                          grade_here, job_count, sweep_job_folders, warm_up)
@@ -70,12 +36,9 @@ from bpcourse.tools.student import check_grade_ids, is_solution_cell, make_stude
 from bpcourse.tools.submission import SubmissionError, display_name, read_notebook, read_solutions
 
 SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "status", "message", "review"]
-"""The grade sheet's columns (a plain CSV, this header first): ``status`` is one of
-:data:`bpcourse.tools.checker.STATUSES`, ``message`` says more, ``review`` why an instructor should look."""
+"""The long sheet's header (``status`` is one of :data:`bpcourse.tools.checker.STATUSES`)."""
 SHEET_FILE, WIDE_SHEET_FILE, STATUS_FILE = "grades.csv", "grades_wide.csv", "status.json"
 FEEDBACK_FOLDER, SIMILARITY_FILE = "feedback", "similarity.html"
-"""The files of a run's folder: the long sheet, the wide sheet (a row per student), the run's state, the
-feedback pages' folder, the copies across the class (beside ``summary.html`` and ``summary.png``)."""
 NO_SANDBOX_RISK = (
     "without the sandbox the learners' code runs as you: it can read and change your files (the instructor's "
     "notebooks and hidden tests, other submissions, the installed package, the grade sheet), use the network and "
@@ -90,43 +53,25 @@ class SandboxUnavailable(RuntimeError):
 
 
 def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
-    """Run ``notebook`` (in place) in a Jupyter kernel; return ``{cell_index: status}`` for every code cell.
+    """Run ``notebook`` (in place) in a Jupyter kernel, not sandboxed; ``{cell_index: status}`` of its code cells.
 
-    A status is ``"ok"``, ``"failed"`` (the cell raised), ``"timeout"`` (the cell
-    ran longer than ``cell_timeout`` seconds and was interrupted) or
-    ``"not run"`` (the kernel died before it). Not sandboxed: for the course's
-    own notebooks, not for learners' submissions.
+    A status is ``"ok"``, ``"failed"``, ``"timeout"`` (interrupted after ``cell_timeout`` s) or ``"not run"``.
     """
     statuses = {index: "not run" for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
 
     def on_cell_executed(cell, cell_index, execute_reply):
         content = execute_reply["content"] if execute_reply else {}
-        if content.get("status") == "ok":
-            statuses[cell_index] = "ok"
-        elif content.get("ename") == "CellTimeoutError":
-            statuses[cell_index] = "timeout"
-        else:
-            statuses[cell_index] = "failed"
+        timeout = content.get("ename") == "CellTimeoutError"
+        statuses[cell_index] = "ok" if content.get("status") == "ok" else "timeout" if timeout else "failed"
 
-    client = NotebookClient(
-        notebook,
-        timeout=cell_timeout,
-        allow_errors=True,
-        interrupt_on_timeout=True,
-        error_on_timeout={
-            "ename": "CellTimeoutError",
-            "evalue": f"the cell ran longer than {cell_timeout} s and was interrupted",
-            "traceback": [],
-        },
-        kernel_name="python3",
-        kernel_manager_class=IPCKernelManager,
-        resources={"metadata": {"path": str(working_dir)}},
-        on_cell_executed=on_cell_executed,
-    )
-    try:
+    timeout_error = {"ename": "CellTimeoutError", "traceback": [],
+                     "evalue": f"the cell ran longer than {cell_timeout} s and was interrupted"}
+    client = NotebookClient(notebook, timeout=cell_timeout, allow_errors=True, interrupt_on_timeout=True,
+                            error_on_timeout=timeout_error, kernel_name="python3",
+                            kernel_manager_class=IPCKernelManager, resources={"metadata": {"path": str(working_dir)}},
+                            on_cell_executed=on_cell_executed)
+    with contextlib.suppress(DeadKernelError):  # cells after the crash stay "not run"
         client.execute()
-    except DeadKernelError:
-        pass  # cells after the crash stay "not run"
     return statuses
 
 
@@ -146,23 +91,9 @@ def find_submission(student_dir, notebook_name):
 
 
 def write_sheet(scores, path):
-    """Write the long grade sheet atomically: a plain CSV, the header row first (:data:`SHEET_COLUMNS`)."""
-    text = io.StringIO()
-    writer = csv.writer(text)
-    writer.writerow(SHEET_COLUMNS)
-    for s in scores:
-        writer.writerow([display_name(s.student), s.notebook, s.exercise, f"{s.score:g}", f"{s.max_score:g}",
-                         s.status, display_name(s.message), display_name(s.review)])
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text.getvalue())
-
-
-def write_status(out_dir, status):
-    """Write the run's status (a dict) as ``status.json`` in the run's folder, atomically."""
-    with atomic_write(Path(out_dir) / STATUS_FILE, "w", encoding="utf-8") as handle:
-        json.dump(status, handle, indent=1)
+    write_csv(path, [SHEET_COLUMNS] + [[display_name(s.student), s.notebook, s.exercise, f"{s.score:g}",
+                                        f"{s.max_score:g}", s.status, display_name(s.message), display_name(s.review)]
+                                       for s in scores])
 
 
 def read_sheet(out_dir):
@@ -229,28 +160,11 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
                  progress_bar=False):
     """Grade every student folder in ``submissions_dir`` into the folder ``out_dir``; return all scores.
 
-    ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with
-    ``source_dir/NN_name.ipynb``; only the instructor notebooks that a student
-    submitted at least one of are graded for everyone (a missing one scores 0).
-    ``out_dir`` receives (see the README's instructor section):
-
-    - ``grades.csv``, the long sheet (a row per student and exercise), rewritten after every submission, and
-      ``status.json``, the run's state (started, graded N of M, in progress or finished);
-    - ``results/``, each submission's result under its content key (:mod:`bpcourse.tools.results_store`): a run
-      started again grades only what is missing or changed (``force``: everything);
-    - at the end: ``grades_wide.csv`` (a row per student), ``feedback/<student>/NN_name.html``,
-      ``summary.html`` and ``summary.png`` (the class at a glance), ``similarity.html`` (copies across the class).
-
-    Nothing in one submission ends the run: whatever goes wrong costs that
-    submission's points, with the reason in its rows. ``jobs``: how many
-    submissions are graded at once on this machine, each in its own child
-    process and sandbox (None: the number of cores; see :func:`job_count`);
-    ``dask``: the address of a Dask scheduler to send the submissions to
-    instead (:mod:`bpcourse.tools.cluster`). The sheets list the rows in the
-    same order however they were graded. Raises SandboxUnavailable when
-    ``sandbox`` is true and bubblewrap cannot run here, ValueError for an
-    empty folder, NotebookFormatError for a bad instructor notebook (before
-    anything is graded).
+    ``submissions_dir/<student>/.../NN_name.ipynb`` is matched with ``source_dir/NN_name.ipynb``; only the
+    instructor notebooks that someone submitted are graded, for everyone (a missing one scores 0). ``out_dir``
+    gets the files of the README's instructor section. ``jobs``: submissions at once here (None: the cores,
+    see :func:`job_count`); ``dask``: a Dask scheduler's address to send them to instead. Raises
+    SandboxUnavailable, ValueError (no submissions) or NotebookFormatError before anything is graded.
     """
     started, clock = datetime.now(timezone.utc).replace(microsecond=0), time.monotonic()
     submissions_dir, source_dir, out_dir = Path(submissions_dir), Path(source_dir), Path(out_dir)
@@ -290,23 +204,20 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
             submitted = _submitted(student, path.name)
             submissions.append(Submission(len(submissions), student.name, path, submitted,
                                           content_key(path, submitted, options.as_dict())))
-    results = {}
-    if not force:
-        for s in submissions:
-            kept = load_result(out_dir, s.student, s.instructor_path.name, s.key)
-            if kept is not None:
-                results[s.index] = kept
+    kept = {} if force else {s.index: load_result(out_dir, s.student, s.instructor_path.name, s.key)
+                             for s in submissions}
+    results = {index: result for index, result in kept.items() if result is not None}
     kept_count = len(results)
     pending = [s for s in submissions if s.index not in results]
 
     def write_progress(state):
         scores = [row for index in sorted(results) for row in results[index][0]]
         write_sheet(scores, out_dir / SHEET_FILE)
-        write_status(out_dir, {
-            "started": started.isoformat(), "state": state, "graded": len(results), "total": len(submissions),
-            "kept_from_earlier_runs": kept_count, "sandboxed": sandbox, "sheet": SHEET_FILE,
-            "finished": datetime.now(timezone.utc).replace(microsecond=0).isoformat() if state == "finished" else None,
-        })
+        with atomic_write(out_dir / STATUS_FILE, "w", encoding="utf-8") as handle:
+            json.dump({"started": started.isoformat(), "state": state, "graded": len(results),
+                       "total": len(submissions), "kept_from_earlier_runs": kept_count, "sandboxed": sandbox,
+                       "sheet": SHEET_FILE, "finished": datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+                       if state == "finished" else None}, handle, indent=1)
 
     out_dir.mkdir(parents=True, exist_ok=True)
     write_progress("in progress")
@@ -340,11 +251,9 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
 
 
 def write_reports(out_dir, submissions, results, copy_threshold=THRESHOLD):
-    """The class's sheets, feedback pages, summary and similarity report from every result; returns the scores.
+    """The sheets, feedback pages, summary and similarity report from ``results[submission.index]``; the scores.
 
-    ``results[submission.index]`` is that submission's ``(scores, problems)``. Feedback pages go to
-    ``feedback/<student folder>/NN_name.html``; copies are looked for in every submitted solution cell, without
-    the lines of the student version's cell, and are listed for review (they change no score).
+    Copies are looked for in every submitted solution cell without the lines handed out (no score changes).
     """
     scores = [row for s in submissions for row in results[s.index][0]]
     write_sheet(scores, out_dir / SHEET_FILE)

@@ -1,14 +1,10 @@
-"""Grade one submission in a child process of its own, or several at once: the jobs a grading run is made of.
+"""Grade one submission in a child process of its own, or several at once: the jobs of a grading run.
 
-A child (:func:`bpcourse.tools.checker.child_main`) grades one student's
-notebook: the learner's code in its sandboxed kernel, the verdicts in the
-child. It is forked from the grader (the checks already imported) or, where
-the grader must not fork (a Dask worker runs its tasks in threads), started
-as a new interpreter. Whatever the child does (crash, kill, run past its
-time budget) costs only the exercises of that submission it had not
-finished: :func:`grade_submission` always returns a row per exercise.
+Whatever the child does (crash, kill, run past its time budget) costs only the exercises of that submission
+it had not finished: :func:`grade_submission` always returns a row per exercise.
 """
 
+import contextlib
 import json
 import multiprocessing
 import multiprocessing.connection
@@ -28,8 +24,7 @@ from bpcourse.tools.results_store import GRADER_ERROR
 from bpcourse.tools.student import exercises
 from bpcourse.tools.submission import grading_plan, read_notebook, trusted_imports
 
-NOTEBOOK_TIMEOUT_SECONDS = 1200
-"""Default wall time for grading one notebook of one student, all cells and checks together."""
+NOTEBOOK_TIMEOUT_SECONDS = 1200  # wall time for one student's notebook, all cells and checks together
 
 class ClusterProblem(RuntimeError):
     """The Dask cluster cannot grade: not reachable, no workers, or a worker lacks bubblewrap, the course or MNIST."""
@@ -66,10 +61,8 @@ class _ExecChild:
         self.popen = subprocess.Popen(args, stdin=subprocess.DEVNULL)
 
     def join(self, timeout=None):
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            pass
 
     def is_alive(self):
         return self.popen.poll() is None
@@ -86,19 +79,14 @@ JOB_FOLDER_PREFIX = "bpcourse-job-"
 
 
 def sweep_job_folders():
-    """Remove the throwaway folders of submissions whose grader was killed (``kill -9``) before it could."""
     for folder in Path(tempfile.gettempdir()).glob(f"{JOB_FOLDER_PREFIX}*"):
         if folder.is_dir() and not owner_alive(folder.name):
             shutil.rmtree(folder, ignore_errors=True)
 
 
 class _RunningSubmission:
-    """One submission being graded in its own child process: what :func:`_collect` needs to finish it.
-
-    ``fork``: the child is forked from this process (the checks are already
-    imported, so it starts at once); otherwise it is a new interpreter (for a
-    process that must not fork, such as a Dask worker).
-    """
+    """One submission being graded in its own child: forked (the checks already imported), or with ``fork=False``
+    a new interpreter (a Dask worker must not fork)."""
 
     def __init__(self, student, instructor_path, submitted_path, options, fork=True):
         self.rows = [(grade_id, points)
@@ -127,11 +115,7 @@ class _RunningSubmission:
 
 
 def _collect(running):
-    """Wait for the child of ``running`` until its deadline, kill it if it is still going; ``(scores, problems)``.
-
-    What the child decided before a crash, a kill or the end of its time is kept; the rest of the notebook's
-    exercises score 0 with the reason.
-    """
+    """Wait for the child of ``running`` until its deadline, then kill it; ``(scores, problems)``."""
     student, name = running.student, running.name
     try:
         process = running.process
@@ -183,12 +167,8 @@ def grader_error(student, instructor_path, error):
 
 
 def job_count(jobs, limits):
-    """How many submissions to grade at once: ``jobs`` (None: the number of cores), lowered to what memory allows.
-
-    Each job's kernel may use up to ``limits.memory_mb`` of address space plus three in-memory file systems of
-    ``limits.tmpfs_mb``; N jobs are allowed only while N times that fits in the machine's physical memory.
-    Returns ``(count, note)``: note says why the count is lower than asked, or is None.
-    """
+    """``(count, note)``: ``jobs`` (None: the cores), lowered until that many kernels (memory plus three tmpfs
+    each) fit in the machine's memory; the note says why, or is None."""
     asked = (os.cpu_count() or 1) if jobs is None else jobs
     if not (isinstance(asked, int) and asked >= 1):
         raise ValueError(f"expected --jobs to be a positive int, got {jobs!r}")
@@ -202,7 +182,6 @@ def job_count(jobs, limits):
 
 
 def warm_up(notebook_paths):
-    """Import, in this process, what the instructor's notebooks import (the checks), so forked children start fast."""
     for path in notebook_paths:
         steps = grading_plan(read_notebook(path), {}, path.name)
         try:
@@ -212,11 +191,8 @@ def warm_up(notebook_paths):
 
 
 def grade_here(pending, options, jobs, on_start, on_result):
-    """Grade ``pending`` (Submissions) on this machine, ``jobs`` at once, each in its own forked child.
-
-    ``on_start(submission)`` is called as a child starts, ``on_result(submission, (scores, problems))`` as one
-    ends, in the order they end.
-    """
+    """Grade ``pending`` here, ``jobs`` at once; ``on_start(submission)``, ``on_result(submission, (scores,
+    problems))`` as each starts and ends."""
     waiting, running = list(pending), {}
     while waiting or running:
         while waiting and len(running) < jobs:

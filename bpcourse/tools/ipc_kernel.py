@@ -1,12 +1,5 @@
-"""Jupyter kernels that talk over Unix sockets instead of TCP.
-
-A kernel started over TCP prints "Kernel is running over TCP without
-encryption" once per kernel: noise in ``make course`` and in tests, and a real
-point for a machine with other users (any local process can connect to the
-ports). :class:`IPCKernelManager` uses ZeroMQ's ``ipc`` transport with its
-sockets in a private folder (mode 0700, removed when the kernel ends), so there
-is no port to reach and nothing to warn about. Use it as
-``NotebookClient(..., kernel_manager_class=IPCKernelManager)``.
+"""Jupyter kernels over Unix sockets: no port for another local user to reach, and no "Kernel is running over
+TCP without encryption" warning. Use ``NotebookClient(..., kernel_manager_class=IPCKernelManager)``.
 """
 
 import shutil

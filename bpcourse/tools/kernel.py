@@ -1,44 +1,20 @@
 """Start the learner's kernel for grading, sandboxed, and talk to it over pipes.
 
-The kernel is :mod:`bpcourse.tools.sandbox_worker`, a plain Python process
-(no Jupyter kernel, no TCP ports: nothing to encrypt and nothing to reach
-across the sandbox's empty network). The grader writes pickled requests to its
-standard input and reads JSON replies from its standard output; a reply is
-read with a deadline and a size cap, and a kernel that misses the deadline is
-killed and started again (:meth:`Kernel.restart`).
+The kernel is :mod:`bpcourse.tools.sandbox_worker`, a plain Python process (no Jupyter kernel, no TCP
+ports). The grader writes pickled requests to its standard input and reads JSON replies from its standard
+output, each with a deadline and a size cap, matched by request id (forged frames are skipped); a kernel
+that misses the deadline is killed and started again (:meth:`Kernel.restart`).
 
-The sandbox (:func:`bwrap_command`) is bubblewrap with every namespace
-unshared (network, processes, IPC, users), all capabilities dropped, user
-id 65534 inside, and a file system that holds only:
-
-- ``/usr`` (and the ``/bin``, ``/lib`` links), Python's own installation, the
-  virtual environment and the ``bpcourse`` package folder, all read-only,
-  at their usual paths;
-- the MNIST folder, read-only, at ``/data/mnist`` (``BPCOURSE_DATA``);
-- ``/sandbox``, the kernel's working folder: a small tmpfs holding a read-only
-  copy of the assembled notebook (without check cells or hidden tests),
-  and ``/tmp``, another small tmpfs;
-- ``/dev`` (null, zero, random ...) and its own ``/proc``.
-
-So the learner's code cannot read the instructor's notebooks, other
-submissions or the grade sheet, cannot write anywhere but the two tmpfs
-(which vanish with the kernel), cannot see or signal the grader's processes,
-and has no network. Resource limits (:class:`Limits`) bound its address
-space, CPU time and the size of any file it writes (its printed output
-included), the tmpfs their own size. A fork bomb stays inside the process
-namespace and dies with it when the cell's wall time is up; with
-``--die-with-parent`` everything ends when the grader's child ends.
-
-The protocol trusts nothing from the kernel: a reply is matched by request
-id (forged frames are skipped), each request has one deadline whatever
-arrives, and the answer to a call is taken as the learner's answer, which the
-grader then judges itself.
-
-Without bubblewrap (``--no-sandbox``) the same worker runs as a plain child
-process in a throwaway folder, with the same resource limits and pipes but
-with the grader's user's full access to files, network and processes.
+The sandbox (:func:`bwrap_command`) is bubblewrap with every namespace unshared, all capabilities dropped,
+user 65534, and a file system of only the read-only ``/usr``, Python, the virtual environment, the package
+and MNIST (``/data/mnist``), two small tmpfs (``/sandbox``, holding a read-only copy of the assembled
+notebook, and ``/tmp``), ``/dev`` and its own ``/proc``; :class:`Limits` bound the rest. Without bubblewrap
+(``--no-sandbox``) the same worker runs as a plain child process with the same limits and pipes, but with
+the grader's user's access to files, network and processes.
 """
 
+import contextlib
+import functools
 import json
 import os
 import pickle
@@ -59,8 +35,7 @@ from bpcourse.core.data import cache_dir
 
 SANDBOX_DIR = "/sandbox"
 SANDBOX_DATA = "/data/mnist"
-MAX_REPLY_BYTES = 256 << 20
-"""Largest reply accepted from the kernel; a bigger one counts as a broken kernel."""
+MAX_REPLY_BYTES = 256 << 20  # a bigger reply counts as a broken kernel
 START_TIMEOUT_SECONDS = 60
 NOBODY = 65534
 
@@ -76,7 +51,7 @@ class Limits:
     processes: int = 64  # processes and threads of the kernel at once (a pids cgroup; RLIMIT_NPROC too)
 
     def apply(self):
-        """Set the limits on the calling process (run in the child before exec); die with the parent (Linux)."""
+        """Set the limits on the calling process (in the child before exec), and die with the parent."""
         die_with_parent()
         for limit, value in (
             (resource.RLIMIT_AS, self.memory_mb << 20),
@@ -99,12 +74,11 @@ def die_with_parent(parent_pid=None):
         os._exit(1)
 
 
-PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))
-"""Where a pids cgroup may be made (cgroup v1's pids hierarchy, or v2's unified one)."""
+PIDS_CGROUP_ROOTS = (Path("/sys/fs/cgroup/pids"), Path("/sys/fs/cgroup"))  # cgroup v1's pids, v2's unified
 
 
 def make_pids_cgroup(limit):
-    """A new pids cgroup allowing ``limit`` tasks (a folder), or None where this machine does not let us make one."""
+    """A new pids cgroup (a folder) allowing ``limit`` tasks, or None where none can be made."""
     for root in PIDS_CGROUP_ROOTS:
         if not (root / "cgroup.procs").exists() or (root.name == "cgroup" and "pids" not in _read(
                 root / "cgroup.subtree_control")):
@@ -130,25 +104,18 @@ def _read(path):
 
 
 def join_cgroup(folder):
-    """Move the calling process into the cgroup ``folder`` (run in the child before exec)."""
     with open(folder / "cgroup.procs", "w") as handle:
         handle.write(str(os.getpid()))
 
 
 def sweep_cgroups():
-    """Remove the empty cgroups that kernels of a killed grader process left behind.
-
-    Only those whose owner (the pid in the name) is gone: a living grader's
-    cgroup is empty for a moment between being made and its kernel joining it.
-    """
+    """Remove the cgroups whose grader (the pid in the name) is gone: a living one's is empty for a moment."""
     for root in PIDS_CGROUP_ROOTS:
         for folder in root.glob("bpcourse-kernel-*"):
             if owner_alive(folder.name):
                 continue
-            try:
+            with contextlib.suppress(OSError):  # still in use
                 folder.rmdir()
-            except OSError:
-                pass  # still in use
 
 
 def owner_alive(name):
@@ -161,21 +128,17 @@ def owner_alive(name):
     except ProcessLookupError:
         return False
     except PermissionError:
-        return True
+        pass
     return True
 
 
 def kill_cgroup(folder):
-    """SIGKILL every process left in the cgroup ``folder`` (what escaped the kernel's session)."""
     for line in _read(folder / "cgroup.procs").split():
-        try:
+        with contextlib.suppress(ValueError, ProcessLookupError, PermissionError):
             os.kill(int(line), signal.SIGKILL)
-        except (ValueError, ProcessLookupError, PermissionError):
-            pass
 
 
 def remove_cgroup(folder):
-    """Remove an empty cgroup (its processes are gone, or going: retried for a moment)."""
     for _ in range(50):
         try:
             folder.rmdir()
@@ -195,12 +158,10 @@ class KernelError(RuntimeError):
 
 
 def bwrap_path():
-    """The bubblewrap executable, or None."""
     return shutil.which("bwrap")
 
 
 def _readable_dirs():
-    """Host folders the kernel needs, read-only: Python, the venv, the package (real paths, no duplicates)."""
     package_dir = Path(bpcourse.__file__).resolve().parent
     paths = [Path(sys.base_prefix).resolve(), Path(sys.prefix).resolve(), package_dir]
     executable = Path(sys.executable).resolve()
@@ -225,7 +186,7 @@ def mnist_dir():
 
 def kernel_env(home, package_dir=None):
     """The environment of the kernel: nothing of the grader's but the thread settings."""
-    env = {
+    return {
         "HOME": str(home),
         "PATH": "/usr/bin:/bin",
         "LANG": "C.UTF-8",
@@ -236,15 +197,11 @@ def kernel_env(home, package_dir=None):
         "OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1"),
         "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1"),
     }
-    return env
 
 
 def bwrap_command(notebook_path, limits, package_dir=None):
-    """The bubblewrap command line that runs the worker on the assembled notebook ``notebook_path``.
-
-    ``package_dir``, if given, is a copy of the ``bpcourse`` package mounted in
-    place of the installed one (the clean room's, :mod:`bpcourse.tools.clean_room`).
-    """
+    """The bubblewrap command line of the worker on ``notebook_path``; ``package_dir``, if given, is mounted in
+    place of the installed ``bpcourse`` (the clean room's copy)."""
     size = str(limits.tmpfs_mb << 20)
     # Mounts are made in order: the private /tmp first, so that a venv or a checkout under /tmp,
     # bound below, is not hidden by it.
@@ -276,24 +233,16 @@ def bwrap_command(notebook_path, limits, package_dir=None):
                 "--remount-ro", "/", "--chdir", SANDBOX_DIR, "--clearenv"]
     for key, value in env.items():
         command += ["--setenv", key, value]
-    return command + ["--", sys.executable, "-s", "-m", "bpcourse.tools.sandbox_worker"]
+    return command + ["--"] + plain_command()
 
 
 def plain_command():
     return [sys.executable, "-s", "-m", "bpcourse.tools.sandbox_worker"]
 
 
-_SANDBOX_CHECK = {}
-
-
+@functools.cache
 def sandbox_problem():
     """None when bubblewrap can run the kernel here, else a sentence saying why not (checked once)."""
-    if "problem" not in _SANDBOX_CHECK:
-        _SANDBOX_CHECK["problem"] = _find_sandbox_problem()
-    return _SANDBOX_CHECK["problem"]
-
-
-def _find_sandbox_problem():
     if not sys.platform.startswith("linux"):
         return f"bubblewrap needs Linux, this is {sys.platform}"
     if bwrap_path() is None:
@@ -315,20 +264,13 @@ def _find_sandbox_problem():
 
 
 class Kernel:
-    """One learner's kernel: start it, send requests, restart it after a timeout, close it.
-
-    ``folder`` is the submission's throwaway folder on the host, holding the
-    assembled notebook ``notebook_name``; with ``sandbox=False`` the kernel runs
-    in that folder without bubblewrap.
-    """
+    """One learner's kernel on the assembled notebook ``folder/notebook_name``: start, request, restart, close."""
 
     def __init__(self, folder, notebook_name, limits=Limits(), sandbox=True, package_dir=None):
         self.folder, self.notebook_name, self.limits, self.sandbox = Path(folder), notebook_name, limits, sandbox
         self.package_dir = package_dir
-        self.process = None
-        self.cgroup = None
+        self.process = self.cgroup = None
         self.next_id = 0
-        self.restarts = 0
 
     def start(self):
         if self.sandbox:
@@ -357,26 +299,19 @@ class Kernel:
 
     def restart(self):
         self.close()
-        self.restarts += 1
         self.start()
 
     def close(self):
         """Kill the kernel and everything it started (its session; the sandbox's process namespace)."""
         if self.process is None:
             return
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
         for stream in (self.process.stdin, self.process.stdout):
-            try:
+            with contextlib.suppress(OSError):
                 stream.close()
-            except OSError:
-                pass
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            pass
         self.process = None
         if self.cgroup is not None:
             kill_cgroup(self.cgroup)
@@ -384,7 +319,6 @@ class Kernel:
             self.cgroup = None
 
     def request(self, op, timeout, **fields):
-        """Send one request and return the decoded JSON reply (a dict); raises KernelError."""
         if self.process is None or self.process.poll() is not None:
             raise KernelError("died", "the kernel is not running")
         self.next_id += 1

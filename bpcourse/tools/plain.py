@@ -1,35 +1,20 @@
 """Plain data between the learner's sandboxed kernel and the grader.
 
-The kernel runs the learner's code, so whatever it sends back is untrusted.
-It therefore sends only *plain data*: JSON text in which NumPy arrays are
-base64 buffers of a numeric dtype (never pickles, never object arrays). The
-grader decodes it with :func:`decode`, which can build nothing but numbers,
-strings, lists, tuples, dicts, NumPy arrays and :class:`PlainObject`
-namespaces, whatever the text says.
-
-An object (e.g. a ``Connection`` of the object network) is sent as its
-attributes (``__dict__`` and ``__slots__``); :func:`apply_state` writes such a state back onto the grader's
-own object after a call, so that a learner's function that changes its
-arguments in place (``conn.weight += ...``, ``W[0] = 0``) has the same effect
-on the check's objects as it had in the kernel.
-
-Limits: :data:`MAX_NODES` values per message and :data:`MAX_DEPTH` levels;
-anything else (files, functions, generators) is sent as
-``{"__unsupported__": type name}`` and decodes to an :class:`Unsupported`.
+The kernel's replies are untrusted, so they are JSON trees in which NumPy arrays are base64 buffers of a
+numeric dtype (never pickles, never object arrays): :func:`decode` builds nothing but numbers, strings,
+lists, tuples, dicts, arrays and :class:`PlainObject` namespaces. An object is sent as its attributes;
+:func:`apply_state` writes them back onto the grader's own object after a call. Anything else (files,
+functions) is sent as its type name and decodes to an :class:`Unsupported`.
 """
 
 import base64
-import json
 import types
 
 import numpy as np
 
-MAX_NODES = 1_000_000
-"""Most values one message may hold (array elements count once per array)."""
-MAX_DEPTH = 200
-"""Deepest nesting of lists, dicts and objects in one message."""
-ARRAY_KINDS = "biufc"
-"""NumPy dtype kinds sent as arrays: bool, signed and unsigned int, float, complex."""
+MAX_NODES = 1_000_000  # values in one message (array elements count once per array)
+MAX_DEPTH = 200  # nesting of lists, dicts and objects in one message
+ARRAY_KINDS = "biufc"  # NumPy dtype kinds sent as arrays: bool, signed and unsigned int, float, complex
 
 
 class PlainObject(types.SimpleNamespace):
@@ -54,7 +39,6 @@ class PlainDataError(ValueError):
 
 
 def encode(value):
-    """``value`` as a JSON-ready tree of plain data (see the module docstring)."""
     return _Encoder().encode(value, 0)
 
 
@@ -86,11 +70,8 @@ class _Encoder:
                 return {"__ref__": self.seen[id(value)]}
             number = self.seen[id(value)] = len(self.seen)
             self.keep.append(value)
-            return {
-                "__object__": number,
-                "type": type(value).__qualname__,
-                "attrs": [[str(k), self.encode(v, depth + 1)] for k, v in list(attributes.items())],
-            }
+            return {"__object__": number, "type": type(value).__qualname__,
+                    "attrs": [[str(k), self.encode(v, depth + 1)] for k, v in list(attributes.items())]}
         return {"__unsupported__": type(value).__qualname__}
 
     def array(self, value):
@@ -101,17 +82,8 @@ class _Encoder:
         if self.nodes > MAX_NODES:
             return {"__unsupported__": "array too large"}
         data = np.ascontiguousarray(array).tobytes()
-        return {
-            "__ndarray__": base64.b64encode(data).decode("ascii"),
-            "dtype": array.dtype.str,
-            "shape": list(array.shape),
-            "scalar": isinstance(value, np.generic),
-        }
-
-
-def dumps(value):
-    """``value`` encoded and written as JSON text (NaN and infinities allowed)."""
-    return json.dumps(encode(value))
+        return {"__ndarray__": base64.b64encode(data).decode("ascii"), "dtype": array.dtype.str,
+                "shape": list(array.shape), "scalar": isinstance(value, np.generic)}
 
 
 def object_attributes(value):
@@ -135,15 +107,6 @@ def object_attributes(value):
 
 
 # --- decoding (in the grader) ---------------------------------------------
-
-
-def loads(text):
-    """Decode JSON text written by :func:`dumps`; raises PlainDataError for anything else."""
-    try:
-        tree = json.loads(text)
-    except (ValueError, RecursionError) as error:
-        raise PlainDataError(f"not JSON: {error}") from None
-    return decode(tree)
 
 
 def decode(tree):
@@ -238,16 +201,10 @@ _NUMBER = (int, float, np.integer, np.floating)
 def apply_state(original, state, _seen=None, _where="the argument"):
     """Copy the numbers in ``state`` (decoded) onto ``original``, in place; raise StateMismatch on anything else.
 
-    A learner's function may change its arguments' *values* in place (an
-    exercise that updates ``conn.weight`` or trains a network asks for
-    exactly that), never their *structure*: arrays keep their shape and
-    dtype, lists and tuples their length, dicts their keys, objects the set
-    of their attributes, every slot its kind of value (a number stays a
-    number, a string the same string). Private attributes (``_buffers``, a
-    cache) are the object's own business: neither compared nor copied. Nothing the kernel sent ever takes the
-    place of one of the grader's own arrays, lists or objects; only numbers
-    are written into them. So ``network.layers = network.layers[:1]`` in the
-    learner's function cannot shorten the network the check then measures.
+    A learner's function may change its arguments' *values* in place, never their *structure*: arrays keep
+    their shape and dtype, lists and tuples their length, dicts their keys, objects their attributes (private
+    ones are neither compared nor copied), every slot its kind of value. Only numbers are written into the
+    grader's own objects, so ``network.layers = network.layers[:1]`` cannot shorten the network a check measures.
     """
     seen = set() if _seen is None else _seen
     if id(original) in seen:

@@ -1,15 +1,8 @@
-"""What a grading run has decided, kept per submission so that a run that is stopped can be resumed.
+"""What a grading run has decided, kept per submission so that a stopped run can be resumed.
 
-Every graded notebook-submission (one student, one notebook) is written as
-soon as it is graded, atomically, to ``results/<name>.json`` in the run's
-folder, with the **content key** it was graded under: a SHA-256 of the
-submitted file's bytes, the instructor's notebook, the grading options
-(time and memory limits, sandbox) and the grader's own source code. A run
-that finds a result whose key matches takes it as it is; a submission whose
-file, instructor notebook, options or grader changed since is graded again.
-A result that the grader itself failed to produce (status ``grader error``)
-is never reused. Nothing else is kept, so a run killed at any moment
-(Ctrl-C, ``kill -9``, power loss) loses at most the submissions being graded.
+Each graded submission is written atomically to ``results/<name>.json`` under its content key: a SHA-256 of
+the submitted file, the instructor's notebook, the grading options and the grader's own source. A result
+whose key matches is reused; one with status ``grader error`` never is.
 """
 
 import hashlib
@@ -38,12 +31,8 @@ def grader_fingerprint():
 
 
 def content_key(instructor_path, submitted_path, options):
-    """The key a submission is graded under: hex SHA-256 of what decides its grade.
-
-    ``options`` is a dict of the grading options (JSON-able). A submission
-    that is missing or cannot be read has a key too (its outcome is decided
-    by that).
-    """
+    """Hex SHA-256 of what decides a submission's grade (``options``: a JSON-able dict); a missing or
+    unreadable submission has a key too."""
     digest = hashlib.sha256(grader_fingerprint().encode())
     digest.update(json.dumps(options, sort_keys=True).encode())
     digest.update(Path(instructor_path).read_bytes())
@@ -67,7 +56,6 @@ def result_path(out_dir, student, notebook):
 
 
 def save_result(out_dir, student, notebook, key, scores, problems):
-    """Keep one submission's result (list of ExerciseScore, list of str) under ``key``, atomically."""
     path = result_path(out_dir, student, notebook)
     path.parent.mkdir(parents=True, exist_ok=True)
     record = {"student": student, "notebook": notebook, "key": key,

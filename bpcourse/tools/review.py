@@ -1,31 +1,20 @@
-"""Static review of a learner's solution cell: what an instructor should look at by hand.
-
-The sandbox and the grader's own verdicts (:mod:`bpcourse.tools.grading`)
-make sure that tricks cannot earn points, and the clean room
-(:mod:`bpcourse.tools.clean_room`) that the package's own answer earns none,
-so importing ``bpcourse`` for a building block is no reason for a look. Code
-that writes or loads code (``importlib``, ``__import__``, ``exec``, ``eval``,
-``compile``, ``get_ipython`` ...) still is: :func:`review_reasons` lists such
-uses, the grade sheet's review column gives them, and the points stand until
-the instructor decides.
+"""Static review of a learner's solution cell: code that writes or loads code (``importlib``, ``exec``,
+``get_ipython`` ...) is listed in the grade sheet's review column; the points stand until the instructor decides.
+Importing ``bpcourse`` is no reason: the clean room (:mod:`bpcourse.tools.clean_room`) gives the package's own
+answer no points.
 """
 
 import ast
-import re
+
+from bpcourse.tools.sandbox_worker import without_magics
 
 FLAGGED_NAMES = ("importlib", "__import__", "exec", "eval", "get_ipython", "compile", "globals", "builtins",
                  "__builtins__")
-"""Names whose use in a solution cell is flagged for review."""
 
 
 def review_reasons(source, given=""):
-    """Why ``source`` (a solution cell's code) needs a human look: a list of short reasons, empty if none.
-
-    ``given`` is the cell as the student version handed it out (its stub): a
-    line the learner received unchanged (a docstring naming the package, say)
-    is never a reason.
-    """
-    code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())
+    """Why ``source`` (a solution cell) needs a human look: short reasons, none for a line of ``given`` (the stub)."""
+    code = without_magics(source)
     handed_out = {line.strip() for line in given.splitlines() if line.strip()}
     lines = code.splitlines()
     reasons = []

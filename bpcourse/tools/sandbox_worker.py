@@ -1,32 +1,15 @@
 """The learner's side of grading: a plain Python process that runs cells and calls functions.
 
-Started by :mod:`bpcourse.tools.kernel` (inside the sandbox) as
-``python -m bpcourse.tools.sandbox_worker``. It reads requests from its
-standard input and writes replies to its standard output, each a *frame*: an
-8-byte big-endian length, then the payload. Before any learner code runs it
-moves the two pipes to other file descriptors and points standard input at
-``/dev/null`` and standard output and error at ``output.txt`` in its folder,
-so that ``print`` cannot garble the replies.
-
-Requests (from the grader, trusted) are pickles of dicts:
-
-- ``{"op": "run", "id": n, "source": str}``: run a cell's code in the
-  learner's namespace; reply ``{"status": "ok"}`` or ``{"status": "error",
-  "ename": ..., "evalue": ...}``.
-- ``{"op": "call", "id": n, "name": str, "args": tuple, "kwargs": dict,
-  "warning_filters": list, "errstate": dict}``: call the learner's function
-  ``name`` with unpickled copies of the arguments under the grader's warning
-  filters and NumPy error state; reply the result and the arguments *after*
-  the call, so that changes made in place can be copied back.
-- ``{"op": "get", "id": n, "name": str}``: the value of a name (or, for a
-  function, only that it is one).
-
-Replies (to the grader, untrusted) are JSON text of plain data only
-(:mod:`bpcourse.tools.plain`). Everything here runs in the same process as
-the learner's code and can be changed by it; the grader relies on nothing
-but the shape of the replies, and decides every verdict itself.
+Started by :mod:`bpcourse.tools.kernel` (inside the sandbox). It reads requests from its standard input and
+writes replies to its standard output, each a frame: an 8-byte big-endian length, then the payload; before
+any learner code runs, the pipes move to other file descriptors and ``print`` goes to ``output.txt``.
+Requests (from the grader, trusted) are pickled dicts: ``run`` a cell's code, ``call`` a learner's function
+(under the grader's warning filters and NumPy error state; the reply holds the arguments after the call, so
+that changes made in place can be copied back), ``get`` a name's value. Replies (untrusted: the learner's
+code can change anything here) are JSON text of plain data only (:mod:`bpcourse.tools.plain`).
 """
 
+import json
 import os
 import pickle
 import struct
@@ -38,14 +21,13 @@ import numpy as np
 
 from bpcourse.tools import plain
 
-NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__}
-"""The learner's global namespace: every cell runs in it."""
+NAMESPACE = {"__name__": "__main__", "__builtins__": __builtins__}  # the learner's globals: every cell runs in it
 
 MAX_REQUEST_BYTES = 1 << 30
 
 
 def lookup(name):
-    """The learner's object called ``name`` (used when a request's arguments hold a learner's function)."""
+    """The learner's object ``name`` (a request's arguments may hold a learner's function)."""
     return NAMESPACE[name]
 
 
@@ -133,9 +115,9 @@ def main():
             reply = _error(error)
         reply["id"] = request.get("id")
         try:
-            payload = plain.json.dumps(reply).encode("utf-8")
+            payload = json.dumps(reply).encode("utf-8")
         except (TypeError, ValueError) as error:
-            payload = plain.json.dumps({"status": "error", "ename": "ReplyError", "evalue": str(error),
+            payload = json.dumps({"status": "error", "ename": "ReplyError", "evalue": str(error),
                                         "id": request.get("id")}).encode("utf-8")
         sys.stdout.flush()
         sys.stderr.flush()

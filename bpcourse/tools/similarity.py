@@ -1,20 +1,10 @@
-"""How closely solutions resemble each other: copydetect's token fingerprints.
+"""How closely solutions resemble each other: copydetect's token fingerprints (those of MOSS).
 
-Copies are for the instructor to judge, never for a machine to score. A
-solution that is correct keeps its points; when its code is a near copy of
-the instructor's solution or of the package's implementation of the
-exercise, the grade sheet's review column says ``copy?``, what it resembles
-and how closely (:func:`copy_reasons`). Across the class, :func:`class_copies`
-finds the pairs of students whose solutions of an exercise look alike and
-:func:`similarity_report` shows them side by side on one HTML page.
-
-The measure is copydetect's (the fingerprints of MOSS): the code is tokenized,
-names and literals normalized, so renaming variables or reformatting does not
-hide a copy, and the share of a solution's code covered by runs of
-:data:`NOISE_K` tokens found in the other is reported. Lines the student
-version handed out (the ``def`` line, the docstring, given code) are removed
-from both sides first, and a solution shorter than :data:`MIN_LENGTH` is not
-judged (short answers look alike by nature).
+Copies are for the instructor to judge, never for a machine to score: a near copy of the instructor's
+solution or the package's code keeps its points, with ``copy?`` in the review column (:func:`copy_reasons`);
+:func:`class_copies` finds the alike pairs of a class, :func:`similarity_report` shows them side by side.
+Names and literals are normalized, so renaming or reformatting hides nothing; the lines handed out are
+removed from both sides first, and short solutions (:data:`MIN_LENGTH`) are not judged.
 """
 
 import html
@@ -27,23 +17,16 @@ from copydetect import CodeFingerprint, compare_files
 from bpcourse.tools.submission import display_name
 
 NOISE_K = 10
-"""Characters of normalized code per fingerprinted run (copydetect's k; a name is one character, ``V``), about
-four to six tokens: the shortest run counted as shared. With 5 (two or three tokens) any two solutions of an
-exercise share most of their code: in a synthetic class of solutions made of seven statements, each written one
-of four ways, pairs that had no statement alike scored a median of 60% and pairs with two of seven alike were
-flagged at 80% one time in four; with 10 they scored 13% and none was flagged, while three copies in four with a
-statement rewritten still were."""
+"""Characters of normalized code per fingerprinted run (copydetect's k; a name is one character), about four to
+six tokens. With 5, any two solutions of an exercise share most of their code."""
 WINDOW = 1
 """Winnowing window (copydetect's win_size): 1 keeps every run. A larger window keeps the smallest hash of each
-window, and Python salts its string hashes per process, so the shares would change from one run (or grading child)
-to the next (with 4, one pair measured 87% to 96% under six hash seeds); solutions are short enough to keep all."""
+window, and Python salts its string hashes per process, so the shares would change from one run to the next."""
 THRESHOLD = 0.8
-"""Share from which a solution is flagged: of the learner's code found in the reference (:func:`copy_reasons`), or
-across the class the larger of a pair's two shares (:class:`CopyPair`)."""
+"""Share from which a solution is flagged (across the class, the larger of a pair's two shares)."""
 MIN_LENGTH = 50
-"""Solutions whose normalized code (copydetect's ``filtered_code``: one letter per name, without the lines handed
-out) is shorter are not judged: the three-line stable sigmoid of notebook 01 is about 59 characters long, a
-one-line sigmoid about 32."""
+"""Solutions with less normalized code (without the lines handed out) are not judged: notebook 01's three-line
+stable sigmoid is about 59 characters, a one-line sigmoid about 32."""
 
 
 def _without(source, handed_out):
@@ -59,8 +42,6 @@ def _fingerprint(name, source):
 
 
 def _judged(name, source, handed_out):
-    """The fingerprint of ``source`` without the lines of ``handed_out``, or None when ``source`` is not text,
-    copydetect cannot tokenize it or it is shorter than :data:`MIN_LENGTH`."""
     if not isinstance(source, str) or not isinstance(handed_out, str):
         return None
     fingerprint = _fingerprint(name, _without(source, handed_out))
@@ -92,17 +73,11 @@ def copy_reasons(source, references, handed_out=""):
 
 @dataclass(frozen=True)
 class CopyPair:
-    """Two students whose solutions of one exercise look alike, and what the class page shows of them.
+    """Two students (raw names, ``student_a`` < ``student_b``) whose solutions of one exercise look alike.
 
-    ``exercise`` is the solution cell's grade_id (``"nb01_sigmoid"``); ``student_a`` < ``student_b`` the raw
-    student names (folder names). ``similarity`` (0 to 1), by which pairs are ranked and thresholded, is the
-    larger of copydetect's two shares: the share of a's code found in b's, and of b's in a's. A copy that had a
-    few lines added (or removed) keeps the original's share near 1 while the copier's drops, so the larger
-    share still flags it; the smaller would let padding hide a copy. Short answers, which the larger share
-    would find inside any longer one, are left out by :data:`MIN_LENGTH`.
-    ``source_a``, ``source_b`` are the code compared (the solution cell without the lines handed out);
-    ``shared_a`` holds the ``(start, end)`` character spans of ``source_a`` that are also in b's code
-    (sorted, disjoint), ``shared_b`` those of ``source_b``.
+    ``similarity`` is the larger of copydetect's two shares (a's code found in b's, b's in a's): padding a copy
+    lowers only the copier's share. ``shared_a`` holds the sorted, disjoint ``(start, end)`` spans of
+    ``source_a`` (the code compared) that are also in b's code; ``shared_b`` likewise.
     """
 
     exercise: str
@@ -117,8 +92,7 @@ class CopyPair:
 
 @dataclass(frozen=True)
 class _Solution:
-    """One student's judged solution: its fingerprint, its hashes as Python ints, where each occurs in the
-    normalized code and the most occurrences of any one hash (for :func:`_share`'s quick bound)."""
+    """One student's judged solution; ``positions``: hash -> where it occurs, ``most``: the most of any one hash."""
 
     student: str
     fingerprint: CodeFingerprint
@@ -128,7 +102,6 @@ class _Solution:
 
 
 def _solutions(sources, handed_out):
-    """The judged solutions of one exercise (``{student: source}``), by student name."""
     judged = []
     for student in sorted(sources):
         fingerprint = _judged(f"{student}.py", sources[student], handed_out)
@@ -140,9 +113,8 @@ def _solutions(sources, handed_out):
 
 
 def _share(solution, shared, bar):
-    """The share of ``solution``'s normalized code covered by runs with a hash in ``shared`` (copydetect's
-    token overlap over token coverage, as :func:`copydetect.compare_files` computes it), or 0.0 when it
-    cannot reach ``bar``: each occurrence of a hash covers at most NOISE_K characters."""
+    """The share of ``solution``'s code covered by runs with a hash in ``shared``, as copydetect computes it, or
+    0.0 when it cannot reach ``bar`` (each occurrence of a hash covers at most NOISE_K characters)."""
     coverage = solution.fingerprint.token_coverage
     if NOISE_K * len(shared) * solution.most < bar * coverage:
         return 0.0
@@ -154,8 +126,7 @@ def _share(solution, shared, bar):
 
 
 def _spans(slices, length):
-    """copydetect's copied slices (a 2 x N array of starts and ends) as sorted, disjoint (start, end) spans
-    within a text of ``length`` characters."""
+    """copydetect's copied slices (a 2 x N array) as sorted, disjoint (start, end) spans within ``length``."""
     spans = []
     for start, end in sorted(zip((int(i) for i in slices[0]), (int(i) for i in slices[1]))):
         start, end = max(start, spans[-1][1] if spans else 0), min(end, length)
@@ -165,7 +136,6 @@ def _spans(slices, length):
 
 
 def _pair(exercise, a, b, threshold):
-    """The CopyPair of solutions ``a`` and ``b``, or None when they are less alike than ``threshold``."""
     shared = a.hashes & b.hashes
     if not shared or max(_share(a, shared, threshold), _share(b, shared, threshold)) < threshold:
         return None
@@ -186,16 +156,10 @@ def _rank(pair):
 
 
 def class_copies(solutions, handed_out, threshold=THRESHOLD):
-    """The pairs of students whose solutions of an exercise are at least ``threshold`` alike, most similar first
-    (then by exercise and names).
+    """The pairs whose solutions of an exercise are at least ``threshold`` alike, most similar first.
 
-    ``solutions`` is ``{exercise: {student: source of the solution cell}}``; ``handed_out`` is ``{exercise:
-    source of the handed-out cell}`` (the stub every student got in the student version: def line, docstring,
-    ``raise NotImplementedError()``; an exercise missing from it has nothing removed). Its lines are removed
-    from both sides, so two students who hand in only the stub are never alike. A solution that is not text,
-    that copydetect cannot tokenize or that is shorter than :data:`MIN_LENGTH` is not judged. Each solution is
-    fingerprinted once; a pair is given to copydetect only when the shares computed from the fingerprints'
-    hashes reach ``threshold``.
+    ``solutions``: ``{exercise: {student: source}}``; the lines of ``handed_out[exercise]`` (the stub) are removed
+    from both sides. A pair goes to copydetect only when the shares bounded from the hashes reach ``threshold``.
     """
     if not 0 < threshold <= 1:
         raise ValueError(f"expected a threshold in (0, 1], a share of the code, got {threshold!r}")
@@ -228,7 +192,6 @@ def _name(student):
 
 
 def _highlighted(code, spans):
-    """``code`` as escaped HTML with each (start, end) span of ``spans`` wrapped in ``<mark>``."""
     parts, at = [], 0
     for start, end in sorted(spans):
         start, end = max(start, at), min(end, len(code))
@@ -248,14 +211,8 @@ def _pair_html(pair):
 
 
 def similarity_report(pairs, threshold, exercises):
-    """A self-contained HTML page (inline CSS, no script, no external resource) of ``pairs`` (CopyPairs).
-
-    One section per exercise of ``exercises``, in that order (then any other exercise of ``pairs``), listing
-    its pairs, most similar first, with their similarity and the two students' code side by side, the shared
-    code highlighted (``<mark>``), or saying that no pair is at or above ``threshold``. Every string from a
-    submission (names, code, exercise ids) is escaped; names are shown by
-    :func:`bpcourse.tools.submission.display_name`.
-    """
+    """A self-contained HTML page (inline CSS, no script) of ``pairs``: a section per exercise of ``exercises``
+    (then any other), the two students' code side by side, the shared code in ``<mark>``; every string escaped."""
     by_exercise = {}
     for pair in sorted(pairs, key=_rank):
         by_exercise.setdefault(pair.exercise, []).append(pair)
@@ -271,15 +228,8 @@ def similarity_report(pairs, threshold, exercises):
         sections.append(f'<h2 id="{anchor}">{_text(exercise)}</h2>\n{body}')
     contents = "\n".join(contents)
     return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>Similar solutions across the class</title>
-<style>
-{_CSS}
-</style>
-</head>
-<body>
+<html lang="en"><head><meta charset="utf-8"><title>Similar solutions across the class</title>
+<style>{_CSS}</style></head><body>
 <h1>Similar solutions across the class</h1>
 <p>Pairs of students whose solutions of an exercise are at least {threshold:.0%} alike (copydetect's token
 fingerprints: names and literals normalized, so renamed variables, reformatting and comments do not change it;

@@ -1,39 +1,13 @@
 """Make student versions of the course notebooks, following nbgrader's rules.
 
-An exercise's solution sits in a *solution cell* (cell metadata
-``nbgrader.solution`` true), usually between a ``BEGIN SOLUTION`` and an
-``END SOLUTION`` marker line. As in nbgrader, a marker line is any number of
-``#`` (none in a Markdown cell), then the marker in capitals::
-
-    ### BEGIN SOLUTION        # BEGIN SOLUTION        ## END SOLUTION
-
-The student version replaces each such region by::
-
-    # YOUR CODE HERE
-    raise NotImplementedError()
-
-at the indentation of the marker; a solution cell *without* markers is
-replaced whole by that stub (``YOUR ANSWER HERE`` in a Markdown cell). Regions
-between ``BEGIN HIDDEN TESTS`` and ``END HIDDEN TESTS`` are removed from
-graded cells. Every output and execution count is cleared; everything else
-stays as it is. The solutions copy is the instructor's notebook with outputs
-cleared.
-
-Notebooks that would let a solution out or break grading are refused with a
-:class:`NotebookFormatError` naming the notebook, the cell and, where there
-is one, the line:
-
-- ``nbgrader`` metadata that is not a dict, flags that are not booleans,
-  points that are not a number, a ``grade_id`` that is not a non-empty string;
-- a solution or graded cell without ``grade_id``; the same ``grade_id`` twice
-  (in one notebook, or across the notebooks of :func:`make_student_versions`);
-- a solution marker outside a solution cell, a hidden-test marker outside a
-  graded cell;
-- a line that looks like a marker but is not one (``x = 1  # BEGIN SOLUTION``,
-  ``### begin solution``, ``### BEGIN SOLUTIONS``): nbgrader would either
-  miss it or drop the code on it;
-- an unclosed, unopened or nested region, or a code cell that would not be
-  valid Python.
+A marker line is any number of ``#`` (none in a Markdown cell), then ``BEGIN SOLUTION``, ``END SOLUTION``,
+``BEGIN HIDDEN TESTS`` or ``END HIDDEN TESTS`` in capitals. In a solution cell each solution region becomes
+:data:`PLACEHOLDER` at the marker's indentation (a cell without markers is replaced whole, Markdown by
+:data:`TEXT_PLACEHOLDER`); hidden-test regions are removed from graded cells; outputs and execution counts
+are cleared. The solutions copy is the instructor's notebook with outputs cleared. A notebook that could let
+a solution out or break grading (bad metadata, a missing or repeated grade_id, a misplaced, look-alike,
+unclosed or nested marker, a cell that is not valid Python) is refused with a :class:`NotebookFormatError`
+naming the notebook, the cell and the line.
 """
 
 import ast
@@ -43,15 +17,14 @@ from numbers import Real
 from pathlib import Path
 
 from bpcourse.core.atomic import atomic_write
+from bpcourse.tools.sandbox_worker import without_magics
 
 PLACEHOLDER = ("# YOUR CODE HERE", "raise NotImplementedError()")
 TEXT_PLACEHOLDER = "YOUR ANSWER HERE"
 SOLUTION, HIDDEN = "SOLUTION", "HIDDEN TESTS"
 
 MARKER_LINE = re.compile(r"^(?P<indent>\s*)#*\s*(?P<edge>BEGIN|END) (?P<kind>SOLUTION|HIDDEN TESTS)\s*$")
-"""A well-formed marker line: optional '#'s, then the marker in capitals, nothing else."""
-MARKER_LIKE = re.compile(r"(begin|end)[\s_-]*(solution|hidden[\s_-]*tests?)", re.IGNORECASE)
-"""Anything that a reader (or nbgrader) could take for a marker."""
+MARKER_LIKE = re.compile(r"(begin|end)[\s_-]*(solution|hidden[\s_-]*tests?)", re.IGNORECASE)  # could pass for one
 
 
 class NotebookFormatError(ValueError):
@@ -151,26 +124,21 @@ def _replace_regions(lines, markers, kind, replacement, where):
 
 
 def _check_python(source, where):
-    """Raise NotebookFormatError if a code cell is not valid Python (IPython magics aside)."""
-    code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())
     try:
-        ast.parse(code)
+        ast.parse(without_magics(source))
     except SyntaxError as error:
         raise NotebookFormatError(f"{where}, line {error.lineno}: not valid Python: {error.msg}") from None
 
 
 def student_cell_source(cell, where):
-    """The student version of one cell's source (validated)."""
     check_metadata(cell, where)
     source = _source(cell, where)
     markers = marker_lines(source, where)
     solution, graded, code = is_solution_cell(cell), is_graded_cell(cell), cell.get("cell_type") == "code"
     for number, edge, kind, _ in markers:
         if kind == SOLUTION and not solution:
-            raise NotebookFormatError(
-                f"{where}, line {number}: {edge} SOLUTION in a cell that is not a solution cell "
-                "(set metadata nbgrader.solution = true, or remove the marker)"
-            )
+            raise NotebookFormatError(f"{where}, line {number}: {edge} SOLUTION in a cell that is not a solution cell "
+                                      "(set metadata nbgrader.solution = true, or remove the marker)")
         if kind == HIDDEN and not graded:
             raise NotebookFormatError(
                 f"{where}, line {number}: {edge} HIDDEN TESTS in a cell that is not a graded cell "
@@ -207,7 +175,6 @@ def check_grade_ids(notebook, name, seen=None):
 
 
 def clear_outputs(notebook):
-    """Remove every output and execution count, in place."""
     for cell in notebook["cells"]:
         if cell.get("cell_type") == "code":
             cell["outputs"] = []
@@ -216,10 +183,7 @@ def clear_outputs(notebook):
 
 
 def make_student_notebook(notebook, name="notebook"):
-    """Return the student version of ``notebook`` (a new object; the input is unchanged).
-
-    ``notebook`` is an ``nbformat`` notebook or the plain dict read from its JSON.
-    """
+    """The student version of ``notebook`` (an ``nbformat`` notebook or a plain dict), a new object."""
     check_grade_ids(notebook, name)
     student = clear_outputs(copy.deepcopy(notebook))
     for index, cell in enumerate(student["cells"]):
@@ -237,12 +201,8 @@ def write_notebook_atomically(notebook, path):
 
 
 def make_student_versions(source_dir, student_dir, solutions_dir):
-    """Write the student version and the solutions copy of every ``NN_*.ipynb`` in ``source_dir``.
-
-    Every notebook is validated before anything is written (grade_ids unique
-    across all of them), so a refused notebook leaves the output folders as
-    they were. Returns the student paths.
-    """
+    """Write the student version and the solutions copy of every ``NN_*.ipynb`` in ``source_dir``; the student
+    paths. All are validated (grade_ids unique across them) before anything is written."""
     import nbformat
 
     sources = sorted(Path(source_dir).glob("[0-9][0-9]_*.ipynb"))

@@ -1,29 +1,23 @@
 """Read a learner's submitted notebook and plan its grading with the instructor's notebook.
 
-A submission is untrusted input: any JSON at all, or no JSON. It is read
-with :func:`read_solutions`, which keeps only the solution cells whose
-metadata is well formed (a dict ``nbgrader`` with ``solution`` true, a string
-``grade_id``, text source) and ignores everything else; a file that is not a
-notebook raises :class:`SubmissionError`, which costs that notebook's points
-and nothing more. Check cells, hidden tests, Markdown and every other cell
-come from the instructor's notebook (:func:`grading_plan`), so whatever a
-learner did to those cells changes nothing.
+A submission is untrusted: :func:`read_solutions` keeps only its well-formed solution cells, and a file that
+is not a notebook raises :class:`SubmissionError` (that notebook's points, nothing more). Every other cell
+comes from the instructor's notebook (:func:`grading_plan`).
 """
 
 import ast
 import json
 import os
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bpcourse.tools.review import review_reasons
+from bpcourse.tools.sandbox_worker import without_magics
 from bpcourse.tools.student import (check_grade_ids, is_graded_cell, is_solution_cell, make_student_notebook,
                                     nbgrader_metadata)
 
-MAX_NOTEBOOK_BYTES = 50 << 20
-"""Largest submitted notebook read (outputs included); a bigger file is refused."""
+MAX_NOTEBOOK_BYTES = 50 << 20  # a bigger submitted file (outputs included) is refused
 
 
 class SubmissionError(ValueError):
@@ -60,12 +54,8 @@ def read_solutions(path):
 
 @dataclass
 class Step:
-    """One code cell of the graded run.
-
-    ``kind`` is ``"kernel"`` (run in the learner's kernel: the instructor's
-    cells and the learner's solution cells) or ``"check"`` (a graded cell, run
-    by the grader's own process with its hidden tests).
-    """
+    """One code cell of the graded run: ``kind`` ``"kernel"`` (the instructor's and the learner's solution cells,
+    run in the learner's kernel) or ``"check"`` (a graded cell, run by the grader with its hidden tests)."""
 
     index: int
     kind: str
@@ -80,10 +70,8 @@ class Step:
 
 
 def defined_names(source):
-    """Top-level names a cell defines (functions, classes, assignments, imports)."""
-    code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in source.splitlines())
     try:
-        tree = ast.parse(code)
+        tree = ast.parse(without_magics(source))
     except (SyntaxError, ValueError):
         return set()
     names = set()
@@ -100,15 +88,10 @@ def defined_names(source):
 
 
 def grading_plan(instructor, solutions, name):
-    """The steps of grading one submission: list of :class:`Step`, in the notebook's order.
+    """The :class:`Step` list of grading one submission, from the instructor's notebook (validated here) and the
+    learner's ``{grade_id: source}`` (a missing solution cell: the student version's stub).
 
-    ``instructor`` is the instructor's notebook (validated here: a bad one
-    raises NotebookFormatError), ``solutions`` the learner's ``{grade_id:
-    source}``; a solution cell the learner left out is taken from the student
-    version (so it raises NotImplementedError, and its exercise fails).
-
-    The plan ends at the last cell that earns points: the cells after it cannot change a score, so they are
-    not run (in notebook 06 they train the network for half a minute, for every student).
+    The plan ends at the last cell that earns points: the cells after it cannot change a score.
     """
     check_grade_ids(instructor, name)
     student = make_student_notebook(instructor, name)
@@ -152,9 +135,8 @@ def trusted_imports(steps, before):
     for step in steps[:before]:
         if step.kind != "kernel" or step.solution_of:
             continue
-        code = "\n".join("" if re.match(r"\s*[%!]", line) else line for line in step.source.splitlines())
         try:
-            tree = ast.parse(code)
+            tree = ast.parse(without_magics(step.source))
         except SyntaxError:
             continue
         lines += [ast.unparse(node) for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
@@ -171,11 +153,8 @@ def kernel_notebook(steps):
 
 
 def display_name(name):
-    """A file or folder name as text that any sheet, terminal or browser shows on one line.
-
-    Bytes that are not UTF-8 (names from zips made on Windows) become ``\\xNN``,
-    control characters and line or paragraph separators ``\\n``, ``\\u2028`` ...
-    """
+    """A file or folder name on one line of any sheet, terminal or browser: bytes that are not UTF-8 become
+    ``\\xNN``, control characters and line or paragraph separators ``\\n``, ``\\u2028`` ..."""
     text = os.fsencode(name).decode("utf-8", "backslashreplace")
     return "".join(ch.encode("unicode_escape").decode("ascii") if unicodedata.category(ch) in ("Cc", "Zl", "Zp")
                    else ch for ch in text)

@@ -69,7 +69,8 @@ def test_student_version_fails_exactly_at_its_check_cells(path):
     learner_names = set()
     for theirs, ours in zip(student.cells, instructor.cells):
         if ours.cell_type == "code" and is_solution_cell(ours):
-            learner_names |= functions_defined(theirs.source) | (names_defined(ours.source) - names_defined(theirs.source))
+            only_in_solution = names_defined(ours.source) - names_defined(theirs.source)
+            learner_names |= functions_defined(theirs.source) | only_in_solution
     assert learner_names, f"{path.name} has no solution cells"
     for index in range(last_check + 1, len(student.cells)):
         assert student.cells[index].source == instructor.cells[index].source, (

@@ -55,11 +55,7 @@ def step(x):
 
 
 def step_derivative(y):
-    """Slope of the step function written from its output y: zeros of y's shape, wherever it exists.
-
-    At x = 0 the step jumps and has no derivative; everywhere else it is flat,
-    which is why a perceptron cannot be trained by following a gradient.
-    """
+    """Slope of the step function from its output y: zeros of y's shape (it is flat wherever it has a slope)."""
     return np.zeros_like(np.asarray(y, dtype=np.float64))
 
 
@@ -100,12 +96,7 @@ def softmax(net):
 
 
 class SoftmaxActivator:
-    """Softmax as the output layer's activation (it only makes sense with the cross-entropy).
-
-    Its derivative is not element-wise, so it has no ``backward``-style
-    derivative to multiply a delta with: :class:`SoftmaxCrossEntropy` gives
-    the output delta t - y directly, and no layer sits above the output layer.
-    """
+    """Softmax as the output layer's activation, with the cross-entropy, which gives the delta t - y directly."""
 
     name = "softmax"
 

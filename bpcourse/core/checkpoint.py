@@ -53,9 +53,8 @@ _MAX_WEIGHT_BYTES = 1024**3  # the course's largest network holds about 2 MB of 
 def save_checkpoint(path, network, *, epoch, rate, rng, history):
     """Write the training state to ``path`` (exactly there, ".npz" is not added), atomically; the Path.
 
-    ``epoch``: epochs completed; ``rate``: the run's learning rate; ``rng``: the Generator that
-    shuffles the data, saved so that a resumed run draws the same shuffles; ``history``: a
-    History, a dict of lists, or None.
+    ``epoch``: epochs completed; ``rng``: the Generator that shuffles the data (a resumed run draws
+    the same shuffles); ``history``: a History, a dict of lists, or None.
     """
     path = Path(path)
     if isinstance(epoch, bool) or not isinstance(epoch, (int, np.integer)) or epoch < 0:
@@ -65,17 +64,12 @@ def save_checkpoint(path, network, *, epoch, rate, rng, history):
     history_dict = {} if history is None else history.to_dict() if hasattr(history, "to_dict") else dict(history)
     weights = network.get_weights()
     dtype = np.dtype(getattr(network, "dtype", weights[0][0].dtype))
-    arrays = {
-        "format": np.array(FORMAT),
-        "layer_sizes": np.array(network.layer_sizes, dtype=np.int64),
-        "activation": np.array(network.activator.name),
-        "loss": np.array(loss_name(network)),
-        "dtype": np.array(dtype.name),
-        "epoch": np.array(int(epoch), dtype=np.int64),
-        "rate": np.array(float(rate), dtype=np.float64),
-        "rng_state": np.array(json.dumps(rng.bit_generator.state, default=_jsonable)),
-        "history": np.array(json.dumps(history_dict, default=_jsonable)),
-    }
+    arrays = {"format": np.array(FORMAT), "layer_sizes": np.array(network.layer_sizes, dtype=np.int64),
+              "activation": np.array(network.activator.name), "loss": np.array(loss_name(network)),
+              "dtype": np.array(dtype.name), "epoch": np.array(int(epoch), dtype=np.int64),
+              "rate": np.array(float(rate), dtype=np.float64),
+              "rng_state": np.array(json.dumps(rng.bit_generator.state, default=_jsonable)),
+              "history": np.array(json.dumps(history_dict, default=_jsonable))}
     for index, (W, b) in enumerate(weights):
         arrays[f"W{index}"] = np.asarray(W, dtype=dtype)
         arrays[f"b{index}"] = np.asarray(b, dtype=dtype)
@@ -101,11 +95,10 @@ def loss_name(network):
 def load_checkpoint(path, network=None):
     """Read a checkpoint of :func:`save_checkpoint`; with ``network``, which it must match, set its weights.
 
-    Returns a dict: ``weights`` (list of (W, b)), ``layer_sizes`` (tuple), ``activation``,
-    ``loss`` (str), ``dtype``, ``epoch`` (int), ``rate`` (float), ``rng_state`` (dict, for
-    ``rng.bit_generator.state``), ``history`` (dict of lists, for ``History.from_dict``).
-    FileNotFoundError without a file; ValueError for anything but a complete bpcourse checkpoint,
-    or one that does not match ``network`` (layer sizes, activation, loss, dtype: then unchanged).
+    Returns a dict: ``weights`` (list of (W, b)), ``layer_sizes`` (tuple), ``activation``, ``loss``,
+    ``dtype``, ``epoch``, ``rate``, ``rng_state`` (for ``rng.bit_generator.state``), ``history`` (for
+    ``History.from_dict``). FileNotFoundError without a file; ValueError for anything but a complete
+    bpcourse checkpoint, or one that does not match ``network`` (which is then unchanged).
     """
     path = Path(path)
     remove_stale_temporaries(path)
@@ -114,8 +107,9 @@ def load_checkpoint(path, network=None):
     try:
         raw = _read_known_entries(path, None if network is None else tuple(network.layer_sizes))
     except _OtherNetwork as other:
-        raise ValueError(f"the checkpoint {path} is for a network with layer sizes {other.layer_sizes}, but this "
-                         f"network has {list(network.layer_sizes)}: build Network({other.layer_sizes}) to load it "
+        sizes = other.args[0]
+        raise ValueError(f"the checkpoint {path} is for a network with layer sizes {sizes}, but this "
+                         f"network has {list(network.layer_sizes)}: build Network({sizes}) to load it "
                          "(no weight was read)") from None
     except ValueError as error:
         raise ValueError(f"{path} is not a valid bpcourse checkpoint: {_explain(error)} "
@@ -134,20 +128,12 @@ def load_checkpoint(path, network=None):
 
 
 class _OtherNetwork(ValueError):
-    """The checkpoint claims layer sizes other than the network's (found before any weight is read)."""
-
-    def __init__(self, layer_sizes):
-        super().__init__(f"layer sizes {layer_sizes}")
-        self.layer_sizes = layer_sizes
+    """The checkpoint claims layer sizes (``args[0]``) other than the network's, found before any weight is read."""
 
 
 def _read_known_entries(path, expected_sizes=None):
-    """The checkpoint's known entries as arrays, each read after a size check.
-
-    Nothing is decompressed beyond what the claimed network can hold, and a checkpoint claiming
-    other sizes than ``expected_sizes`` is refused before any weight is read. ValueError (or
-    zipfile/OS errors for a damaged archive).
-    """
+    """The checkpoint's known entries as arrays, each read after a size check: nothing is decompressed
+    beyond what the claimed network can hold, and other sizes than ``expected_sizes`` are refused first."""
     with open(path, "rb") as file:
         magic = file.read(6)
     if magic.startswith(b"\x93NUMPY"):
@@ -243,17 +229,8 @@ def _parse(raw, path):
         raise bad("rng_state should be a bit generator state (a dict with 'bit_generator')")
     if not isinstance(history, dict):
         raise bad("history should be a dict of lists")
-    return {
-        "weights": weights,
-        "layer_sizes": layer_sizes,
-        "activation": text("activation"),
-        "loss": loss,
-        "dtype": dtype,
-        "epoch": int(epoch),
-        "rate": float(rate),
-        "rng_state": rng_state,
-        "history": history,
-    }
+    return {"weights": weights, "layer_sizes": layer_sizes, "activation": text("activation"), "loss": loss,
+            "dtype": dtype, "epoch": int(epoch), "rate": float(rate), "rng_state": rng_state, "history": history}
 
 
 def _check_matches(state, network, path):

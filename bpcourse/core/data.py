@@ -124,79 +124,68 @@ def _file_key(path):
     return (str(Path(path).resolve()), st.st_mtime_ns, st.st_size)
 
 
-def _read_idx_bytes(path, expected_magic=None, expected_dims=None):
-    """Read and check one IDX file (gzipped or not): ``(content, dims, dtype)``.
+def _read_idx(path, expected_magic=None, expected_dims=None):
+    """Read and check one IDX file (gzipped or not): ``(content, array)``.
 
-    ``content`` is the whole decompressed file (header and payload) as a bytearray. A bad magic
-    number, dimensions other than ``expected_dims`` or a payload of the wrong length is a ValueError
-    naming the file, raised *before* anything of the promised size is allocated or decompressed.
+    ``content`` is the whole decompressed file (header and payload) as a bytearray, ``array`` a read-only
+    view of its payload in the header's shape. A bad magic number, dimensions other than
+    ``expected_dims`` or a payload of the wrong length is a ValueError naming the file, raised *before*
+    anything of the promised size is allocated or decompressed.
     """
     path = Path(path)
     with open(path, "rb") as raw:
         is_gzip = raw.read(2) == _GZIP_MAGIC
     try:
-        opened = gzip.open(path, "rb") if is_gzip else open(path, "rb")
-        with opened as f:
-            return _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims)
+        with gzip.open(path, "rb") if is_gzip else open(path, "rb") as f:
+            content = bytearray(f.read(4))
+            if len(content) < 4:
+                raise ValueError(f"{path}: expected an IDX file starting with a 4-byte magic number, "
+                                 f"got a file of {len(content)} bytes (empty or truncated)")
+            zero0, zero1, type_code, ndim = content
+            magic = int.from_bytes(content, "big")
+            if expected_magic is not None and magic != expected_magic:
+                swapped = {magic, expected_magic} == {IMAGES_MAGIC, LABELS_MAGIC}
+                raise ValueError(f"{path}: expected magic number {expected_magic} ({_describe_magic(expected_magic)}), "
+                                 f"got {magic} ({_describe_magic(magic)})"
+                                 + (": are the images and labels files swapped?" if swapped else ""))
+            if zero0 != 0 or zero1 != 0 or type_code not in _IDX_TYPES or ndim == 0:
+                raise ValueError(f"{path}: not an IDX file: the magic number {magic} (bytes {bytes(content).hex(' ')}) "
+                                 "should be 00 00, a type code (08 = unsigned byte) and a number of dimensions >= 1")
+            content += f.read(4 * ndim)
+            header_size = 4 + 4 * ndim
+            if len(content) < header_size:
+                raise ValueError(f"{path}: truncated header: {ndim} dimensions need {header_size} header bytes, "
+                                 f"the file ends after {len(content)}")
+            dims = struct.unpack(f">{ndim}I", bytes(content[4:header_size]))  # big-endian uint32
+            if expected_dims is not None and tuple(dims) != tuple(expected_dims):
+                raise ValueError(f"{path}: expected header dimensions {' x '.join(map(str, expected_dims))}, "
+                                 f"got {' x '.join(map(str, dims))}: the file is corrupt or not this MNIST file")
+            dtype = np.dtype(_IDX_TYPES[type_code])
+            # Python integers: no overflow, however large the header's claim.
+            payload_size = int(np.prod(dims, dtype=object)) * dtype.itemsize
+
+            def wrong_size(got, extra=False):
+                what = "has extra bytes after the data" if extra else "is truncated"
+                return ValueError(f"{path}: {what}: the header promises {' x '.join(map(str, dims))} numbers = "
+                                  f"{payload_size} bytes after the {header_size}-byte header, the file holds {got}")
+
+            if not is_gzip:  # the file size is known: compare before reading anything
+                got = os.stat(path).st_size - header_size
+                if got != payload_size:
+                    raise wrong_size(f"{got} bytes", extra=got > payload_size)
+            # In chunks, so that memory grows with what the file really holds, never with the claim
+            # (a gzipped file's decompressed size is only known by decompressing it).
+            while len(content) < header_size + payload_size:
+                chunk = f.read(min(_CHUNK, header_size + payload_size - len(content)))
+                if not chunk:
+                    raise wrong_size(f"only {len(content) - header_size} bytes")
+                content += chunk
+            if f.read(1):
+                raise wrong_size("more", extra=True)
     except (EOFError, zlib.error, gzip.BadGzipFile) as err:
         raise ValueError(f"{path}: the gzip data is truncated or corrupt ({err}); "
                          "delete the file and get it again") from err
-
-
-def _read_idx_stream(f, path, is_gzip, expected_magic, expected_dims=None):
-    content = bytearray(f.read(4))
-    if len(content) < 4:
-        raise ValueError(f"{path}: expected an IDX file starting with a 4-byte magic number, "
-                         f"got a file of {len(content)} bytes (empty or truncated)")
-    zero0, zero1, type_code, ndim = content
-    magic = int.from_bytes(content, "big")
-    if expected_magic is not None and magic != expected_magic:
-        hint = ""
-        if {magic, expected_magic} == {IMAGES_MAGIC, LABELS_MAGIC}:
-            hint = ": are the images and labels files swapped?"
-        raise ValueError(f"{path}: expected magic number {expected_magic} "
-                         f"({_describe_magic(expected_magic)}), got {magic} ({_describe_magic(magic)}){hint}")
-    if zero0 != 0 or zero1 != 0 or type_code not in _IDX_TYPES or ndim == 0:
-        raise ValueError(f"{path}: not an IDX file: the magic number {magic} (bytes {bytes(content).hex(' ')}) "
-                         "should be 00 00, a type code (08 = unsigned byte) and a number of dimensions >= 1")
-    content += f.read(4 * ndim)
-    header_size = 4 + 4 * ndim
-    if len(content) < header_size:
-        raise ValueError(f"{path}: truncated header: {ndim} dimensions need {header_size} header bytes, "
-                         f"the file ends after {len(content)}")
-    dims = struct.unpack(f">{ndim}I", bytes(content[4:header_size]))  # big-endian uint32
-    if expected_dims is not None and tuple(dims) != tuple(expected_dims):
-        raise ValueError(f"{path}: expected header dimensions {' x '.join(map(str, expected_dims))}, "
-                         f"got {' x '.join(map(str, dims))}: the file is corrupt or not this MNIST file")
-    dtype = np.dtype(_IDX_TYPES[type_code])
-    # Python integers: no overflow, however large the header's claim.
-    payload_size = int(np.prod(dims, dtype=object)) * dtype.itemsize
-    dims_text = " x ".join(str(d) for d in dims)
-
-    def wrong_size(got, extra=False):
-        what = "has extra bytes after the data" if extra else "is truncated"
-        return ValueError(f"{path}: {what}: the header promises {dims_text} numbers = {payload_size} bytes "
-                          f"after the {header_size}-byte header, the file holds {got}")
-
-    if not is_gzip:
-        # The file size is known: compare before reading anything.
-        got = os.stat(path).st_size - header_size
-        if got != payload_size:
-            raise wrong_size(f"{got} bytes", extra=got > payload_size)
-        content += f.read(payload_size)
-        if len(content) != header_size + payload_size:  # changed while we read
-            raise wrong_size(f"{len(content) - header_size} bytes")
-        return content, dims, dtype
-    # Gzipped: the decompressed size is only known by decompressing. Read in
-    # chunks, so memory grows with what the file really holds, never with the claim.
-    while len(content) < header_size + payload_size:
-        chunk = f.read(min(_CHUNK, header_size + payload_size - len(content)))
-        if not chunk:
-            raise wrong_size(f"only {len(content) - header_size} bytes")
-        content += chunk
-    if f.read(1):
-        raise wrong_size("more", extra=True)
-    return content, dims, dtype
+    return content, np.frombuffer(content, dtype=dtype, offset=header_size).reshape(dims)
 
 
 def read_idx(path, expected_magic=None):
@@ -206,14 +195,8 @@ def read_idx(path, expected_magic=None):
     ``expected_magic`` (``IMAGES_MAGIC``, ``LABELS_MAGIC``) refuses any other magic number.
     ValueError naming the file if it is malformed; the SHA-256 is not checked (``verify_file`` does).
     """
-    content, dims, dtype = _read_idx_bytes(path, expected_magic)
-    header_size = 4 + 4 * len(dims)
-    array = np.frombuffer(content, dtype=dtype, offset=header_size).reshape(dims)
-    return array.astype(dtype.newbyteorder("="), copy=False)
-
-
-def _expected_magic(name):
-    return IMAGES_MAGIC if "idx3" in name else LABELS_MAGIC
+    array = _read_idx(path, expected_magic)[1]
+    return array.astype(array.dtype.newbyteorder("="), copy=False)
 
 
 def _mnist_name(path):
@@ -228,19 +211,17 @@ def _mnist_name(path):
 def verify_file(path, name=None):
     """Check one MNIST file (gzipped or not) completely; its content, uint8 images (n, 28, 28) or labels (n,).
 
-    In this order: the IDX structure (magic number, the file's known dimensions, length); 28 x 28
-    pixels or labels 0-9; the SHA-256 of the decompressed content against ``SHA256[name]`` (remembered
-    per path, modification time and size). ``name`` (e.g. ``"train-labels-idx1-ubyte"``) defaults to
-    the file's name. ValueError naming the file and what is wrong.
+    In this order: the IDX structure (magic number, the file's known dimensions, length); 28 x 28 pixels
+    or labels 0-9; the SHA-256 of the decompressed content against ``SHA256[name]`` (remembered per path,
+    modification time and size). ``name`` defaults to the file's. ValueError naming the file and the fault.
     """
     path = Path(path)
     name = _mnist_name(path) if name is None else name
     key = _file_key(path)
-    content, dims, dtype = _read_idx_bytes(path, _expected_magic(name), DIMS[name])
-    array = np.frombuffer(content, dtype=dtype, offset=4 + 4 * len(dims)).reshape(dims)
+    content, array = _read_idx(path, IMAGES_MAGIC if "idx3" in name else LABELS_MAGIC, DIMS[name])
     if array.ndim == 3 and array.shape[1:] != IMAGE_SHAPE:
-        raise ValueError(f"{path}: expected images of 28 x 28 pixels, got {dims[1]} x {dims[2]} "
-                         f"(header dimensions {' x '.join(map(str, dims))})")
+        raise ValueError(f"{path}: expected images of 28 x 28 pixels, got {array.shape[1]} x {array.shape[2]} "
+                         f"(header dimensions {' x '.join(map(str, array.shape))})")
     if array.ndim == 1 and array.size and array.max() >= N_CLASSES:
         index = int(np.argmax(array >= N_CLASSES))
         raise ValueError(f"{path}: expected labels 0-9, got {int(array[index])} at index {index}: "
@@ -284,26 +265,17 @@ def search_dirs(data_dir=None):
     ]
 
 
-def _find_in(folder, name):
-    for candidate in (folder / (name + ".gz"), folder / name):
-        if candidate.is_file():
-            return candidate
-    return None
-
-
 def _default_opener(url, timeout):
     return urllib.request.urlopen(url, timeout=timeout)
 
 
 def download(name, target_dir=None, *, opener=None, mirrors=None, timeout=DOWNLOAD_TIMEOUT, max_bytes=None):
-    """Download ``name + ".gz"`` (one of ``FILE_NAMES``) into ``target_dir`` (default: the cache), verified.
+    """Download ``name + ".gz"`` (one of ``FILE_NAMES``) into ``target_dir`` (default: the cache), verified; its Path.
 
-    Each of ``mirrors`` (default: ``MIRRORS`` at the time of the call) is tried in turn. The bytes go
-    to a temporary file renamed to ``name.gz`` (:func:`bpcourse.core.atomic.atomic_write`) only when
-    complete and verified, so no partial file is ever left where the loader looks. ``opener(url,
-    timeout=seconds)`` (default ``urllib.request.urlopen``) returns a binary file object; a mirror
-    sending more than ``max_bytes`` (default: the decompressed size plus 1 MiB) is abandoned.
-    Returns the Path of the stored file; ``DownloadError`` lists what went wrong with each mirror.
+    Each of ``mirrors`` (default: ``MIRRORS``) is tried in turn; the file is renamed into place only when
+    complete and verified (``atomic_write``), so no partial file is left where the loader looks. ``opener(url,
+    timeout=seconds)`` defaults to ``urllib.request.urlopen``; a mirror sending more than ``max_bytes``
+    (default: the decompressed size plus 1 MiB) is abandoned. ``DownloadError`` lists each mirror's failure.
     """
     if name not in SHA256:
         raise ValueError(f"expected one of {', '.join(FILE_NAMES)}, got {name!r}")
@@ -311,8 +283,8 @@ def download(name, target_dir=None, *, opener=None, mirrors=None, timeout=DOWNLO
     mirrors = MIRRORS if mirrors is None else mirrors
     if isinstance(mirrors, str):
         raise TypeError(f"expected mirrors to be a sequence of URL prefixes, got the string {mirrors!r}")
-    if max_bytes is None:
-        max_bytes = _idx_size(name) + _DOWNLOAD_MARGIN
+    if max_bytes is None:  # header plus one byte per number, plus the margin
+        max_bytes = 4 + 4 * len(DIMS[name]) + math.prod(DIMS[name]) + _DOWNLOAD_MARGIN
     target_dir = Path(cache_dir() if target_dir is None else target_dir)
     final = target_dir / (name + ".gz")
     try:
@@ -336,11 +308,6 @@ def download(name, target_dir=None, *, opener=None, mirrors=None, timeout=DOWNLO
         except (OSError, ValueError, EOFError, http.client.HTTPException) as err:
             failures.append(f"{url}: {type(err).__name__}: {err}")
     raise DownloadError(f"could not download {name}.gz into {target_dir}:\n  " + "\n  ".join(failures))
-
-
-def _idx_size(name):  # header plus one byte per number
-    dims = DIMS[name]
-    return 4 + 4 * len(dims) + math.prod(dims)
 
 
 def _not_found_message(missing, dirs, failures):
@@ -368,19 +335,19 @@ def find_mnist_files(names=FILE_NAMES, data_dir=None, *, download_missing=True, 
     """Locate MNIST files (not yet verified), downloading missing ones into the cache.
 
     Returns ``{name: (path, where it was found)}``, e.g. ``{"train-images-idx3-ubyte":
-    (Path(".../train-images-idx3-ubyte.gz"), "the BPCOURSE_DATA environment variable")}``.
+    (Path(".../train-images-idx3-ubyte.gz"), "the BPCOURSE_DATA environment variable")}``;
     ``MnistNotFoundError`` lists every folder searched and how to provide the files.
     """
     dirs = search_dirs(data_dir)
     found, missing = {}, []
-    for name in names:
-        for folder, description in dirs:
-            path = _find_in(folder, name) if folder is not None else None
-            if path is not None:
-                found[name] = (path, description)
-                break
-        else:
+    for name in names:  # gzipped first, in the first folder that has the file
+        hits = ((folder / (name + ext), description) for folder, description in dirs if folder is not None
+                for ext in (".gz", "") if (folder / (name + ext)).is_file())
+        hit = next(hits, None)
+        if hit is None:
             missing.append(name)
+        else:
+            found[name] = hit
     if not missing:
         return found
     failures = []
@@ -399,23 +366,14 @@ def find_mnist_files(names=FILE_NAMES, data_dir=None, *, download_missing=True, 
 
 # ---------------------------------------------------------------- the loader
 
-def _frozen_views(X, y):
-    # Views of read-only bases: NumPy refuses to make them writeable again.
-    return X.view(), y.view()
-
-
 def load_mnist(split="train", data_dir=None, dtype=np.float64, *, opener=None):
     """An MNIST split as the course uses it: ``split`` "train" (60000 samples) or "test" (10000).
 
-    Returns:
-    - X: shape (n, 784), ``dtype`` (float64 or float32): one image per row, its 28 x 28 pixels row
-      by row, scaled to [0, 1] (pixel value / 255).
-    - y: shape (n,), int64: the labels 0-9.
-
-    ``data_dir`` is searched first (the module docstring gives the order); ``opener`` is for
-    ``download``. The arrays are cached in the process, so a second call is instant, and
-    **read-only**, so no caller changes what the next one gets: ``X.copy()`` gives one you may modify.
-    ValueError for a bad argument or file, ``MnistNotFoundError`` if the files cannot be had.
+    Returns X (n, 784) of ``dtype`` (float64 or float32), one image per row, its 28 x 28 pixels row by
+    row, scaled to [0, 1] (pixel value / 255), and y (n,) int64, the labels 0-9. ``data_dir`` is searched
+    first (the module docstring gives the order); ``opener`` is for ``download``. The arrays are cached
+    in the process and **read-only**, so no caller changes what the next one gets: ``X.copy()`` gives one
+    you may modify. ValueError for a bad argument or file, ``MnistNotFoundError`` if the files cannot be had.
     """
     if split not in SPLITS:
         raise ValueError(f'expected split "train" or "test", got {split!r}')
@@ -429,21 +387,19 @@ def load_mnist(split="train", data_dir=None, dtype=np.float64, *, opener=None):
     found = find_mnist_files((images_name, labels_name), data_dir, opener=opener)
     images_path, labels_path = found[images_name][0], found[labels_name][0]
     key = (_file_key(images_path), _file_key(labels_path), dtype.str)
-    if key in _ARRAYS:
-        return _frozen_views(*_ARRAYS[key])
-
-    images = verify_file(images_path, images_name)  # (n, 28, 28) uint8
-    labels = verify_file(labels_path, labels_name)  # (n,) uint8
-    if len(images) != len(labels):
-        raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds "
-                         f"{len(labels)} labels: the files do not belong together")
-    # Row-major: pixel (row r, column c) goes to column 28 r + c. One pass, uint8 -> dtype.
-    X = np.divide(images.reshape(len(images), -1), 255, dtype=dtype)
-    y = labels.astype(np.int64)
-    X.flags.writeable = False
-    y.flags.writeable = False
-    _ARRAYS[key] = (X, y)
-    return _frozen_views(X, y)
+    if key not in _ARRAYS:
+        images = verify_file(images_path, images_name)  # (n, 28, 28) uint8
+        labels = verify_file(labels_path, labels_name)  # (n,) uint8
+        if len(images) != len(labels):
+            raise ValueError(f"{images_path} holds {len(images)} images but {labels_path} holds "
+                             f"{len(labels)} labels: the files do not belong together")
+        # Row-major: pixel (row r, column c) goes to column 28 r + c. One pass, uint8 -> dtype.
+        X = np.divide(images.reshape(len(images), -1), 255, dtype=dtype)
+        y = labels.astype(np.int64)
+        X.flags.writeable = y.flags.writeable = False
+        _ARRAYS[key] = (X, y)
+    X, y = _ARRAYS[key]
+    return X.view(), y.view()  # views of read-only bases: NumPy refuses to make them writeable again
 
 
 def clear_cache():
@@ -486,18 +442,17 @@ def one_hot(y, on=0.9, off=0.1, *, dtype=np.float64):
 
 def store_in_cache(path):
     """Copy a verified MNIST file into :func:`cache_dir` (atomically, for ``make data``); the cached path."""
-    target_dir = cache_dir()
-    target = target_dir / Path(path).name
-    if target.exists() and target.resolve() == Path(path).resolve():
+    path, name = Path(path), _mnist_name(path)
+    target = cache_dir() / path.name
+    if target.exists() and target.resolve() == path.resolve():
         return target
-    if target.exists() and target.stat().st_size == Path(path).stat().st_size:
+    if target.exists() and target.stat().st_size == path.stat().st_size:
         try:
-            verify_file(target, _mnist_name(path))
+            verify_file(target, name)
             return target  # already there and intact: nothing to copy
         except ValueError:
             pass  # a damaged copy: replace it below
-    target_dir.mkdir(parents=True, exist_ok=True)
-    name = _mnist_name(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(target, suffix=".part", check=lambda tmp: verify_file(tmp, name)) as out, \
             open(path, "rb") as source:
         shutil.copyfileobj(source, out, _CHUNK)

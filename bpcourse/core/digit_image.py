@@ -11,15 +11,12 @@ recognition", 1998):
    ink-weighted mean pixel position) is at the center of the image: at
    pixel (14, 14), where MNIST's digits have it on average.
 
-The course's inputs are gray levels in [0, 1] (``load_mnist`` divides by
-255), 0 for the background and 1 for full ink, 784 pixels read row by row.
-
-A drawing is a list of **strokes**; a stroke is a sequence of points
-``(x, y)`` in canvas pixels (x to the right, y downwards, the canvas spans
-[0, size] in both). :func:`render_strokes` paints them with a round
-anti-aliased pen; :func:`mnist_like` applies steps 1-3 to any gray image;
-:func:`strokes_to_input` does both and returns the 784-vector. The drawing
-widget (:mod:`bpcourse.visuals.draw`) runs exactly this pipeline, in plain NumPy.
+The course's inputs are gray levels in [0, 1], 0 for the background and 1
+for full ink, 784 pixels read row by row. A drawing is a list of **strokes**,
+each a sequence of points ``(x, y)`` in canvas pixels (x to the right, y
+downwards, both in [0, size]). :func:`render_strokes` paints them with a round
+anti-aliased pen, :func:`mnist_like` applies steps 1-3 to any gray image,
+:func:`strokes_to_input` does both; the drawing widget runs this pipeline.
 """
 
 import math
@@ -63,10 +60,9 @@ def _check_pen_width(pen_width, size):
 
 
 def check_strokes(strokes, size=CANVAS_SIZE):
-    """``strokes`` as a list of float arrays (n_points, 2), columns x and y, 0 <= x, y <= size.
+    """``strokes`` as a list of float arrays (n_points >= 1, 2), columns x and y, 0 <= x, y <= size.
 
-    Each stroke needs at least one point (an empty list is an empty drawing); ValueError names the
-    stroke (and point) that is not like that.
+    ValueError names the stroke (and point) that is not like that; an empty list is an empty drawing.
     """
     size = _check_size(size)
     if isinstance(strokes, (str, bytes, np.ndarray)) or not hasattr(strokes, "__len__"):
@@ -76,10 +72,10 @@ def check_strokes(strokes, size=CANVAS_SIZE):
     for k, stroke in enumerate(strokes):
         try:
             points = np.asarray(stroke, dtype=np.float64)
+            shape = points.shape
         except (TypeError, ValueError):
-            points = None
-        if points is None or points.ndim != 2 or points.shape[1] != 2 or len(points) == 0:
-            shape = "?" if points is None else points.shape
+            shape = "?"
+        if shape == "?" or len(shape) != 2 or shape[1] != 2 or shape[0] == 0:
             raise ValueError(f"expected stroke {k} to be a non-empty list of points (x, y), "
                              f"got an array of shape {shape}")
         bad = ~np.isfinite(points).all(axis=1) | (points < 0).any(axis=1) | (points > size).any(axis=1)
@@ -96,9 +92,9 @@ def check_strokes(strokes, size=CANVAS_SIZE):
 def render_strokes(strokes, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
     """Paint strokes with a round pen: the drawing as a float64 gray image (size, size), 0 background, 1 ink.
 
-    Pixel (row r, column c) covers [c, c + 1] x [r, r + 1] of the canvas; its value comes from the
-    distance d of its center to the nearest stroke segment, clip(pen_width / 2 + 1/2 - d, 0, 1):
-    full ink inside the stroke, a one-pixel gray edge. A stroke of one point is a dot.
+    Pixel (row r, column c) covers [c, c + 1] x [r, r + 1]; its value is clip(pen_width / 2 + 1/2 - d, 0, 1)
+    for the distance d of its center to the nearest stroke segment: full ink inside the stroke, a
+    one-pixel gray edge. A stroke of one point is a dot.
     """
     size = _check_size(size)
     pen_width = _check_pen_width(pen_width, size)
@@ -115,10 +111,8 @@ def render_strokes(strokes, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
             py = np.arange(r_lo, r_hi)[:, None] + 0.5
             dx, dy = x1 - x0, y1 - y0
             length2 = dx * dx + dy * dy
-            if length2 > 0:  # the nearest point of the segment: x0 + s (x1 - x0), s in [0, 1]
-                s = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0.0, 1.0)
-            else:
-                s = 0.0
+            # the nearest point of the segment: x0 + s (x1 - x0), s in [0, 1]
+            s = np.clip(((px - x0) * dx + (py - y0) * dy) / length2, 0.0, 1.0) if length2 > 0 else 0.0
             distance = np.hypot(px - (x0 + s * dx), py - (y0 + s * dy))
             ink = np.clip(reach - distance, 0.0, 1.0)
             window = image[r_lo:r_hi, c_lo:c_hi]
@@ -151,11 +145,8 @@ def _area_matrix(n_in, n_out):
 
 
 def area_resize(image, shape):
-    """Resize a gray image to ``shape`` (rows, columns) by averaging areas (anti-aliased).
-
-    Every output pixel is the mean of the input it covers, partial pixels weighted by their share,
-    so shrinking never skips ink and the gray levels stay in [0, 1].
-    """
+    """Resize a gray image to ``shape`` (rows, columns) by averaging areas (anti-aliased): every output
+    pixel is the mean of the input it covers, so shrinking never skips ink and gray levels stay in [0, 1]."""
     image = _check_image(image)
     rows, cols = shape
     resized = _area_matrix(image.shape[0], int(rows)) @ image @ _area_matrix(image.shape[1], int(cols)).T
@@ -179,11 +170,10 @@ def center_of_mass(image):
 def mnist_like(image, threshold=0.0):
     """MNIST's normalization: crop to the ink, scale into a 20 x 20 box, center by center of mass in 28 x 28.
 
-    ``image``: gray levels (rows, columns) of any size in [0, 1], 1 = ink; pixels at or below
-    ``threshold`` count as background when cropping. Returns a float64 array (28, 28): the longer
-    side of the ink's bounding box spans 20 pixels (aspect ratio kept), and the center of mass lies
-    within half a pixel of :data:`CENTER` = (14, 14) (moved by whole pixels, as in MNIST), unless
-    that would cut ink off. EmptyDrawingError (a ValueError) when nothing is drawn.
+    ``image``: gray levels (rows, columns) in [0, 1], 1 = ink; pixels at or below ``threshold`` are
+    background when cropping. Returns a float64 array (28, 28): the ink's longer side spans 20 pixels,
+    the center of mass within half a pixel of :data:`CENTER` = (14, 14) (moved by whole pixels, as in
+    MNIST) unless that would cut ink off. EmptyDrawingError (a ValueError) when nothing is drawn.
     """
     image = _check_image(image)
     ink_rows = np.flatnonzero((image > threshold).any(axis=1))

@@ -89,22 +89,15 @@ def numeric_gradient(network, x, t, layer, row, col, epsilon=1e-4):
     epsilon = _check_epsilon(epsilon)
     saved = network.get_weights()
     _check_index(saved, layer, row, col)
-    work = [(W.copy(), b.copy()) for W, b in saved]
-    try:
-        return _central_difference(network, work, x, t, layer, row, col, epsilon)
-    finally:
-        network.set_weights(saved)
+    return float(_numeric(network, saved, x, t, [(layer, row, col)], epsilon)[0])
 
 
 def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None, rng=None):
-    """Check every weight's analytic gradient against eq. 5.4 for one sample x (n_in,), t (n_out,).
+    """Check every weight's analytic gradient against eq. 5.4 for one sample x (n_in,), t (n_out,): a report.
 
-    - network: either network; its weights are the same afterwards, bit for bit.
-    - epsilon: the step of eq. 5.4 (the text: 1e-4).
-    - analytic: the backward pass to check, (network, x, t) -> list of (dW, db); default ``network.gradients``.
-    - max_weights: check only this many weights, drawn by ``rng`` (default seed 0); None: all.
-
-    Returns a :class:`GradientCheckReport`.
+    The network's weights are the same afterwards, bit for bit. ``analytic``: the backward pass to check,
+    (network, x, t) -> list of (dW, db), default ``network.gradients``; ``max_weights``: check only this
+    many weights, drawn by ``rng`` (default seed 0); None: all. Returns a :class:`GradientCheckReport`.
     """
     epsilon = _check_epsilon(epsilon)
     saved = network.get_weights()
@@ -124,18 +117,20 @@ def gradient_check(network, x, t, epsilon=1e-4, analytic=None, max_weights=None,
             chosen = np.sort(generator.choice(len(index), size=int(max_weights), replace=False))
             index = [index[k] for k in chosen]
 
-    work = [(W.copy(), b.copy()) for W, b in saved]
-    numeric = np.empty(len(index))
-    try:
-        for k, (l, j, i) in enumerate(index):
-            numeric[k] = _central_difference(network, work, x, t, l, j, i, epsilon)
-    finally:
-        network.set_weights(saved)
-
+    numeric = _numeric(network, saved, x, t, index, epsilon)
     layer, row, col = np.array(index, dtype=int).reshape(-1, 3).T
     analytic_values = np.array([grads[l][0][j, i] if i >= 0 else grads[l][1][j] for l, j, i in index])
     errors = np.asarray(relative_error(analytic_values, numeric), dtype=np.float64).reshape(-1)
     return GradientCheckReport(layer, row, col, analytic_values, numeric, errors, epsilon)
+
+
+def _numeric(network, saved, x, t, index, epsilon):
+    """Eq. 5.4 for every (layer, row, col) of ``index``, on a working copy; the ``saved`` weights are put back."""
+    work = [(W.copy(), b.copy()) for W, b in saved]
+    try:
+        return np.array([_central_difference(network, work, x, t, l, j, i, epsilon) for l, j, i in index], dtype=float)
+    finally:
+        network.set_weights(saved)
 
 
 def _central_difference(network, work, x, t, layer, row, col, epsilon):

@@ -12,12 +12,10 @@ Every weight is a Python float in its own object, so this network is slow
 objects) but you can look at every number; :mod:`bpcourse.core.vectorized`
 computes the same with matrices. Signs: ``Connection.gradient`` is the text's
 delta_j * x_ji = -dE/dw_ji and the update adds it (eq. 4.5);
-:meth:`Network.gradients` hands out dE/dW.
-
-Unlike the tutorial's code: the gradient check lives in
-:mod:`bpcourse.core.gradcheck`; ``get_gradient`` takes ``(sample, label)``;
-the output layer has no bias node and the input layer no deltas (nothing
-needs them); bad input raises ``ValueError`` saying what was expected.
+:meth:`Network.gradients` hands out dE/dW. Unlike the tutorial's code, the
+gradient check lives in :mod:`bpcourse.core.gradcheck`, ``get_gradient`` takes
+``(sample, label)``, and the output layer has no bias node and the input
+layer no deltas (nothing needs them).
 """
 
 import sys
@@ -56,18 +54,6 @@ class Node:
         self.downstream = []
         self.activator = get_activator(activator)
 
-    def set_output(self, output):
-        """Set the output of an input-layer node: x_i (a float)."""
-        self.output = output
-
-    def append_downstream_connection(self, conn):
-        """Record a connection from this node to a node of the next layer."""
-        self.downstream.append(conn)
-
-    def append_upstream_connection(self, conn):
-        """Record a connection from a node of the previous layer to this node."""
-        self.upstream.append(conn)
-
     def calc_net(self):
         """net_j = sum_i w_ji x_ji over the upstream connections, the bias included; a float."""
         return sum(conn.upstream_node.output * conn.weight for conn in self.upstream)  # eq. 4.11
@@ -77,10 +63,7 @@ class Node:
         self.output = float(self.activator.forward(self.calc_net()))  # eq. 3.2 / 3.3
 
     def calc_hidden_layer_delta(self):
-        """Hidden node: delta_j = f'(a_j) * sum_k w_kj delta_k over downstream nodes k (eq. 4.3).
-
-        f'(a_j) = a_j (1 - a_j) for the sigmoid. Needs the deltas of the next layer first.
-        """
+        """Hidden node: delta_j = f'(a_j) * sum_k w_kj delta_k over downstream nodes k (eq. 4.3); next layer first."""
         downstream_delta = sum(conn.downstream_node.delta * conn.weight for conn in self.downstream)
         # eq. 4.3: a_j (1 - a_j) for the sigmoid, f'(a_j) in general
         self.delta = float(self.activator.backward(self.output)) * downstream_delta
@@ -115,10 +98,6 @@ class ConstNode:
         self.upstream = []  # nothing feeds a bias node
         self.downstream = []
 
-    def append_downstream_connection(self, conn):
-        """Record a connection from this bias node to a node of the next layer."""
-        self.downstream.append(conn)
-
     def calc_hidden_layer_delta(self):
         """A bias node has no upstream weights: delta stays 0 (the text's 1 * (1 - 1) * sum(...))."""
         self.delta = 0.0
@@ -137,15 +116,14 @@ class Layer:
             self.nodes.append(ConstNode(layer_index, node_count))
 
     def set_output(self, data):
-        """Input layer: give node i the value x_i. ``data`` is a sequence of floats, length node_count."""
+        """Input layer: give node i the value x_i (``data``: a sequence of floats, length node_count)."""
         for node, x_i in zip(self.nodes, data):
-            node.set_output(x_i)
+            node.output = x_i
 
     def calc_output(self, activator=None):
         """Compute the output of every node but the bias node (eq. 3.2, 3.3).
 
-        ``activator``, if given, is applied to all the layer's nets at once (the output layer of a
-        softmax loss, whose outputs depend on each other).
+        ``activator``, if given, is applied to all the layer's nets at once (a softmax output layer).
         """
         if activator is None:
             for node in self.nodes:
@@ -227,18 +205,15 @@ class Network(NetworkEdge):
 
     - layer_sizes: nodes per layer, input first, e.g. ``[3, 4, 2]`` (the text's example) or
       ``[784, 300, 10]`` (MNIST); bias nodes are added for you.
-    - activator: "sigmoid" (eq. 1.2), "tanh" or an activator object, for every hidden node and for
-      the output nodes unless the loss brings its own.
-    - seed: int >= 0 or numpy.random.Generator. Weights start uniform in [-0.1, 0.1], drawn in the
-      order the connections are created: layer pair by layer pair, upstream node i outer (bias node
-      last), downstream node j inner; in matrix terms one ``U`` (n_in + 1, n_out) per pair,
-      ``W = U[:-1].T``, ``b = U[-1]``.
-    - loss: "squared_error" (the text's eq. 4.9), "softmax_cross_entropy" or a loss object.
+    - activator: "sigmoid" (eq. 1.2), "tanh" or an activator object; loss: "squared_error" (eq. 4.9),
+      "softmax_cross_entropy" or a loss object (which may bring the output layer's activation).
+    - seed: int >= 0 or Generator. Weights start uniform in [-0.1, 0.1], drawn in the order the
+      connections are created: upstream node i outer (bias node last), downstream node j inner; in
+      matrix terms one ``U`` (n_in + 1, n_out) per layer pair, ``W = U[:-1].T``, ``b = U[-1]``.
 
     ``layers`` is the list of Layer, ``connections`` all 300*(784+1) + 10*(300+1) = 238,510 of
-    them for 784-300-10; ``dtype`` is float64 (every weight is a Python float). The interface
-    shared with :class:`bpcourse.core.vectorized.Network` takes one sample x (n_in,) or a batch
-    (N, n_in), worked through one sample at a time.
+    them for 784-300-10; ``dtype`` is float64. The interface shared with the vectorized network
+    takes one sample x (n_in,) or a batch (N, n_in), worked through one sample at a time.
     """
 
     dtype = np.dtype(np.float64)
@@ -260,8 +235,8 @@ class Network(NetworkEdge):
                 for downstream_node, weight in zip(downstream_nodes, row):
                     conn = Connection(upstream_node, downstream_node, weight)
                     self.connections.add_connection(conn)
-                    downstream_node.append_upstream_connection(conn)
-                    upstream_node.append_downstream_connection(conn)
+                    downstream_node.upstream.append(conn)
+                    upstream_node.downstream.append(conn)
 
     # --- the text's API -------------------------------------------------
 
@@ -269,7 +244,6 @@ class Network(NetworkEdge):
         """Per-sample SGD as in the text: ``epochs`` passes over the samples in their order.
 
         labels T (N, n_out), data_set X (N, n_in), one sample per row; rate eta > 0 (eq. 4.5).
-        Every sample does forward, deltas (eq. 4.1, 4.3) and the update of every weight (eq. 4.5).
         Raises :class:`bpcourse.core.divergence.DivergenceError` as soon as a loss is NaN or infinite.
         """
         T, X, rate, epochs = self._check_training(labels, data_set, rate, epochs)
@@ -355,27 +329,24 @@ class Network(NetworkEdge):
     def gradients(self, x, t):
         """The true gradient for one sample (or the mean over a batch): a list of (dW, db) per layer pair.
 
-        dW (n_out, n_in), dW[j, i] = dE/dw_ji; db (n_out,), db[j] = dE/dw_jb; a step is W -= eta * dW
-        (eq. 4.10). No weight changes.
+        dW (n_out, n_in), dW[j, i] = dE/dw_ji; db (n_out,), db[j] = dE/dw_jb; a step is W -= eta * dW (eq. 4.10).
         """
         X, single = self._check_samples(x)
         T = self._check_targets(t, len(X), single)
         total = None
         for x_n, t_n in zip(X, T):
             self.get_gradient(x_n, t_n)
-            # The connections hold the text's delta_j * x_ji = -dE/dw_ji (eq. 4.12, 4.17): turn the sign.
-            G = [-np.array([[conn.gradient for conn in node.upstream] for node in _neurons(layer)])
-                 for layer in self.layers[1:]]
+            G = self._matrices("gradient")
             total = G if total is None else [A + B for A, B in zip(total, G)]
-        return [(G[:, :-1] / len(X), G[:, -1] / len(X)) for G in total]
+        # The connections hold the text's delta_j * x_ji = -dE/dw_ji (eq. 4.12, 4.17): turn the sign.
+        return [(-G[:, :-1] / len(X), -G[:, -1] / len(X)) for G in total]
 
     def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
         """One SGD step on a mini-batch with the MEAN gradient of its samples (one sample: the text's step).
 
-        X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0; ``checked=True`` promises
-        float64 arrays of those shapes, finite, and valid rate and weight_decay (``fit`` checks once).
-        ``weight_decay`` lambda (the L2 penalty (lambda/2) sum w_ji^2, biases not decayed) makes the
-        step W <- (1 - rate * lambda) W - rate * dE/dW. Returns the batch's mean loss before the update.
+        X (N, n_in) or (n_in,), T (N, n_out) or (n_out,), rate eta > 0, ``checked`` and ``weight_decay``
+        as for the vectorized network (W <- (1 - rate * lambda) W - rate * dE/dW, biases not decayed).
+        Returns the batch's mean loss before the update.
         """
         if not checked:
             X, T, rate, weight_decay = self._check_step(X, T, rate, weight_decay)
@@ -390,12 +361,12 @@ class Network(NetworkEdge):
 
     def get_weights(self):
         """All weights, a list of (W, b) per layer pair (new arrays): W (n_out, n_in), W[j, i] = w_ji; b[j] = w_jb."""
-        result = []
-        for layer in self.layers[1:]:
-            # each node's upstream list is ordered by upstream node, bias last
-            Wb = np.array([[conn.weight for conn in node.upstream] for node in _neurons(layer)])
-            result.append((Wb[:, :-1].copy(), Wb[:, -1].copy()))
-        return result
+        return [(Wb[:, :-1].copy(), Wb[:, -1].copy()) for Wb in self._matrices("weight")]
+
+    def _matrices(self, attribute):
+        """The connections' ``attribute`` per layer pair as (n_out, n_in + 1) arrays, the bias column last."""
+        return [np.array([[getattr(conn, attribute) for conn in node.upstream] for node in _neurons(layer)])
+                for layer in self.layers[1:]]
 
     def set_weights(self, weights):
         """Set every weight from a list of (W, b) per layer pair, all checked before any weight changes."""
@@ -422,8 +393,14 @@ class Network(NetworkEdge):
         return np.array([self._forward(x) for x in X])
 
     def _check_label(self, t):
-        """One target t (the text: label) as float64 of shape (n_out,)."""
-        return _check_vector(t, self.layer_sizes[-1], "a target (label)", "t")
+        """One target t (the text: label) as float64 of shape (n_out,), or ValueError."""
+        what, length = "a target (label)", self.layer_sizes[-1]
+        a = as_array(t, what, np.float64)
+        if a.shape != (length,):
+            flatten = ": flatten it with t.reshape(-1)" if a.size == length else ""
+            raise ValueError(f"expected {what} of length {length}, got shape {a.shape}{flatten}")
+        check_finite(a, what)
+        return a
 
 
 def _neurons(layer):
@@ -439,16 +416,4 @@ def _first(items, max_items, out, what, indent):
         left = len(items) - len(shown)
         noun = what if left > 1 else what[:-1]  # "nodes" -> "node"
         print(f"{indent}... {left} more {noun} (dump(max_items=None) prints all)", file=out)
-
-
-def _check_vector(v, length, what, symbol):
-    """``v`` as a float64 array (length,), or ValueError naming ``what`` ("an input") and ``symbol`` ("x")."""
-    a = as_array(v, what, np.float64)
-    if a.shape != (length,):
-        message = f"expected {what} of length {length}, got shape {a.shape}"
-        if a.size == length:
-            message += f": flatten it with {symbol}.reshape(-1)"
-        raise ValueError(message)
-    check_finite(a, what)
-    return a
 

@@ -45,11 +45,10 @@ EVAL_CHUNK = 10_000  # samples per forward pass in error_rate (bounds the memory
 class History:
     """What happened during training, as plain Python lists (JSON-friendly).
 
-    Per epoch: ``epoch`` (counted from 1 since the start of the run, a resumed run continues the
-    count), ``train_loss`` (the mean loss of the epoch's samples, each measured before its own
-    step's update), ``seconds`` (shuffling and SGD steps only). Per evaluation: ``eval_epoch`` and
-    the error rates ``train_error``, ``validation_error``, ``test_error`` in [0, 1] (None for a set
-    not given). ``stop_reason``: None, or why training stopped early.
+    Per epoch: ``epoch`` (counted from 1, a resumed run continues the count), ``train_loss`` (the mean
+    loss of the epoch's samples, each measured before its own step), ``seconds`` (shuffling and steps).
+    Per evaluation: ``eval_epoch`` and the error rates ``train_error``, ``validation_error``,
+    ``test_error`` in [0, 1] (None for a set not given). ``stop_reason``: None, or why training stopped.
     """
 
     FIELDS = ("epoch", "train_loss", "seconds", "eval_epoch", "train_error", "validation_error", "test_error")
@@ -116,10 +115,8 @@ class History:
 def error_rate(network_or_predict, X, y, chunk_size=EVAL_CHUNK):
     """The fraction of samples predicted wrongly, (number wrong) / N, a float in [0, 1].
 
-    - network_or_predict: a network, or a function X (N, n_in) -> outputs (N, n_out).
-    - X: (N, n_in), one sample per row, N >= 1; y: labels (N,), integers 0 .. n_out - 1.
-    - chunk_size: samples per forward pass (bounds the memory).
-
+    ``network_or_predict``: a network, or a function X (N, n_in) -> outputs (N, n_out); X (N, n_in), one
+    sample per row; y (N,) labels 0 .. n_out - 1; ``chunk_size`` samples per forward pass (bounds memory).
     A sample's predicted class is the index of its largest output; NaN or infinite outputs (a
     diverged network) are refused with a ValueError: their argmax would mean nothing.
     """
@@ -202,31 +199,27 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
     per mini-batch of ``batch_size`` (1: the text's per-sample SGD); every ``evaluate_every`` epochs
     (and after the last) measure the error rates. The data are checked once, here.
 
-    - network: either network, trained in place.
-    - X_train: (N, n_in); T_train: targets (N, n_out), e.g. ``one_hot(y_train)``; cast once to
-      the network's dtype. y_train: labels (N,) for the training error (None: ``T_train.argmax(axis=1)``).
-    - validation: ``(X_val, y_val)``, (M, n_in) and (M,), held out from the training data: what
-      early stopping and model choice watch. test: ``(X_test, y_test)``, measured for the record only.
-    - epochs: train until this many are done, counted from the start of the run; rate: eta > 0.
-    - weight_decay: lambda >= 0, W <- (1 - rate * lambda) W - rate * dE/dW (biases not decayed).
+    - X_train (N, n_in), T_train (N, n_out) (e.g. ``one_hot(y_train)``), cast once to the network's
+      dtype; y_train (N,) labels for the training error (None: ``T_train.argmax(axis=1)``).
+    - validation: ``(X_val, y_val)``, held out from the training data: what early stopping and model
+      choice watch. test: ``(X_test, y_test)``, measured for the record only.
+    - epochs: train until this many are done, counted from the start of the run; rate: eta > 0;
+      weight_decay: lambda >= 0, W <- (1 - rate * lambda) W - rate * dE/dW (biases not decayed).
     - rng: Generator or int seed for the shuffling (None: 0); history: a History to continue.
     - callbacks, called in the order given: a function ``f(history, network)`` after every epoch
       (e.g. ``LivePlot``, ``BestWeights``), or an object with any of ``on_start(run)``,
       ``epoch_inputs(X, rng)`` (this epoch's training inputs, e.g. ``Augment``),
       ``on_evaluation(run)`` (setting ``run.history.stop_reason`` stops the run) and
       ``on_epoch_end(run)`` (e.g. ``Checkpoint``); ``run`` is a :class:`Run`.
-    - progress: show a progress bar over the epochs.
 
-    Returns the History. ValueError for bad input, :class:`DivergenceError` as soon as the loss is
-    NaN or infinite.
+    Returns the History. ValueError for bad input, :class:`DivergenceError` when the loss is NaN or inf.
     """
     run = _checked_run(network, X_train, T_train, y_train, validation, test, epochs, rate, rng, history)
     batch_size = check_positive_int(batch_size, "batch_size", "samples per SGD step")
     evaluate_every = check_positive_int(evaluate_every, "evaluate_every", "epochs between evaluations")
     weight_decay = check_weight_decay(weight_decay, run.rate)
     callbacks = _checked_callbacks(callbacks)
-    for callback in _having(callbacks, "on_start"):
-        callback.on_start(run)
+    _call(callbacks, "on_start", run)
     if run.start >= run.epochs:
         return run.history  # a resumed run that was already complete
     run.history.stop_reason = None
@@ -234,16 +227,14 @@ def fit(network, X_train, T_train, y_train=None, *, validation=None, test=None, 
         for run.epoch in range(run.start + 1, run.epochs + 1):
             began = time.perf_counter()
             X = run.X
-            for callback in _having(callbacks, "epoch_inputs"):
-                X = callback.epoch_inputs(X, run.rng)
+            for callback in callbacks:
+                X = callback.epoch_inputs(X, run.rng) if hasattr(callback, "epoch_inputs") else X
             loss = _train_epoch(run, X, batch_size, weight_decay)
             run.history.add_epoch(run.epoch, loss, time.perf_counter() - began)
             if run.epoch % evaluate_every == 0 or run.epoch == run.epochs:
                 _evaluate(run)
-                for callback in _having(callbacks, "on_evaluation"):
-                    callback.on_evaluation(run)
-            for callback in callbacks:
-                _end_epoch(callback, run)
+                _call(callbacks, "on_evaluation", run)
+            _call(callbacks, "on_epoch_end", run)
             bar.update(1)
             bar.set_postfix(_postfix(run.history), refresh=False)
             if run.history.stop_reason is not None:
@@ -255,7 +246,7 @@ def _train_epoch(run, X, batch_size, weight_decay):
     """One pass over the shuffled samples, one SGD step per mini-batch; the mean loss of the epoch."""
     path, saved_epoch = run.last_checkpoint or (None, None)
     report = dict(epoch=run.epoch, rate=run.rate, checkpoint_path=path, checkpoint_epoch=saved_epoch)
-    extra = {"weight_decay": weight_decay} if weight_decay else {}  # without decay: any train_batch(X, T, rate, checked)
+    extra = {"weight_decay": weight_decay} if weight_decay else {}  # so any train_batch(X, T, rate, checked) works
     n, batch = len(X), min(batch_size, len(X))
     X_batch, T_batch = np.empty((batch, X.shape[1]), X.dtype), np.empty((batch, run.T.shape[1]), run.T.dtype)
     order = run.rng.permutation(n)
@@ -264,8 +255,10 @@ def _train_epoch(run, X, batch_size, weight_decay):
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         for first in range(0, n, batch):
             rows = order[first:first + batch]
-            Xb, Tb = np.take(X, rows, axis=0, out=X_batch[:len(rows)]), np.take(run.T, rows, axis=0, out=T_batch[:len(rows)])
-            loss_sum += check_loss(run.network.train_batch(Xb, Tb, run.rate, checked=True, **extra), **report) * len(rows)
+            Xb = np.take(X, rows, axis=0, out=X_batch[:len(rows)])
+            Tb = np.take(run.T, rows, axis=0, out=T_batch[:len(rows)])
+            E = run.network.train_batch(Xb, Tb, run.rate, checked=True, **extra)
+            loss_sum += check_loss(E, **report) * len(rows)
     check_weights_finite(run.network.get_weights(), **report)
     return loss_sum / n
 
@@ -290,7 +283,8 @@ def _checked_run(network, X_train, T_train, y_train, validation, test, epochs, r
         raise ValueError(f"expected one target row per sample: X_train has {len(X)} rows, T_train {len(T)}")
     y = T.argmax(axis=1) if y_train is None else check_labels(y_train, len(X), "y_train", n_out)
     if history is not None and not isinstance(history, History):
-        raise TypeError(f"expected history to be a bpcourse.core.training.History or None, got {type(history).__name__}")
+        raise TypeError("expected history to be a bpcourse.core.training.History or None, "
+                        f"got {type(history).__name__}")
     history = History() if history is None else history
     run = Run(network, X, T, y, _evaluation_set(validation, "validation", n_in, n_out, dtype),
               _evaluation_set(test, "test", n_in, n_out, dtype),
@@ -301,26 +295,26 @@ def _checked_run(network, X_train, T_train, y_train, validation, test, epochs, r
     return run
 
 
+def _has_hooks(callback):
+    return any(hasattr(callback, hook) for hook in HOOKS)
+
+
 def _checked_callbacks(callbacks):
-    if callable(callbacks) or any(hasattr(callbacks, hook) for hook in HOOKS):
-        callbacks = [callbacks]  # one callback passed on its own
-    callbacks = list(callbacks)
+    callbacks = [callbacks] if callable(callbacks) or _has_hooks(callbacks) else list(callbacks)  # one on its own
     for callback in callbacks:
-        if not (callable(callback) or any(hasattr(callback, hook) for hook in HOOKS)):
+        if not (callable(callback) or _has_hooks(callback)):
             raise TypeError(f"expected each callback to be a function (history, network) or an object with "
                             f"any of {', '.join(HOOKS)}; got {callback!r}")
     return callbacks
 
 
-def _end_epoch(callback, run):
-    if hasattr(callback, "on_epoch_end"):
-        callback.on_epoch_end(run)
-    elif not any(hasattr(callback, hook) for hook in HOOKS):
-        callback(run.history, run.network)  # a plain function (history, network)
-
-
-def _having(callbacks, hook):
-    return [callback for callback in callbacks if hasattr(callback, hook)]
+def _call(callbacks, hook, run):
+    """Call ``hook(run)`` of every callback that has it; after an epoch, plain functions (history, network) too."""
+    for callback in callbacks:
+        if hasattr(callback, hook):
+            getattr(callback, hook)(run)
+        elif hook == "on_epoch_end" and not _has_hooks(callback):
+            callback(run.history, run.network)
 
 
 def _postfix(history):

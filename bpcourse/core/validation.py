@@ -55,10 +55,7 @@ def check_rate(rate):
 
 
 def check_weight_decay(weight_decay, rate=None):
-    """The L2 weight decay lambda as a float, if it is a finite number >= 0; else ValueError.
-
-    With ``rate`` eta, also refuses eta * lambda >= 1: a step multiplies W by 1 - eta * lambda.
-    """
+    """The L2 weight decay lambda as a float if it is a finite number >= 0 (with ``rate``: rate * lambda < 1)."""
     if type(weight_decay) is float and weight_decay == 0.0:  # the common case, checked fast (every step)
         return weight_decay
     is_zero = isinstance(weight_decay, Real) and not isinstance(weight_decay, bool) and weight_decay == 0
@@ -82,10 +79,7 @@ def check_layer_sizes(layer_sizes):
 
 
 def check_seed(seed, name="seed"):
-    """A numpy.random.Generator from ``seed``, a Generator (used as it is) or an int >= 0.
-
-    TypeError for anything else (1.5, a bool, a string), ValueError for a negative int.
-    """
+    """A numpy.random.Generator from ``seed``, a Generator (used as it is) or an int >= 0; else TypeError/ValueError."""
     if isinstance(seed, np.random.Generator):
         return seed
     if isinstance(seed, bool) or not isinstance(seed, Integral):
@@ -124,8 +118,7 @@ def describe(value):
 def as_array(value, name, dtype=None):
     """``value`` as a NumPy array of ``dtype`` (None: NumPy's choice; no copy if it is one), or ValueError.
 
-    An overflowing cast (1e300 as float32) gives inf silently, for :func:`check_finite` to report.
-    Complex numbers are refused with a TypeError (never cut to their real part).
+    An overflowing cast gives inf silently, for :func:`check_finite` to report; complex numbers are a TypeError.
     """
     if type(value) is np.ndarray and (dtype is None or value.dtype == dtype) and value.dtype.kind != "c":
         return value  # already what is asked for (the common case, e.g. at every training step)

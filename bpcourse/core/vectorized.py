@@ -1,15 +1,11 @@
 """The vectorized network of the text's last section (eq. 6.1-6.6): matrices instead of objects.
 
 One layer replaces all the Node and Connection objects between two layers of
-:mod:`bpcourse.core.oo_network`: its weights are one matrix ``W`` of shape
-(outputs, inputs), W[j, i] = w_ji (target first, as in the text), and one
-bias vector ``b`` of shape (outputs,), b[j] = w_jb.
-
-:class:`FullConnectedLayer` is the text's layer, eq. 6.1-6.6 in a few lines
-each, and also the fast path: three matrix products per layer and step, the
-small array (the delta) scaled by eta/N before the step matrix is made, dW
-made only when it is read. :class:`Network` chains such layers behind the
-object network's interface.
+:mod:`bpcourse.core.oo_network`: one matrix ``W`` (outputs, inputs), W[j, i] =
+w_ji (target first, as in the text), and one bias vector ``b`` (outputs,).
+:class:`FullConnectedLayer` is the text's layer and also the fast path (three
+matrix products per layer and step, dW made only when it is read);
+:class:`Network` chains such layers behind the object network's interface.
 
 Rows, not columns
 -----------------
@@ -17,9 +13,8 @@ The text writes one sample as a column vector, a = f(W x) (eq. 6.1). Here a
 *batch* of N samples is a 2-D array with one sample per **row**, shape
 (N, n_in), so eq. 6.1 for all rows at once reads ``A = f(X @ W.T + b)``,
 shape (N, n_out); row n of A is the text's column a for sample n.
-``Network`` also takes a single sample as a 1-D array of shape (n_in,) and
-then answers with 1-D arrays; the layers work on 2-D rows only (a single
-sample is a row of shape (1, n_in)).
+``Network`` also takes a single sample as a 1-D array (n_in,) and then answers
+in 1-D; the layers work on 2-D rows only (one sample: a row (1, n_in)).
 
 Signs: ``delta`` is the text's -dE/dnet; ``gradients``, a layer's ``dW`` and
 ``db`` are the true dE/dW = -delta x^T. A step on a batch of N samples uses
@@ -43,18 +38,14 @@ SUPPORTED_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 class FullConnectedLayer:
     """One fully connected layer a = f(W x + b) (eq. 6.1), for a batch of rows: the text's layer.
 
-    ``input_size`` n_in and ``output_size`` n_out; ``activator`` f ("sigmoid", "tanh" or an object);
-    ``rng`` (Generator or int seed, None: 0) draws W and b uniform in [-0.1, 0.1] as one array U
-    (n_in + 1, n_out), W = U[:-1].T, b = U[-1]: the object network's order, so the same seed gives
-    both networks the same weights (the text's vectorized layer starts its biases at 0 instead);
-    ``dtype`` float64 or float32, of every array.
+    ``rng`` (Generator or int seed, None: 0) draws W and b uniform in [-0.1, 0.1] in the object
+    network's order, so the same seed gives both networks the same weights (the text's vectorized
+    layer starts its biases at 0 instead); ``dtype`` float64 or float32, of every array.
 
-    Attributes:
-    - W: (n_out, n_in), W[j, i] = w_ji; b: (n_out,), b[j] = w_jb.
-    - dW: (n_out, n_in), db: (n_out,): the TRUE gradient of the last backward, the mean over the
-      batch (the text's W_grad is -dW), made when read.
-    - input: (N, n_in), kept (not copied); output a: (N, n_out), of the last forward.
-    - delta: (N, n_out), the error term (text's sign) of the last backward; None after a forward.
+    Attributes: W (n_out, n_in), b (n_out,); dW (n_out, n_in), db (n_out,): the TRUE gradient of the
+    last backward, the mean over the batch (the text's W_grad is -dW); input (N, n_in), kept (not
+    copied), and output (N, n_out) of the last forward; delta (N, n_out), the error term (text's
+    sign) of the last backward, None after a forward.
     """
 
     def __init__(self, input_size, output_size, activator, rng=None, dtype=np.float64):
@@ -89,24 +80,17 @@ class FullConnectedLayer:
     def backward(self, delta, propagate=True):
         """Backward pass: keep this layer's delta, and pass W^T delta down to the layer below.
 
-        - delta: (N, output_size), the error term of this layer's outputs in the TEXT's sign,
-          -dE/dnet (eq. 6.2 for the output layer, 6.3 for a hidden one), for the last forward's samples.
-        - propagate: False skips W^T delta (the first layer's inputs are the data).
-
-        Returns ``delta @ W``, (N, input_size): row n is W^T delta_n, eq. 6.3 before its factor f'(a)
-        (None without ``propagate``). The network multiplies by f' of the layer BELOW, not of this
-        one as the text's layer does, so a softmax output layer works too. The gradient is made only
-        when needed: by :meth:`update` or when :attr:`dW`, :attr:`db` are read.
+        delta: (N, output_size), -dE/dnet of this layer (eq. 6.2 output, 6.3 hidden), TEXT's sign;
+        ``propagate=False`` skips W^T delta (the first layer's inputs are the data). Returns
+        ``delta @ W`` (N, input_size), eq. 6.3 before its factor f'(a): the network multiplies by f'
+        of the layer BELOW (not this one, as the text does), so a softmax output layer works too.
         """
         self.delta = self._checked_delta(delta)
         return self.delta @ self.W if propagate else None  # before any update: eq. 6.3 needs the current W
 
     @property
     def dW(self):
-        """The true gradient dE/dW of the last backward, mean over its N samples: -(1/N) sum_n delta_n x_n^T.
-
-        Shape (output_size, input_size), a new array at every reading: eq. 6.5 without eta, sign turned.
-        """
+        """dE/dW of the last backward, -(1/N) sum_n delta_n x_n^T (eq. 6.5 without eta), a new (n_out, n_in) array."""
         return sum_of_outer_products(self._scaled_delta(-1.0), self.input)
 
     @property
@@ -149,10 +133,9 @@ class FullConnectedLayer:
 class Network(NetworkEdge):
     """The text's vectorized Network: ``layers``, one :class:`FullConnectedLayer` per pair of adjacent layers.
 
-    ``layer_sizes``, ``activator``, ``seed`` and ``loss`` as for the object network; the same seed
-    gives the same starting weights there and here. ``dtype`` (float64 or float32) is that of the
-    weights and of every computation; inputs are cast to it once. Every method takes one sample x
-    (n_in,) and answers (n_out,), or a batch (N, n_in), one sample per row, and answers (N, n_out).
+    ``layer_sizes``, ``activator``, ``seed`` and ``loss`` as for the object network (the same seed
+    gives the same starting weights); ``dtype`` (float64 or float32) is that of the weights and of
+    every computation. Every method takes one sample x (n_in,) or a batch (N, n_in), one per row.
     """
 
     def __init__(self, layer_sizes, activator="sigmoid", seed=0, dtype=np.float64, loss="squared_error"):
@@ -197,8 +180,7 @@ class Network(NetworkEdge):
     def gradients(self, x, t):
         """The true gradient for x (n_in,) or (N, n_in) and t of the same form: one (dW, db) per layer.
 
-        dW (n_out, n_in), dW[j, i] = dE/dw_ji, db (n_out,); for a batch the mean over its samples.
-        A step is W -= eta * dW. No weight changes.
+        dW (n_out, n_in), dW[j, i] = dE/dw_ji, db (n_out,); for a batch the mean. A step is W -= eta * dW.
         """
         X, single = self._check_samples(x)
         T = self._check_targets(t, X.shape[0], single)
@@ -209,13 +191,10 @@ class Network(NetworkEdge):
     def train_batch(self, X, T, rate, *, checked=False, weight_decay=0.0):
         """One SGD step on one mini-batch with the MEAN gradient: eq. 6.5, 6.6 averaged (N = 1: the text's step).
 
-        - X: (N, n_in), one sample per row (or one sample, (n_in,)); T: (N, n_out), the same form.
-        - rate: eta > 0. checked: True promises arrays of the network's dtype, of those shapes,
-          finite, and valid rate and weight_decay (``fit`` and :meth:`train` check the data once).
-        - weight_decay: lambda >= 0, the step of the penalized loss E + (lambda/2) sum W^2 (biases
-          not decayed), W <- (1 - rate * lambda) W - rate * dE/dW, with rate * lambda < 1.
-
-        Returns the mean loss E of the batch (without the penalty), measured BEFORE the update.
+        X (N, n_in) or (n_in,), T (N, n_out) of the same form, rate eta > 0; ``checked=True`` promises
+        finite arrays of the network's dtype and valid rate and weight_decay (``fit`` checks once).
+        ``weight_decay`` lambda >= 0: the step of E + (lambda/2) sum W^2 (biases not decayed),
+        W <- (1 - rate * lambda) W - rate * dE/dW. Returns the batch's mean E, measured BEFORE the update.
         """
         if not checked:
             X, T, rate, weight_decay = self._check_step(X, T, rate, weight_decay)
@@ -230,10 +209,8 @@ class Network(NetworkEdge):
     def train(self, labels, data_set, rate, epochs, batch_size=1):
         """SGD over the samples in their order, as in the text (per sample when batch_size is 1).
 
-        labels T (N, n_out) (the text's order: labels first), data_set X (N, n_in), rate eta > 0,
-        epochs passes; consecutive rows form batches of ``batch_size``. Raises
-        :class:`bpcourse.core.divergence.DivergenceError` as soon as the loss is NaN or infinite.
-        Shuffling, evaluation and checkpoints: :func:`bpcourse.core.training.fit`.
+        labels T (N, n_out) (the text's order: labels first), data_set X (N, n_in); consecutive rows
+        form batches. Raises ``DivergenceError`` when the loss is NaN or inf. Shuffling and more: ``fit``.
         """
         T, X, rate, epochs = self._check_training(labels, data_set, rate, epochs)
         batch_size = check_positive_int(batch_size, "batch_size", "samples per step")

@@ -16,20 +16,10 @@ from bpcourse.core.activations import get_activator
 def buggy_gradients(network, x, t):
     """DELIBERATELY WRONG (planted bug): a backward pass that looks right and is not.
 
-    Parameters
-    ----------
-    network : bpcourse.core.oo_network.Network or bpcourse.core.vectorized.Network
-        Read through ``get_weights()`` and ``activator`` only; nothing is changed.
-    x : array, shape (n_in,)
-        One sample.
-    t : array, shape (n_out,)
-        Its target.
-
-    Returns
-    -------
-    list with one ``(dW, db)`` per layer, meant to be dE/dW and dE/db for
-    E = 1/2 sum (t - y)^2 (eq. 4.9): dW of shape (n_out, n_in), db of shape
-    (n_out,), as ``network.gradients(x, t)``. Some of them are wrong.
+    network: a bpcourse.core.oo_network or bpcourse.core.vectorized Network, read through ``get_weights()`` and
+    ``activator`` only (nothing is changed); x (n_in,): one sample; t (n_out,): its target.
+    Returns one ``(dW, db)`` per layer, meant to be dE/dW and dE/db for E = 1/2 sum (t - y)^2 (eq. 4.9): dW of
+    shape (n_out, n_in), db of shape (n_out,), as ``network.gradients(x, t)``. Some of them are wrong.
     """
     activator = get_activator(network.activator)
     weights = network.get_weights()

@@ -1,15 +1,13 @@
 """Pictures of small fully connected networks, numbered the way the text numbers them.
 
-The text's example network (section "computing the output", eq. 3.2-3.8) has
-3 inputs, 4 hidden nodes and 2 outputs, numbered consecutively from the
-input layer: inputs 1, 2, 3; hidden 4, 5, 6, 7; outputs 8, 9. ``w_ji`` is the
-weight of the connection from node i to node j (target first, source
-second) and ``w_jb`` is the bias of node j. Input i holds ``x_i``, hidden node
-j outputs ``a_j`` and the k-th output node outputs ``y_k`` (node 8 gives y_1).
+The text's example network (section "computing the output", eq. 3.2-3.8) has 3 inputs, 4 hidden nodes and
+2 outputs, numbered consecutively from the input layer: inputs 1, 2, 3; hidden 4, 5, 6, 7; outputs 8, 9.
+``w_ji`` is the weight of the connection from node i to node j (target first, source second) and ``w_jb``
+the bias of node j. Input i holds ``x_i``, hidden node j outputs ``a_j`` and the k-th output node ``y_k``
+(node 8 gives y_1).
 
-Weights come in the package's format (see ``Network.get_weights``): a list
-with one ``(W, b)`` per layer, ``W`` of shape (n_out, n_in) with
-``W[j_local, i_local] = w_ji``, ``b`` of shape (n_out,) with ``b[j_local] = w_jb``.
+Weights come in the package's format (``Network.get_weights``): one ``(W, b)`` per layer, ``W`` of shape
+(n_out, n_in) with ``W[j_local, i_local] = w_ji``, ``b`` of shape (n_out,) with ``b[j_local] = w_jb``.
 The text's 3-4-2 example (weights, sample, target) is :func:`bpcourse.core.trace.text_example`.
 """
 
@@ -25,13 +23,13 @@ MAX_NODES_PER_LAYER = 10  # beyond this the labels are no longer legible
 MAX_LAYERS = 6
 
 _NODE_RADIUS = 0.32
-_LAYER_COLOURS = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd"}
+LAYER_COLOURS = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd"}  # also the object graph's
 _HIGHLIGHT_COLOUR = "#ffd24d"
 _HIGHLIGHT_EDGE_COLOUR = "#d95f02"
 
 
 def drawable_layer_sizes(layer_sizes):
-    """Return ``layer_sizes`` as a tuple of ints, or raise ValueError if it cannot be drawn."""
+    """``layer_sizes`` as a tuple of ints, or ValueError if it cannot be drawn."""
     try:
         if isinstance(layer_sizes, (str, bytes)):
             raise TypeError("a string is not a list of layer sizes")
@@ -62,7 +60,8 @@ def node_numbers(layer_sizes):
     return numbers
 
 
-def _layer_kind(layer, n_layers):
+def layer_kind(layer, n_layers):
+    """The kind of layer ``layer`` (0: the inputs) of ``n_layers``: "input", "hidden" or "output"."""
     return "input" if layer == 0 else "output" if layer == n_layers - 1 else "hidden"
 
 
@@ -70,7 +69,7 @@ def value_name(layer_sizes, node):
     """Name of a node's output in the text: ``"x_1"`` (input), ``"a_4"`` (hidden), ``"y_1"`` (node 8)."""
     for layer, numbers in enumerate(node_numbers(layer_sizes)):
         if node in numbers:
-            kind = _layer_kind(layer, len(layer_sizes))
+            kind = layer_kind(layer, len(layer_sizes))
             if kind == "output":
                 return f"y_{numbers.index(node) + 1}"
             return f"{'x' if kind == 'input' else 'a'}_{node}"
@@ -98,10 +97,8 @@ def named_weights(weights):
 
 
 def per_node(layer_sizes, arrays, first_layer=0):
-    """Per-layer arrays as a dict ``{node number: value}``; ``arrays[k]`` has shape (layer_sizes[first_layer + k],).
-
-    ``first_layer`` is 0 for outputs starting with x, 1 for deltas (the input layer has none).
-    """
+    """Per-layer arrays as a dict ``{node number: value}``; ``arrays[k]`` has shape (layer_sizes[first_layer + k],),
+    ``first_layer`` 0 for outputs starting with x, 1 for deltas (the input layer has none)."""
     numbers = node_numbers(layer_sizes)
     values = {}
     for k, array in enumerate(arrays):
@@ -137,35 +134,23 @@ class NetworkDrawing:
 
 
 def _layout(layer_sizes):
-    """Node positions, the horizontal layer spacing and the vertical node spacing."""
-    dx = 3.0 if len(layer_sizes) <= 3 else 2.6
-    dy = 1.5
-    positions = {}
-    for layer, numbers in enumerate(node_numbers(layer_sizes)):
-        n = len(numbers)
-        for k, node in enumerate(numbers):
-            positions[node] = (layer * dx, ((n - 1) / 2 - k) * dy)
-    return positions, dx, dy
-
-
-def _limits(layer_sizes):
-    """The x and y limits of a diagram, with room for the texts around the nodes."""
-    _, dx, dy = _layout(layer_sizes)
-    x_max = (len(layer_sizes) - 1) * dx
+    """Node positions, the layer spacing dx, and the x and y limits (with room for the texts around the nodes)."""
+    dx, dy = (3.0 if len(layer_sizes) <= 3 else 2.6), 1.5
+    positions = {node: (layer * dx, ((len(numbers) - 1) / 2 - k) * dy)
+                 for layer, numbers in enumerate(node_numbers(layer_sizes)) for k, node in enumerate(numbers)}
     y_top = (max(layer_sizes) - 1) / 2 * dy
-    return (-1.1, x_max + 1.1), (-y_top - 1.7, y_top + 0.9)
+    return positions, dx, (-1.1, (len(layer_sizes) - 1) * dx + 1.1), (-y_top - 1.7, y_top + 0.9)
 
 
 def figure_size(layer_sizes):
     """(width, height) in inches that keeps a diagram's circles round and its text legible (at most 11 in wide)."""
-    (x0, x1), (y0, y1) = _limits(drawable_layer_sizes(layer_sizes))
+    _, _, (x0, x1), (y0, y1) = _layout(drawable_layer_sizes(layer_sizes))
     scale = min(1.0, 11.0 / (x1 - x0))  # inches per data unit
     return (x1 - x0) * scale, (y1 - y0) * scale + 0.5  # + room for the title
 
 
 def _label_fraction(y_source, y_target):
-    """The fraction of the way from source to target (one x for a whole layer gap) that keeps the weight
-    labels' heights furthest apart."""
+    """The fraction of the way from source to target (one for a layer gap) keeping the weight labels furthest apart."""
     best, best_gap = 0.6, -1.0
     for f in np.linspace(0.35, 0.72, 38):
         heights = np.sort([(1 - f) * ys + f * yt for ys in y_source for yt in y_target])
@@ -179,11 +164,10 @@ def draw_network(layer_sizes, *, weights=None, values=None, deltas=None, highlig
                  gap_labels=None, title=None, ax=None):
     """Draw a small fully connected network (at most 6 layers of 10 nodes) with the text's node numbering.
 
-    ``weights`` (list of ``(W, b)``) are written on the edges, each bias beside its node as ``w_jb``;
-    ``values`` ``{node: output}`` (build it with :func:`per_node`) and ``deltas`` ``{node: delta}`` under
-    the nodes. ``highlight`` nodes and ``highlight_edges`` ``(j, i)`` are drawn in color; ``gap_labels``,
-    one string per layer gap, go above the gaps (e.g. ``"W1 (4, 3)"``). A new figure is made if ``ax`` is
-    None. Returns a :class:`NetworkDrawing`.
+    ``weights`` (list of ``(W, b)``) are written on the edges, each bias beside its node as ``w_jb``; ``values``
+    ``{node: output}`` (build it with :func:`per_node`) and ``deltas`` ``{node: delta}`` under the nodes.
+    ``highlight`` nodes and ``highlight_edges`` ``(j, i)`` are drawn in color; ``gap_labels``, one string per layer
+    gap, go above the gaps (e.g. ``"W1 (4, 3)"``). ``ax`` None: a new figure. Returns a :class:`NetworkDrawing`.
     """
     layer_sizes = drawable_layer_sizes(layer_sizes)
     if weights is not None:
@@ -198,13 +182,10 @@ def draw_network(layer_sizes, *, weights=None, values=None, deltas=None, highlig
         if unknown:
             raise ValueError(f"{name} names nodes {sorted(unknown)}, but the nodes are 1..{len(all_nodes)}")
     highlight, highlight_edges = set(highlight), set(highlight_edges)
-
-    positions, dx, _ = _layout(layer_sizes)
-    x_lim, y_lim = _limits(layer_sizes)
+    positions, dx, x_lim, y_lim = _layout(layer_sizes)
     if ax is None:
         _, ax = plt.subplots(figsize=figure_size(layer_sizes), layout="constrained")
     drawing = NetworkDrawing(figure=ax.figure, ax=ax, layer_sizes=layer_sizes, positions=positions)
-
     # Edges and weight labels (eq. 3.2: w_ji on the edge from i to j).
     for l in range(1, len(layer_sizes)):
         fraction = _label_fraction([positions[i][1] for i in numbers[l - 1]], [positions[j][1] for j in numbers[l]])
@@ -222,15 +203,14 @@ def draw_network(layer_sizes, *, weights=None, values=None, deltas=None, highlig
                         fontweight="bold" if hot else "normal",
                         color=_HIGHLIGHT_EDGE_COLOUR if hot else "0.15", zorder=3,
                         bbox=dict(boxstyle="round,pad=0.12", facecolor="white", edgecolor="none", alpha=0.85))
-
     # Nodes, their numbers, values, deltas and biases.
     for layer, layer_nodes in enumerate(numbers):
-        kind = _layer_kind(layer, len(layer_sizes))
+        kind = layer_kind(layer, len(layer_sizes))
         for row, node in enumerate(layer_nodes):
             x, y = positions[node]
             hot = node in highlight
             drawing.node_patches[node] = ax.add_patch(Circle(
-                (x, y), _NODE_RADIUS, facecolor=_HIGHLIGHT_COLOUR if hot else _LAYER_COLOURS[kind],
+                (x, y), _NODE_RADIUS, facecolor=_HIGHLIGHT_COLOUR if hot else LAYER_COLOURS[kind],
                 edgecolor="black", linewidth=2.5 if hot else 1.2, zorder=4))
             ax.text(x, y, str(node), ha="center", va="center", fontsize=12, fontweight="bold", zorder=5)
             box = dict(boxstyle="round,pad=0.15", facecolor="white", edgecolor="0.8", alpha=0.95)

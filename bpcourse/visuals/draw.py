@@ -1,20 +1,15 @@
 """Draw a digit: a trained network reads your handwriting, live (notebook 06).
 
-:func:`draw_digit` builds a panel around an ``ipycanvas`` canvas. Draw a
-digit with the mouse (or a finger on a tablet); when a stroke ends the panel
-turns the drawing into an MNIST-like input with
-:mod:`bpcourse.core.digit_image` (crop, scale into 20 x 20, center by center
-of mass in 28 x 28) and shows the predicted digit and a picture (a PNG in an
-``ipywidgets.Image``): the 28 x 28 image the network receives, the ten outputs
-as bars with the loss's targets as reference lines (0.9/0.1 for the text's
-squared error; none for a softmax output, whose values are probabilities), and
+:func:`draw_digit` builds a panel around an ``ipycanvas`` canvas. Draw a digit with the mouse (or a finger);
+when a stroke ends the panel turns the drawing into an MNIST-like input with :mod:`bpcourse.core.digit_image`
+(crop, scale into 20 x 20, center by center of mass in 28 x 28) and shows the predicted digit and a picture
+(a PNG): the 28 x 28 image the network receives, the ten outputs as bars with the loss's targets as reference
+lines (0.9/0.1 for the text's squared error; none for a softmax output, whose values are probabilities), and
 the first hidden layer as a small image (300 neurons as 15 x 20 pixels).
 
-The strokes are kept as lists of points, and the network's input is computed
-from them in NumPy, not read back from the browser's canvas pixels. So a
-stroke list written in code (:meth:`DigitDrawer.draw_strokes`) goes through
-exactly the same pipeline as a drawing, which is how a notebook run without a
-person (nbval, ``make course``) exercises the panel.
+The network's input is computed in NumPy from the strokes (lists of points), never read back from the
+browser's pixels, so strokes written in code (:meth:`DigitDrawer.draw_strokes`) go through exactly the
+pipeline of a drawing: that is how a notebook run without a person (nbval, ``make course``) exercises it.
 """
 
 import io
@@ -31,8 +26,6 @@ from bpcourse.core.digit_image import (CANVAS_SIZE, PEN_WIDTH, SIDE, EmptyDrawin
 __all__ = ["CSS_PREFIX", "SQUARED_ERROR_TARGETS", "DigitDrawer", "draw_digit", "hidden_activations"]
 
 SQUARED_ERROR_TARGETS = (0.1, 0.9)  # the text's targets (notebook 06, exercise 1)
-INK = "black"
-PAPER = "white"
 HIDDEN_LIMITS = {"sigmoid": (0, 1), "tanh": (-1, 1)}  # color scale of the hidden layer's image
 FIGSIZE = (7.8, 2.8)  # inches, the picture beside the canvas
 DPI = 100
@@ -96,22 +89,19 @@ class DigitDrawer(widgets.HBox):
         activation = getattr(getattr(network, "activator", None), "name", None)
         self._hidden_limits = HIDDEN_LIMITS.get(activation)  # None: scaled to each reading
 
-        self.canvas = Canvas(width=size, height=size,
-                             layout=widgets.Layout(width=f"{size}px", height=f"{size}px",
-                                                   border="1px solid #999", flex="0 0 auto"))
-        self.canvas.add_class(f"{CSS_PREFIX}-canvas")
+        self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(
+            width=f"{size}px", height=f"{size}px", border="1px solid #999", flex="0 0 auto"))
         self.clear_button = widgets.Button(description="clear", icon="eraser",
                                            tooltip="wipe the canvas and start again",
                                            layout=widgets.Layout(width=f"{size}px"))
-        self.clear_button.add_class(f"{CSS_PREFIX}-clear")
         self.prediction_html = widgets.HTML(layout=widgets.Layout(width=f"{size}px"))
-        self.prediction_html.add_class(f"{CSS_PREFIX}-prediction")
         width, height = (round(inches * DPI) for inches in FIGSIZE)
         self.picture = widgets.Image(format="png", layout=widgets.Layout(
             width=f"{width}px", height=f"{height}px", flex="0 0 auto"))
-        self.picture.add_class(f"{CSS_PREFIX}-plot")
-        self.children = [widgets.VBox([self.canvas, self.clear_button, self.prediction_html]),
-                         self.picture]
+        for part, css in ((self.canvas, "canvas"), (self.clear_button, "clear"),
+                          (self.prediction_html, "prediction"), (self.picture, "plot")):
+            part.add_class(f"{CSS_PREFIX}-{css}")
+        self.children = [widgets.VBox([self.canvas, self.clear_button, self.prediction_html]), self.picture]
         self.layout = widgets.Layout(align_items="flex-start", flex_flow="row wrap")
         self.add_class(CSS_PREFIX)
         self._build_figure()
@@ -135,16 +125,14 @@ class DigitDrawer(widgets.HBox):
     def pen_down(self, x, y):
         """Start a stroke at (x, y) (canvas pixels) and paint a dot there."""
         self._stroke = [self._point(x, y)]
-        x, y = self._stroke[0]
-        self.canvas.fill_circle(x, y, self.pen_width / 2)
+        self.canvas.fill_circle(*self._stroke[0], self.pen_width / 2)
 
     def pen_move(self, x, y):
         """Continue the stroke to (x, y); ignored while the pen is up."""
         if self._stroke is None:
             return
-        x0, y0 = self._stroke[-1]
         self._stroke.append(self._point(x, y))
-        self.canvas.stroke_line(x0, y0, *self._stroke[-1])
+        self.canvas.stroke_line(*self._stroke[-2], *self._stroke[-1])
 
     def pen_up(self, x=None, y=None):
         """End the stroke (at (x, y) if given) and read the drawing; ignored while the pen is up."""
@@ -157,10 +145,8 @@ class DigitDrawer(widgets.HBox):
         self.update()
 
     def draw_strokes(self, strokes):
-        """Add, paint and read strokes given in code (each a list of points (x, y)), as the mouse would.
-
-        Raises ValueError for a stroke that is not a non-empty list of points on the canvas (nothing is added).
-        """
+        """Add, paint and read strokes given in code (each a list of points (x, y)), as the mouse would; ValueError
+        for a stroke that is not a non-empty list of points on the canvas (nothing is added)."""
         checked = check_strokes(strokes, self.size)
         with hold_canvas():
             for points in checked:
@@ -184,13 +170,11 @@ class DigitDrawer(widgets.HBox):
         kernel) gets the drawing replayed, the canvas in the page keeps no state of its own."""
         with hold_canvas():
             self.canvas.clear()
-            self.canvas.fill_style = PAPER
+            self.canvas.fill_style = "white"  # the paper
             self.canvas.fill_rect(0, 0, self.size, self.size)
-            self.canvas.fill_style = INK
-            self.canvas.stroke_style = INK
+            self.canvas.fill_style = self.canvas.stroke_style = "black"  # the ink
             self.canvas.line_width = self.pen_width
-            self.canvas.line_cap = "round"
-            self.canvas.line_join = "round"
+            self.canvas.line_cap = self.canvas.line_join = "round"
             for points in self.strokes:
                 self.canvas.fill_circle(*points[0], self.pen_width / 2)
                 if len(points) > 1:
@@ -210,10 +194,8 @@ class DigitDrawer(widgets.HBox):
             self.text = str(error)
             html = f"<i>{self.text}</i>"
         else:
-            outputs = np.asarray(self.network.predict(x), dtype=np.float64).reshape(-1)
-            self.image = x.reshape(SIDE, SIDE)
-            self.outputs = outputs
-            self.hidden = hidden_activations(self.network, x)
+            self.outputs = outputs = np.asarray(self.network.predict(x), dtype=np.float64).reshape(-1)
+            self.image, self.hidden = x.reshape(SIDE, SIDE), hidden_activations(self.network, x)
             self.prediction = int(outputs.argmax())
             value = f"(output {outputs[self.prediction]:.2f})"
             self.text = f"the network reads a {self.prediction} {value}"
@@ -255,13 +237,10 @@ class DigitDrawer(widgets.HBox):
             ax_hidden.set_axis_off()
             self._hidden_note.set_text("hidden layer not available\nfor this network")
         else:
-            self._hidden_grid = _grid_shape(self._hidden_size)
-            rows, cols = self._hidden_grid
+            self._hidden_grid = rows, cols = _grid_shape(self._hidden_size)
             low, high = self._hidden_limits or (0, 1)
-            self._hidden_artist = ax_hidden.imshow(np.full((rows, cols), np.nan), cmap="viridis",
-                                                   vmin=low, vmax=high)
-            fig.colorbar(self._hidden_artist, ax=ax_hidden, fraction=0.04, pad=0.02).ax.tick_params(
-                labelsize=7)
+            self._hidden_artist = ax_hidden.imshow(np.full((rows, cols), np.nan), cmap="viridis", vmin=low, vmax=high)
+            fig.colorbar(self._hidden_artist, ax=ax_hidden, fraction=0.04, pad=0.02).ax.tick_params(labelsize=7)
             ax_hidden.set_title(f"{self._hidden_size} hidden activations\n({rows} x {cols}, one per neuron)",
                                 fontsize=8)
         self.figure = fig
@@ -273,8 +252,7 @@ class DigitDrawer(widgets.HBox):
         if drawn:
             row, col = center_of_mass(self.image)
             self._center_artist.set_data([col], [row])
-            rows = np.flatnonzero(self.image.any(axis=1))
-            cols = np.flatnonzero(self.image.any(axis=0))
+            rows, cols = (np.flatnonzero(self.image.any(axis=axis)) for axis in (1, 0))  # the rows, columns with ink
             top, bottom, left, right = rows[0] - 0.5, rows[-1] + 0.5, cols[0] - 0.5, cols[-1] + 0.5
             self._box_artist.set_data([left, right, right, left, left], [top, top, bottom, bottom, top])
         else:
@@ -305,11 +283,10 @@ class DigitDrawer(widgets.HBox):
 def draw_digit(network, targets=SQUARED_ERROR_TARGETS, size=CANVAS_SIZE, pen_width=PEN_WIDTH):
     """A :class:`DigitDrawer` on which to draw a digit for ``network`` to read; show it as a cell's last expression.
 
-    ``network``: any network whose ``predict(x)`` maps one x (784,) to 10 outputs (its first hidden layer is
-    shown if it can be, :func:`hidden_activations`). ``targets``: (off, on), reference lines in the bar chart,
-    None for a softmax output. ``size``: the canvas side in pixels (at least 28); ``pen_width`` in canvas
-    pixels (22 gives a digit drawn across most of the canvas MNIST's stroke width).
-    """
+    ``network``: any network whose ``predict(x)`` maps one x (784,) to 10 outputs (its first hidden layer shown
+    if it can be, :func:`hidden_activations`); ``targets``: (off, on), reference lines in the bar chart, None for a
+    softmax output; ``size``: the canvas side in pixels (>= 28); ``pen_width`` in canvas pixels (22: MNIST's
+    stroke width for a digit drawn across most of the canvas)."""
     if not callable(getattr(network, "predict", None)):
         raise TypeError(f"expected a trained network with a predict(x) method, got {type(network).__name__}")
     outputs = np.asarray(network.predict(np.zeros(SIDE * SIDE)))

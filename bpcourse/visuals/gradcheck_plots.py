@@ -1,11 +1,9 @@
 """Pictures of a gradient check (notebook 05, eq. 5.1-5.4).
 
-Each function draws what a :class:`bpcourse.core.gradcheck.GradientCheckReport`
-says, or, for the choice of the step epsilon, the errors the notebook
-measured; they only draw, the notebook computes and asserts. Every ``plot_*``
-function makes a pyplot figure and returns it; call ``plt.show()`` after.
-Relative errors are drawn on log scales, clipped from below (an error of
-exactly 0 cannot be drawn on a log scale).
+Each function draws what a :class:`bpcourse.core.gradcheck.GradientCheckReport` says or, for the choice of the
+step epsilon, the errors the notebook measured: they only draw, the notebook computes and asserts. Every
+``plot_*`` function makes a pyplot figure and returns it; call ``plt.show()`` after. Relative errors are drawn
+on log scales, clipped from below (an error of exactly 0 cannot be drawn on a log scale).
 """
 
 import numpy as np
@@ -26,7 +24,6 @@ def _check_report(report, name="report"):
                         f"returns), got {type(report).__name__}")
     if len(report) == 0:
         raise ValueError(f"expected {name} to hold at least one checked weight, got an empty report")
-    return report
 
 
 def _check_threshold(threshold):
@@ -35,17 +32,10 @@ def _check_threshold(threshold):
     return float(threshold)
 
 
-def _clipped(errors):
-    return np.maximum(errors, SMALLEST_ERROR)
-
-
 def plot_check_scatter(reports, wrong, threshold, title=None):
-    """Analytic against numeric gradient (left) and each weight's relative error (right).
-
-    ``reports``: 1 to 3 checks of correct backward passes, e.g. ``{"object network": ..., "vectorized
-    network": ...}``; ``wrong``: the check of a wrong one (in gray), all on the same weights; ``threshold``:
-    the relative error that separates right from wrong (a red line).
-    """
+    """Analytic against numeric gradient (left) and each weight's relative error (right) of ``reports``, 1 to 3
+    checks of correct backward passes (e.g. ``{"object network": ..., "vectorized network": ...}``), and of
+    ``wrong``, the check of a wrong one (gray), all on the same weights; ``threshold`` (a red line) separates them."""
     if not isinstance(reports, dict) or not 1 <= len(reports) <= 3:
         raise ValueError(f"expected reports to be a dict of 1 to 3 labeled reports, got {reports!r:.80}")
     for label, report in reports.items():
@@ -60,12 +50,14 @@ def plot_check_scatter(reports, wrong, threshold, title=None):
     norm = LogNorm(vmin=SMALLEST_ERROR, vmax=1)
     markers = ["o", "x", "^"]
     fig, (left, right) = plt.subplots(1, 2, figsize=(13, 5.5), layout="constrained")
-
+    index = np.arange(len(first))
     left.scatter(wrong.numeric, wrong.analytic, marker="s", s=40, facecolors="none", edgecolors="gray",
                  label="a wrong backward pass")
     for (label, report), marker in zip(reports.items(), markers):
-        points = left.scatter(report.numeric, report.analytic, c=_clipped(report.relative_error), norm=norm,
-                              cmap="viridis", marker=marker, s=60, label=label)
+        clipped = np.maximum(report.relative_error, SMALLEST_ERROR)  # 0 cannot be drawn on a log scale
+        points = left.scatter(report.numeric, report.analytic, c=clipped, norm=norm, cmap="viridis", marker=marker,
+                              s=60, label=label)
+        right.semilogy(index, clipped, marker, label=label)
     limit = 1.1 * np.abs(np.concatenate([wrong.analytic, first.numeric])).max()
     left.plot([-limit, limit], [-limit, limit], color="black", lw=0.8, label="analytic = numeric")
     left.set(xlabel="numeric gradient dE/dw, eq. 5.4 (no unit)",
@@ -74,10 +66,7 @@ def plot_check_scatter(reports, wrong, threshold, title=None):
     left.legend(fontsize=9, loc="upper left")
     fig.colorbar(points, ax=left, label="relative error (log scale)")
 
-    index = np.arange(len(first))
-    for (label, report), marker in zip(reports.items(), markers):
-        right.semilogy(index, _clipped(report.relative_error), marker, label=label)
-    right.semilogy(index, _clipped(wrong.relative_error), "s", mfc="none", color="gray",
+    right.semilogy(index, np.maximum(wrong.relative_error, SMALLEST_ERROR), "s", mfc="none", color="gray",
                    label="a wrong backward pass")
     right.axhline(threshold, color="red", ls="--", label=f"threshold {threshold:g}: right below, wrong above")
     step = max(1, len(first) // 13)
@@ -98,7 +87,6 @@ def plot_error_against_size(report, threshold, title="The check of a correct bac
     threshold = _check_threshold(threshold)
     size = np.abs(report.numeric)
     absolute = np.abs(report.analytic - report.numeric)
-
     fig, (left, right) = plt.subplots(1, 2, figsize=(12, 4.5), layout="constrained")
     left.loglog(size, np.maximum(report.relative_error, 1e-14), "o", ms=4)
     left.axhline(threshold, color="red", ls="--", label=f"threshold {threshold:g}")
@@ -116,20 +104,16 @@ def plot_error_against_epsilon(epsilons, median_error, max_error, threshold,
                                title="Gradient check: error against the step"):
     """The relative error of a check against its step epsilon: the "V" of truncation and round-off.
 
-    ``epsilons`` (K,), from large to small; ``median_error``, ``max_error`` (K,), over the checked weights
-    at each step. Guide lines of slope 2 (truncation, through the measured median nearest epsilon = 1e-2)
-    and slope -1 (round-off, through the smallest epsilon) are drawn dashed and dotted.
-    """
-    epsilons = np.asarray(epsilons, dtype=np.float64)
-    median_error = np.asarray(median_error, dtype=np.float64)
-    max_error = np.asarray(max_error, dtype=np.float64)
+    ``epsilons`` (K,), from large to small; ``median_error``, ``max_error`` (K,) over the checked weights at each
+    step. Guide lines of slope 2 (truncation, through the measured median nearest epsilon = 1e-2) and slope -1
+    (round-off, through the smallest epsilon) are drawn dashed and dotted."""
+    epsilons, median_error, max_error = (np.asarray(a, dtype=np.float64) for a in (epsilons, median_error, max_error))
     if epsilons.ndim != 1 or len(epsilons) < 2 or not np.all(epsilons > 0):
         raise ValueError(f"expected epsilons to be at least 2 positive steps in a 1-D array, got {epsilons!r:.80}")
     for name, values in (("median_error", median_error), ("max_error", max_error)):
         if values.shape != epsilons.shape:
             raise ValueError(f"expected {name} to have the shape of epsilons, {epsilons.shape}, got {values.shape}")
     threshold = _check_threshold(threshold)
-
     at_1e2 = int(np.argmin(np.abs(np.log10(epsilons) + 2)))
     smallest = int(np.argmin(epsilons))
     truncation = median_error[at_1e2] * (epsilons / epsilons[at_1e2]) ** 2
@@ -151,11 +135,8 @@ def plot_error_against_epsilon(epsilons, median_error, max_error, threshold,
 
 
 def plot_relative_error_maps(report, threshold, title):
-    """One heat map per layer of each weight's relative error (the bias in the last column).
-
-    Weights at or above ``threshold`` are crossed in red, so the pattern of
-    wrong weights shows where a backward pass goes wrong.
-    """
+    """One heat map per layer of each weight's relative error (the bias in the last column); weights at or above
+    ``threshold`` are crossed in red, so the pattern of wrong weights shows where a backward pass goes wrong."""
     _check_report(report)
     threshold = _check_threshold(threshold)
     n_layers = int(report.layer.max()) + 1
@@ -165,7 +146,7 @@ def plot_relative_error_maps(report, threshold, title):
         n_out, n_in = report.row[mask].max() + 1, report.col[mask].max() + 1
         errors = np.full((n_out, n_in + 1), np.nan)  # weights not checked stay blank
         errors[report.row[mask], np.where(report.col[mask] < 0, n_in, report.col[mask])] = report.relative_error[mask]
-        image = ax.imshow(_clipped(errors), norm=LogNorm(vmin=SMALLEST_ERROR, vmax=1), cmap="viridis")
+        image = ax.imshow(np.maximum(errors, SMALLEST_ERROR), norm=LogNorm(vmin=SMALLEST_ERROR, vmax=1), cmap="viridis")
         wrong = np.argwhere(errors >= threshold)
         ax.plot(wrong[:, 1], wrong[:, 0], "x", color="red", ms=10, mew=2)
         ax.set_xticks(range(n_in + 1), [str(i) for i in range(n_in)] + ["b"])

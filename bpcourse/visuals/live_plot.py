@@ -1,23 +1,18 @@
 """A live training plot: loss and error-rate curves redrawn after every epoch.
 
-:class:`LivePlot` is a callback for :func:`bpcourse.core.training.fit`
-(``fit(..., callbacks=[LivePlot()])``). After each epoch it draws the training
-loss (left) and the error rates on the training, validation and test sets (right) from
-the ``History`` that ``fit`` keeps, and replaces the picture in the
-notebook while the cell is still running: the first call shows one output
-with ``display(..., display_id=True)``, every later call replaces that same
-output. No widget is involved, so the final picture stays in a saved notebook.
-The output's ``text/html`` (what the browser tests look for) is::
+:class:`LivePlot` is a callback for :func:`bpcourse.core.training.fit` (``fit(..., callbacks=[LivePlot()])``).
+After each epoch it draws the training loss (left) and the error rates on the training, validation and test sets
+(right) from the ``History`` that ``fit`` keeps, and replaces the picture while the cell is still running: the
+first call shows one output with ``display(..., display_id=True)``, every later call replaces it. No widget is
+involved, so the final picture stays in a saved notebook. The output's ``text/html`` (the browser tests look
+for it) is::
 
     <div class="bpcourse-live-plot" data-epoch="7"><img alt="live training plot, epoch 7" src="data:..."></div>
 
-with ``image/png`` and ``text/plain`` for untrusted views and consoles. Outside
-IPython nothing is displayed unless a ``display_function`` is given.
-
-The figure is a bare :class:`matplotlib.figure.Figure`, never registered with
-pyplot (it does not leak nor show twice); its axes and lines are made once and
-a redraw only replaces the lines' data. :func:`plot_history` draws the same
-curves as a pyplot figure once training is over, with marked epochs.
+with ``image/png`` and ``text/plain`` for untrusted views and consoles; outside IPython nothing is displayed
+unless a ``display_function`` is given. The figure is a bare :class:`matplotlib.figure.Figure`, never
+registered with pyplot (it neither leaks nor shows twice); its axes and lines are made once, a redraw only
+replaces the lines' data. :func:`plot_history` draws the same curves as a pyplot figure after training.
 """
 
 import base64
@@ -35,7 +30,7 @@ _HISTORY_FIELDS = ("epoch", "train_loss", "eval_epoch", "train_error", "test_err
 
 
 def _check_history(history):
-    """Raise ValueError unless ``history`` has the list attributes of ``training.History``."""
+    """ValueError unless ``history`` has the list attributes of ``training.History``."""
     for field in _HISTORY_FIELDS:
         if not hasattr(history, field):
             raise ValueError(f"expected a bpcourse.core.training.History (with {', '.join(_HISTORY_FIELDS)}); "
@@ -46,14 +41,12 @@ def _check_history(history):
 
 
 def _check_marks(marks):
-    """Return ``marks`` as a list of (epoch, label) pairs, or raise ValueError."""
-    checked = []
-    for mark in marks or ():
+    """``marks`` as a list of (epoch, label) pairs, or ValueError."""
+    marks = list(marks or ())
+    for mark in marks:
         if isinstance(mark, str) or not hasattr(mark, "__len__") or len(mark) != 2:
             raise ValueError(f"a mark is an (epoch, label) pair; got {mark!r}")
-        epoch, label = mark
-        checked.append((float(epoch), str(label)))
-    return checked
+    return [(float(epoch), str(label)) for epoch, label in marks]
 
 
 def _error_series(history, name):
@@ -64,8 +57,7 @@ def _error_series(history, name):
 
 
 class _Curves:
-    """The two axes of a training plot and their lines, made once and then refilled (axes and ticks are most
-    of the cost of a picture)."""
+    """The two axes of a training plot and their lines, made once and refilled (axes and ticks cost the most)."""
 
     _COLORS = ("tab:red", "tab:purple", "tab:brown", "tab:gray")
 
@@ -75,25 +67,21 @@ class _Curves:
         self.ax_loss, self.ax_error = figure.subplots(1, 2)
         self.loss_line, = self.ax_loss.plot([], [], "o-", color="tab:blue", ms=3, label="training loss")
         self.ax_loss.set_title("Training loss (mean E per sample, eq. 4.9)", fontsize=10)
-        self.ax_loss.set_xlabel("epoch")
-        self.error_lines = {
-            name: self.ax_error.plot([], [], "o-", color=color, ms=3, label=label)[0]
-            for name, label, color in (("train_error", "training set", "tab:orange"),
-                                       ("validation_error", "validation set", "tab:blue"),
-                                       ("test_error", "test set", "tab:green"))
-        }
+        self.error_lines = {name: self.ax_error.plot([], [], "o-", color=color, ms=3, label=label)[0]
+                            for name, label, color in (("train_error", "training set", "tab:orange"),
+                                                       ("validation_error", "validation set", "tab:blue"),
+                                                       ("test_error", "test set", "tab:green"))}
         self.ax_error.set_title("Error rate", fontsize=10)
-        self.ax_error.set_xlabel("epoch")
         self.ax_error.set_ylabel("error rate (%)")
         for i, (epoch, label) in enumerate(marks):
             color = self._COLORS[i % len(self._COLORS)]
             self.ax_loss.axvline(epoch, color=color, linestyle="--", linewidth=1.2)
             self.ax_error.axvline(epoch, color=color, linestyle="--", linewidth=1.2, label=label)
         for ax in (self.ax_loss, self.ax_error):
+            ax.set_xlabel("epoch")
             ax.grid(alpha=0.3)
             ax.xaxis.get_major_locator().set_params(integer=True)
-        self.log_loss = None
-        self.legend_for = None
+        self.log_loss = self.legend_for = None
 
     def fill(self, history, title):
         """Put the data of ``history`` into the lines, rescale, retitle."""
@@ -101,26 +89,19 @@ class _Curves:
         log_loss = bool(history.train_loss) and min(history.train_loss) > 0
         if log_loss != self.log_loss:
             self.log_loss = log_loss
+            self.ax_loss.set_yscale("log" if log_loss else "linear")  # log: the first epoch's loss squashes the rest
             if log_loss:
-                self.ax_loss.set_yscale("log")  # the first epoch's loss would squash the rest
                 plain_log_ticks(self.ax_loss)
-            else:
-                self.ax_loss.set_yscale("linear")
             self.ax_loss.set_ylabel("loss E (log scale)" if log_loss else "loss E")
-        shown = []
         for name, line in self.error_lines.items():
-            epochs, errors = _error_series(history, name)
-            line.set_data(epochs, errors)
-            line.set_visible(bool(epochs))
-            if epochs:
-                shown.append(name)
+            line.set_data(*_error_series(history, name))
+            line.set_visible(len(line.get_xdata()) > 0)
+        shown = [name for name, line in self.error_lines.items() if line.get_visible()]
+        last_epoch = history.epoch[-1] if history.epoch else 0
         for ax in (self.ax_loss, self.ax_error):
             ax.relim(visible_only=True)
             ax.autoscale_view()
-        last_epoch = history.epoch[-1] if history.epoch else 0
-        right = max(last_epoch, *(m[0] for m in self.marks), 1) + 0.5
-        for ax in (self.ax_loss, self.ax_error):
-            ax.set_xlim(0, right)
+            ax.set_xlim(0, max(last_epoch, *(m[0] for m in self.marks), 1) + 0.5)
         if shown != self.legend_for:  # the legend lists only the curves that have data
             self.legend_for = shown
             handles, labels = self.ax_error.get_legend_handles_labels()
@@ -143,10 +124,9 @@ class _Curves:
 def draw_history(figure, history, *, marks=(), title=None):
     """Draw the curves of a ``bpcourse.core.training.History`` into ``figure`` (cleared first); returns the axes.
 
-    The loss is drawn on a log scale (when all losses are positive), the error rates in percent (an error
-    of None: that set was not evaluated). ``marks``, (epoch, label) pairs such as ``[(6, "interrupted")]``,
-    are dashed vertical lines; ``title`` is by default the last epoch and validation (else test) error.
-    """
+    The loss on a log scale (when all losses are positive), the error rates in percent (None: that set was not
+    evaluated); ``marks``, (epoch, label) pairs such as ``[(6, "interrupted")]``, as dashed vertical lines;
+    ``title`` by default the last epoch and validation (else test) error."""
     _check_history(history)
     figure.clear()
     curves = _Curves(figure, _check_marks(marks))
@@ -160,13 +140,6 @@ def plot_history(history, *, marks=(), title=None, figsize=(11, 3.8)):
     figure = plt.figure(figsize=figsize)
     draw_history(figure, history, marks=marks, title=title)
     return figure
-
-
-def _ipython_display():
-    """IPython's ``display`` when running inside IPython, else None."""
-    from IPython import get_ipython
-    from IPython.display import display
-    return display if get_ipython() is not None else None
 
 
 class LivePlot:
@@ -186,7 +159,11 @@ class LivePlot:
         FigureCanvasAgg(self.figure)
         self._curves = _Curves(self.figure, _check_marks(marks))
         self.figure.subplots_adjust(left=0.07, right=0.98, bottom=0.13, top=0.84, wspace=0.2)
-        self._display = display_function if display_function is not None else _ipython_display()
+        if display_function is None:  # IPython's display inside IPython, else none
+            from IPython import get_ipython
+            from IPython.display import display
+            display_function = display if get_ipython() is not None else None
+        self._display = display_function
         self.handle = None
         self.redraws = 0
         self.last_epoch = None

@@ -1,13 +1,10 @@
 """Pictures of MNIST, of what a network learned from it, and of what training it costs (notebooks 06, 07).
 
-Images are rows of 784 pixels in [0, 1], read row by row from a 28 x 28
-picture (as ``bpcourse.core.data.load_mnist`` returns them). Every ``plot_*``
-function draws a pyplot figure and returns it; call ``plt.show()`` after.
-The computations behind the pictures (:func:`confusion_matrix`,
-:func:`most_confidently_wrong`) are separate functions so that notebooks
-can assert on the numbers. The last two functions draw timings measured
-in notebook 07 (:func:`plot_seconds_per_sample`, :func:`plot_cost_growth`);
-they only draw, the notebook measures.
+Images are rows of 784 pixels in [0, 1], read row by row from a 28 x 28 picture (as
+``bpcourse.core.data.load_mnist`` returns them). Every ``plot_*`` function draws a pyplot figure and returns it;
+call ``plt.show()`` after. The numbers behind the pictures (:func:`confusion_matrix`,
+:func:`most_confidently_wrong`) are separate functions, for notebooks to assert on; the timing charts of
+notebook 07 (:func:`plot_seconds_per_sample`, :func:`plot_cost_growth`) only draw what the notebook measured.
 """
 
 import numpy as np
@@ -67,24 +64,17 @@ def _finish(fig, title, fontsize=12):
 
 def plot_digit_grid(X, y, *, indices=None, n=30, cols=10, predicted=None, rng=None,
                     title="Sample training digits and their labels"):
-    """Draw images X (N, 784) in a grid, each titled with its label y (N,) (and ``predicted`` label, red if wrong).
-
-    ``indices`` says which images; by default ``n`` chosen with ``rng`` (a Generator or a seed; the first
-    ``n`` if rng is None).
-    """
+    """Draw images X (N, 784) in a grid, each titled with its label y (N,) (and ``predicted`` label, red if wrong):
+    those of ``indices``, by default ``n`` chosen with ``rng`` (a Generator or a seed; None: the first ``n``)."""
     X = _check_images(X)
     y = _check_labels(y, len(X))
     if indices is None:
         n = min(n, len(X))
-        if rng is None:
-            indices = np.arange(n)
-        else:
-            indices = np.random.default_rng(rng).choice(len(X), size=n, replace=False)
+        indices = np.arange(n) if rng is None else np.random.default_rng(rng).choice(len(X), size=n, replace=False)
     indices = np.asarray(indices, dtype=int)
     if len(indices) == 0:
         raise ValueError("nothing to draw: indices is empty")
-    if predicted is not None:
-        predicted = _check_labels(predicted, len(X), name="predicted")
+    predicted = None if predicted is None else _check_labels(predicted, len(X), name="predicted")
     fig, axes = _image_grid(len(indices), cols, 1.1, 1.3)
     for ax, i in zip(axes, indices):
         ax.imshow(as_image(X[i]), cmap="gray_r", vmin=0, vmax=1)
@@ -123,8 +113,7 @@ def confusion_matrix(y_true, y_pred, n_classes=N_CLASSES):
 
     The diagonal holds the correct ones, so the error rate is 1 - trace(C) / C.sum().
     """
-    y_true = np.asarray(y_true)
-    y_pred = np.asarray(y_pred)
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
     if y_true.shape != y_pred.shape or y_true.ndim != 1:
         raise ValueError(f"y_true and y_pred must be 1-D arrays of the same length; "
                          f"got shapes {y_true.shape} and {y_pred.shape}")
@@ -140,24 +129,18 @@ def confusion_matrix(y_true, y_pred, n_classes=N_CLASSES):
 
 
 def plot_confusion_matrix(C, *, title="Confusion matrix on the test set"):
-    """Draw a confusion matrix C (10, 10) with the counts written in each cell.
-
-    The color scale hides the diagonal (it is much larger than the rest) so
-    that the mistakes stand out; the diagonal counts are still written.
-    """
+    """Draw a confusion matrix C (10, 10) with the counts written in each cell; the color scale hides the diagonal
+    (it is much larger than the rest) so that the mistakes stand out, its counts are still written."""
     C = np.asarray(C)
     if C.ndim != 2 or C.shape[0] != C.shape[1]:
         raise ValueError(f"C must be a square matrix; got shape {C.shape}")
     n = C.shape[0]
-    off = C.astype(float).copy()
+    off = C.astype(float)
     np.fill_diagonal(off, np.nan)
     fig, ax = plt.subplots(figsize=(7.2, 6.2))
     image = ax.imshow(off, cmap="Reds", vmin=0)
-    for i in range(n):
-        for j in range(n):
-            if C[i, j]:
-                ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=8,
-                        color="tab:blue" if i == j else "black")
+    for i, j in zip(*np.nonzero(C)):
+        ax.text(j, i, str(C[i, j]), ha="center", va="center", fontsize=8, color="tab:blue" if i == j else "black")
     ax.set(xticks=range(n), yticks=range(n), xlabel="predicted digit", ylabel="true digit")
     errors = C.sum() - np.trace(C)
     ax.set_title(f"{title}\n({errors} mistakes in {C.sum()} images; color = mistakes only)", fontsize=11)
@@ -169,9 +152,8 @@ def plot_confusion_matrix(C, *, title="Confusion matrix on the test set"):
 def most_confidently_wrong(outputs, y, k=12):
     """Indices of the (at most) k wrongly classified images the network was most sure about, most sure first.
 
-    ``outputs`` (N, 10) (the prediction is the argmax), ``y`` (N,). Confidence of a wrong prediction = the
-    output of the predicted digit minus the output of the true digit (large: sure and wrong).
-    """
+    ``outputs`` (N, 10) (the prediction is the argmax), ``y`` (N,). The confidence of a wrong prediction is the
+    output of the predicted digit minus that of the true digit (large: sure and wrong)."""
     outputs = np.asarray(outputs)
     if outputs.ndim != 2 or outputs.shape[1] != N_CLASSES:
         raise ValueError(f"outputs must have shape (N, 10); got {outputs.shape}")
@@ -203,17 +185,13 @@ def plot_confidently_wrong(X, y, outputs, *, k=12, cols=6,
 
 def plot_hidden_weights(W, *, units=None, n=24, cols=8,
                         title="Weights of hidden units into the 784 input pixels"):
-    """Draw rows of the first-layer weights W (hidden, 784) (row j: into hidden unit j) as 28 x 28 pictures.
-
-    ``units``: which hidden units (default: the first ``n``). Each picture has its own symmetric color
-    scale: red = positive weight (ink there excites the unit), blue = negative.
-    """
+    """Draw rows of the first-layer weights W (hidden, 784) (row j: into hidden unit j) as 28 x 28 pictures, of
+    ``units`` (default: the first ``n``), each on its own symmetric color scale: red = positive weight (ink
+    there excites the unit), blue = negative."""
     W = np.asarray(W)
     if W.ndim != 2 or W.shape[1] != N_PIXELS:
         raise ValueError(f"W must be first-layer weights of shape (hidden, 784); got shape {W.shape}")
-    if units is None:
-        units = np.arange(min(n, W.shape[0]))
-    units = np.asarray(units, dtype=int)
+    units = np.asarray(np.arange(min(n, W.shape[0])) if units is None else units, dtype=int)
     fig, axes = _image_grid(len(units), cols, 1.3, 1.4)
     for ax, j in zip(axes, units):
         limit = np.abs(W[j]).max() or 1.0
@@ -232,10 +210,8 @@ def _check_positive(values, name):
 
 def plot_seconds_per_sample(timings, *, reference=None,
                             title="One training step of the 784-300-10 network, per sample"):
-    """Horizontal bar chart (log scale) of ``timings``, a dict name -> seconds per training sample.
-
-    Each bar says how many times faster it is than ``reference`` (default: the slowest).
-    """
+    """Horizontal bar chart (log scale) of ``timings``, a dict name -> seconds per training sample; each bar says
+    how many times faster it is than ``reference`` (default: the slowest)."""
     names = list(timings)
     seconds = _check_positive([timings[name] for name in names], "timings")
     if reference is None:
@@ -270,18 +246,16 @@ def plot_cost_growth(hidden_sizes, epoch_by_hidden, batch_sizes, epoch_by_batch,
                      n_train=60000, n_in=784, n_out=10):
     """Seconds per epoch against hidden neurons m of networks n_in-m-n_out (left) and against batch size (right).
 
-    ``hidden_sizes`` (H,) and ``epoch_by_hidden`` (H,), ``batch_sizes`` (B,) and ``epoch_by_batch`` (B,);
-    ``subset`` samples were timed, extrapolated to ``n_train``. Each point on the left is labeled with the
-    network's number of weights, m (n_in + 1) + n_out (m + 1).
+    ``hidden_sizes``, ``epoch_by_hidden`` (H,), ``batch_sizes``, ``epoch_by_batch`` (B,): ``subset`` samples timed,
+    extrapolated to ``n_train``. The points on the left are labeled with the weights, m (n_in + 1) + n_out (m + 1).
     """
     hidden_sizes = _check_positive(hidden_sizes, "hidden_sizes")
     epoch_by_hidden = _check_positive(epoch_by_hidden, "epoch_by_hidden")
     batch_sizes = _check_positive(batch_sizes, "batch_sizes")
     epoch_by_batch = _check_positive(epoch_by_batch, "epoch_by_batch")
     if len(hidden_sizes) != len(epoch_by_hidden) or len(batch_sizes) != len(epoch_by_batch):
-        raise ValueError("each list of sizes needs one time per size; got "
-                         f"{len(hidden_sizes)} and {len(epoch_by_hidden)}, "
-                         f"{len(batch_sizes)} and {len(epoch_by_batch)}")
+        raise ValueError(f"each list of sizes needs one time per size; got {len(hidden_sizes)} and "
+                         f"{len(epoch_by_hidden)}, {len(batch_sizes)} and {len(epoch_by_batch)}")
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(12, 4.4))
     ax1.plot(hidden_sizes, epoch_by_hidden, "o-")
     labeled = -np.inf

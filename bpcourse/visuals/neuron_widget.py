@@ -1,18 +1,14 @@
 """The interactive neuron of notebook 01 and its activation pictures (eq. 1.1-1.4).
 
-One neuron adds up its weighted inputs, with the bias folded in as the weight
-w0 of a constant input x0 = 1, and passes the sum through an activation
-(eq. 1.1)::
+One neuron adds up its weighted inputs, with the bias folded in as the weight w0 of a constant input
+x0 = 1, and passes the sum through an activation (eq. 1.1)::
 
     net = w0 * 1 + w1 * x1 + w2 * x2 = w^T x        y = f(net)
 
-A perceptron uses the step function as f; a neuron uses a smooth one, the
-sigmoid (eq. 1.2) or tanh. :func:`plot_activations` draws the three side by
-side with their derivatives, and :func:`neuron_explorer` builds an ipywidgets
-panel: sliders for w1, w2, the bias b = w0 and the inputs x1, x2, a dropdown
-for the activation, a line of text with the output and a picture (a PNG in an
-``ipywidgets.Image``) of the activation curve with the neuron's point (net, y)
-on it, redrawn on every change.
+A perceptron uses the step function as f; a neuron a smooth one, the sigmoid (eq. 1.2) or tanh.
+:func:`plot_activations` draws the three with their derivatives; :func:`neuron_explorer` is a panel of
+sliders (w1, w2, the bias b = w0, x1, x2), an activation dropdown, the output as text and the activation
+curve with the neuron's point (net, y) on it (a PNG), redrawn on every change.
 """
 
 import io
@@ -22,54 +18,33 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 
-from bpcourse.core.activations import ACTIVATORS
+from bpcourse.core.activations import ACTIVATORS, get_activator
 
 # name: (slider label, minimum, maximum, step)
-SLIDERS = {
-    "w1": ("w1", -3.0, 3.0, 0.1),
-    "w2": ("w2", -3.0, 3.0, 0.1),
-    "b": ("b = w0", -3.0, 3.0, 0.1),
-    "x1": ("x1", -2.0, 2.0, 0.1),
-    "x2": ("x2", -2.0, 2.0, 0.1),
-}
-
+SLIDERS = {"w1": ("w1", -3.0, 3.0, 0.1), "w2": ("w2", -3.0, 3.0, 0.1), "b": ("b = w0", -3.0, 3.0, 0.1),
+           "x1": ("x1", -2.0, 2.0, 0.1), "x2": ("x2", -2.0, 2.0, 0.1)}
 FIGSIZE = (6.4, 3.4)  # inches, the explorer's picture
 DPI = 100
-
 CSS_PREFIX = "bpcourse-neuron"  # the browser tests find the sliders (-w1 ...) and the -output line
 
 
-def get_activation(name):
-    """The activator called ``name`` ("sigmoid", "tanh" or "step"), with its slope formula and y limits."""
-    try:
-        return ACTIVATORS[name]
-    except (KeyError, TypeError):
-        raise ValueError(f"unknown activation {name!r}: expected one of {sorted(ACTIVATORS)}") from None
-
-
 def plot_activations(net_range=(-5.0, 5.0), figsize=(11.0, 4.0)):
-    """Plot step, sigmoid and tanh (left) and their derivatives (right); returns fig, (ax_curves, ax_slopes).
-
-    The derivatives are computed from the outputs, sigmoid' = y(1 - y)
-    (eq. 1.4) and tanh' = 1 - y^2. The step function's derivative is 0 except
-    at net = 0, where it does not exist; a dotted vertical line marks the jump.
-    """
+    """Plot step, sigmoid and tanh (left) and their derivatives (right) computed from the outputs, sigmoid' =
+    y(1 - y) (eq. 1.4) and tanh' = 1 - y^2; the step's is 0 except at net = 0, where it does not exist (a dotted
+    vertical line). Returns fig, (ax_curves, ax_slopes)."""
     low, high = _checked_range(net_range)
     net = np.linspace(low, high, 1001)
     fig, (ax_curves, ax_slopes) = plt.subplots(1, 2, figsize=figsize, layout="constrained")
-    styles = {"step": dict(color="0.35", lw=2.5), "sigmoid": dict(color="C0", lw=2.5),
-              "tanh": dict(color="C1", lw=2.5, ls="--")}
-    for name in ("step", "sigmoid", "tanh"):
+    styles = {"step": dict(color="0.35"), "sigmoid": dict(color="C0"), "tanh": dict(color="C1", ls="--")}
+    for name, style in styles.items():
         activation = ACTIVATORS[name]
         y = activation.forward(net)
-        slope = activation.backward(y)
         label = "step (perceptron)" if name == "step" else name
-        ax_curves.plot(net, y, label=label, **styles[name])
-        ax_slopes.plot(net, slope, label=f"{label}: {activation.slope_formula}", **styles[name])
+        ax_curves.plot(net, y, label=label, lw=2.5, **style)
+        ax_slopes.plot(net, activation.backward(y), label=f"{label}: {activation.slope_formula}", lw=2.5, **style)
     ax_slopes.axvline(0.0, color="0.35", ls=":", lw=1.5, label="step: no derivative at 0")
     xlabel = r"net input $\mathrm{net} = \vec{w}^{\,T} \vec{x}$"
-    ax_curves.set(title="Activation functions y = f(net)", xlabel=xlabel,
-                  ylabel="output y", ylim=(-1.15, 1.15))
+    ax_curves.set(title="Activation functions y = f(net)", xlabel=xlabel, ylabel="output y", ylim=(-1.15, 1.15))
     ax_slopes.set(title="Their derivatives dy/dnet, written from y", xlabel=xlabel,
                   ylabel="slope dy/dnet", ylim=(-0.1, 1.1))
     for ax in (ax_curves, ax_slopes):
@@ -80,16 +55,13 @@ def plot_activations(net_range=(-5.0, 5.0), figsize=(11.0, 4.0)):
 
 
 def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
-    """Draw the curve of ``activation`` (a name) on ``ax`` with the neuron's point (net, y) and its tangent.
-
-    Returns the marker, a Line2D at (net, y) labeled "neuron output (net, y)".
-    """
-    activation = get_activation(activation)
+    """Draw the curve of ``activation`` (a name) on ``ax`` with the neuron's point (net, y) and its tangent;
+    returns the marker, a Line2D at (net, y) labeled "neuron output (net, y)"."""
+    activation = get_activator(activation)
     low, high = _checked_range(net_range)
     grid = np.linspace(low, high, 801)
     ax.plot(grid, activation.forward(grid), color="C0", lw=2.5, label=f"y = {activation.name}(net)")
-    bottom = activation.y_limits[0]
-    ax.plot([net, net], [bottom, y], color="0.5", ls="--", lw=1)  # from the net axis up to the point
+    ax.plot([net, net], [activation.y_limits[0], y], color="0.5", ls="--", lw=1)  # from the net axis up to the point
     ax.plot([low, net], [y, y], color="0.5", ls="--", lw=1)  # across to the y axis
     if activation.name != "step":
         slope = float(activation.backward(y))
@@ -104,45 +76,38 @@ def draw_activation(ax, activation, net, y, net_range=(-6.0, 6.0)):
 
 
 class NeuronExplorer(widgets.VBox):
-    """A two-input neuron with sliders, its output as text and its point on the activation curve.
-
-    Build it with :func:`neuron_explorer`. ``sliders`` holds the sliders by name ("w1", "w2", "b", "x1",
-    "x2"); ``image`` and ``figure`` the picture (None with plot=False); ``net``, ``y``, ``slope`` the
-    current numbers and ``text`` the output line. Moving a slider or the dropdown calls :meth:`update`.
-    """
+    """A two-input neuron with sliders, its output as text and its point on the activation curve (build it with
+    :func:`neuron_explorer`): ``sliders`` by name ("w1", "w2", "b", "x1", "x2"), ``image`` and ``figure`` (None
+    with plot=False), the numbers ``net``, ``y``, ``slope`` and the output line ``text``."""
 
     def __init__(self, values, activation, plot=True):
         super().__init__()
-        self.sliders = {}
-        for name, (label, low, high, step_size) in SLIDERS.items():
-            slider = widgets.FloatSlider(value=values[name], min=low, max=high, step=step_size, description=label,
-                                         readout_format=".1f", continuous_update=True,
-                                         style={"description_width": "75px"}, layout=widgets.Layout(width="360px"))
-            slider.add_class(f"{CSS_PREFIX}-{name}")
-            self.sliders[name] = slider
+        wide = dict(style={"description_width": "75px"}, layout=widgets.Layout(width="360px"))
+        self.sliders = {name: widgets.FloatSlider(value=values[name], min=low, max=high, step=step_size,
+                                                  description=label, readout_format=".1f", continuous_update=True,
+                                                  **wide)
+                        for name, (label, low, high, step_size) in SLIDERS.items()}
         self.activation_dropdown = widgets.Dropdown(
             options=[("sigmoid", "sigmoid"), ("tanh", "tanh"), ("step (perceptron)", "step")], value=activation,
-            description="activation", style={"description_width": "75px"}, layout=widgets.Layout(width="360px"))
-        self.activation_dropdown.add_class(f"{CSS_PREFIX}-activation")
+            description="activation", **wide)
         self.formula_html, self.output_html, self.slope_html = widgets.HTML(), widgets.HTML(), widgets.HTML()
-        for line, css in ((self.formula_html, "formula"), (self.output_html, "output"),
-                          (self.slope_html, "slope")):
-            line.add_class(f"{CSS_PREFIX}-{css}")
         self.image = self.figure = None
-        if plot:
-            # shown at its own pixel size (FIGSIZE * DPI), so it is sharp and never stretched
+        if plot:  # shown at its own pixel size (FIGSIZE * DPI), so it is sharp and never stretched
             width, height = (round(inches * DPI) for inches in FIGSIZE)
             self.image = widgets.Image(format="png", layout=widgets.Layout(width=f"{width}px", height=f"{height}px"))
-            self.image.add_class(f"{CSS_PREFIX}-plot")
+        parts = {**self.sliders, "activation": self.activation_dropdown, "formula": self.formula_html,
+                 "output": self.output_html, "slope": self.slope_html, "plot": self.image}
+        for css, part in parts.items():
+            if part is not None:
+                part.add_class(f"{CSS_PREFIX}-{css}")
         controls = widgets.VBox(list(self.sliders.values()) + [self.activation_dropdown])
         readout = widgets.VBox([self.formula_html, self.output_html, self.slope_html],
                                layout=widgets.Layout(padding="0 0 0 20px"))
         self.children = [widgets.HBox([controls, readout])] + ([self.image] if plot else [])
         self.add_class(f"{CSS_PREFIX}-explorer")
         self._holding = False
-        for slider in self.sliders.values():
-            slider.observe(self._on_change, names="value")
-        self.activation_dropdown.observe(self._on_change, names="value")
+        for control in controls.children:
+            control.observe(self._on_change, names="value")
         self.update()  # sets net, y, slope and text
 
     def _on_change(self, change):
@@ -155,10 +120,7 @@ class NeuronExplorer(widgets.VBox):
         self._holding = True
         try:
             for name, value in checked.items():
-                if name == "activation":
-                    self.activation_dropdown.value = value
-                else:
-                    self.sliders[name].value = value
+                (self.activation_dropdown if name == "activation" else self.sliders[name]).value = value
         finally:
             self._holding = False
         self.update()
@@ -166,45 +128,34 @@ class NeuronExplorer(widgets.VBox):
     def update(self):
         """Recompute net and y from the widgets, rewrite the text and redraw the picture."""
         v = {name: float(slider.value) for name, slider in self.sliders.items()}
-        activation = get_activation(self.activation_dropdown.value)
+        activation = get_activator(self.activation_dropdown.value)
         # eq. 1.1 with the bias folded in: w0 = b multiplies the constant input x0 = 1
-        net = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"] * 1.0
-        y = float(activation.forward(net))
-        slope = float(activation.backward(y))
-        self.net, self.y, self.slope = net, y, slope
-        self.formula_html.value = (
-            "<code>net = w1·x1 + w2·x2 + b = "
-            f"{_number(v['w1'])}·{_number(v['x1'])} + {_number(v['w2'])}·{_number(v['x2'])}"
-            f" + {_number(v['b'])}</code>"
-        )
+        self.net = net = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"] * 1.0
+        self.y = y = float(activation.forward(net))
+        self.slope = float(activation.backward(y))
+        n = {name: _number(value) for name, value in v.items()}
+        self.formula_html.value = (f"<code>net = w1·x1 + w2·x2 + b = {n['w1']}·{n['x1']} + {n['w2']}·{n['x2']}"
+                                   f" + {n['b']}</code>")
         self.text = f"net = {_rounded(net, 2):.2f}, y = {activation.name}(net) = {_rounded(y, 3):.3f}"
         self.output_html.value = f"<code><b>{self.text}</b></code>"
         if activation.name == "step":
             slope_text = "slope dy/dnet = 0 (flat; at net = 0 the step has no slope at all)"
         else:
-            slope_text = f"slope dy/dnet = {activation.slope_formula} = {_rounded(slope, 3):.3f}"
+            slope_text = f"slope dy/dnet = {activation.slope_formula} = {_rounded(self.slope, 3):.3f}"
         self.slope_html.value = f"<code>{slope_text}</code>"
         if self.image is not None:
-            self._redraw(activation.name, net, y)
-
-    def _redraw(self, activation, net, y):
-        half_width = max(6.0, abs(net) + 1.0)  # keep the point in view
-        # A bare Figure (not pyplot): nothing piles up in pyplot's list of open figures.
-        fig = Figure(figsize=FIGSIZE, dpi=DPI)
-        fig.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)  # fixed: faster than a layout engine
-        draw_activation(fig.add_subplot(), activation, net, y, (-half_width, half_width))
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png")
-        self.figure = fig
-        self.image.value = buffer.getvalue()
+            half_width = max(6.0, abs(net) + 1.0)  # keep the point in view
+            self.figure = Figure(figsize=FIGSIZE, dpi=DPI)  # a bare Figure: nothing piles up in pyplot's list
+            self.figure.subplots_adjust(left=0.1, right=0.97, bottom=0.15, top=0.9)  # faster than a layout engine
+            draw_activation(self.figure.add_subplot(), activation.name, net, y, (-half_width, half_width))
+            buffer = io.BytesIO()
+            self.figure.savefig(buffer, format="png")
+            self.image.value = buffer.getvalue()
 
 
 def neuron_explorer(w1=0.5, w2=-0.3, b=0.1, x1=1.0, x2=0.5, activation="sigmoid", plot=True):
-    """The interactive neuron y = f(w1*x1 + w2*x2 + b) (eq. 1.1-1.3), a :class:`NeuronExplorer`.
-
-    Weights and bias b = w0 in [-3, 3], inputs in [-2, 2], activation "sigmoid", "tanh" or "step";
-    ``plot=False`` for a text-only panel. Show it as a cell's last expression.
-    """
+    """The interactive neuron y = f(w1*x1 + w2*x2 + b) (eq. 1.1-1.3), a :class:`NeuronExplorer`: weights and bias
+    b = w0 in [-3, 3], inputs in [-2, 2], activation "sigmoid", "tanh" or "step"; ``plot=False`` for text only."""
     values = _checked_values(dict(w1=w1, w2=w2, b=b, x1=x1, x2=x2, activation=activation))
     return NeuronExplorer(values, values["activation"], plot=bool(plot))
 
@@ -213,7 +164,7 @@ def _checked_values(values):
     checked = {}
     for name, value in values.items():
         if name == "activation":
-            checked[name] = get_activation(value).name
+            checked[name] = get_activator(value).name
             continue
         if name not in SLIDERS:
             raise ValueError(f"unknown neuron setting {name!r}: expected one of {list(SLIDERS) + ['activation']}")

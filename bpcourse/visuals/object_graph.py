@@ -1,24 +1,22 @@
 """A picture of how the text's objects link up in a tiny object-oriented network.
 
-The section "implementing the network" of the text splits a network into five
-domain objects (``Network``, ``Layer``, ``Node``, ``Connection``,
-``Connections``) plus the bias node ``ConstNode``; :mod:`bpcourse.core.oo_network`
-implements them. :func:`draw_object_graph` draws a *built* ``Network`` by
+The section "implementing the network" of the text splits a network into five domain objects (``Network``,
+``Layer``, ``Node``, ``Connection``, ``Connections``) plus the bias node ``ConstNode``;
+:mod:`bpcourse.core.oo_network` implements them. :func:`draw_object_graph` draws a *built* ``Network`` by
 walking its objects, so what you see is what the code linked together:
 
 - one rounded box per ``Layer`` (its ``nodes`` list);
 - one circle per ``Node``, one square per ``ConstNode`` (output always 1, its weights are the biases);
 - one arrow per ``Connection``, from its ``upstream_node`` to its ``downstream_node``, labeled with its ``weight``;
-- for one highlighted node, its ``upstream`` and ``downstream`` connection
-  lists in two colors (eq. 4.3 sums over the downstream list);
-- a caption for the ``Network`` object (its ``layers``) and the
-  ``Connections`` collection (all the arrows).
+- for one highlighted node, its ``upstream`` and ``downstream`` lists in two colors (eq. 4.3 sums over downstream);
+- a caption for the ``Network`` object (its ``layers``) and the ``Connections`` collection (all the arrows).
 """
 
 import matplotlib.pyplot as plt
 from matplotlib.patches import Circle, FancyArrowPatch, FancyBboxPatch, Rectangle
 
 from bpcourse.core.oo_network import ConstNode, Network
+from bpcourse.visuals.diagram import LAYER_COLOURS, layer_kind
 
 MAX_NODES = 40  # the most node objects the picture draws legibly
 
@@ -28,7 +26,7 @@ _NODE_RADIUS = 0.36
 _UPSTREAM_COLOUR = "#1f77b4"
 _DOWNSTREAM_COLOUR = "#d62728"
 _PLAIN_COLOUR = "#9a9a9a"
-_FILL = {"input": "#cfe2f3", "hidden": "#d9ead3", "output": "#fce5cd", "const": "#eeeeee"}
+_FILL = {**LAYER_COLOURS, "const": "#eeeeee"}
 
 
 def node_positions(network):
@@ -45,11 +43,10 @@ def node_positions(network):
 def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
     """Draw the objects of a tiny object network (at most ``MAX_NODES`` node objects, e.g. ``Network([2, 2, 1])``).
 
-    ``highlight`` = (layer_index, node_index) names the node whose ``upstream`` (blue) and ``downstream``
-    (red) connection lists are colored (None: none); ``show_weights`` writes each connection's weight by its
-    arrow. Returns the Axes; each artist has a gid saying what it draws (``"layer"``, ``"node"``,
-    ``"constnode"``, ``"connection"``, ``"weight"``, ``"node-label"``, ``"layer-label"``, ``"caption"``).
-    """
+    ``highlight`` = (layer_index, node_index) names the node whose ``upstream`` (blue) and ``downstream`` (red)
+    connection lists are colored (None: none); ``show_weights`` writes each connection's weight by its arrow.
+    Returns the Axes; each artist's gid says what it draws (``"layer"``, ``"node"``, ``"constnode"``,
+    ``"connection"``, ``"weight"``, ``"node-label"``, ``"layer-label"``, ``"caption"``)."""
     if not isinstance(network, Network):
         raise ValueError(f"expected a bpcourse.core.oo_network.Network (the object network), "
                          f"got {type(network).__name__}")
@@ -64,16 +61,44 @@ def draw_object_graph(network, ax=None, highlight=(1, 0), show_weights=True):
         height = 1.9 + 0.95 * max(len(layer.nodes) for layer in network.layers)
         _, ax = plt.subplots(figsize=(width, height))
     positions = node_positions(network)
-    last = len(network.layers) - 1
 
-    for layer in network.layers:
-        _draw_layer(ax, layer, positions, last)
-    for conn in network.connections:
-        _draw_connection(ax, conn, positions, highlighted, show_weights)
-    for layer in network.layers:
-        kind = _kind(layer.layer_index, last)
+    for layer in network.layers:  # a dashed box per Layer, a circle per Node, a square per ConstNode
+        kind = layer_kind(layer.layer_index, len(network.layers))
+        xs, ys = zip(*(positions[id(node)] for node in layer.nodes))
+        pad = _NODE_RADIUS + 0.25
+        ax.add_patch(FancyBboxPatch((min(xs) - pad, min(ys) - pad), 2 * pad, max(ys) - min(ys) + 2 * pad,
+                                    boxstyle="round,pad=0.02,rounding_size=0.3", facecolor="#f7f7f7",
+                                    edgecolor="#555555", linestyle="--", linewidth=1.0, zorder=0, gid="layer"))
+        ax.text(xs[0], max(ys) + pad + 0.12, f"Layer {layer.layer_index}\n({kind})", ha="center", va="bottom",
+                fontsize=10, gid="layer-label")
         for node in layer.nodes:
-            _draw_node(ax, node, positions[id(node)], kind, node is highlighted)
+            x, y = positions[id(node)]
+            look = dict(edgecolor="#000000" if node is highlighted else "#444444",
+                        linewidth=2.6 if node is highlighted else 1.2, zorder=3)
+            if isinstance(node, ConstNode):
+                side = 2 * _NODE_RADIUS
+                ax.add_patch(Rectangle((x - side / 2, y - side / 2), side, side, facecolor=_FILL["const"],
+                                       gid="constnode", **look))
+                label = f"Const\nNode\n{_name(node)}"
+            else:
+                ax.add_patch(Circle((x, y), _NODE_RADIUS, facecolor=_FILL[kind], gid="node", **look))
+                label = f"Node\n{_name(node)}"
+            ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=4, gid="node-label")
+    for conn in network.connections:  # an arrow per Connection, colored if it is in the highlighted node's lists
+        (x0, y0), (x1, y1) = positions[id(conn.upstream_node)], positions[id(conn.downstream_node)]
+        if conn.downstream_node is highlighted:  # never None
+            color, width, z = _UPSTREAM_COLOUR, 2.2, 2
+        elif conn.upstream_node is highlighted:
+            color, width, z = _DOWNSTREAM_COLOUR, 2.2, 2
+        else:
+            color, width, z = _PLAIN_COLOUR, 1.0, 1
+        ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=color,
+                                     linewidth=width, shrinkA=14, shrinkB=14, zorder=z, gid="connection"))
+        if show_weights:
+            f = 0.3  # near the upstream end, where the arrows are still apart
+            ax.text(x0 + f * (x1 - x0), y0 + f * (y1 - y0), f"{conn.weight:+.2f}", ha="center", va="center",
+                    fontsize=7, color=color if color != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
 
     if highlighted is not None:
         ax.plot([], [], color=_UPSTREAM_COLOUR, lw=2.2, label=f"node {_name(highlighted)}.upstream")
@@ -107,53 +132,5 @@ def _find_node(network, highlight):
                          f"included: {shape}) or None, got {highlight!r}") from None
 
 
-def _kind(layer_index, last):
-    return "input" if layer_index == 0 else "output" if layer_index == last else "hidden"
-
-
 def _name(node):
     return f"{node.layer_index}-{node.node_index}"
-
-
-def _draw_layer(ax, layer, positions, last):
-    xs = [positions[id(node)][0] for node in layer.nodes]
-    ys = [positions[id(node)][1] for node in layer.nodes]
-    pad = _NODE_RADIUS + 0.25
-    ax.add_patch(FancyBboxPatch((min(xs) - pad, min(ys) - pad), 2 * pad, max(ys) - min(ys) + 2 * pad,
-                                boxstyle="round,pad=0.02,rounding_size=0.3", facecolor="#f7f7f7",
-                                edgecolor="#555555", linestyle="--", linewidth=1.0, zorder=0, gid="layer"))
-    ax.text(xs[0], max(ys) + pad + 0.12, f"Layer {layer.layer_index}\n({_kind(layer.layer_index, last)})",
-            ha="center", va="bottom", fontsize=10, gid="layer-label")
-
-
-def _draw_node(ax, node, xy, kind, is_highlighted):
-    x, y = xy
-    edge = "#000000" if is_highlighted else "#444444"
-    width = 2.6 if is_highlighted else 1.2
-    if isinstance(node, ConstNode):
-        side = 2 * _NODE_RADIUS
-        ax.add_patch(Rectangle((x - side / 2, y - side / 2), side, side, facecolor=_FILL["const"],
-                               edgecolor=edge, linewidth=width, zorder=3, gid="constnode"))
-        label = f"Const\nNode\n{_name(node)}"
-    else:
-        ax.add_patch(Circle(xy, _NODE_RADIUS, facecolor=_FILL[kind], edgecolor=edge, linewidth=width,
-                            zorder=3, gid="node"))
-        label = f"Node\n{_name(node)}"
-    ax.text(x, y, label, ha="center", va="center", fontsize=8, zorder=4, gid="node-label")
-
-
-def _draw_connection(ax, conn, positions, highlighted, show_weights):
-    (x0, y0), (x1, y1) = positions[id(conn.upstream_node)], positions[id(conn.downstream_node)]
-    if conn.downstream_node is highlighted:  # never None
-        color, width, z = _UPSTREAM_COLOUR, 2.2, 2
-    elif conn.upstream_node is highlighted:
-        color, width, z = _DOWNSTREAM_COLOUR, 2.2, 2
-    else:
-        color, width, z = _PLAIN_COLOUR, 1.0, 1
-    ax.add_patch(FancyArrowPatch((x0, y0), (x1, y1), arrowstyle="-|>", mutation_scale=12, color=color,
-                                 linewidth=width, shrinkA=14, shrinkB=14, zorder=z, gid="connection"))
-    if show_weights:
-        f = 0.3  # near the upstream end, where the arrows are still apart
-        ax.text(x0 + f * (x1 - x0), y0 + f * (y1 - y0), f"{conn.weight:+.2f}", ha="center", va="center",
-                fontsize=7, color=color if color != _PLAIN_COLOUR else "#333333", zorder=2.5, gid="weight",
-                bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})

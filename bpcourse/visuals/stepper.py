@@ -1,23 +1,17 @@
 """Widgets that step through the forward pass and through backpropagation on a network diagram.
 
-:class:`ForwardStepper` (notebook 02) computes one node per step, in the
-text's order: the hidden nodes (eq. 3.2), then the output nodes (eq. 3.3).
-The node being computed is highlighted with the connections it reads, and
-the sum it forms is written out with its numbers::
+:class:`ForwardStepper` (notebook 02) computes one node per step in the text's order, the hidden nodes
+(eq. 3.2), then the outputs (eq. 3.3), highlighting the node and the connections it reads, its sum written
+out with its numbers::
 
     net_4 = w_41·x_1 + w_42·x_2 + w_43·x_3 + w_4b = 0.5·1 + (-0.3)·0.5 + 0.8·(-1) + 0.1 = -0.35
     a_4 = sigmoid(net_4) = 0.413
 
-:class:`BackpropStepper` (notebook 03) shows the finished forward pass, then
-the error terms layer by layer from the output backwards (eq. 4.1, 4.3), each
-node's delta appearing on the diagram, and finally the updated weights
-(eq. 4.5, 4.8). The deltas are the network's own (``network.gradients``:
-delta_j = -dE/dnet_j = -dE/dw_jb, eq. 4.17); the formulas beside them are
-written out with the numbers they combine, so the two can be compared.
-
-Both are ``ipywidgets.VBox`` panels: buttons "back" / "step", a slider
-"step", a line of text and the diagram as a PNG in an ``ipywidgets.Image``
-(the same in JupyterLab, in a saved notebook and headless).
+:class:`BackpropStepper` (notebook 03) shows the finished forward pass, the error terms layer by layer from
+the output back (eq. 4.1, 4.3), then the updated weights (eq. 4.5, 4.8). The deltas are the network's own
+(``network.gradients``: delta_j = -dE/dnet_j = -dE/dw_jb, eq. 4.17), beside formulas written out with the
+numbers they combine. Both are ``ipywidgets.VBox`` panels: "back" / "step" buttons, a "step" slider, a text
+and the diagram as a PNG in an ``ipywidgets.Image``.
 """
 
 import html
@@ -39,8 +33,7 @@ CSS_PREFIX = "bpcourse-stepper"
 
 @dataclass(frozen=True)
 class Step:
-    """One state of a stepper: ``values`` and ``deltas`` ``{node: number}`` and ``weights`` (list of (W, b)) for
-    the diagram, and the text beside it."""
+    """One state of a stepper: ``values``, ``deltas`` ``{node: number}``, ``weights`` (list of (W, b)), the text."""
 
     title: str
     text: str
@@ -103,10 +96,9 @@ def forward_steps(weights, x, activator="sigmoid"):
 
 
 def backprop_steps(network, x, t, eta=0.5):
-    """The steps of :class:`BackpropStepper` for one sample (x, t): the forward pass, the output deltas
-    (eq. 4.1), one step per hidden layer, last to first (eq. 4.3), the weights after one update with rate
-    eta (eq. 4.5, 4.8). The network is not changed.
-    """
+    """The steps of :class:`BackpropStepper` for one sample (x, t), the network unchanged: the forward pass, the
+    output deltas (eq. 4.1), one step per hidden layer, last to first (eq. 4.3), the weights after one update with
+    rate eta (eq. 4.5, 4.8)."""
     activator = get_activator(network.activator)
     weights = network.get_weights()
     sizes = layer_sizes_of(weights)
@@ -120,7 +112,6 @@ def backprop_steps(network, x, t, eta=0.5):
     deltas = [-db for _, db in gradients]  # delta_j = -dE/dnet_j = -dE/dw_jb (eq. 4.17)
     numbers = node_numbers(sizes)
     values = per_node(sizes, outputs)
-
     y = outputs[-1]
     steps = [Step("forward pass done (eq. 3.8)",
                   f"y = ({', '.join(map(format_value, y))}), target t = ({', '.join(map(format_value, t))})\n"
@@ -168,11 +159,9 @@ def backprop_steps(network, x, t, eta=0.5):
 
 
 class StepperWidget(widgets.VBox):
-    """A panel that shows a list of :class:`Step` on the diagram of a network, one at a time.
-
-    ``drawing`` is the last :class:`bpcourse.visuals.diagram.NetworkDrawing`, ``image`` its PNG.
-    Move with :meth:`next`, :meth:`previous`, :meth:`go_to` or the ``slider``.
-    """
+    """A panel that shows a list of :class:`Step` on the diagram of a network, one at a time: ``drawing`` is the
+    last :class:`bpcourse.visuals.diagram.NetworkDrawing`, ``image`` its PNG. Move with :meth:`next`,
+    :meth:`previous`, :meth:`go_to` or the ``slider``."""
 
     def __init__(self, layer_sizes, steps, name, kind):
         super().__init__()
@@ -225,18 +214,15 @@ class StepperWidget(widgets.VBox):
         """Redraw the diagram (on a bare Figure) and rewrite the text for the current step."""
         step = self.current
         figure = Figure(figsize=figure_size(self.layer_sizes), dpi=90, layout="constrained")
-        self.drawing = draw_network(
-            self.layer_sizes, weights=step.weights, values=step.values, deltas=step.deltas,
-            highlight=step.highlight, highlight_edges=step.highlight_edges, ax=figure.add_subplot(),
-            title=f"{self.name}, step {self.step} of {len(self.steps) - 1}: {step.title}",
-        )
+        self.drawing = draw_network(self.layer_sizes, weights=step.weights, values=step.values, deltas=step.deltas,
+                                    highlight=step.highlight, highlight_edges=step.highlight_edges,
+                                    ax=figure.add_subplot(),
+                                    title=f"{self.name}, step {self.step} of {len(self.steps) - 1}: {step.title}")
         buffer = io.BytesIO()
         self.drawing.figure.savefig(buffer, format="png")
         self.image.value = buffer.getvalue()
-        self.text_html.value = (
-            f"<b>{html.escape(step.title)}</b><pre style='font-size: 13px; line-height: 1.4'>"
-            f"{html.escape(step.text)}</pre>"
-        )
+        self.text_html.value = (f"<b>{html.escape(step.title)}</b><pre style='font-size: 13px; line-height: 1.4'>"
+                                f"{html.escape(step.text)}</pre>")
         self.back_button.disabled = self.step == 0
         self.next_button.disabled = self.step == len(self.steps) - 1
 

@@ -7,13 +7,26 @@
 """
 
 import contextlib
+import functools
 import warnings
 
 import numpy as np
 
-from bpcourse.exercises.originality import borrowed
+from bpcourse.exercises.originality import borrowed, refuse_borrowed
 
 WARNINGS_NOTE = "(the check runs your function with warnings turned into errors)"
+
+
+def exercise_check(name, equation, forbidden=(), methods=()):
+    """Decorator of ``check_<...>(function, *, seed=None)``: the body gets the learner's ``function`` (called ``name``)
+    wrapped by :func:`refuse_borrowed` (``forbidden``, ``forbidden_methods=methods``, ``equation``)."""
+    def decorate(body):
+        @functools.wraps(body)
+        def check(function, *, seed=None):
+            return body(refuse_borrowed(function, check=body.__name__, name=name, equation=equation,
+                                        forbidden=forbidden, forbidden_methods=methods), seed=seed)
+        return check
+    return decorate
 
 
 def head(check, description, *lines):
@@ -59,10 +72,9 @@ def show_args(args):
 
 
 def call_learner(function, args, *, check, name, head_text, hint, warnings_as_errors=False, errstate=None):
-    """Call ``function(*args)`` and return its result; what it raises becomes an AssertionError (``hint``: a str or
-    ``hint(error) -> str``), a borrowed answer a BorrowedAnswer. ``warnings_as_errors`` turns every warning (and
-    NumPy's overflow, invalid, divide) into an error, so that an overflow in ``np.exp`` fails; ``errstate`` (for
-    ``np.errstate``) overrides it."""
+    """``function(*args)``; what it raises becomes an AssertionError (``hint``: a str or ``hint(error) -> str``), a
+    borrowed answer a BorrowedAnswer. ``warnings_as_errors``: every warning (and NumPy's overflow, invalid, divide) is
+    an error, so that an overflow in ``np.exp`` fails; ``errstate`` (for ``np.errstate``) overrides it."""
     numpy_errors = dict(over="warn", invalid="warn", divide="warn", under="ignore") if warnings_as_errors else {}
     numpy_errors.update(errstate or {})
     try:
@@ -85,10 +97,9 @@ def call_learner(function, args, *, check, name, head_text, hint, warnings_as_er
 
 def call_on_copies(function, args, *, check, name, description, hint, unchanged, phrase="its input {}",
                    returned="is the `return` statement missing?", lines=None, **options):
-    """``(head_text, result)`` of the learner's ``function`` called on copies of ``args``, ``(name, value)`` pairs.
-    It fails if the call raises (``hint``, ``options`` as in :func:`call_learner`), changes an input in place
-    (``unchanged``: the hint, None not to check) or returns None (``returned``: the hint); ``lines`` (default
-    :func:`show_args`) name the inputs in the message head."""
+    """``(head_text, result)`` of ``function`` on copies of ``args`` (``(name, value)`` pairs, named in the head by
+    ``lines``, default :func:`show_args`). It fails if the call raises (``hint``, ``options``: :func:`call_learner`),
+    changes an input (``unchanged``: the hint, None not to check) or returns None (``returned``: the hint)."""
     head_text = head(check, description, *(show_args(args) if lines is None else lines))
     copies = [copy_value(value) for _, value in args]
     got = call_learner(function, copies, check=check, name=name, head_text=head_text, hint=hint, **options)
@@ -176,24 +187,19 @@ def mismatch(head_text, expected, got, hint, *, rtol=None, atol=None, label=None
 
 def compare_arrays(head_text, name, expected, got, *, rtol, atol, hint, wrong_answers=(), shape_hint=None,
                    type_hint=None, part=None):
-    """Fail unless ``got`` is numbers of the shape of ``expected`` and within ``np.isclose(rtol, atol)`` of it.
-
-    ``hint`` (str, or ``hint(got_array) -> str``) is for wrong values, unless ``got`` matches one of
-    ``wrong_answers`` (see :func:`diagnose`); ``shape_hint`` and ``type_hint`` for a wrong shape and for
-    not numbers. ``part`` names one of several results (``"dW"``). Returns ``got`` as a float64 array.
-    """
-    def resolve(h, got_array):
-        return h(got_array) if callable(h) else h
-
+    """``got`` as a float64 array, or an AssertionError unless it is numbers of the shape of ``expected`` and within
+    ``np.isclose(rtol, atol)`` of it. ``hint`` (str, or ``hint(got_array) -> str``) is for wrong values, unless ``got``
+    matches one of ``wrong_answers`` (:func:`diagnose`); ``shape_hint``, ``type_hint``: a wrong shape, not numbers."""
     label = f"{part}: " if part else ""
     if type_hint is None:
         type_hint = hint if isinstance(hint, str) else "return a number or a NumPy array"
     got_array = as_array(head_text, name, got, type_hint, part=part)
     expected = np.asarray(expected, dtype=np.float64)
     if got_array.shape != expected.shape:
+        shape_hint = hint if shape_hint is None else shape_hint
         raise failure(head_text, f"{label}expected a result of shape {expected.shape}, got shape {got_array.shape}: "
                                  f"{show(got_array, indent=4)}",
-                      hint=resolve(shape_hint if shape_hint is not None else hint, got_array))
+                      hint=shape_hint(got_array) if callable(shape_hint) else shape_hint)
     close = np.isclose(got_array, expected, rtol=rtol, atol=atol)
     if close.all():
         return got_array
@@ -203,8 +209,9 @@ def compare_arrays(head_text, name, expected, got, *, rtol, atol, hint, wrong_an
         detail = (f"largest difference at index {tuple(int(i) for i in worst)}: "
                   f"expected {float(expected[worst])!r}, got {float(got_array[worst])!r}")
     text = diagnose(got_array, wrong_answers, None)
-    raise mismatch(head_text, expected, got_array, text if text is not None else resolve(hint, got_array),
-                   rtol=rtol, atol=atol, label=part, detail=detail)
+    if text is None:
+        text = hint(got_array) if callable(hint) else hint
+    raise mismatch(head_text, expected, got_array, text, rtol=rtol, atol=atol, label=part, detail=detail)
 
 
 def random_shape(rng, max_ndim=3, max_size=6):

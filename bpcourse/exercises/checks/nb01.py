@@ -4,9 +4,9 @@ against :mod:`bpcourse.core.activations`."""
 import numpy as np
 
 from bpcourse.core import activations
-from bpcourse.exercises.checks._common import call_on_copies, compare_arrays, matches, passed, random_shape
+from bpcourse.exercises.checks._common import (call_on_copies, compare_arrays, exercise_check, matches, passed,
+                                               random_shape)
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 
 RTOL = 1e-9  # different correct formulas agree to about 1e-16
 ATOL = 1e-12  # for results that are (nearly) 0, such as sigmoid(-1000)
@@ -31,16 +31,13 @@ def _sigmoid_cases(seed):
     ]
 
 
+@exercise_check("sigmoid", "eq. 1.2", forbidden=(activations.sigmoid, activations.SigmoidActivator.forward),
+                methods={"sigmoid", "forward", "expit"})
 def check_sigmoid(sigmoid, *, seed=None):
     """Check a learner's ``sigmoid(x)`` (eq. 1.2), with warnings turned into errors so that an overflow fails."""
-    sigmoid = refuse_borrowed(sigmoid, check="check_sigmoid", name="sigmoid", equation="eq. 1.2",
-                              forbidden=(activations.sigmoid, activations.SigmoidActivator.forward),
-                              forbidden_methods={"sigmoid", "forward", "expit"})
-    cases = _sigmoid_cases(seed)
-    for description, x in cases:
-        _run_case("check_sigmoid", sigmoid, "sigmoid", "x", description, x, _sigmoid_error_hint,
-                  _sigmoid_value_hint, activations.sigmoid(x))
-    passed("check_sigmoid", seed, len(cases), "sigmoid(x) matches eq. 1.2 to 1e-9 for scalars, a 1-D array, "
+    count = _run_cases("check_sigmoid", sigmoid, "sigmoid", "x", _sigmoid_cases(seed), _sigmoid_error_hint,
+                       _sigmoid_value_hint, activations.sigmoid)
+    passed("check_sigmoid", seed, count, "sigmoid(x) matches eq. 1.2 to 1e-9 for scalars, a 1-D array, "
            "a 2-D batch and x = ±1000, with no overflow warning and the input left unchanged")
 
 
@@ -63,46 +60,46 @@ def _derivative_cases(seed):
     ]
 
 
+@exercise_check("sigmoid_derivative", "eq. 1.4",
+                forbidden=(activations.sigmoid_derivative, activations.SigmoidActivator.backward),
+                methods={"sigmoid_derivative", "backward"})
 def check_sigmoid_derivative(sigmoid_derivative, *, seed=None):
     """Check a learner's ``sigmoid_derivative(y)``, the slope y(1 - y) from the output y = sigmoid(x) (eq. 1.4)."""
-    sigmoid_derivative = refuse_borrowed(sigmoid_derivative, check="check_sigmoid_derivative", name="sigmoid_derivative",
-                                         equation="eq. 1.4", forbidden=(activations.sigmoid_derivative, activations.SigmoidActivator.backward),
-                                         forbidden_methods={"sigmoid_derivative", "backward"})
-    cases = _derivative_cases(seed)
-    for description, y in cases:
-        _run_case("check_sigmoid_derivative", sigmoid_derivative, "sigmoid_derivative", "y", description, y,
-                  _derivative_error_hint, _derivative_value_hint, activations.sigmoid_derivative(y))
-    passed("check_sigmoid_derivative", seed, len(cases), "the slope from the output matches y(1 - y) (eq. 1.4) "
+    count = _run_cases("check_sigmoid_derivative", sigmoid_derivative, "sigmoid_derivative", "y",
+                       _derivative_cases(seed), _derivative_error_hint, _derivative_value_hint,
+                       activations.sigmoid_derivative)
+    passed("check_sigmoid_derivative", seed, count, "the slope from the output matches y(1 - y) (eq. 1.4) "
            "for scalars, y = 0 and 1, a 1-D array and a 2-D batch")
 
 
-def _run_case(check, function, name, argument, description, value, error_hint, value_hint, expected):
-    """One case, with warnings as errors; ``error_hint(value, error)`` and ``value_hint(value, got)`` give the hints."""
-    head_text, got = call_on_copies(
-        function, [(argument, value)], check=check, name=name, description=description,
-        hint=lambda error: error_hint(value, error), warnings_as_errors=True,
-        unchanged=f"build a new array instead of changing the argument with `{argument} *= ...` or "
-                  f"`{argument}[...] = ...`: the caller still needs its values.")
-    compare_arrays(
-        head_text, name, expected, got, rtol=RTOL, atol=ATOL, hint=lambda got_array: value_hint(value, got_array),
-        type_hint="return the value(s), as a number or a NumPy array",
-        shape_hint=(f"return one value per input element, in the input's shape: apply NumPy's element-wise "
-                    f"operations (np.exp, np.where, +, /) to {argument} as it is"))
+def _run_cases(check, function, name, argument, cases, error_hint, value_hint, reference):
+    """Every case against ``reference``, warnings as errors; ``value_hint(value, got)`` names a wrong value."""
+    for description, value in cases:
+        head_text, got = call_on_copies(
+            function, [(argument, value)], check=check, name=name, description=description, hint=error_hint,
+            warnings_as_errors=True, unchanged=f"build a new array instead of changing the argument with "
+                                               f"`{argument} *= ...` or `{argument}[...] = ...`: the caller still "
+                                               f"needs its values.")
+        compare_arrays(head_text, name, reference(value), got, rtol=RTOL, atol=ATOL,
+                       hint=lambda got_array, value=value: value_hint(value, got_array),
+                       type_hint="return the value(s), as a number or a NumPy array",
+                       shape_hint=f"return one value per input element, in the input's shape: apply NumPy's "
+                                  f"element-wise operations (np.exp, np.where, +, /) to {argument} as it is")
+    return len(cases)
 
 
-def _sigmoid_error_hint(x, err):
+def _sigmoid_error_hint(err):
     if isinstance(err, Warning) and "overflow" in str(err):
-        return ("the exponential overflows when x is a large negative number (e^1000 is too big for "
-                "a float). Eq. 1.2 has a second, equal form for x < 0, e^x / (1 + e^x), in which the "
-                "exponent is never positive. Careful: np.where evaluates both of its branches for every "
-                "element, so the exponential you compute must stay small for every x, whatever its sign.")
+        return ("the exponential overflows when x is a large negative number (e^1000 is too big for a float). Eq. "
+                "1.2 has a second, equal form for x < 0, e^x / (1 + e^x), in which the exponent is never positive. "
+                "Careful: np.where evaluates both of its branches for every element, so the exponential you compute "
+                "must stay small for every x, whatever its sign.")
     if isinstance(err, Warning):
-        return ("a correct sigmoid gives no warning for any x; look for inf/inf or 0/0 for large |x|: "
-                "only ever take the exponential of a number that is not positive (eq. 1.2).")
+        return ("a correct sigmoid gives no warning for any x; look for inf/inf or 0/0 for large |x|: only ever take "
+                "the exponential of a number that is not positive (eq. 1.2).")
     if isinstance(err, (TypeError, ValueError)):
-        return ("your function must work on NumPy arrays as well as numbers: use np.exp rather "
-                "than math.exp, and np.where rather than `if x >= 0:` (an `if` cannot decide "
-                "for a whole array).")
+        return ("your function must work on NumPy arrays as well as numbers: use np.exp rather than math.exp, and "
+                "np.where rather than `if x >= 0:` (an `if` cannot decide for a whole array).")
     return "sigmoid(x) = 1 / (1 + e^(-x)) (eq. 1.2), for a number or an array of any shape."
 
 
@@ -113,15 +110,15 @@ def _sigmoid_value_hint(x, got):
     if _matches(got, np.tanh(x)):
         return f"that is tanh(x), not the sigmoid; {formula}."
     if np.isnan(got).any():
-        return (f"nan usually comes from inf/inf or 0/0 for large |x|; {formula}, computed "
-                "so that no exponential ever gets a positive argument.")
+        return (f"nan usually comes from inf/inf or 0/0 for large |x|; {formula}, computed so that no exponential "
+                "ever gets a positive argument.")
     return f"{formula}, and for x < 0 the same value is e^x / (1 + e^x)."
 
 
-def _derivative_error_hint(y, err):
+def _derivative_error_hint(err):
     if isinstance(err, (TypeError, ValueError)):
-        return ("your function must work on NumPy arrays as well as numbers: "
-                "element-wise arithmetic on y works for both (eq. 1.4).")
+        return ("your function must work on NumPy arrays as well as numbers: element-wise arithmetic on y works "
+                "for both (eq. 1.4).")
     return "the derivative written from the output y needs no exponential (eq. 1.4)."
 
 
@@ -129,9 +126,9 @@ def _derivative_value_hint(y, got):
     y = np.asarray(y, dtype=np.float64)
     s = activations.sigmoid(y)
     if _matches(got, s * (1 - s)):
-        return ("you took the derivative from x: your function applies the sigmoid to its "
-                "argument again. The argument is already the output y = sigmoid(x), so the "
-                "slope is y(1 - y) of that very y (eq. 1.4); do not call the sigmoid inside.")
+        return ("you took the derivative from x: your function applies the sigmoid to its argument again. The "
+                "argument is already the output y = sigmoid(x), so the slope is y(1 - y) of that very y (eq. 1.4); "
+                "do not call the sigmoid inside.")
     if _matches(got, y * (1 + y)) or _matches(got, 1 - y) or _matches(got, y * y):
         return "check the formula: eq. 1.4 says y' = y(1 - y), with y the sigmoid's output."
     return "eq. 1.4: if y = sigmoid(x) then dy/dx = y(1 - y), with y the argument you are given."
@@ -164,10 +161,9 @@ def _neuron_cases(seed):
     ]
 
 
+@exercise_check("neuron_output", "eq. 1.1", forbidden=(reference_neuron_output,), methods={"predict", "forward"})
 def check_neuron_output(neuron_output, *, seed=None):
     """Check a learner's ``neuron_output(w, x)``: y = sigmoid(w^T x), the bias folded in as w_0 (eq. 1.1)."""
-    neuron_output = refuse_borrowed(neuron_output, check="check_neuron_output", name="neuron_output", equation="eq. 1.1",
-                                    forbidden=(reference_neuron_output,), forbidden_methods={"predict", "forward"})
     cases = _neuron_cases(seed)
     for description, w, x in cases:
         head_text, got = call_on_copies(

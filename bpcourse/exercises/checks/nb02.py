@@ -8,9 +8,8 @@ import numpy as np
 
 from bpcourse.core.activations import sigmoid
 from bpcourse.exercises.checks._common import (call_learner, call_on_copies, check_returned, compare_arrays,
-                                               distinct_sizes, head, mismatch, passed)
+                                               distinct_sizes, exercise_check, head, mismatch, passed)
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.core.trace import forward_trace, text_example
 from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.vectorized import FullConnectedLayer, Network
@@ -60,10 +59,9 @@ def _layer_cases(seed):
     ]
 
 
+@exercise_check("layer_forward", "eq. 3.8", FORWARD_FORBIDDEN, FORWARD_METHODS)
 def check_layer_forward(layer_forward, *, seed=None):
     """Check a learner's ``layer_forward(W, b, x)``, a = sigmoid(W x + b) (eq. 3.8): (n_out,) or (N, n_out)."""
-    layer_forward = refuse_borrowed(layer_forward, check="check_layer_forward", name="layer_forward", equation="eq. 3.8",
-                                    forbidden=FORWARD_FORBIDDEN, forbidden_methods=FORWARD_METHODS)
     cases = _layer_cases(seed)
     for description, W, b, x in cases:
         args = [("W", W), ("b", b), ("x", x)]
@@ -102,11 +100,9 @@ def _network_cases(seed):
     ]
 
 
+@exercise_check("network_forward", "eq. 3.8, layer after layer", FORWARD_FORBIDDEN, FORWARD_METHODS)
 def check_network_forward(network_forward, *, seed=None):
     """Check a learner's ``network_forward(weights, x)``, the output y (eq. 3.8 applied layer after layer)."""
-    network_forward = refuse_borrowed(network_forward, check="check_network_forward", name="network_forward",
-                                      equation="eq. 3.8, layer after layer", forbidden=FORWARD_FORBIDDEN,
-                                      forbidden_methods=FORWARD_METHODS)
     cases = _network_cases(seed)
     for description, weights, x in cases:
         args = [("weights", weights), ("x", x)]
@@ -143,12 +139,11 @@ def _shape_hint(W, x):
     n_out, n_in = np.shape(W)
     x_shape = np.shape(x)
     if len(x_shape) == 1:
-        return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs): row j holds the weights w_ji into node j. "
-                f"For one sample x of shape ({n_in},) the result has one value per node, shape ({n_out},) "
-                f"(eq. 3.8).")
-    return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs) and x is a batch of shape {x_shape}, one sample "
-            f"per row. The result has one row per sample, shape ({x_shape[0]}, {n_out}): with samples as rows, "
-            f"eq. 3.8's product W x needs W's transpose on the right.")
+        return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs): row j holds the weights w_ji into node j. For "
+                f"one sample x of shape ({n_in},) the result has one value per node, shape ({n_out},) (eq. 3.8).")
+    return (f"W has shape ({n_out}, {n_in}) = (outputs, inputs) and x is a batch of shape {x_shape}, one sample per "
+            f"row. The result has one row per sample, shape ({x_shape[0]}, {n_out}): with samples as rows, eq. 3.8's "
+            f"product W x needs W's transpose on the right.")
 
 
 def run_case(check, name, function, args, description, expected, wrong_answers, hint):
@@ -176,12 +171,10 @@ def _count_cases(seed):
             ("a single layer 5 -> 1", (5, 1)), ("a deep 2-3-3-2 network", (2, 3, 3, 2))]
 
 
+@exercise_check("count_parameters", "eq. 3.8 (one weight per input and node, one bias per node)",
+                (reference_count_parameters,), {"get_weights", "connections", "nodes", "dump", "layers"})
 def check_count_parameters(count_parameters, *, seed=None):
     """Check a learner's ``count_parameters(layer_sizes)``: the number of weights and biases, an exact int."""
-    count_parameters = refuse_borrowed(count_parameters, check="check_count_parameters", name="count_parameters",
-                                       equation="eq. 3.8 (one weight per input and node, one bias per node)",
-                                       forbidden=(reference_count_parameters,),
-                                       forbidden_methods={"get_weights", "connections", "nodes", "dump", "layers"})
     cases = _count_cases(seed)
     for description, sizes in cases:
         head_text = head("check_count_parameters", description, f"input layer_sizes = {sizes}")
@@ -198,9 +191,9 @@ def check_count_parameters(count_parameters, *, seed=None):
                 int(np.prod(sizes)): "a layer's weights connect two neighbouring layers only: count pair by pair",
                 sum(sizes): "that is the number of nodes; the weights connect every input of a layer to every node",
             }
-            hint = candidates.get(int(got) if isinstance(got, (int, np.integer, float)) and float(got).is_integer()
-                                  else None, "each layer has (inputs x nodes) weights plus one bias per node "
-                                             "(eq. 3.2, 3.8)")
+            whole = isinstance(got, (int, np.integer, float)) and float(got).is_integer()
+            hint = candidates.get(int(got) if whole else None,
+                                  "each layer has (inputs x nodes) weights plus one bias per node (eq. 3.2, 3.8)")
             if isinstance(got, float):
                 hint = "return a whole number (an int): parameters are counted, not measured"
             raise mismatch(head_text, expected, got, hint, label="number of parameters")

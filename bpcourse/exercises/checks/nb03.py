@@ -7,11 +7,10 @@ W_next has the package's shape (n_next, n); one square but unsymmetric W_next ca
 import numpy as np
 
 from bpcourse.core.activations import sigmoid, sigmoid_derivative
-from bpcourse.exercises.checks._common import (call_on_copies, compare_arrays, distinct_sizes, failure, passed,
-                                               random_shape)
+from bpcourse.exercises.checks._common import (call_on_copies, compare_arrays, distinct_sizes, exercise_check, failure,
+                                               passed, random_shape)
 from bpcourse.exercises.checks.nb02 import run_case
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.core.trace import forward_trace, text_example
 
 BACKWARD_METHODS = {"gradients", "get_gradient", "calc_delta", "calc_output_layer_delta", "calc_hidden_layer_delta",
@@ -28,6 +27,9 @@ def reference_hidden_delta(a, W_next, delta_next):
     """delta_j = a_j (1 - a_j) sum_k w_kj delta_k (eq. 4.3): a (n,), W_next (n_next, n), delta_next (n_next,)."""
     a = np.asarray(a, dtype=float)
     return sigmoid_derivative(a) * (np.asarray(W_next, dtype=float).T @ np.asarray(delta_next, dtype=float))
+
+
+DELTAS = (reference_output_delta, reference_hidden_delta)
 
 
 def _output_cases(seed):
@@ -53,13 +55,12 @@ def _output_cases(seed):
     ]
 
 
+@exercise_check("output_delta", "eq. 4.1", DELTAS, BACKWARD_METHODS)
 def check_output_delta(output_delta, *, seed=None):
     """Check a learner's ``output_delta(y, t)``, delta = y(1 - y)(t - y) element by element (eq. 4.1)."""
-    output_delta = refuse_borrowed(output_delta, check="check_output_delta", name="output_delta", equation="eq. 4.1",
-                                   forbidden=(reference_output_delta, reference_hidden_delta), forbidden_methods=BACKWARD_METHODS)
     cases = _output_cases(seed)
-    hint = ("eq. 4.1 works element by element: one error term per output node, in the shape of y "
-            "(no sum over the nodes, no matrix product).")
+    hint = ("eq. 4.1 works element by element: one error term per output node, in the shape of y (no sum over the "
+            "nodes, no matrix product).")
     for description, y, t in cases:
         y_, t_ = np.asarray(y, dtype=float), np.asarray(t, dtype=float)
         args = [("y", y_), ("t", t_)]  # plain numbers reach the learner as 0-d arrays
@@ -107,10 +108,9 @@ def _hidden_cases(seed):
     ]
 
 
+@exercise_check("hidden_delta", "eq. 4.3", DELTAS, BACKWARD_METHODS)
 def check_hidden_delta(hidden_delta, *, seed=None):
     """Check a learner's ``hidden_delta(a, W_next, delta_next)`` (eq. 4.3) for one sample."""
-    hidden_delta = refuse_borrowed(hidden_delta, check="check_hidden_delta", name="hidden_delta", equation="eq. 4.3",
-                                   forbidden=(reference_output_delta, reference_hidden_delta), forbidden_methods=BACKWARD_METHODS)
     cases = _hidden_cases(seed)
     for description, a, W_next, delta_next in cases:
         args = [("a", a), ("W_next", W_next), ("delta_next", delta_next)]
@@ -186,14 +186,12 @@ def _cross_entropy_cases(seed):
     return cases
 
 
+@exercise_check("cross_entropy_deltas", "eq. 4.10-4.17, with eq. 4.14 redone", DELTAS + (numeric_deltas,),
+                BACKWARD_METHODS | {"numeric_gradient", "gradient_check", "predict", "forward", "numeric_deltas"})
 def check_cross_entropy_deltas(cross_entropy_deltas, *, seed=None):
     """Check a learner's ``cross_entropy_deltas(x, W1, b1, W2, b2, t)`` -> ``(delta_out, delta_hidden)``, derived
     for the cross-entropy (eq. 4.10-4.17, only eq. 4.14 changes), against :func:`numeric_deltas` (rtol 1e-5)."""
     check, name = "check_cross_entropy_deltas", "cross_entropy_deltas"
-    cross_entropy_deltas = refuse_borrowed(cross_entropy_deltas, check=check, name=name, equation="eq. 4.10-4.17, with eq. 4.14 redone",
-                                           forbidden=(reference_output_delta, reference_hidden_delta, numeric_deltas),
-                                           forbidden_methods=BACKWARD_METHODS | {"numeric_gradient", "gradient_check", "predict",
-                                                                                    "forward", "numeric_deltas"})
     cases = _cross_entropy_cases(seed)
     for description, x, W1, b1, W2, b2, t in cases:
         args = [("x", x), ("W1", W1), ("b1", b1), ("W2", W2), ("b2", b2), ("t", t)]

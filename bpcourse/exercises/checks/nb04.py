@@ -11,10 +11,9 @@ from numbers import Real
 import numpy as np
 
 from bpcourse.core.oo_network import ConstNode, Connection, Network, Node
-from bpcourse.exercises.checks._common import (call_learner, check_returned, diagnose, failure, head, mismatch, passed,
-                                               same_weights)
+from bpcourse.exercises.checks._common import (call_learner, check_returned, diagnose, exercise_check, failure, head,
+                                               mismatch, passed, same_weights)
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 
 OBJECT_METHODS = {"calc_hidden_layer_delta", "calc_output_layer_delta", "calc_delta", "calc_gradient", "get_gradient",
                   "update_weight", "train_one_sample", "train", "gradients", "train_batch"}  # backward pass, update
@@ -38,7 +37,7 @@ def reference_calc_hidden_layer_delta(node):
 
 
 def reference_calc_gradient(conn):
-    """delta_j * x_ji of a connection (eq. 4.5) from ``Connection.calc_gradient``; ``conn.gradient`` is left as it was."""
+    """delta_j * x_ji of a connection (eq. 4.5) from ``Connection.calc_gradient``; ``conn.gradient`` is left as is."""
     return _computed(conn, "gradient", conn.calc_gradient)
 
 
@@ -47,13 +46,12 @@ def reference_update_weight(conn, rate):
     conn.update_weight(rate)
 
 
+@exercise_check("calc_hidden_layer_delta", "eq. 4.3",
+                (reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta), OBJECT_METHODS)
 def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
     """Check a learner's ``calc_hidden_layer_delta(node)``, delta_j = a_j (1 - a_j) sum_k w_kj delta_k (eq. 4.3);
     the learner's deltas are stored in ``node.delta`` and feed the layer below, as in ``Network.calc_delta``."""
     name, check = "calc_hidden_layer_delta", "check_calc_hidden_layer_delta"
-    calc_hidden_layer_delta = refuse_borrowed(calc_hidden_layer_delta, check=check, name=name, equation="eq. 4.3",
-                                              forbidden=(reference_calc_hidden_layer_delta, Node.calc_hidden_layer_delta),
-                                              forbidden_methods=OBJECT_METHODS)
     checked = 0
     for description, network, twin, x, t in _cases(seed):
         twin.get_gradient(x, t)
@@ -79,12 +77,11 @@ def check_calc_hidden_layer_delta(calc_hidden_layer_delta, *, seed=None):
            "(deep and nearly saturated ones included), with your deltas feeding the layer below")
 
 
+@exercise_check("calc_gradient", "eq. 4.5", (reference_calc_gradient, Connection.calc_gradient,
+                                             Connection.get_gradient), OBJECT_METHODS | {"gradient"})
 def check_calc_gradient(calc_gradient, *, seed=None):
     """Check a learner's ``calc_gradient(conn)``, delta_j * x_ji (eq. 4.5), on hand-made and network connections."""
     name, check = "calc_gradient", "check_calc_gradient"
-    calc_gradient = refuse_borrowed(calc_gradient, check=check, name=name, equation="eq. 4.5",
-                                    forbidden=(reference_calc_gradient, Connection.calc_gradient, Connection.get_gradient),
-                                    forbidden_methods=OBJECT_METHODS | {"gradient"})
     checked = 0
     for description, conn in _hand_made_connections():
         expected = reference_calc_gradient(conn)
@@ -103,13 +100,12 @@ def check_calc_gradient(calc_gradient, *, seed=None):
            "connections included")
 
 
+@exercise_check("update_weight", "eq. 4.5", (reference_update_weight, Connection.update_weight,
+                                             Network.update_weight), OBJECT_METHODS)
 def check_update_weight(update_weight, *, seed=None):
     """Check a learner's ``update_weight(conn, rate)``, w_ji += eta * delta_j * x_ji in place (eq. 4.5), with
     ``conn.gradient`` NOT refreshed before the call, as in the text's training loop."""
     name, check = "update_weight", "check_update_weight"
-    update_weight = refuse_borrowed(update_weight, check=check, name=name, equation="eq. 4.5",
-                                    forbidden=(reference_update_weight, Connection.update_weight, Network.update_weight),
-                                    forbidden_methods=OBJECT_METHODS)
     checked = 0
     for description, conn in _hand_made_connections():
         for rate in (0.5, 2.0):
@@ -141,19 +137,14 @@ def _cases(seed=None):
         ("a 2-1-3 network (one hidden node)", (2, 1, 3), 1.0),
     ]
     if seed is not None:
-        specs = []
-        for depth in (3, 4):
-            sizes = tuple(int(n) for n in rng.integers(1, 6, size=depth))
-            specs.append((f"hidden case: a {'-'.join(map(str, sizes))} network", sizes, float(rng.uniform(0.5, 3))))
+        specs = [(f"hidden case: a {'-'.join(map(str, sizes))} network", sizes, float(rng.uniform(0.5, 3)))
+                 for sizes in (tuple(int(n) for n in rng.integers(1, 6, size=depth)) for depth in (3, 4))]
     for description, sizes, scale in specs:
         weights = [(scale * rng.normal(size=(n_out, n_in)), scale * rng.normal(size=n_out))
                    for n_in, n_out in zip(sizes[:-1], sizes[1:])]
         x = rng.uniform(-1.0, 1.0, size=sizes[0])
         t = np.where(rng.uniform(size=sizes[-1]) < 0.5, 0.1, 0.9)
-        network, twin = Network(sizes), Network(sizes)
-        network.set_weights(weights)
-        twin.set_weights(weights)
-        yield description, network, twin, x, t
+        yield description, _with_weights(sizes, weights), _with_weights(sizes, weights), x, t
 
 
 def _hand_made_connections():
@@ -312,6 +303,12 @@ def _compare_update(head_text, conn, old, rate, expected, got):
     raise mismatch(head_text, expected, got, hint, rtol=RTOL, atol=ATOL, label="weight after")
 
 
+def _with_weights(sizes, weights):
+    network = Network(sizes)
+    network.set_weights(weights)
+    return network
+
+
 def _train_variant(network, X, T, rate, epochs, *, sign=1.0, output_slope=True, hidden_slope=True,
                    update_while_going_back=False, extra_epochs=0, last_sample_only=False):
     """The text's per-sample training loop, with switches for typical mistakes (only to recognize them)."""
@@ -354,13 +351,13 @@ def _training_cases(seed):
         yield description, sizes, int(rng.integers(1000)), X, T, rate, epochs
 
 
+@exercise_check("train_object_network", "eq. 4.1, 4.3 and 4.5", (Network.train, Network.train_one_sample,
+                                                                  Network.calc_delta, Network.update_weight),
+                OBJECT_METHODS)
 def check_train_object_network(train_object_network, *, seed=None):
     """Check a learner's ``train_object_network(network, X, T, rate, epochs)``, the text's training by hand (eq. 4.1,
     4.3, 4.5), without the network's own training methods, against a twin trained by ``Network.train``."""
     check, name = "check_train_object_network", "train_object_network"
-    train_object_network = refuse_borrowed(train_object_network, check=check, name=name, equation="eq. 4.1, 4.3 and 4.5",
-                                           forbidden=(Network.train, Network.train_one_sample, Network.calc_delta, Network.update_weight),
-                                           forbidden_methods=OBJECT_METHODS)
     cases = list(_training_cases(seed))
     for description, sizes, network_seed, X, T, rate, epochs in cases:
         network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
@@ -393,15 +390,10 @@ def check_train_object_network(train_object_network, *, seed=None):
             (dict(last_sample_only=True), "only the last sample counts: every sample takes its own step, one "
                                           "after the other, in every epoch"),
         ]
-        hint = ("compare one step on one sample with the text's order: forward pass, every delta backwards, then "
-                "every weight (eq. 4.1, 4.3, 4.5)")
-        for kwargs, text in filter(None, variants):
-            trial = Network(sizes)
-            trial.set_weights(start)
-            candidate = _train_variant(trial, X, T, rate, epochs, **kwargs)
-            if same_weights(got, candidate, rtol=1e-8, atol=1e-12):
-                hint = text
-                break
+        hint = next((text for switches, text in filter(None, variants) if same_weights(
+            got, _train_variant(_with_weights(sizes, start), X, T, rate, epochs, **switches), rtol=1e-8, atol=1e-12)),
+            "compare one step on one sample with the text's order: forward pass, every delta backwards, then every "
+            "weight (eq. 4.1, 4.3, 4.5)")
         layer = next(l for l, (pair, ref) in enumerate(zip(got, expected))
                      if not same_weights([pair], [ref], rtol=1e-10, atol=1e-13))
         raise mismatch(head_text, expected[layer][0], got[layer][0], hint, rtol=1e-10, atol=1e-13,

@@ -8,10 +8,9 @@ import numpy as np
 
 from bpcourse.core.activations import get_activator
 from bpcourse.exercises.buggy import buggy_gradients
-from bpcourse.exercises.checks._common import (call_learner, call_on_copies, compare_arrays, failure, head, passed,
-                                               same_values, same_weights, show)
+from bpcourse.exercises.checks._common import (call_learner, call_on_copies, compare_arrays, exercise_check, failure,
+                                               head, passed, same_values, same_weights, show)
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 from bpcourse.core.trace import backward_trace, forward_trace, text_example, weight_steps
 from bpcourse.core.gradcheck import gradient_check, numeric_gradient, relative_error
 from bpcourse.core.oo_network import Network as ObjectNetwork
@@ -31,13 +30,11 @@ def reference_gradients(network, x, t):
     return network.gradients(x, t)
 
 
+@exercise_check("fixed_gradients", "eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
+                (reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients), GRADIENT_METHODS)
 def check_fixed_gradients(fixed_gradients, *, seed=None):
     """Check a learner's ``fixed_gradients(network, x, t)``, the true gradient [(dW, db), ...] of one sample: the
     gradient check at ``THRESHOLD``, ``network.gradients`` (rtol 1e-7), the network's weights left unchanged."""
-    fixed_gradients = refuse_borrowed(fixed_gradients, check="check_fixed_gradients", name="fixed_gradients",
-                                      equation="eq. 4.1-4.3 and 4.12 (the true gradient dE/dW)",
-                                      forbidden=(reference_gradients, ObjectNetwork.gradients, VectorizedNetwork.gradients),
-                                      forbidden_methods=GRADIENT_METHODS)
     cases = list(_cases(seed))
     for description, network, x, t in cases:
         head_text = head("check_fixed_gradients", description,
@@ -45,9 +42,8 @@ def check_fixed_gradients(fixed_gradients, *, seed=None):
         before = network.get_weights()
         got = call_learner(
             fixed_gradients, (network, x.copy(), t.copy()), check="check_fixed_gradients", name="fixed_gradients",
-            head_text=head_text,
-            hint="read the weights and the activation from the network, as buggy_gradients does (its weights "
-                 "method and its activator); it must work for both kinds of network")
+            head_text=head_text, hint="read the weights and the activation from the network, as buggy_gradients does "
+                                      "(its weights method and its activator); it must work for both kinds of network")
         _unchanged(head_text, network, before)
         expected = network.gradients(x, t)
         _check_structure(head_text, got, expected)
@@ -138,21 +134,18 @@ def _failure(head_text, network, x, t, got, report):
 def _diagnose(network, x, t, got, report):
     reference = network.gradients(x, t)
     candidates = [
-        (buggy_gradients(network, x, t),
-         "this is still the planted bug: activator.backward expects a layer's OUTPUT a (eq. 1.4: "
-         "f'(net) = a(1 - a)), but buggy_gradients gives it the weighted input net"),
-        ([(-dW, -db) for dW, db in reference],
-         "every gradient has the wrong sign: return dE/dW (so that W -= eta * dW descends); the text's "
-         "delta * x is -dE/dW"),
-        (_backward(network, x, t, derivative=lambda a: a * (1 - a)),
-         "you wrote the sigmoid's a(1 - a) where the network's activator belongs: use "
-         "activator.backward(a), which is 1 - a^2 for tanh"),
-        (_backward(network, x, t, hidden_derivative=False),
-         "the hidden layers' dE/dnet lacks the activation's derivative f'(a) (eq. 4.3)"),
+        (buggy_gradients(network, x, t), "this is still the planted bug: activator.backward expects a layer's OUTPUT "
+         "a (eq. 1.4: f'(net) = a(1 - a)), but buggy_gradients gives it the weighted input net"),
+        ([(-dW, -db) for dW, db in reference], "every gradient has the wrong sign: return dE/dW (so that W -= eta * dW "
+         "descends); the text's delta * x is -dE/dW"),
+        (_backward(network, x, t, derivative=lambda a: a * (1 - a)), "you wrote the sigmoid's a(1 - a) where the "
+         "network's activator belongs: use activator.backward(a), which is 1 - a^2 for tanh"),
+        (_backward(network, x, t, hidden_derivative=False), "the hidden layers' dE/dnet lacks the activation's "
+         "derivative f'(a) (eq. 4.3)"),
     ]
-    for candidate, hint in candidates:
-        if same_weights(got, candidate, rtol=1e-6, atol=1e-12):
-            return hint
+    hint = next((hint for candidate, hint in candidates if same_weights(got, candidate, rtol=1e-6, atol=1e-12)), None)
+    if hint is not None:
+        return hint
     wrong_layers = [layer for layer in range(len(got))
                     if np.any(report.relative_error[report.layer == layer] >= THRESHOLD)]
     if wrong_layers and wrong_layers[-1] < len(got) - 1:
@@ -188,11 +181,10 @@ def _rel_error_cases(seed):
             ("numbers, not arrays", 0.3, 0.30000003)]
 
 
+@exercise_check("rel_error", "the relative error of section 1", (relative_error,), {"relative_error", "gradient_check"})
 def check_rel_error(rel_error, *, seed=None):
     """Check a learner's ``rel_error(a, n)``: |a - n| / max(1e-8, |a| + |n|), element by element (numbers or arrays)."""
     check, name = "check_rel_error", "rel_error"
-    rel_error = refuse_borrowed(rel_error, check=check, name=name, equation="the relative error of section 1",
-                                forbidden=(relative_error,), forbidden_methods={"relative_error", "gradient_check"})
     cases = _rel_error_cases(seed)
     for description, a, n in cases:
         head_text, got = call_on_copies(rel_error, [("a", a), ("n", n)], check=check, name=name,
@@ -290,6 +282,15 @@ def _variant_errors(network, x, t, analytic, epsilon, kind):
     return np.array(errors)
 
 
+_CHECK_MISTAKES = (
+    ("sign", "the numeric estimate has the wrong sign: eq. 5.4 is (E(w + eps) - E(w - eps)) / (2 eps), plus first"),
+    ("no 2", "the numeric estimate is twice too big: the two points are 2 epsilon apart (eq. 5.4)"),
+    ("one-sided", "that is the one-sided difference (eq. 5.2); use the centered one, eq. 5.4, whose error is of order "
+                  "epsilon^2"))
+
+
+@exercise_check("gradient_check_errors", "eq. 5.1-5.4", (gradient_check, numeric_gradient),
+                {"gradient_check", "numeric_gradient", "_central_difference", "passed", "rows"})
 def check_gradient_check_errors(gradient_check_errors, *, seed=None):
     """Check a learner's ``gradient_check_errors(network, x, t, analytic, epsilon)``, the gradient check itself.
 
@@ -297,9 +298,6 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
     leaves the weights as before; compared with :func:`bpcourse.core.gradcheck.gradient_check` (below 1e-6: equal).
     """
     check, name = "check_gradient_check_errors", "gradient_check_errors"
-    gradient_check_errors = refuse_borrowed(gradient_check_errors, check=check, name=name, equation="eq. 5.1-5.4",
-                                            forbidden=(gradient_check, numeric_gradient), forbidden_methods={
-                                                "gradient_check", "numeric_gradient", "_central_difference", "passed", "rows"})
     cases = list(_check_networks(seed))
     epsilon = 1e-4
     for description, network, x, t, analytic, correct in cases:
@@ -328,15 +326,8 @@ def check_gradient_check_errors(gradient_check_errors, *, seed=None):
             hint = ("your errors are all small although this backward pass is the planted bug: compare with the "
                     "gradients that `analytic` returns, not with the network's own")
         else:
-            for kind, text in (("sign", "the numeric estimate has the wrong sign: eq. 5.4 is (E(w + eps) - "
-                                        "E(w - eps)) / (2 eps), plus first"),
-                               ("no 2", "the numeric estimate is twice too big: the two points are 2 epsilon apart "
-                                        "(eq. 5.4)"),
-                               ("one-sided", "that is the one-sided difference (eq. 5.2); use the centered one, "
-                                             "eq. 5.4, whose error is of order epsilon^2")):
-                if _close(flat_got, _variant_errors(network, x, t, analytic, epsilon, kind)).all():
-                    hint = text
-                    break
+            hint = next((text for kind, text in _CHECK_MISTAKES
+                         if _close(flat_got, _variant_errors(network, x, t, analytic, epsilon, kind)).all()), hint)
         worst = int(np.argmax(np.where(close, -1.0, np.abs(flat_got - flat_expected))))
         raise failure(head_text, f"{int((~close).sum())} of {close.size} relative errors differ from the package's "
                                  f"gradient check",

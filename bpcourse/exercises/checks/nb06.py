@@ -9,10 +9,9 @@ import numpy as np
 from bpcourse.core import data, training
 from bpcourse.core.data import N_CLASSES
 from bpcourse.core.vectorized import Network
-from bpcourse.exercises.checks._common import (as_array, call_learner, call_on_copies, check_returned, failure, head,
-                                               mismatch, passed, same_weights, show)
+from bpcourse.exercises.checks._common import (as_array, call_learner, call_on_copies, check_returned, exercise_check,
+                                               failure, head, mismatch, passed, same_weights, show)
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 
 ATOL = 1e-12  # an error rate is a ratio of counts, exact up to rounding
 
@@ -85,11 +84,10 @@ def _error_rate_cases(seed=None):
     return cases
 
 
+@exercise_check("error_rate", "the definition above (wrong predictions / N)", (training.error_rate,),
+                {"error_rate", "evaluate", "accuracy"})
 def check_error_rate(error_rate, *, seed=None):
     """Check a learner's ``error_rate(network, X, y)``: the fraction of samples whose largest output is wrong."""
-    error_rate = refuse_borrowed(error_rate, check="check_error_rate", name="error_rate", equation="the definition above "
-                                 "(wrong predictions / N)", forbidden=(training.error_rate,),
-                                 forbidden_methods={"error_rate", "evaluate", "accuracy"})
     cases = _error_rate_cases(seed)
     for description, outputs, y in cases:
         network = _FixedOutputs(outputs)
@@ -117,11 +115,10 @@ def _error_rate_hint(got, expected, outputs, y):
     n = len(y)
     wrong = round(expected * n)
     if abs(got - (1 - expected)) <= ATOL:
-        return ("that is the accuracy (the fraction predicted correctly); the error rate is "
-                "the fraction predicted wrongly: count predictions != labels.")
+        return ("that is the accuracy (the fraction predicted correctly); the error rate is the fraction predicted "
+                "wrongly: count predictions != labels.")
     if abs(got - wrong) <= ATOL and n > 1:
-        return (f"you return the number of mistakes ({wrong}); divide by the number of "
-                f"samples ({n}) to get a rate.")
+        return f"you return the number of mistakes ({wrong}); divide by the number of samples ({n}) to get a rate."
     if abs(got - 100 * expected) <= 1e-9:
         return "you return a percentage; return the fraction (between 0 and 1) instead."
     if n > 1 and abs(got - wrong / (n - 1)) <= ATOL:
@@ -130,14 +127,13 @@ def _error_rate_hint(got, expected, outputs, y):
         return f"you divide by N + 1 = {n + 1}; the error rate divides by the N = {n} samples."
     column_pred = outputs.argmax(axis=0)
     if len(column_pred) == n and abs(got - np.mean(column_pred != y)) <= ATOL:
-        return ("you take the argmax over axis 0 (over the samples); each sample is a row of "
-                "10 outputs, so the largest output must be found within each row.")
-    if abs(got - np.mean(outputs.argmax(axis=1) + 1 != y)) <= ATOL or abs(
-            got - np.mean(outputs.argmax(axis=1) - 1 != y)) <= ATOL:
-        return ("off by one: output index n stands for digit n (counting from 0), so the "
-                "predicted digit is the argmax itself, not argmax + 1 or argmax - 1.")
-    return ("predicted digit = index of the largest output of the sample's row; error rate = number of "
-            "wrong predictions divided by N.")
+        return ("you take the argmax over axis 0 (over the samples); each sample is a row of 10 outputs, so the "
+                "largest output must be found within each row.")
+    if any(abs(got - np.mean(outputs.argmax(axis=1) + shift != y)) <= ATOL for shift in (1, -1)):
+        return ("off by one: output index n stands for digit n (counting from 0), so the predicted digit is the "
+                "argmax itself, not argmax + 1 or argmax - 1.")
+    return ("predicted digit = index of the largest output of the sample's row; error rate = number of wrong "
+            "predictions divided by N.")
 
 
 def _one_hot_cases(seed=None):
@@ -157,24 +153,22 @@ def _one_hot_cases(seed=None):
     ]
 
 
+@exercise_check("one_hot", "the target rule above (0.9 / 0.1)", (data.one_hot,), {"one_hot", "load_mnist"})
 def check_one_hot(one_hot, *, seed=None):
     """Check a learner's ``one_hot(labels)``: labels (N,) -> (N, 10), 0.9 at the label's index, 0.1 elsewhere."""
-    one_hot = refuse_borrowed(one_hot, check="check_one_hot", name="one_hot", equation="the target rule above (0.9 / 0.1)",
-                              forbidden=(data.one_hot,), forbidden_methods={"one_hot", "load_mnist"})
     cases = _one_hot_cases(seed)
     for description, labels in cases:
         expected = data.one_hot(labels)
         head_text, got = call_on_copies(
             one_hot, [("labels", labels)], check="check_one_hot", name="one_hot", description=description,
-            hint="build an (N, 10) float array filled with the 'off' value, then put the 'on' "
-                 "value in each row at the column given by that row's label.",
+            hint="build an (N, 10) float array filled with the 'off' value, then put the 'on' value in each row at "
+                 "the column given by that row's label.",
             unchanged="build a new array for the targets.", phrase="the {} array")
         got_array = as_array(head_text, "one_hot", got, "return a NumPy array of shape (N, 10).")
         if got_array.shape != expected.shape:
             hint = "one row of 10 targets per label: shape (N, 10)."
             if got_array.shape == expected.T.shape:
-                hint = ("your array is transposed, (10, N): each label must give one *row* "
-                        "of 10 targets, shape (N, 10).")
+                hint = "your array is transposed, (10, N): each label must give one *row* of 10 targets, shape (N, 10)."
             raise failure(head_text, f"expected shape {expected.shape}, got shape {got_array.shape}", hint=hint)
         if not np.allclose(got_array, expected, rtol=0, atol=ATOL):
             row = int(np.argmax(~np.isclose(got_array, expected, rtol=0, atol=ATOL).all(axis=1)))
@@ -187,12 +181,11 @@ def check_one_hot(one_hot, *, seed=None):
 def _one_hot_hint(got, expected, labels):
     hard = data.one_hot(labels, on=1.0, off=0.0)
     if got.shape == hard.shape and np.allclose(got, hard, atol=ATOL):
-        return ("you use 1 and 0; the text's targets are 0.9 and 0.1, because a sigmoid "
-                "output can never reach 0 or 1 exactly.")
-    if got.shape == expected.shape and np.allclose(np.sort(got, axis=1),
-                                                   np.sort(expected, axis=1), atol=ATOL):
-        return ("0.9 is in the wrong place: the label n sets index n (counting from 0), "
-                "e.g. label 2 -> [0.1, 0.1, 0.9, 0.1, ...].")
+        return ("you use 1 and 0; the text's targets are 0.9 and 0.1, because a sigmoid output can never reach 0 or "
+                "1 exactly.")
+    if got.shape == expected.shape and np.allclose(np.sort(got, axis=1), np.sort(expected, axis=1), atol=ATOL):
+        return ("0.9 is in the wrong place: the label n sets index n (counting from 0), e.g. label 2 -> [0.1, 0.1, "
+                "0.9, 0.1, ...].")
     if np.allclose(np.round(got), got) and not np.allclose(expected, np.round(expected)):
         return "the values are whole numbers: build a float array (0.1 and 0.9 do not fit in ints)."
     return "each row: 0.9 at the label's index, 0.1 in the other nine places."
@@ -206,8 +199,10 @@ def reference_sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluat
     return list(zip(history.eval_epoch, history.train_error))
 
 
-def _sgd_variant(network, X, T, *, epochs, rate, batch_size, rng, shuffle="given", drop_last=False):
-    """The loop of ``fit`` with switches for typical mistakes (only to recognize them in hints)."""
+def _sgd_variant(weights, sizes, X, T, *, epochs, rate, batch_size, rng, shuffle="given", drop_last=False):
+    """The weights after the loop of ``fit`` with switches for typical mistakes (only to recognize them in hints)."""
+    network = Network(sizes)
+    network.set_weights(weights)
     n = len(X)
     fixed = rng.permutation(n) if shuffle == "once" else None
     for _ in range(epochs):
@@ -215,6 +210,7 @@ def _sgd_variant(network, X, T, *, epochs, rate, batch_size, rng, shuffle="given
         for first in range(0, n - n % batch_size if drop_last else n, batch_size):
             rows = order[first:first + batch_size]
             network.train_batch(X[rows], T[rows], rate)
+    return network.get_weights()
 
 
 def _sgd_cases(seed):
@@ -238,13 +234,12 @@ def _sgd_cases(seed):
             rng.integers(1000))
 
 
+@exercise_check("sgd_train", "the training loop of eq. 6.1-6.6 (section 5)", (training.fit, reference_sgd_train),
+                {"fit", "train", "_train_step", "train_one_sample", "History"})
 def check_sgd_train(sgd_train, *, seed=None):
     """Check a learner's ``sgd_train(network, X, T, y, epochs, rate, batch_size, rng, evaluate_every)``, fit's loop:
     the weights and the recorded ``(epoch, training error rate)`` pairs against ``fit``'s (rtol 1e-12)."""
     check, name = "check_sgd_train", "sgd_train"
-    sgd_train = refuse_borrowed(sgd_train, check=check, name=name, equation="the training loop of eq. 6.1-6.6 (section 5)",
-                                forbidden=(training.fit, reference_sgd_train),
-                                forbidden_methods={"fit", "train", "_train_step", "train_one_sample", "History"})
     cases = list(_sgd_cases(seed))
     for description, sizes, network_seed, X, T, y, epochs, batch_size, every, rate, rng_seed in cases:
         network, twin = Network(sizes, seed=network_seed), Network(sizes, seed=network_seed)
@@ -285,17 +280,13 @@ def check_sgd_train(sgd_train, *, seed=None):
             (dict(drop_last=True), "the last, smaller batch is missing: when N is not a multiple of batch_size the "
                                    "last batch takes the remaining samples"),
         ]
-        hint = ("same generator, same steps: the weights differ, so the order of the samples or the batches differ "
-                "from fit's. Draw exactly one permutation per epoch from the given rng (not from np.random or a new "
-                "generator), and cut it into consecutive slices of batch_size")
-        for kwargs, text in variants:
-            trial = Network(sizes)
-            trial.set_weights(start)
-            _sgd_variant(trial, X, T, epochs=epochs, rate=rate, batch_size=batch_size,
-                         rng=np.random.default_rng(rng_seed), **kwargs)
-            if same_weights(network.get_weights(), trial.get_weights(), rtol=1e-9, atol=1e-12):
-                hint = text
-                break
+        hint = next((text for switches, text in variants if same_weights(
+            network.get_weights(), _sgd_variant(start, sizes, X, T, epochs=epochs, rate=rate, batch_size=batch_size,
+                                                rng=np.random.default_rng(rng_seed), **switches),
+            rtol=1e-9, atol=1e-12)),
+            "same generator, same steps: the weights differ, so the order of the samples or the batches differ from "
+            "fit's. Draw exactly one permutation per epoch from the given rng (not from np.random or a new "
+            "generator), and cut it into consecutive slices of batch_size")
         (W_got, _), (W_expected, _) = network.get_weights()[0], twin.get_weights()[0]
         raise mismatch(head_text, W_expected, W_got, hint, label="W of the first layer after training")
     passed(check, seed, len(cases), "after your loop every weight equals fit's to the last bits (same generator), and "

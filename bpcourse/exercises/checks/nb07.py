@@ -11,9 +11,9 @@ from bpcourse.core.oo_network import Network as ObjectNetwork
 from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import FullConnectedLayer, Network
 from bpcourse.exercises.checks._common import (call_learner, call_on_copies, check_returned, check_unchanged,
-                                               compare_arrays, distinct_sizes, failure, head, matches, passed)
+                                               compare_arrays, distinct_sizes, exercise_check, failure, head, matches,
+                                               passed)
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
 
 VECTOR_METHODS = {"backward", "update", "gradients", "get_gradient", "train_batch", "train", "train_one_sample",
                   "_backward", "_descend", "_train_step", "_output_delta", "_forward", "forward", "predict"}
@@ -39,6 +39,9 @@ def reference_batch_update(W, b, X, delta, rate):
     layer.backward(np.array(delta, dtype=np.float64), propagate=False)
     layer.update(rate)
     return layer.W.copy(), layer.b.copy()
+
+
+REFERENCES = (reference_layer_backward, reference_batch_update)
 
 
 def _layer(W, b):
@@ -72,12 +75,11 @@ def _data(rng, n_in, n_out, n):
     return W, b, a_prev, delta
 
 
+@exercise_check("layer_backward", "eq. 6.3-6.5", REFERENCES + (FullConnectedLayer.backward, Network.gradients,
+                                                             ObjectNetwork.gradients), VECTOR_METHODS)
 def check_layer_backward(layer_backward, *, seed=None):
     """Check a learner's ``layer_backward(W, a_prev, delta)`` -> ``(delta_prev, dW, db)``: the layer below's delta
     (eq. 6.3, row-wise) and the TRUE gradient dE/dW, dE/db, the mean over the batch."""
-    layer_backward = refuse_borrowed(layer_backward, check="check_layer_backward", name="layer_backward", equation="eq. 6.3-6.5",
-                                     forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.backward,
-                                                Network.gradients, ObjectNetwork.gradients), forbidden_methods=VECTOR_METHODS)
     rng = np.random.default_rng(70 if seed is None else seed + 1)
     cases = _cases(seed)
     for description, n_in, n_out, n in cases:
@@ -87,9 +89,8 @@ def check_layer_backward(layer_backward, *, seed=None):
             layer_backward, [("W", W), ("a_prev", a_prev), ("delta", delta)], check="check_layer_backward",
             name="layer_backward", description=description,
             lines=[f"input shapes: W {W.shape}, a_prev {a_prev.shape}, delta {delta.shape}"],
-            hint=_error_hint("delta_prev is eq. 6.3 written for rows; dW and db are the true "
-                             "gradient, the negative of eq. 6.5's step without eta, averaged over the N "
-                             "rows."),
+            hint=_error_hint("delta_prev is eq. 6.3 written for rows; dW and db are the true gradient, the negative "
+                             "of eq. 6.5's step without eta, averaged over the N rows."),
             unchanged=_UNCHANGED_HINT, phrase="its argument {}", returned="return (delta_prev, dW, db).")
         got = _as_tuple(head_text, "layer_backward", got, 3, "(delta_prev, dW, db)")
         for name, value, reference in zip(("delta_prev", "dW", "db"), got, expected):
@@ -100,12 +101,11 @@ def check_layer_backward(layer_backward, *, seed=None):
            "match FullConnectedLayer.backward for a single sample and batches")
 
 
+@exercise_check("batch_update", "eq. 6.5 and 6.6",
+                REFERENCES + (FullConnectedLayer.update, FullConnectedLayer.backward), VECTOR_METHODS)
 def check_batch_update(batch_update, *, seed=None):
     """Check a learner's ``batch_update(W, b, X, delta, rate)`` -> ``(W_new, b_new)``, eq. 6.5 and 6.6 with the mean
     over the batch: W + eta (1/N) sum_n delta_n x_n^T and b + eta (1/N) sum_n delta_n."""
-    batch_update = refuse_borrowed(batch_update, check="check_batch_update", name="batch_update", equation="eq. 6.5 and 6.6",
-                                   forbidden=(reference_layer_backward, reference_batch_update, FullConnectedLayer.update,
-                                              FullConnectedLayer.backward), forbidden_methods=VECTOR_METHODS)
     rng = np.random.default_rng(71 if seed is None else seed + 2)
     cases = _cases(seed)
     rates = (0.5, 0.1, 2.0, 0.3)
@@ -136,9 +136,8 @@ def _error_hint(formula):
     """The hint for an error raised by the learner's function: ``hint(error) -> str``."""
     def hint(err):
         if isinstance(err, ValueError) and ("matmul" in str(err) or "shapes" in str(err)):
-            return ("the shapes do not fit a matrix product: W has shape (n_out, n_in), "
-                    "delta (N, n_out), a row per sample; delta_prev has shape (N, n_in) and the "
-                    "weight gradient the shape of W. " + formula)
+            return ("the shapes do not fit a matrix product: W has shape (n_out, n_in), delta (N, n_out), a row per "
+                    "sample; delta_prev has shape (N, n_in) and the weight gradient the shape of W. " + formula)
         return f"with one sample per row: {formula}"
     return hint
 
@@ -164,17 +163,17 @@ def _backward_hint(name, got, W, a_prev, delta):
     n = len(delta)
     if name == "delta_prev":
         if got.shape == (n, W.shape[0]) or got.shape == (W.shape[1], n):
-            return ("the weights are used the wrong way round: with one sample per row, "
-                    "eq. 6.3's W^T delta turns into a product with W on the right, shape (N, n_in).")
+            return ("the weights are used the wrong way round: with one sample per row, eq. 6.3's W^T delta turns "
+                    "into a product with W on the right, shape (N, n_in).")
         if _matches(got, delta @ W):
-            return ("the derivative is missing: eq. 6.3 multiplies W^T delta by "
-                    "a(1 - a) of the layer below, whose outputs are a_prev.")
+            return ("the derivative is missing: eq. 6.3 multiplies W^T delta by a(1 - a) of the layer below, whose "
+                    "outputs are a_prev.")
         if _matches(got, -(a_prev * (1 - a_prev)) * (delta @ W)):
             return "the sign is flipped: eq. 6.3 has no minus sign; delta keeps the text's sign, -dE/dnet."
         s = sigmoid(a_prev)
         if _matches(got, s * (1 - s) * (delta @ W)):
-            return ("a_prev already is the sigmoid's output a; its derivative is "
-                    "a(1 - a) of that very output (eq. 1.4), do not apply the sigmoid again.")
+            return ("a_prev already is the sigmoid's output a; its derivative is a(1 - a) of that very output (eq. "
+                    "1.4), do not apply the sigmoid again.")
         return "eq. 6.3 with a row per sample: the derivative of the layer below times the back-propagated delta."
     sums = {"dW": -delta.T @ a_prev, "db": -delta.sum(axis=0)}
     if got.shape == sums["dW"].T.shape and name == "dW" and W.shape[0] != W.shape[1]:
@@ -182,8 +181,8 @@ def _backward_hint(name, got, W, a_prev, delta):
     if name == "db" and got.shape != (W.shape[0],):
         return "db has one entry per output: average over the rows (the samples), not over the columns."
     if n > 1 and _matches(got, sums[name]):
-        return (f"you sum over the {n} samples; the package uses the MEAN gradient of the batch "
-                f"(divide by N = {n}), so the same rate works for any batch size.")
+        return (f"you sum over the {n} samples; the package uses the MEAN gradient of the batch (divide by N = {n}), "
+                f"so the same rate works for any batch size.")
     if _matches(got, -sums[name] / n):
         return ("the sign is flipped: delta = -dE/dnet, so the true gradient is the NEGATIVE of eq. 6.5's "
                 "delta x^T (the text's update ADDS eta delta x^T).")
@@ -203,11 +202,11 @@ def _update_hint(name, got, W, b, X, delta, rate):
     if name == "b_new" and got.shape != b.shape:
         return "b_new has one entry per output: average over the rows (the samples), not over the columns."
     if n > 1 and _matches(got, old + rate * step):
-        return (f"you sum over the {n} samples; the package averages the batch: divide by "
-                f"N = {n} (the same rate then works for any batch size).")
+        return (f"you sum over the {n} samples; the package averages the batch: divide by N = {n} (the same rate then "
+                f"works for any batch size).")
     if _matches(got, old - rate * step / n):
-        return ("the sign is flipped: delta = -dE/dnet, so the text's update ADDS "
-                "eta delta x^T (eq. 6.5) and eta delta (eq. 6.6).")
+        return ("the sign is flipped: delta = -dE/dnet, so the text's update ADDS eta delta x^T (eq. 6.5) and eta "
+                "delta (eq. 6.6).")
     if _matches(got, rate * step / n):
         return "you return only the change; return the updated weights, W + change."
     if _matches(got, old + step / n):
@@ -248,14 +247,13 @@ def _two_layer_cases(seed):
                rng.uniform(0, 1, size=(n, n_in)), np.where(rng.uniform(size=(n, n_out)) < 0.5, 0.1, 0.9))
 
 
+@exercise_check("two_layer_pass", "eq. 6.1-6.6", REFERENCES + (Network.gradients, ObjectNetwork.gradients,
+                                                             FullConnectedLayer.forward, FullConnectedLayer.backward),
+                VECTOR_METHODS)
 def check_two_layer_pass(two_layer_pass, *, seed=None):
     """Check a learner's ``two_layer_pass(W1, b1, W2, b2, X, T)`` -> ``(Y, [(dW1, db1), (dW2, db2)])``: the output
     (eq. 6.1) and the TRUE batch-mean gradients (eq. 6.2, 6.3) against the object network, one sample at a time."""
     check, name = "check_two_layer_pass", "two_layer_pass"
-    two_layer_pass = refuse_borrowed(two_layer_pass, check=check, name=name, equation="eq. 6.1-6.6",
-                                     forbidden=(reference_layer_backward, reference_batch_update, Network.gradients,
-                                                ObjectNetwork.gradients, FullConnectedLayer.forward, FullConnectedLayer.backward),
-                                     forbidden_methods=VECTOR_METHODS)
     cases = list(_two_layer_cases(seed))
     for description, W1, b1, W2, b2, X, T in cases:
         args = (W1, b1, W2, b2, X, T)

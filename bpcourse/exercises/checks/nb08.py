@@ -13,8 +13,8 @@ from bpcourse.core.initialization import glorot_bound
 from bpcourse.core.trace import backward_trace, forward_trace, weight_steps
 from bpcourse.core.vectorized import Network
 from bpcourse.exercises.catalog import Exercise
-from bpcourse.exercises.originality import refuse_borrowed
-from bpcourse.exercises.checks._common import call_on_copies, compare_arrays, distinct_sizes, failure, matches, passed
+from bpcourse.exercises.checks._common import (call_on_copies, compare_arrays, distinct_sizes, exercise_check, failure,
+                                               matches, passed)
 
 RTOL = 1e-9  # correct ways to compute the softmax agree to about 1e-15
 ATOL = 1e-12  # for outputs that are (nearly) 0, such as e^-1000 / (1 + e^-1000)
@@ -65,11 +65,10 @@ def _softmax_cases(seed=None):
     ]
 
 
+@exercise_check("softmax", "the softmax's definition", (reference_softmax, activations.softmax),
+                {"softmax", "output_activator", "log_softmax"})
 def check_stable_softmax(softmax, *, seed=None):
     """Check a learner's ``softmax(net)``: y_k = e^net_k / sum_i e^net_i, per row, without overflow."""
-    softmax = refuse_borrowed(softmax, check="check_stable_softmax", name="softmax", equation="the softmax's definition",
-                              forbidden=(reference_softmax, activations.softmax),
-                              forbidden_methods={"softmax", "output_activator", "log_softmax"})
     cases = _softmax_cases(seed)
     for description, net in cases:
         head_text, got = call_on_copies(
@@ -86,11 +85,11 @@ def check_stable_softmax(softmax, *, seed=None):
 
 def _softmax_error_hint(error):
     if isinstance(error, Warning) or "overflow" in str(error):
-        return ("e^net overflows for net = 1000: the softmax does not change when the same number is "
-                "subtracted from every net_k of a sample, so choose that number to keep every exponent <= 0.")
+        return ("e^net overflows for net = 1000: the softmax does not change when the same number is subtracted from "
+                "every net_k of a sample, so choose that number to keep every exponent <= 0.")
     if isinstance(error, ValueError) and ("broadcast" in str(error) or "shapes" in str(error)):
-        return ("the shapes do not broadcast: a batch has one sample per row, so each row's sum (or maximum) "
-                "must keep its axis to divide the row by it.")
+        return ("the shapes do not broadcast: a batch has one sample per row, so each row's sum (or maximum) must "
+                "keep its axis to divide the row by it.")
     return "the softmax of a sample: y_k = e^net_k / sum_i e^net_i, for one vector or for every row of a batch."
 
 
@@ -150,13 +149,12 @@ def numerical_delta(net, t, h=1e-6):
     return delta
 
 
+@exercise_check("cross_entropy_delta", "the derivation of -dE/dnet for softmax + cross-entropy (eq. 4.1's sign)",
+                (reference_cross_entropy_delta, losses.SoftmaxCrossEntropy.delta),
+                {"delta", "SoftmaxCrossEntropy", "get_loss", "LOSSES"})
 def check_cross_entropy_delta(cross_entropy_delta, *, seed=None):
     """Check a learner's ``cross_entropy_delta(net, t)``: delta = -dE/dnet (the text's sign) of the cross-entropy
     E = -sum_k t_k ln y_k with y = softmax(net), per sample, in net's shape."""
-    cross_entropy_delta = refuse_borrowed(cross_entropy_delta, check="check_cross_entropy_delta", name="cross_entropy_delta",
-                                          equation="the derivation of -dE/dnet for softmax + cross-entropy (eq. 4.1's sign)",
-                                          forbidden=(reference_cross_entropy_delta, losses.SoftmaxCrossEntropy.delta),
-                                          forbidden_methods={"delta", "SoftmaxCrossEntropy", "get_loss", "LOSSES"})
     cases = _delta_cases(seed)
     for description, net, t in cases:
         head_text, got = call_on_copies(
@@ -179,11 +177,11 @@ def _delta_error_hint(error):
 def _delta_value_hint(net, t, got):
     y = reference_softmax(net)
     if matches(got, y - t, rtol=1e-6, atol=1e-10):
-        return ("the sign is flipped: the text's error term is delta = -dE/dnet (eq. 4.1 has the same sign), "
-                "so it points from the output towards the target.")
+        return ("the sign is flipped: the text's error term is delta = -dE/dnet (eq. 4.1 has the same sign), so it "
+                "points from the output towards the target.")
     if matches(got, y * (1 - y) * (t - y), rtol=1e-6, atol=1e-10):
-        return ("that is the squared error's delta (eq. 4.1) with the sigmoid's slope y(1 - y): with softmax "
-                "and cross-entropy that factor cancels in the chain rule; derive dE/dnet again.")
+        return ("that is the squared error's delta (eq. 4.1) with the sigmoid's slope y(1 - y): with softmax and "
+                "cross-entropy that factor cancels in the chain rule; derive dE/dnet again.")
     if matches(got, t - np.asarray(net, dtype=np.float64), rtol=1e-6, atol=1e-10):
         return "y is the softmax of net, not net itself: apply the softmax first."
     n = 1 if np.ndim(net) == 1 else len(net)
@@ -192,17 +190,17 @@ def _delta_value_hint(net, t, got):
     return "derive -dE/dnet for E = -sum_k t_k ln y_k, y = softmax(net) (the notebook's derivation above)."
 
 
+@exercise_check("glorot_uniform", "Glorot's bound a = sqrt(6 / (n_in + n_out))",
+                (initialization.glorot_uniform, initialization.initial_weights),
+                {"glorot_uniform", "initial_weights", "glorot_bound"})
 def check_glorot_uniform(glorot_uniform, *, seed=None):
     """Check a learner's ``glorot_uniform(n_in, n_out, rng)`` -> W (n_out, n_in), uniform in [-a, a] with
     a = sqrt(6 / (n_in + n_out)): the shape, the range, the mean, the variance, the use of rng."""
-    glorot_uniform = refuse_borrowed(glorot_uniform, check="check_glorot_uniform", name="glorot_uniform",
-                                     equation="Glorot's bound a = sqrt(6 / (n_in + n_out))",
-                                     forbidden=(initialization.glorot_uniform, initialization.initial_weights),
-                                     forbidden_methods={"glorot_uniform", "initial_weights", "glorot_bound"})
     cases = [(784, 300), (300, 10), (30, 30), (5, 3)]
     if seed is not None:
         rng = np.random.default_rng(seed)
-        cases = [tuple(int(n) for n in rng.integers(low, high, size=2)) for low, high in ((50, 900), (2, 40), (100, 400))]
+        cases = [tuple(int(n) for n in rng.integers(low, high, size=2))
+                 for low, high in ((50, 900), (2, 40), (100, 400))]
     for n_in, n_out in cases:
         head_text, got = call_on_copies(
             glorot_uniform, [("n_in", n_in), ("n_out", n_out), ("rng", np.random.default_rng(8))],
@@ -325,18 +323,15 @@ def _step_data(rng, sizes, n, offset):
     return W1, b1, W2, b2, X, T, rate
 
 
+@exercise_check("softmax_train_step", "eq. 6.1-6.6 with the output delta t - y",
+                (reference_softmax_train_step, reference_softmax, reference_cross_entropy_delta, activations.softmax,
+                 losses.SoftmaxCrossEntropy.delta, Network.train_batch, Network.gradients),
+                {"train_batch", "gradients", "train", "backward", "update", "forward", "predict", "set_weights",
+                 "SoftmaxCrossEntropy", "output_activator", "fit", "softmax"})
 def check_softmax_train_step(softmax_train_step, *, seed=None):
     """Check a learner's ``softmax_train_step(W1, b1, W2, b2, X, T, rate)``, one mini-batch step of a sigmoid hidden
     layer and a softmax output with the cross-entropy (eq. 6.1-6.6, output delta t - y, the MEAN over the batch)."""
     check, name = "check_softmax_train_step", "softmax_train_step"
-    softmax_train_step = refuse_borrowed(softmax_train_step, check=check, name=name,
-                                         equation="eq. 6.1-6.6 with the output delta t - y",
-                                         forbidden=(reference_softmax_train_step, reference_softmax, reference_cross_entropy_delta,
-                                                    activations.softmax, losses.SoftmaxCrossEntropy.delta, Network.train_batch,
-                                                    Network.gradients),
-                                         forbidden_methods={"train_batch", "gradients", "train", "backward", "update", "forward",
-                                                               "predict", "set_weights", "SoftmaxCrossEntropy", "output_activator",
-                                                               "fit", "softmax"})
     rng, cases = _step_cases(seed)
     for description, sizes, n, offset in cases:
         W1, b1, W2, b2, X, T, rate = args = _step_data(rng, sizes, n, offset)
@@ -369,10 +364,8 @@ def check_softmax_train_step(softmax_train_step, *, seed=None):
 
 def _step_error_hint(error):
     if isinstance(error, Warning) or "overflow" in str(error):
-        return ("e^net overflows for output biases near 1000: compute the softmax the stable way (your exercise "
-                "above).")
-    if isinstance(error, ValueError) and ("matmul" in str(error) or "shapes" in str(error)
-                                          or "broadcast" in str(error)):
+        return "e^net overflows for output biases near 1000: compute the softmax the stable way (your exercise above)."
+    if isinstance(error, ValueError) and any(word in str(error) for word in ("matmul", "shapes", "broadcast")):
         return ("the shapes do not fit: W1 is (n_hidden, n_in), W2 (n_out, n_hidden), X (N, n_in) and T "
                 "(N, n_out), one row per sample; every delta has one row per sample too.")
     return ("forward pass layer by layer (eq. 6.1, softmax at the output), the output delta t - y, the hidden "

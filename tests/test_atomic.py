@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from bpcourse.core.atomic import atomic_write
+from bpcourse.core.atomic import atomic_write, write_csv
 
 
 def test_writes_the_whole_file_and_leaves_nothing_else(tmp_path):
@@ -14,6 +14,13 @@ def test_writes_the_whole_file_and_leaves_nothing_else(tmp_path):
         file.write("hello\n")
     assert target.read_text(encoding="utf-8") == "hello\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.txt"]
+
+
+def test_write_csv_makes_the_folder_and_quotes_what_needs_it(tmp_path):
+    target = tmp_path / "new" / "grades.csv"
+    write_csv(target, [["student", "message"], ["ana", 'said "a, b"\nthen']])
+    assert target.read_bytes() == b'student,message\r\nana,"said ""a, b""\nthen"\r\n'
+    assert sorted(p.name for p in target.parent.iterdir()) == ["grades.csv"]
 
 
 def test_a_failure_keeps_the_old_file_and_removes_the_temporary(tmp_path):

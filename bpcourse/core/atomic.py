@@ -7,16 +7,17 @@ the old file or the new one, never a mix. If anything fails on the way, the
 temporary file is removed and the old target is left as it was.
 
 Every writer in the package (checkpoints, downloads, notebooks, grade sheets,
-HTML copies) goes through :func:`atomic_write`.
+HTML copies) goes through :func:`atomic_write` (the grade sheets through :func:`write_csv`).
 """
 
 import contextlib
+import csv
 import glob
 import os
 import tempfile
 from pathlib import Path
 
-__all__ = ["atomic_write", "remove_stale_temporaries"]
+__all__ = ["atomic_write", "remove_stale_temporaries", "write_csv"]
 
 
 @contextlib.contextmanager
@@ -49,6 +50,14 @@ def atomic_write(path, mode="wb", encoding=None, newline=None, suffix=".tmp", ch
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def write_csv(path, rows):
+    """Write ``rows`` (lists of cells) as the CSV file ``path``, atomically, making its folder if missing."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
 
 
 def _umask():

@@ -1,12 +1,9 @@
 """The class at a glance, after grading: the wide grade sheet, the summary figure and page.
 
-Every text that comes from a student goes through :func:`bpcourse.tools.submission.display_name` and is
-HTML-escaped.
+Every text that comes from a student goes through :func:`bpcourse.tools.submission.display_name`, HTML-escaped.
 """
 
-import csv
 import html
-import io
 from collections import Counter
 from pathlib import Path
 
@@ -14,7 +11,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from bpcourse.core.atomic import atomic_write
+from bpcourse.core.atomic import atomic_write, write_csv
 from bpcourse.tools.submission import display_name
 
 LOOK_STATUSES = ("timeout", "kernel died", "memory", "borrowed", "unreadable", "grader error",
@@ -37,42 +34,27 @@ def _printable(text):
         return display_name(str(text).encode("utf-8", "backslashreplace").decode("utf-8"))
 
 
-def _students(scores):
-    return list(dict.fromkeys(s.student for s in scores))
-
-
-def _course(scores):
-    """``{notebook: {exercise: points}}``, notebooks and their exercises in the order they first appear."""
-    course = {}
+def _tally(scores):
+    """``(students, course, points)``: the students in the order they first appear, ``{notebook: {exercise:
+    points}}`` in course order, and ``{(student, notebook): points}`` (rows that exist only)."""
+    students, course, points = {}, {}, Counter()
     for s in scores:
+        students.setdefault(s.student)
         course.setdefault(s.notebook, {}).setdefault(s.exercise, s.max_score)
-    return course
+        points[s.student, s.notebook] += s.score
+    return list(students), course, points
 
 
-def _points(scores):
-    """``{(student, notebook): points}`` (rows that exist only)."""
-    points = {}
-    for s in scores:
-        points[s.student, s.notebook] = points.get((s.student, s.notebook), 0) + s.score
-    return points
-
-
-def write_csv(path, rows):
-    text = io.StringIO()
-    csv.writer(text).writerows(rows)
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text.getvalue())
+def _totals(students, course, points):
+    return np.array([sum(points[st, n] for n in course) for st in students], dtype=float)
 
 
 def write_wide_sheet(scores, path):
     """Write the wide grade sheet: a row per student, a column per notebook (empty: no row of it), ``total``."""
-    course, points = _course(scores), _points(scores)
+    students, course, points = _tally(scores)
     rows = [["student", *(Path(n).stem for n in course), "total"]]
-    for student in _students(scores):
+    for student, total in zip(students, _totals(students, course, points)):
         cells = [f"{points[student, n]:g}" if (student, n) in points else "" for n in course]
-        total = sum(points.get((student, n), 0) for n in course)
         rows.append([display_name(student), *cells, f"{total:g}"])
     write_csv(path, rows)
 
@@ -80,10 +62,10 @@ def write_wide_sheet(scores, path):
 def exercise_table(scores):
     """One dict per exercise, in course order: ``notebook``, ``exercise``, ``points``, ``mean``, ``mean_share``
     (mean / points) and the shares of students with ``full``, ``partial`` and ``zero`` marks (no row: zero)."""
-    students = _students(scores)
+    students, course, _ = _tally(scores)
     got = {(s.student, s.notebook, s.exercise): s.score for s in scores}
     table = []
-    for notebook, exercises in _course(scores).items():
+    for notebook, exercises in course.items():
         for exercise, points in exercises.items():
             marks = np.array([got.get((st, notebook, exercise), 0.0) for st in students], dtype=float)
             full = (marks >= points) & (points > 0)
@@ -116,11 +98,10 @@ def needs_a_look(scores, copies, problems):
             if len(message) > REASON_CHARACTERS:
                 message = message[:REASON_CHARACTERS] + "..."
             parts.append(f"{s.status}: {message}" if message else s.status)
-        if s.review:
-            parts.append(s.review)
+        parts += [s.review] if s.review else []
         if parts:
             found.setdefault((s.student, s.notebook, "; ".join(parts)), []).append(s.exercise)
-    course = _course(scores)
+    students, course, _ = _tally(scores)
     for c in copies:
         notebook = _notebook_of(c.exercise, course)
         for student, other in ((c.student_a, c.student_b), (c.student_b, c.student_a)):
@@ -129,23 +110,18 @@ def needs_a_look(scores, copies, problems):
     for (student, notebook), texts in problems.items():
         for text in texts:
             found.setdefault((student, notebook, str(text)), [])
-    students = {name: i for i, name in enumerate(_students(scores))}
+    students = {name: i for i, name in enumerate(students)}
     notebooks = {name: i for i, name in enumerate(course)}
     keys = sorted(found, key=lambda k: (students.get(k[0], len(students)), notebooks.get(k[1], len(notebooks))))
     return [{"student": st, "notebook": nb, "exercise": ", ".join(dict.fromkeys(found[st, nb, reason])),
              "reason": reason} for st, nb, reason in keys]
 
 
-def _totals(scores):
-    points = _points(scores)
-    return np.array([sum(points.get((st, n), 0) for n in _course(scores)) for st in _students(scores)], dtype=float)
-
-
 def summary_figure(scores):
     """A Figure (no pyplot): per exercise the shares of full, partial and zero marks and the mean (stacked bars),
     and a histogram of the students' total points."""
-    table = exercise_table(scores)
-    totals, max_total = _totals(scores), sum(p for ex in _course(scores).values() for p in ex.values())
+    table, totals = exercise_table(scores), _totals(*_tally(scores))
+    max_total = sum(row["points"] for row in table)
     figure = Figure(figsize=(13, max(4.5, 0.3 * len(table) + 2.0)), layout="constrained")
     bars, histogram = figure.subplots(1, 2, width_ratios=[3, 2])
     y = np.arange(len(table))
@@ -191,9 +167,9 @@ def _table(caption, header, rows):
     return f"<table><caption>{html.escape(caption)}</caption>\n<tr>{head}</tr>\n{body}\n</table>"
 
 
-def _student_link(student, notebook, links):
+def _student_td(student, notebook, links):
     name, link = html.escape(_printable(student)), links.get((student, notebook))
-    return f'<a href="{html.escape(link, quote=True)}">{name}</a>' if link is not None else name
+    return f'<td><a href="{html.escape(link, quote=True)}">{name}</a></td>' if link is not None else f"<td>{name}</td>"
 
 
 def _kind(row):
@@ -216,11 +192,11 @@ def _look_tables(look, links):
     for student, reasons in by_student.items():
         kinds = Counter(_kind(r) for r in reasons)
         notebooks = list(dict.fromkeys(Path(r["notebook"]).stem for r in reasons if r["notebook"]))
-        rows.append([f"<td>{_student_link(student, reasons[0]['notebook'], links)}</td>",
+        rows.append([_student_td(student, reasons[0]["notebook"], links),
                      *(_num(kinds[k], "d") for k in LOOK_KINDS), _td(", ".join(notebooks))])
     caption = f"Students who need a look: {_count(len(by_student), 'student')}, {_count(len(look), 'reason')}"
     overview = _table(caption, ["student", *LOOK_KINDS, "notebooks"], rows)
-    detail_rows = [[f"<td>{_student_link(r['student'], r['notebook'], links)}</td>", _td(Path(r["notebook"]).stem),
+    detail_rows = [[_student_td(r["student"], r["notebook"], links), _td(Path(r["notebook"]).stem),
                     _td(r["exercise"]), _td(r["reason"])] for r in look]
     details = _table("Every reason, by student and notebook", ["student", "notebook", "exercise", "reason"],
                      detail_rows)
@@ -232,14 +208,13 @@ def _count(number, noun):
 
 
 def _page(scores, copies, problems, links, similarity_page):
-    students, course, points, totals = _students(scores), _course(scores), _points(scores), _totals(scores)
-    statuses = Counter(s.status for s in scores)
+    (students, course, points), table = _tally(scores), exercise_table(scores)
+    totals, statuses = _totals(students, course, points), Counter(s.status for s in scores)
     exercise_rows = [[_td(Path(r["notebook"]).stem), _td(r["exercise"]), _num(r["points"], "g"), _num(r["mean"], ".2f"),
-                      *(_num(100 * r[k], ".0f") for k in ("mean_share", "full", "partial", "zero"))]
-                     for r in exercise_table(scores)]
+                      *(_num(100 * r[k], ".0f") for k in ("mean_share", "full", "partial", "zero"))] for r in table]
     notebook_rows = []
     for notebook, exercises in course.items():
-        got = np.array([points.get((st, notebook), 0.0) for st in students])
+        got = np.array([points[st, notebook] for st in students], dtype=float)
         notebook_rows.append([_td(Path(notebook).stem), _num(sum(exercises.values()), "g"), _num(got.mean(), ".2f"),
                               _num(got.min(), "g"), _num(got.max(), "g")])
     similarity = (f'<p><a href="{html.escape(similarity_page, quote=True)}">Similar solutions across the class</a>'
@@ -248,9 +223,9 @@ def _page(scores, copies, problems, links, similarity_page):
 <html lang="en"><head><meta charset="utf-8"><title>Class summary</title><style>{_CSS}</style></head>
 <body><h1>Class summary</h1>
 <p>{_count(len(students), "student")}, {_count(len(course), "notebook")},
-{_count(sum(map(len, course.values())), "exercise")}.
+{_count(len(table), "exercise")}.
 Mean total <b>{f"{totals.mean():.1f}" if len(totals) else "-"}</b> of
-<b>{sum(p for ex in course.values() for p in ex.values()):g}</b> points.</p>
+<b>{sum(r["points"] for r in table):g}</b> points.</p>
 <p>Rows of the grade sheet by status: {html.escape(", ".join(f"{k} {v}" for k, v in statuses.items()))}.</p>
 {similarity}
 <p><img src="summary.png" alt="Shares of full, partial and zero marks per exercise; histogram of total points"></p>
@@ -264,9 +239,7 @@ Mean total <b>{f"{totals.mean():.1f}" if len(totals) else "-"}</b> of
 
 def write_summary(out_dir, scores, copies, problems, links, similarity_page=None):
     """Write ``summary.png`` and ``summary.html`` into ``out_dir``; returns ``{"png", "html"}`` paths.
-
-    ``links``: ``(student, notebook)`` -> the quoted relative URL of the feedback page.
-    """
+    ``links``: ``(student, notebook)`` -> the quoted relative URL of the feedback page."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     png, page = out_dir / "summary.png", out_dir / "summary.html"

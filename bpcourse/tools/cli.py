@@ -56,8 +56,7 @@ def main(argv=None):
     try:
         if args.command == "student":
             out = Path(args.out)
-            written = make_student_versions(args.source, out / "student", out / "solutions")
-            for path in written:
+            for path in make_student_versions(args.source, out / "student", out / "solutions"):
                 print(f"wrote {path}")
             print(f"solutions copy in {out / 'solutions'}/")
         else:

@@ -1,11 +1,10 @@
 """Grade past one machine: the same sandboxed jobs, sent to the workers of a Dask distributed cluster.
 
-A task carries the instructor's notebook and the submitted file's bytes (no shared file system) and is graded
-on the worker as on one machine (:func:`grade_submission`, in a new interpreter: a worker runs tasks in
-threads); its rows come back to the grader that sent it. :func:`check_workers` refuses, before anything is
-sent, a cluster with a worker that lacks bubblewrap, the same ``bpcourse`` or MNIST. A worker that dies
-costs nothing: Dask runs the task again elsewhere; one that took down ``allowed-failures`` workers becomes
-a ``grader error`` for that submission only.
+A task carries the instructor's notebook and the submitted file's bytes (no shared file system) and is graded on
+the worker as on one machine (:func:`grade_submission`, in a new interpreter: a worker runs tasks in threads); its
+rows come back to the grader that sent it. :func:`check_workers` refuses, before anything is sent, a cluster with a
+worker that lacks bubblewrap, the same ``bpcourse`` or MNIST. A worker that dies costs nothing: Dask runs the task
+again elsewhere; one that took down ``allowed-failures`` workers becomes a ``grader error`` for that submission.
 """
 
 import tempfile
@@ -51,20 +50,18 @@ def check_workers(client, sandbox):
 
 def grade_task(task):
     """On a worker: grade one submission sent as a dict of its files and options; ``(rows, problems)``."""
-    options = GradingOptions(task["cell_timeout"], task["notebook_timeout"], Limits(**task["limits"]),
-                             task["sandbox"])
+    options = GradingOptions(**{**task["options"], "limits": Limits(**task["options"]["limits"])})
     with tempfile.TemporaryDirectory(prefix="bpcourse-task-") as folder:
-        instructor = Path(folder) / "source" / task["notebook"]
-        instructor.parent.mkdir()
-        instructor.write_bytes(task["instructor"])
-        submitted = None
-        if task["submitted"] is not None:
-            submitted = Path(folder) / "submitted" / task["notebook"]
-            submitted.parent.mkdir()
-            submitted.write_bytes(task["submitted"])
+        paths = {}
+        for part, subfolder in (("instructor", "source"), ("submitted", "submitted")):
+            if task[part] is not None:
+                paths[part] = Path(folder) / subfolder / task["notebook"]
+                paths[part].parent.mkdir()
+                paths[part].write_bytes(task[part])
+        instructor, submitted = paths["instructor"], paths.get("submitted")
         if options.sandbox and sandbox_problem():
-            scores, problems = grader_error(task["student"], instructor, f"no sandbox on this worker: "
-                                                                        f"{sandbox_problem()}")
+            scores, problems = grader_error(task["student"], instructor,
+                                            f"no sandbox on this worker: {sandbox_problem()}")
         else:
             scores, problems = grade_submission(task["student"], instructor, submitted, options, fork=False)
     return [asdict(s) for s in scores], problems
@@ -76,9 +73,7 @@ def _task(submission, options):
     except OSError:
         submitted = b""  # unreadable here: graded as an unreadable file, as on one machine
     return {"student": submission.student, "notebook": submission.instructor_path.name,
-            "instructor": submission.instructor_path.read_bytes(), "submitted": submitted,
-            "cell_timeout": options.cell_timeout, "notebook_timeout": options.notebook_timeout,
-            "limits": asdict(options.limits), "sandbox": options.sandbox}
+            "instructor": submission.instructor_path.read_bytes(), "submitted": submitted, "options": asdict(options)}
 
 
 def connect(address, sandbox):

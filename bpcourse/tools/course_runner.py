@@ -1,9 +1,8 @@
 """Run every course notebook headless, top to bottom, into a build folder.
 
-``python -m bpcourse.tools.course_runner notebooks build/course`` (``make course``) runs each
-``NN_*.ipynb`` in a fresh kernel, writes the executed notebook and an HTML copy into ``build/course/``
-(MathJax copied into ``build/course/mathjax/``, so equations render offline) and prints a line per
-notebook: its name, the seconds it took, ok or failed.
+``python -m bpcourse.tools.course_runner notebooks build/course`` (``make course``) runs each ``NN_*.ipynb`` in a
+fresh kernel, writes the executed notebook and an HTML copy into ``build/course/`` (MathJax copied into
+``build/course/mathjax/``, so equations render offline) and prints a line per notebook: name, seconds, ok or failed.
 """
 
 import argparse
@@ -27,16 +26,8 @@ CELL_TIMEOUT_SECONDS = 600
 MATHJAX_SOURCE = Path(jupyter_server_mathjax.__file__).parent / "static"
 MATHJAX_URL = "mathjax/MathJax.js?config=TeX-AMS-MML_HTMLorMML-full,Safe"  # relative to the HTML copy
 # The shipped MathJax has the STIX-Web fonts only (as the classic notebook used them).
-MATHJAX_FONTS = (
-    '<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": '
-    '{availableFonts: [], webFont: "STIX-Web", imageFont: null, preferredFont: null}, '
-    'SVG: {font: "STIX-Web"}});</script>'
-)
-
-
-def write_atomically(path, text):
-    with atomic_write(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
+MATHJAX_FONTS = ('<script type="text/x-mathjax-config">MathJax.Hub.Config({"HTML-CSS": {availableFonts: [], '
+                 'webFont: "STIX-Web", imageFont: null, preferredFont: null}, SVG: {font: "STIX-Web"}});</script>')
 
 
 def install_mathjax(out_dir):
@@ -54,17 +45,14 @@ def install_mathjax(out_dir):
 
 
 def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
-    """Execute ``source`` and write ``<name>.ipynb`` and ``<name>.html`` to ``out_dir`` (also when a cell fails).
-
-    Returns ``(seconds, error)``: ``error`` is None, or a line on the first failing cell.
-    """
+    """Execute ``source`` and write ``<name>.ipynb`` and ``<name>.html`` to ``out_dir`` (also when a cell fails);
+    ``(seconds, error)``, ``error`` None or a line on the first failing cell."""
     source = Path(source)
     notebook = nbformat.read(source, as_version=4)
     client = NotebookClient(notebook, timeout=cell_timeout, kernel_name="python3",
                             kernel_manager_class=IPCKernelManager,  # Unix sockets: no port, no TCP warning
                             resources={"metadata": {"path": str(source.parent)}})
-    error = None
-    start = time.perf_counter()
+    error, start = None, time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as exc:
@@ -73,10 +61,11 @@ def run_notebook(source, out_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
         error = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
     seconds = time.perf_counter() - start
 
-    write_atomically(out_dir / source.name, nbformat.writes(notebook))
     html, _ = HTMLExporter(mathjax_url=MATHJAX_URL).from_notebook_node(notebook)
     html = html.replace("<!-- Load mathjax -->", "<!-- Load mathjax -->\n" + MATHJAX_FONTS, 1)
-    write_atomically(out_dir / f"{source.stem}.html", html)
+    for path, text in ((out_dir / source.name, nbformat.writes(notebook)), (out_dir / f"{source.stem}.html", html)):
+        with atomic_write(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
     return seconds, error
 
 

@@ -1,10 +1,9 @@
 """One HTML feedback page per student and notebook, like nbgrader's ``generate_feedback``.
 
 The page is built from the STUDENT VERSION of the instructor's notebook, so no line of a solution or a hidden
-test can reach it: Markdown rendered (raw HTML escaped, images as their description), the learner's own code
-in each solution cell, each graded cell with its visible tests and a verdict box; at the top the total, the
-exercises and the run's problems. Everything from the learner is escaped; inline CSS, no script, no
-external resource.
+test can reach it: Markdown rendered (raw HTML escaped, images as their description), the learner's own code in
+each solution cell, each graded cell with its visible tests and a verdict box; at the top the total, the exercises
+and the run's problems. Everything from the learner is escaped; inline CSS, no script, no external resource.
 """
 
 from html import escape
@@ -60,9 +59,7 @@ _MARKDOWN.renderer.register("block_math", lambda renderer, text: f'<div class="m
 
 def feedback_page(student, instructor_path, submitted_path, scores, problems) -> str:
     """The HTML feedback page of one student's (printable name) notebook, all of it encodable in UTF-8.
-
-    ``submitted_path`` is None when nothing was handed in; ``problems`` are the run's, beyond single exercises.
-    """
+    ``submitted_path`` is None when nothing was handed in; ``problems`` are the run's, beyond single exercises."""
     name = Path(instructor_path).name
     version = make_student_notebook(read_notebook(instructor_path), name)
     solutions, notice = _solutions(submitted_path, name)
@@ -116,7 +113,7 @@ def _cell(index, cell, solutions, notice, rows):
     metadata, source = nbgrader_metadata(cell), cell.get("source", "")
     grade_id, points = metadata.get("grade_id", ""), metadata.get("points", 0)
     if is_solution_cell(cell):
-        label = f"Your answer ({grade_id})"
+        label, kind = f"Your answer ({grade_id})", "answer"
         if grade_id in solutions:
             body = _pre(solutions[grade_id])
         elif notice:
@@ -124,7 +121,6 @@ def _cell(index, cell, solutions, notice, rows):
         else:
             body = (f'<p class="note">Your notebook has no cell with grade id {escape(grade_id)}: '
                     "the handed-out cell was graded instead.</p>" + _pre(source))
-        kind = "answer"
     elif cell.get("cell_type") == "markdown":
         label, body, kind = "", _MARKDOWN(source), "markdown"
     elif is_graded_cell(cell):

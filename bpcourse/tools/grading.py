@@ -3,8 +3,8 @@
 Each submission is graded in its own child process (:mod:`bpcourse.tools.checker`): the learner's code in a
 sandboxed kernel (:mod:`bpcourse.tools.kernel`), every verdict outside it. Each result is kept under its
 content key as soon as it is graded (:mod:`bpcourse.tools.results_store`), so a stopped run resumes; the
-README's instructor section describes the sandbox, the limits and the run's folder.
-``execute_cells`` (not sandboxed) runs the course's own notebooks, to test the student versions.
+README's instructor section describes the sandbox, the limits and the run's folder. ``execute_cells`` (not
+sandboxed) runs the course's own notebooks, to test the student versions.
 """
 
 import contextlib
@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 from urllib.parse import quote
@@ -22,9 +23,9 @@ from nbclient import NotebookClient
 from nbclient.exceptions import DeadKernelError
 from tqdm import tqdm
 
-from bpcourse.core.atomic import atomic_write
+from bpcourse.core.atomic import atomic_write, write_csv
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS
-from bpcourse.tools.class_report import write_csv, write_summary, write_wide_sheet
+from bpcourse.tools.class_report import write_summary, write_wide_sheet
 from bpcourse.tools.feedback import feedback_page, write_feedback
 from bpcourse.tools.grading_jobs import (NOTEBOOK_TIMEOUT_SECONDS, ClusterProblem, GradingOptions, Submission,
                                          grade_here, job_count, sweep_job_folders, warm_up)
@@ -39,13 +40,11 @@ SHEET_COLUMNS = ["student", "notebook", "exercise", "score", "max_score", "statu
 """The long sheet's header (``status`` is one of :data:`bpcourse.tools.checker.STATUSES`)."""
 SHEET_FILE, WIDE_SHEET_FILE, STATUS_FILE = "grades.csv", "grades_wide.csv", "status.json"
 FEEDBACK_FOLDER, SIMILARITY_FILE = "feedback", "similarity.html"
-NO_SANDBOX_RISK = (
-    "without the sandbox the learners' code runs as you: it can read and change your files (the instructor's "
-    "notebooks and hidden tests, other submissions, the installed package, the grade sheet), use the network and "
-    "signal your processes; checks still run outside the learner's process (rebinding or patching names there "
-    "earns nothing) and the time and memory limits still hold, but a submission written to attack your machine "
-    "can forge its grade"
-)
+NO_SANDBOX_RISK = ("without the sandbox the learners' code runs as you: it can read and change your files (the "
+                   "instructor's notebooks and hidden tests, other submissions, the installed package, the grade "
+                   "sheet), use the network and signal your processes; checks still run outside the learner's process "
+                   "(rebinding or patching names there earns nothing) and the time and memory limits still hold, but a "
+                   "submission written to attack your machine can forge its grade")
 
 
 class SandboxUnavailable(RuntimeError):
@@ -53,10 +52,8 @@ class SandboxUnavailable(RuntimeError):
 
 
 def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
-    """Run ``notebook`` (in place) in a Jupyter kernel, not sandboxed; ``{cell_index: status}`` of its code cells.
-
-    A status is ``"ok"``, ``"failed"``, ``"timeout"`` (interrupted after ``cell_timeout`` s) or ``"not run"``.
-    """
+    """Run ``notebook`` (in place) in a Jupyter kernel, not sandboxed; ``{cell_index: status}`` of its code cells,
+    a status ``"ok"``, ``"failed"``, ``"timeout"`` (interrupted after ``cell_timeout`` s) or ``"not run"``."""
     statuses = {index: "not run" for index, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
 
     def on_cell_executed(cell, cell_index, execute_reply):
@@ -75,18 +72,17 @@ def execute_cells(notebook, working_dir, cell_timeout=CELL_TIMEOUT_SECONDS):
     return statuses
 
 
-def find_submission(student_dir, notebook_name):
-    """The student's copy of ``notebook_name`` below their folder (nbgrader nests it), or None.
-
-    Symbolic links are not followed: a submission is a file in the student's own folder.
-    """
-    student_dir = Path(student_dir)
-    root = student_dir.resolve()
-    matches = sorted(
-        p for p in student_dir.rglob(notebook_name)
-        if ".ipynb_checkpoints" not in p.parts and p.is_file() and not p.is_symlink()
-        and p.resolve().is_relative_to(root)
-    )
+def _submitted(student_dir, notebook_name):
+    """The student's copy of ``notebook_name`` below their folder (nbgrader nests it), or None (also for a folder
+    that cannot be searched: it costs that student only). Symbolic links are not followed: a submission is a file
+    in the student's own folder."""
+    try:
+        root = student_dir.resolve()
+        matches = sorted(p for p in student_dir.rglob(notebook_name)
+                         if ".ipynb_checkpoints" not in p.parts and p.is_file() and not p.is_symlink()
+                         and p.resolve().is_relative_to(root))
+    except OSError:
+        return None
     return matches[0] if matches else None
 
 
@@ -113,29 +109,23 @@ class _Progress:
     def __init__(self, total, kept, bar, echo):
         self.echo, self.running, self.failed = echo, 0, 0
         self.bar = tqdm(total=total, initial=kept, unit="notebook", desc="grading", dynamic_ncols=True,
-                        smoothing=0.1, mininterval=0.5 if sys.stderr.isatty() else 30) if bar else None
+                        smoothing=0.1, mininterval=0.5 if sys.stderr.isatty() else 30, disable=not bar)
         self._show()
 
     def _show(self):
-        if self.bar is not None:
-            self.bar.set_postfix_str(f"running {self.running}, failed {self.failed}", refresh=False)
+        self.bar.set_postfix_str(f"running {self.running}, failed {self.failed}", refresh=False)
 
     def started(self, submission):
         self.running += 1
-        if self.bar is None:
+        if self.bar.disable:
             self.echo(f"grading {display_name(submission.student)} / {submission.instructor_path.name} ...")
         self._show()
 
     def ended(self, failed):
         self.running = max(0, self.running - 1)
         self.failed += bool(failed)
-        if self.bar is not None:
-            self.bar.update(1)
+        self.bar.update(1)
         self._show()
-
-    def close(self):
-        if self.bar is not None:
-            self.bar.close()
 
 
 def _failed(scores):
@@ -164,8 +154,7 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
     instructor notebooks that someone submitted are graded, for everyone (a missing one scores 0). ``out_dir``
     gets the files of the README's instructor section. ``jobs``: submissions at once here (None: the cores,
     see :func:`job_count`); ``dask``: a Dask scheduler's address to send them to instead. Raises
-    SandboxUnavailable, ValueError (no submissions) or NotebookFormatError before anything is graded.
-    """
+    SandboxUnavailable, ValueError (no submissions) or NotebookFormatError before anything is graded."""
     started, clock = datetime.now(timezone.utc).replace(microsecond=0), time.monotonic()
     submissions_dir, source_dir, out_dir = Path(submissions_dir), Path(source_dir), Path(out_dir)
     options = GradingOptions(cell_timeout, notebook_timeout, limits, sandbox)
@@ -203,7 +192,7 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
         for path in assigned:
             submitted = _submitted(student, path.name)
             submissions.append(Submission(len(submissions), student.name, path, submitted,
-                                          content_key(path, submitted, options.as_dict())))
+                                          content_key(path, submitted, asdict(options))))
     kept = {} if force else {s.index: load_result(out_dir, s.student, s.instructor_path.name, s.key)
                              for s in submissions}
     results = {index: result for index, result in kept.items() if result is not None}
@@ -236,15 +225,17 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
         else:
             cluster.grade_on_cluster(client, pending, options, progress.started, on_result)
     finally:
-        progress.close()
+        progress.bar.close()
         if dask is not None:
             client.close()
     scores = write_reports(out_dir, submissions, results)
     write_progress("finished")
     failed = sum(_failed(results[s.index][0]) for s in submissions)
     flagged = len({(s.student, s.notebook) for s in scores if s.review})
+    minutes, seconds = divmod(round(time.monotonic() - clock), 60)
+    took = f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
     echo(f"{len(submissions)} notebook-submissions of {len(students)} students: {len(pending)} graded in "
-         f"{_duration(time.monotonic() - clock)}, {kept_count} kept from an earlier run; {failed} with problems, "
+         f"{took}, {kept_count} kept from an earlier run; {failed} with problems, "
          f"{flagged} marked for review; total {sum(s.score for s in scores):g} of "
          f"{sum(s.max_score for s in scores):g} points. Open {out_dir / 'summary.html'}")
     return scores
@@ -252,21 +243,17 @@ def grade_folder(submissions_dir, source_dir, out_dir, cell_timeout=CELL_TIMEOUT
 
 def write_reports(out_dir, submissions, results, copy_threshold=THRESHOLD):
     """The sheets, feedback pages, summary and similarity report from ``results[submission.index]``; the scores.
-
-    Copies are looked for in every submitted solution cell without the lines handed out (no score changes).
-    """
+    Copies are looked for in every submitted solution cell without the lines handed out (no score changes)."""
     scores = [row for s in submissions for row in results[s.index][0]]
     write_sheet(scores, out_dir / SHEET_FILE)
     write_wide_sheet(scores, out_dir / WIDE_SHEET_FILE)
     solutions, handed_out, problems, links = {}, {}, {}, {}
-    student_versions = {}
+    for path in dict.fromkeys(s.instructor_path for s in submissions):
+        for cell in make_student_notebook(read_notebook(path), path.name)["cells"]:
+            if is_solution_cell(cell):
+                handed_out[nbgrader_metadata(cell)["grade_id"]] = cell.get("source", "")
     for s in submissions:
         name = s.instructor_path.name
-        if name not in student_versions:
-            student_versions[name] = make_student_notebook(read_notebook(s.instructor_path), name)
-            for cell in student_versions[name]["cells"]:
-                if is_solution_cell(cell):
-                    handed_out[nbgrader_metadata(cell)["grade_id"]] = cell.get("source", "")
         rows, notebook_problems = results[s.index]
         problems[(s.student, name)] = list(notebook_problems)
         page = Path(FEEDBACK_FOLDER) / s.student / f"{Path(name).stem}.html"
@@ -285,16 +272,3 @@ def write_reports(out_dir, submissions, results, copy_threshold=THRESHOLD):
         handle.write(similarity_report(copies, copy_threshold, list(handed_out)))
     write_summary(out_dir, scores, copies, problems, links, SIMILARITY_FILE)
     return scores
-
-
-def _duration(seconds):
-    minutes, seconds = divmod(round(seconds), 60)
-    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
-
-
-def _submitted(student_dir, notebook_name):
-    """:func:`find_submission`, or None for a folder that cannot be searched (it costs that student only)."""
-    try:
-        return find_submission(student_dir, notebook_name)
-    except OSError:
-        return None

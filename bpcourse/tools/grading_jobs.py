@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from bpcourse.core.validation import available_memory
+from bpcourse.core.validation import available_memory, check_positive_int
 from bpcourse.tools.checker import CELL_TIMEOUT_SECONDS, ExerciseScore, child_main
 from bpcourse.tools.kernel import Limits, owner_alive, sweep_cgroups
 from bpcourse.tools.results_store import GRADER_ERROR
@@ -25,6 +25,7 @@ from bpcourse.tools.student import exercises
 from bpcourse.tools.submission import grading_plan, read_notebook, trusted_imports
 
 NOTEBOOK_TIMEOUT_SECONDS = 1200  # wall time for one student's notebook, all cells and checks together
+
 
 class ClusterProblem(RuntimeError):
     """The Dask cluster cannot grade: not reachable, no workers, or a worker lacks bubblewrap, the course or MNIST."""
@@ -39,9 +40,6 @@ class GradingOptions:
     limits: Limits = Limits()
     sandbox: bool = True
 
-    def as_dict(self):
-        return asdict(self)
-
 
 @dataclass
 class Submission:
@@ -54,25 +52,17 @@ class Submission:
     key: str  # results_store.content_key
 
 
-class _ExecChild:
+class _ExecChild(subprocess.Popen):
     """A child started as a new interpreter, with the methods of a ``multiprocessing.Process`` that we use."""
 
-    def __init__(self, args):
-        self.popen = subprocess.Popen(args, stdin=subprocess.DEVNULL)
+    exitcode = property(lambda self: self.returncode)
 
     def join(self, timeout=None):
         with contextlib.suppress(subprocess.TimeoutExpired):
-            self.popen.wait(timeout)
+            self.wait(timeout)
 
     def is_alive(self):
-        return self.popen.poll() is None
-
-    def kill(self):
-        self.popen.kill()
-
-    @property
-    def exitcode(self):
-        return self.popen.returncode
+        return self.poll() is None
 
 
 JOB_FOLDER_PREFIX = "bpcourse-job-"
@@ -89,8 +79,7 @@ class _RunningSubmission:
     a new interpreter (a Dask worker must not fork)."""
 
     def __init__(self, student, instructor_path, submitted_path, options, fork=True):
-        self.rows = [(grade_id, points)
-                     for _, grade_id, points in exercises(read_notebook(instructor_path))]
+        self.rows = [(grade_id, points) for _, grade_id, points in exercises(read_notebook(instructor_path))]
         self.student, self.name = student, Path(instructor_path).name
         job = {"student": student, "instructor": str(instructor_path),
                "submitted": None if submitted_path is None else str(submitted_path),
@@ -111,7 +100,7 @@ class _RunningSubmission:
             job_path = Path(self.folder.name) / "job.json"
             job_path.write_text(json.dumps({**job, "limits": asdict(options.limits)}), encoding="utf-8")
             self.process = _ExecChild([sys.executable, "-c", "from bpcourse.tools.checker import exec_main; exec_main()",
-                                       str(job_path), str(self.result), str(os.getpid())])
+                                       str(job_path), str(self.result), str(os.getpid())], stdin=subprocess.DEVNULL)
 
 
 def _collect(running):
@@ -149,29 +138,23 @@ def _collect(running):
 
 
 def grade_submission(student, instructor_path, submitted_path, options=GradingOptions(), fork=True):
-    """Grade one submission in a child process; return ``(scores, problems)`` whatever the child did.
-
-    The child has ``options.notebook_timeout`` seconds for the whole notebook;
-    what it decided before a crash, a kill or the end of its time is kept, the
-    rest of the notebook's exercises score 0 with the reason.
-    """
+    """Grade one submission in a child process; return ``(scores, problems)`` whatever the child did: what it
+    decided before a crash, a kill or the end of ``options.notebook_timeout`` is kept, the rest scores 0 with why."""
     return _collect(_RunningSubmission(student, instructor_path, submitted_path, options, fork))
 
 
 def grader_error(student, instructor_path, error):
     """``(scores, problems)`` of a submission the grader itself could not grade: 0 for each exercise, with why."""
-    detail = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
-    rows = [ExerciseScore(student, Path(instructor_path).name, g, 0, p, GRADER_ERROR, detail)
+    name, detail = Path(instructor_path).name, error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    rows = [ExerciseScore(student, name, g, 0, p, GRADER_ERROR, detail)
             for _, g, p in exercises(read_notebook(instructor_path))]
-    return rows, [f"{Path(instructor_path).name}: {detail}"]
+    return rows, [f"{name}: {detail}"]
 
 
 def job_count(jobs, limits):
     """``(count, note)``: ``jobs`` (None: the cores), lowered until that many kernels (memory plus three tmpfs
     each) fit in the machine's memory; the note says why, or is None."""
-    asked = (os.cpu_count() or 1) if jobs is None else jobs
-    if not (isinstance(asked, int) and asked >= 1):
-        raise ValueError(f"expected --jobs to be a positive int, got {jobs!r}")
+    asked = check_positive_int((os.cpu_count() or 1) if jobs is None else jobs, "--jobs")
     per_job = (limits.memory_mb + 3 * limits.tmpfs_mb) << 20
     memory = available_memory()
     fits = asked if memory is None else max(1, memory // per_job)

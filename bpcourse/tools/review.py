@@ -26,21 +26,10 @@ def review_reasons(source, given=""):
         line = getattr(node, "lineno", None)
         if line is not None and 0 < line <= len(lines) and lines[line - 1].strip() in handed_out:
             continue  # as the student version gave it
-        if isinstance(node, ast.Import):
-            modules = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            modules = [node.module or ""]
-        else:
-            modules = []
-        for module in modules:
-            top = module.split(".")[0]
-            if top in FLAGGED_NAMES:
-                reasons.append(f"line {node.lineno}: imports {module}")
-        name = None
-        if isinstance(node, ast.Name):
-            name = node.id
-        elif isinstance(node, ast.Attribute):
-            name = node.attr
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            modules = [alias.name for alias in node.names] if isinstance(node, ast.Import) else [node.module or ""]
+            reasons += [f"line {node.lineno}: imports {m}" for m in modules if m.split(".")[0] in FLAGGED_NAMES]
+        name = node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute) else None
         if name in FLAGGED_NAMES:
             reasons.append(f"line {node.lineno}: uses {name}")
     return list(dict.fromkeys(reasons))

@@ -16,44 +16,32 @@ from copydetect import CodeFingerprint, compare_files
 
 from bpcourse.tools.submission import display_name
 
-NOISE_K = 10
-"""Characters of normalized code per fingerprinted run (copydetect's k; a name is one character), about four to
-six tokens. With 5, any two solutions of an exercise share most of their code."""
-WINDOW = 1
-"""Winnowing window (copydetect's win_size): 1 keeps every run. A larger window keeps the smallest hash of each
-window, and Python salts its string hashes per process, so the shares would change from one run to the next."""
-THRESHOLD = 0.8
-"""Share from which a solution is flagged (across the class, the larger of a pair's two shares)."""
-MIN_LENGTH = 50
-"""Solutions with less normalized code (without the lines handed out) are not judged: notebook 01's three-line
-stable sigmoid is about 59 characters, a one-line sigmoid about 32."""
+NOISE_K = 10  # characters of normalized code per fingerprinted run (copydetect's k; a name is one character)
+WINDOW = 1  # copydetect's win_size: every run kept (a larger window would depend on Python's per-process hash salt)
+THRESHOLD = 0.8  # share from which a solution is flagged (across the class, the larger of a pair's two shares)
+MIN_LENGTH = 50  # less normalized code is not judged: notebook 01's stable sigmoid has about 59 characters
 
 
-def _without(source, handed_out):
+def _fingerprint(name, source, handed_out, judged=True):
+    """copydetect's fingerprint of ``source`` without the lines of ``handed_out``, or None for what is not text or
+    cannot be tokenized and, when ``judged``, for code too short to judge (:data:`MIN_LENGTH`)."""
+    if not (isinstance(source, str) and isinstance(handed_out, str)):
+        return None
     given = {line.strip() for line in handed_out.splitlines() if line.strip()}
-    return "\n".join(line for line in source.splitlines() if line.strip() not in given) + "\n"
-
-
-def _fingerprint(name, source):
+    code = "\n".join(line for line in source.splitlines() if line.strip() not in given) + "\n"
     try:
-        return CodeFingerprint(name, NOISE_K, WINDOW, fp=io.StringIO(source), language="python")
+        fingerprint = CodeFingerprint(name, NOISE_K, WINDOW, fp=io.StringIO(code), language="python")
     except Exception:  # noqa: BLE001 - code copydetect cannot tokenize is not judged
         return None
-
-
-def _judged(name, source, handed_out):
-    if not isinstance(source, str) or not isinstance(handed_out, str):
-        return None
-    fingerprint = _fingerprint(name, _without(source, handed_out))
-    if fingerprint is None or len(fingerprint.hashes) == 0 or len(fingerprint.filtered_code) < MIN_LENGTH:
+    if judged and (len(fingerprint.hashes) == 0 or len(fingerprint.filtered_code) < MIN_LENGTH):
         return None
     return fingerprint
 
 
 def similarity(source, reference, handed_out=""):
     """The share (0 to 1) of ``source``'s fingerprints found in ``reference``, or None when too short to judge."""
-    mine = _judged("solution.py", source, handed_out)
-    theirs = _fingerprint("reference.py", _without(reference, handed_out))
+    mine = _fingerprint("solution.py", source, handed_out)
+    theirs = _fingerprint("reference.py", reference, handed_out, judged=False)
     if mine is None or theirs is None:
         return None
     _, (share, _), _ = compare_files(mine, theirs)
@@ -63,12 +51,9 @@ def similarity(source, reference, handed_out=""):
 def copy_reasons(source, references, handed_out=""):
     """Review notes for ``source``: ``["copy?: 93% like the instructor's solution", ...]`` for every reference
     (``{description: code}``) it resembles at :data:`THRESHOLD` or more."""
-    notes = []
-    for what, reference in references.items():
-        share = similarity(source, reference, handed_out)
-        if share is not None and share >= THRESHOLD:
-            notes.append(f"copy?: {share:.0%} like {what}")
-    return notes
+    shares = {what: similarity(source, reference, handed_out) for what, reference in references.items()}
+    return [f"copy?: {share:.0%} like {what}" for what, share in shares.items()
+            if share is not None and share >= THRESHOLD]
 
 
 @dataclass(frozen=True)
@@ -96,7 +81,6 @@ class _Solution:
 
     student: str
     fingerprint: CodeFingerprint
-    hashes: frozenset
     positions: dict
     most: int
 
@@ -104,11 +88,10 @@ class _Solution:
 def _solutions(sources, handed_out):
     judged = []
     for student in sorted(sources):
-        fingerprint = _judged(f"{student}.py", sources[student], handed_out)
+        fingerprint = _fingerprint(f"{student}.py", sources[student], handed_out)
         if fingerprint is not None:
             positions = {int(h): sorted(int(i) for i in where) for h, where in fingerprint.hash_idx.items()}
-            judged.append(_Solution(student, fingerprint, frozenset(positions), positions,
-                                    max(map(len, positions.values()))))
+            judged.append(_Solution(student, fingerprint, positions, max(map(len, positions.values()))))
     return judged
 
 
@@ -136,7 +119,7 @@ def _spans(slices, length):
 
 
 def _pair(exercise, a, b, threshold):
-    shared = a.hashes & b.hashes
+    shared = a.positions.keys() & b.positions.keys()
     if not shared or max(_share(a, shared, threshold), _share(b, shared, threshold)) < threshold:
         return None
     try:
@@ -166,10 +149,7 @@ def class_copies(solutions, handed_out, threshold=THRESHOLD):
     pairs = []
     for exercise in sorted(solutions):
         judged = _solutions(solutions[exercise], handed_out.get(exercise, ""))
-        for a, b in itertools.combinations(judged, 2):
-            pair = _pair(exercise, a, b, threshold)
-            if pair is not None:
-                pairs.append(pair)
+        pairs += filter(None, (_pair(exercise, a, b, threshold) for a, b in itertools.combinations(judged, 2)))
     return sorted(pairs, key=_rank)
 
 

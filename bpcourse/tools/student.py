@@ -1,13 +1,12 @@
 """Make student versions of the course notebooks, following nbgrader's rules.
 
-A marker line is any number of ``#`` (none in a Markdown cell), then ``BEGIN SOLUTION``, ``END SOLUTION``,
-``BEGIN HIDDEN TESTS`` or ``END HIDDEN TESTS`` in capitals. In a solution cell each solution region becomes
+A marker line is any number of ``#`` (none in a Markdown cell), then ``BEGIN SOLUTION``, ``END SOLUTION``, ``BEGIN
+HIDDEN TESTS`` or ``END HIDDEN TESTS`` in capitals. In a solution cell each solution region becomes
 :data:`PLACEHOLDER` at the marker's indentation (a cell without markers is replaced whole, Markdown by
-:data:`TEXT_PLACEHOLDER`); hidden-test regions are removed from graded cells; outputs and execution counts
-are cleared. The solutions copy is the instructor's notebook with outputs cleared. A notebook that could let
-a solution out or break grading (bad metadata, a missing or repeated grade_id, a misplaced, look-alike,
-unclosed or nested marker, a cell that is not valid Python) is refused with a :class:`NotebookFormatError`
-naming the notebook, the cell and the line.
+:data:`TEXT_PLACEHOLDER`); hidden-test regions are removed from graded cells; outputs and execution counts are
+cleared. The solutions copy is the instructor's notebook with outputs cleared. A notebook that could let a solution
+out or break grading (bad metadata, a missing or repeated grade_id, a misplaced, look-alike, unclosed or nested
+marker, a cell that is not valid Python) is refused with a :class:`NotebookFormatError` naming notebook, cell, line.
 """
 
 import ast
@@ -68,10 +67,8 @@ def check_metadata(cell, where):
         grade_id = nbgrader.get("grade_id")
         if not isinstance(grade_id, str) or not grade_id.strip():
             kind = "graded" if nbgrader.get("grade") else "solution" if nbgrader.get("solution") else "task"
-            raise NotebookFormatError(
-                f"{where}: this {kind} cell has grade_id {grade_id!r}, expected a non-empty string "
-                "(set metadata nbgrader.grade_id, unique in the course)"
-            )
+            raise NotebookFormatError(f"{where}: this {kind} cell has grade_id {grade_id!r}, expected a non-empty "
+                                      "string (set metadata nbgrader.grade_id, unique in the course)")
 
 
 def _source(cell, where):
@@ -91,11 +88,9 @@ def marker_lines(source, where):
             continue
         match = MARKER_LINE.match(line)
         if match is None:
-            raise NotebookFormatError(
-                f"{where}, line {number}: {line.strip()!r} looks like a marker but is not one: a marker line "
-                "holds only '#'s and one of BEGIN SOLUTION, END SOLUTION, BEGIN HIDDEN TESTS, END HIDDEN TESTS "
-                "(in capitals, nothing else on the line)"
-            )
+            raise NotebookFormatError(f"{where}, line {number}: {line.strip()!r} looks like a marker but is not one: "
+                                      "a marker line holds only '#'s and one of BEGIN SOLUTION, END SOLUTION, BEGIN "
+                                      "HIDDEN TESTS, END HIDDEN TESTS (in capitals, nothing else on the line)")
         found.append((number, match["edge"], match["kind"], match["indent"]))
     return found
 
@@ -135,23 +130,19 @@ def student_cell_source(cell, where):
     source = _source(cell, where)
     markers = marker_lines(source, where)
     solution, graded, code = is_solution_cell(cell), is_graded_cell(cell), cell.get("cell_type") == "code"
+    allowed = {SOLUTION: (solution, "solution", "solution"), HIDDEN: (graded, "graded", "grade")}
     for number, edge, kind, _ in markers:
-        if kind == SOLUTION and not solution:
-            raise NotebookFormatError(f"{where}, line {number}: {edge} SOLUTION in a cell that is not a solution cell "
-                                      "(set metadata nbgrader.solution = true, or remove the marker)")
-        if kind == HIDDEN and not graded:
-            raise NotebookFormatError(
-                f"{where}, line {number}: {edge} HIDDEN TESTS in a cell that is not a graded cell "
-                "(set metadata nbgrader.grade = true, or remove the marker)"
-            )
+        allowed_here, cell_kind, flag = allowed[kind]
+        if not allowed_here:
+            raise NotebookFormatError(f"{where}, line {number}: {edge} {kind} in a cell that is not a {cell_kind} cell "
+                                      f"(set metadata nbgrader.{flag} = true, or remove the marker)")
     if code:
         _check_python(source, where + " (solution version)")
-    lines = source.splitlines()
+    lines, placeholder = source.splitlines(), PLACEHOLDER if code else (TEXT_PLACEHOLDER,)
     if solution and not any(kind == SOLUTION for _, _, kind, _ in markers):
-        lines = list(PLACEHOLDER) if code else [TEXT_PLACEHOLDER]  # no markers: the whole cell is the solution
+        lines = list(placeholder)  # no markers: the whole cell is the solution
     else:
-        stub = (lambda indent: [indent + p for p in PLACEHOLDER]) if code else (lambda indent: [indent + TEXT_PLACEHOLDER])
-        lines = _replace_regions(lines, markers, SOLUTION, stub, where)
+        lines = _replace_regions(lines, markers, SOLUTION, lambda indent: [indent + p for p in placeholder], where)
     lines = _replace_regions(lines, markers, HIDDEN, lambda indent: [], where) if graded else lines
     student = "\n".join(lines)
     if code:
@@ -191,19 +182,10 @@ def make_student_notebook(notebook, name="notebook"):
     return student
 
 
-def write_notebook_atomically(notebook, path):
-    import nbformat  # here, not at the top: importing it takes seconds, and grading's children do without
-
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_write(path, "w", encoding="utf-8") as handle:
-        nbformat.write(notebook, handle)
-
-
 def make_student_versions(source_dir, student_dir, solutions_dir):
     """Write the student version and the solutions copy of every ``NN_*.ipynb`` in ``source_dir``; the student
     paths. All are validated (grade_ids unique across them) before anything is written."""
-    import nbformat
+    import nbformat  # here, not at the top: importing it takes seconds, and grading's children do without
 
     sources = sorted(Path(source_dir).glob("[0-9][0-9]_*.ipynb"))
     if not sources:
@@ -213,18 +195,16 @@ def make_student_versions(source_dir, student_dir, solutions_dir):
         notebook = nbformat.read(path, as_version=4)
         check_grade_ids(notebook, path.name, seen)
         versions.append((path.name, make_student_notebook(notebook, path.name), clear_outputs(notebook)))
-    written = []
+    for folder in (student_dir, solutions_dir):
+        Path(folder).mkdir(parents=True, exist_ok=True)
     for name, student, solution in versions:
-        write_notebook_atomically(student, Path(student_dir) / name)
-        write_notebook_atomically(solution, Path(solutions_dir) / name)
-        written.append(Path(student_dir) / name)
-    return written
+        for notebook, folder in ((student, student_dir), (solution, solutions_dir)):
+            with atomic_write(Path(folder) / name, "w", encoding="utf-8") as handle:
+                nbformat.write(notebook, handle)
+    return [Path(student_dir) / name for name, _, _ in versions]
 
 
 def exercises(notebook):
     """The graded cells of a notebook: list of ``(cell_index, grade_id, points)``."""
-    return [
-        (index, nbgrader_metadata(cell)["grade_id"], nbgrader_metadata(cell).get("points", 0))
-        for index, cell in enumerate(notebook["cells"])
-        if is_graded_cell(cell)
-    ]
+    return [(index, nbgrader_metadata(cell)["grade_id"], nbgrader_metadata(cell).get("points", 0))
+            for index, cell in enumerate(notebook["cells"]) if is_graded_cell(cell)]

@@ -20,6 +20,11 @@ ARRAY_KINDS = "biufc"  # NumPy dtype kinds sent as arrays: bool, signed and unsi
 class PlainObject(types.SimpleNamespace):
     """An object from the kernel, as its attributes (its class is not rebuilt)."""
 
+    def __repr__(self):
+        # Its attributes' names only: a node of a network reaches the whole network, and a message that
+        # shows what a learner's function returned must stay a line long.
+        return f"<an object with attributes {', '.join(sorted(vars(self))) or '(none)'}>"
+
 
 class Unsupported:
     """A value the kernel could not send as plain data; only its type name is known."""

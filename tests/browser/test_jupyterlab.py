@@ -1,9 +1,12 @@
 """Every course notebook, run in JupyterLab in headless Chromium.
 
 For each ``notebooks/*.ipynb`` (a copy, in a temporary folder) the test opens
-``/lab/tree/<name>.ipynb?reset``, waits for the python3 kernel, runs all cells
-with JupyterLab's own "Run All" command, waits until no cell shows the busy
-``[*]`` prompt and the kernel is idle, and then checks what the page shows:
+the notebook in JupyterLab (one page per test process, ``/lab?reset`` loaded
+once: each notebook is opened with JupyterLab's ``docmanager:open`` command and
+closed after its checks, with its kernel shut down), waits for the python3
+kernel, runs all cells with JupyterLab's own "Run All" command, waits until no
+cell shows the busy ``[*]`` prompt and the kernel is idle, and then checks what
+the page shows:
 
 - no cell shows an error, and every code cell was executed. JupyterLab 4.6
   renders an error output as ``.jp-OutputArea-output`` with
@@ -22,7 +25,10 @@ with JupyterLab's own "Run All" command, waits until no cell shows the busy
   the panel after each digit: ``build/screenshots/draw-06_mnist-N.png``).
 
 Screenshots of the whole notebook (several when it is long) go to
-``build/screenshots/<notebook>-NN.png`` for a person to look at.
+``build/screenshots/<notebook>-NN.png`` for a person to look at: of a notebook
+whose checks failed, and of every notebook with ``BPCOURSE_SCREENSHOTS=1``
+(scrolling through and photographing all eight costs the browser about a
+minute of CPU time that a passing run does not need).
 
 Three extra tests run the same harness on small notebooks made on the fly: one
 that passes every check, and one that must fail each of them (an exception
@@ -51,6 +57,9 @@ KERNEL_TIMEOUT = 90  # seconds for the kernel to become idle after opening
 POLL = 0.5  # seconds between looks at the page while cells run
 SCREENSHOT_VIEWPORT = {"width": 1280, "height": 1600}
 MAX_SCREENSHOTS = 40
+
+# Photograph every notebook, not only the ones whose checks failed.
+SCREENSHOT_ALL = os.environ.get("BPCOURSE_SCREENSHOTS", "") == "1"
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -96,6 +105,7 @@ SETUP_JS = """
 (args) => {
   const [path, kinds] = args;
   window.__bp = {path, seen: {}, runAll: 'not started'};
+  if (window.__bpObserver) window.__bpObserver.disconnect();  // the one of the notebook before
   for (const k of Object.keys(kinds)) window.__bp.seen[k] = 0;
   window.__bpPanel = () => {
     for (const w of window.jupyterapp.shell.widgets('main')) {
@@ -110,9 +120,29 @@ SETUP_JS = """
       if (node.matches(sel) || node.querySelector(sel)) window.__bp.seen[k] += 1;
     }
   };
-  new MutationObserver((mutations) => {
+  window.__bpObserver = new MutationObserver((mutations) => {
     for (const m of mutations) for (const n of m.addedNodes) if (n.nodeType === 1) note(n);
-  }).observe(document.body, {childList: true, subtree: true});
+  });
+  window.__bpObserver.observe(document.body, {childList: true, subtree: true});
+  return true;
+}
+"""
+
+# Open a notebook in the page's JupyterLab, and close it (unsaved: the copy on disk stays as it was).
+OPEN_JS = """
+async (path) => {
+  await window.jupyterapp.restored;
+  await window.jupyterapp.commands.execute('docmanager:open', {path, factory: 'Notebook'});
+  return true;
+}
+"""
+
+CLOSE_JS = """
+() => {
+  for (const w of [...window.jupyterapp.shell.widgets('main')]) {
+    if (w.context) { w.context.model.dirty = false; w.dispose(); }
+  }
+  for (const d of [...document.querySelectorAll('.jp-Dialog')]) d.remove();
   return true;
 }
 """
@@ -623,11 +653,30 @@ def _screenshots(page, run, stem):
         run.notes.append(f"screenshots stopped after {MAX_SCREENSHOTS} pictures")
 
 
+# One JupyterLab page per browser context: loading JupyterLab costs the browser seconds of CPU time.
+_LAB_PAGES = {}
+
+
+def _lab_page(context, server):
+    """The context's open JupyterLab page on ``server``, loaded (``/lab?reset``) at the first call."""
+    page = _LAB_PAGES.get((id(context), server.url))
+    if page is not None and not page.is_closed():
+        return page
+    page = context.new_page()
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(f"{server.url}/lab?reset&token={server.token}")
+    page.wait_for_function("window.jupyterapp && window.jupyterapp.shell", timeout=60_000)
+    _LAB_PAGES[(id(context), server.url)] = page
+    return page
+
+
 def run_notebook(context, server, relative_path, *, live_class=None, slider=None,
                  slider_wait=20.0, draw=None, draw_wait=30.0, screenshot_stem=None,
                  timeout=RUN_TIMEOUT):
     """Open ``relative_path`` (inside the server's folder), run all cells, check the page.
 
+    The notebook opens in the context's JupyterLab page (:func:`_lab_page`) and is closed at the end; a run
+    that broke closes the page too, so that the next notebook starts in a freshly loaded JupyterLab.
     Returns a :class:`NotebookRun`; ``run.failures`` lists what went wrong.
     """
     run = NotebookRun(name=relative_path)
@@ -639,16 +688,15 @@ def run_notebook(context, server, relative_path, *, live_class=None, slider=None
         run.phases[name] = round(now - clock, 1)
         clock = now
 
-    page = context.new_page()
-    page.set_viewport_size({"width": 1280, "height": 900})
+    page = _lab_page(context, server)
+    broke = True
     try:
-        page.goto(f"{server.url}/lab/tree/{relative_path}?reset&token={server.token}")
-        page.wait_for_function(
-            "window.jupyterapp && window.jupyterapp.shell && document.querySelector("
-            "'.jp-NotebookPanel .jp-Cell')", timeout=60_000)
+        page.set_viewport_size({"width": 1280, "height": 900})
         kinds = {kind: selector for kind, (_, selector) in WIDGET_KINDS.items()}
         page.evaluate(SETUP_JS, [relative_path, kinds])
-        page.wait_for_function("window.__bpPanel() !== null", timeout=30_000)
+        page.evaluate(OPEN_JS, relative_path)
+        page.wait_for_function("window.__bpPanel() !== null && window.__bpPanel().node.querySelector('.jp-Cell')",
+                               timeout=60_000)
         phase("open")
         _wait_for_kernel(page, run)
         page.evaluate(PREPARE_VIEW_JS)
@@ -674,9 +722,10 @@ def run_notebook(context, server, relative_path, *, live_class=None, slider=None
         if not any("did not finish" in f for f in run.failures):
             _check_widgets(run)
         phase("checks")
-        if screenshot_stem is not None:
+        if screenshot_stem is not None and (SCREENSHOT_ALL or run.failures):
             _screenshots(page, run, screenshot_stem)
             phase("screenshots")
+        broke = False
     except Exception:
         if screenshot_stem is not None:  # what the page showed when the harness broke
             SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
@@ -686,7 +735,10 @@ def run_notebook(context, server, relative_path, *, live_class=None, slider=None
                 pass
         raise
     finally:
-        page.close()
+        if broke:
+            page.close()
+        else:
+            page.evaluate(CLOSE_JS)
         server.shutdown_kernels()
         phase("close")
         run.seconds = time.monotonic() - start

@@ -5,6 +5,12 @@ a review note saying so; every honest form scores full marks with status ``ok`` 
 a verbatim copy of the instructor's solution keeps its points and is flagged ``copy?``; a notebook saved with a
 UTF-8 byte-order mark is graded as any other. The grader decides in a clean room whose package has no
 implementation of the exercise, so none of this depends on the learner's kernel.
+
+The sigmoid's disguises and honest forms are handed in on notebook 01 cut after the sigmoid's check cell
+(``01_sigmoid_only.ipynb``, in the source folder beside the whole notebook): the cells after it cannot change
+that exercise's verdict, and each such grading then starts one clean room instead of three. The copy of the
+solution, the byte-order mark and the alias (whose neuron_output must keep its points) hand in the whole
+notebook 01.
 """
 
 import csv
@@ -25,6 +31,20 @@ SIGMOID, GRADIENT = ("nb01_sigmoid", "nb01_sigmoid_check", 2), ("nb05_gradient_c
                                                                  "nb05_gradient_check_errors_check", 4)
 
 
+SIGMOID_ONLY = "01_sigmoid_only.ipynb"
+WHOLE_NB01 = {"alias"}  # disguises handed in on the whole notebook 01
+
+
+def sigmoid_only(folder):
+    """Notebook 01 up to and with the sigmoid's check cell, as ``folder/01_sigmoid_only.ipynb``."""
+    notebook = nbformat.read(NB01, as_version=4)
+    ids = [cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
+    notebook.cells = notebook.cells[:ids.index(SIGMOID[1]) + 1]
+    assert [i for i in ids[len(notebook.cells):] if i] and not {SIGMOID[0], SIGMOID[1]} & set(ids[len(notebook.cells):])
+    nbformat.write(notebook, folder / SIGMOID_ONLY)
+    return folder / SIGMOID_ONLY
+
+
 def submit(folder, student, notebook_path, replace, bom=False):
     notebook = nbformat.read(notebook_path, as_version=4)
     for cell in notebook.cells:
@@ -40,30 +60,49 @@ def slug(text):
     return text.replace(" ", "_").replace(",", "")
 
 
-@pytest.fixture(scope="module")
-def sheet(tmp_path_factory):
-    require_sandbox()
-    root = tmp_path_factory.mktemp("borrowing")
+def grade(root, source_notebooks, submissions):
+    """``bpcourse grade`` of ``submissions`` (``[(student, notebook, {grade_id: code}, bom)]``) against the
+    ``source_notebooks``, in ``root``: the rows of the notebooks handed in, and the run's status."""
     submitted, source = root / "submitted", root / "source"
-    source.mkdir()
-    for path in (NB01, NB05):
+    source.mkdir(parents=True)
+    for path in source_notebooks:
         shutil.copy(path, source)
-    for name, code in SIGMOID_DISGUISES.items():
-        submit(submitted, f"nb01-borrowed-{slug(name)}", NB01, {SIGMOID[0]: code})
-    for name, code in SIGMOID_HONEST.items():
-        submit(submitted, f"nb01-honest-{slug(name)}", NB01, {SIGMOID[0]: code})
-    submit(submitted, "nb01-copy-of-the-solution", NB01, {})
-    submit(submitted, "nb01-honest-with-a-bom", NB01, {SIGMOID[0]: SIGMOID_HONEST["def"]}, bom=True)
-    for name, code in GRADIENT_DISGUISES.items():
-        submit(submitted, f"nb05-borrowed-{slug(name)}", NB05, {GRADIENT[0]: code})
-    for name, code in GRADIENT_HONEST.items():
-        submit(submitted, f"nb05-honest-{slug(name)}", NB05, {GRADIENT[0]: code})
+    for student, notebook, replace, bom in submissions:
+        submit(submitted, student, notebook, replace, bom)
     out = root / "grades"
     code = bpcourse_main(["grade", str(submitted), "--source", str(source), "--out", str(out),
                           "--cell-timeout", "60"])
     assert code == 0
-    rows = list(csv.DictReader((out / "grades.csv").open(encoding="utf-8")))
-    return {(r["student"], r["exercise"]): r for r in rows}, json.loads((out / "status.json").read_text())
+    rows = [r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8")) if r["status"] != "missing notebook"]
+    return rows, json.loads((out / "status.json").read_text())
+
+
+@pytest.fixture(scope="module")
+def sheet(tmp_path_factory):
+    """Two runs: the short notebook 01 with notebook 05 (the bulk), and the whole notebook 01 (a grade_id
+    belongs to one notebook of a course, so the two versions of notebook 01 cannot be graded in one run)."""
+    require_sandbox()
+    root = tmp_path_factory.mktemp("borrowing")
+    short = sigmoid_only(root)
+    bulk = [(f"nb01-borrowed-{slug(name)}", short, {SIGMOID[0]: code}, False)
+            for name, code in SIGMOID_DISGUISES.items() if name not in WHOLE_NB01]
+    bulk += [(f"nb01-honest-{slug(name)}", short, {SIGMOID[0]: code}, False) for name, code in SIGMOID_HONEST.items()]
+    bulk += [(f"nb05-borrowed-{slug(name)}", NB05, {GRADIENT[0]: code}, False)
+             for name, code in GRADIENT_DISGUISES.items()]
+    bulk += [(f"nb05-honest-{slug(name)}", NB05, {GRADIENT[0]: code}, False) for name, code in GRADIENT_HONEST.items()]
+    whole = [(f"nb01-borrowed-{slug(name)}", NB01, {SIGMOID[0]: SIGMOID_DISGUISES[name]}, False)
+             for name in sorted(WHOLE_NB01)]
+    whole += [("nb01-copy-of-the-solution", NB01, {}, False),
+              ("nb01-honest-with-a-bom", NB01, {SIGMOID[0]: SIGMOID_HONEST["def"]}, True)]
+    rows, statuses = [], []
+    for name, notebooks, submissions in (("bulk", (short, NB05), bulk), ("whole", (NB01,), whole)):
+        run_rows, status = grade(root / name, notebooks, submissions)
+        rows += run_rows
+        statuses.append(status)
+    by_key = {(r["student"], r["exercise"]): r for r in rows}
+    assert len(by_key) == len(rows), "a student handed in two notebooks with the same exercise"
+    assert {student for student, *_ in bulk + whole} == {r["student"] for r in rows}, "a submission has no rows"
+    return by_key, statuses
 
 
 def row(sheet, student, exercise):
@@ -108,6 +147,8 @@ def test_a_building_block_of_the_package_stays_allowed(sheet):
     assert (float(r["score"]), r["status"]) == (2, "ok"), r
 
 
-def test_the_run_is_finished(sheet):
-    _, status = sheet
-    assert status["state"] == "finished" and status["graded"] == status["total"]
+def test_the_runs_are_finished(sheet):
+    _, statuses = sheet
+    assert len(statuses) == 2
+    for status in statuses:
+        assert status["state"] == "finished" and status["graded"] == status["total"], status

@@ -56,9 +56,22 @@ WHOLE_NOTEBOOK_TESTS = {
 NOTEBOOKS_BY_COST = ["06", "08", "07", "04", "05", "03", "01", "02"]
 # The test files that take longest after those (measured, slowest first): scheduled next, so that no long
 # file is left to start when the other workers are done.
-SLOW_FILES = ["tests/browser/test_hub.py", "tests/test_borrowed_submission.py", "tests/test_destructive_bodies.py",
-              "tests/test_grading.py", "tests/test_grading_robust.py", "tests/browser/test_grading_pages.py",
-              "tests/test_cluster.py", "tests/test_grading_resume.py", "tests/test_hub_culler.py"]
+SLOW_FILES = ["tests/browser/test_hub.py", "tests/test_hub_culler.py", "tests/test_borrowed_submission.py",
+              "tests/test_destructive_bodies.py", "tests/test_grading.py", "tests/test_grading_robust.py",
+              "tests/browser/test_grading_pages.py", "tests/test_cluster.py", "tests/test_grading_resume.py"]
+
+
+# Test files that each start a JupyterHub: LocalHub lets one run on the machine at a time (hub/local_hub.py), so
+# they share a work unit, one after the other on one worker, instead of one worker waiting for the other's hub.
+ONE_HUB_AT_A_TIME = {"tests/browser/test_hub.py", "tests/test_hub_culler.py"}
+
+
+def _work_unit(nodeid, file_scope):
+    """The xdist work unit of a test: its own id for a whole-notebook test, one unit for the hub files, else its
+    file (``file_scope``)."""
+    if _whole_notebook_number(nodeid) is not None:
+        return nodeid
+    return "the hub tests" if file_scope in ONE_HUB_AT_A_TIME else file_scope
 
 
 def _whole_notebook_number(nodeid):
@@ -77,7 +90,8 @@ def _scheduling_order(nodeid):
 
 
 def pytest_xdist_make_scheduler(config, log):
-    """``--dist loadfile``, except that each whole-notebook test is a work unit of its own.
+    """``--dist loadfile``, except that each whole-notebook test is a work unit of its own, and that the files
+    of ``ONE_HUB_AT_A_TIME`` are one unit.
 
     A file's tests stay on one worker, so its module fixtures are built once. The whole-notebook tests of one
     file are spread over the workers instead, the slowest first (the workers run their units in the order
@@ -89,7 +103,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class WholeNotebooksApart(LoadFileScheduling):
         def _split_scope(self, nodeid):
-            return nodeid if _whole_notebook_number(nodeid) is not None else super()._split_scope(nodeid)
+            return _work_unit(nodeid, super()._split_scope(nodeid))
 
     config.option.loadscopereorder = False  # keep the collected order: slowest first
     return WholeNotebooksApart(config, log)

@@ -49,3 +49,11 @@ def test_the_slowest_notebook_comes_first_then_the_slow_files_and_other_tests_ke
            "tests/test_b.py::test_y", "tests/browser/test_jupyterlab.py::test_notebook_in_jupyterlab[06_mnist]",
            "tests/test_cluster.py::test_z", "tests/browser/test_hub.py::test_w"]
     assert sorted(ids, key=conftest._scheduling_order) == [ids[3], ids[1], ids[5], ids[4], ids[0], ids[2]]
+
+
+def test_the_two_hub_files_share_a_work_unit_and_a_whole_notebook_test_has_its_own(conftest):
+    hub, culler = "tests/browser/test_hub.py", "tests/test_hub_culler.py"
+    assert conftest._work_unit(f"{hub}::test_a", hub) == conftest._work_unit(f"{culler}::test_b", culler)
+    assert conftest._work_unit("tests/test_a.py::test_x", "tests/test_a.py") == "tests/test_a.py"
+    notebook = "tests/test_grading_solutions.py::test_the_instructors_notebook_earns_full_marks[07]"
+    assert conftest._work_unit(notebook, "tests/test_grading_solutions.py") == notebook

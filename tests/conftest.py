@@ -32,8 +32,8 @@ def pytest_collection_modifyitems(config, items):
     The browser test of a notebook (tests/browser/test_jupyterlab.py) runs every cell with JupyterLab's "Run All"
     and fails on any error output, so nbval's run of the same notebook would only repeat it. Its cells are
     deselected then; ``pytest --nbval-lax notebooks/`` on its own (or without Chromium) still runs them all.
-    The tests that run a whole notebook then move to the front, the slowest first (see
-    ``pytest_xdist_make_scheduler``).
+    The hub tests then move to the front, followed by the tests that run a whole notebook, the slowest first
+    (see ``_scheduling_order`` and ``pytest_xdist_make_scheduler``).
     """
     in_browser = {item.callspec.params["notebook"].name for item in items
                   if getattr(item, "originalname", None) == "test_notebook_in_jupyterlab" and hasattr(item, "callspec")}
@@ -54,8 +54,8 @@ WHOLE_NOTEBOOK_TESTS = {
 }
 # The notebooks from the slowest to run to the quickest (measured; only the order matters).
 NOTEBOOKS_BY_COST = ["06", "08", "07", "04", "05", "03", "01", "02"]
-# The test files that take longest after those (measured, slowest first): scheduled next, so that no long
-# file is left to start when the other workers are done.
+# The test files that take longest (measured, slowest first): the two hub files before everything, the others
+# after the whole-notebook tests, so that no long file is left to start when the other workers are done.
 SLOW_FILES = ["tests/browser/test_hub.py", "tests/test_hub_culler.py", "tests/test_borrowed_submission.py",
               "tests/test_destructive_bodies.py", "tests/test_grading.py", "tests/test_grading_robust.py",
               "tests/browser/test_grading_pages.py", "tests/test_cluster.py", "tests/test_grading_resume.py"]
@@ -81,12 +81,15 @@ def _whole_notebook_number(nodeid):
 
 
 def _scheduling_order(nodeid):
-    """Whole-notebook tests first, the slowest notebook first; then the slow files; every other test as collected."""
+    """The hub tests first (the longest work unit: about three minutes on 2 cores), then the whole-notebook tests,
+    the slowest notebook first; then the other slow files; every other test as collected."""
+    path = nodeid.split("::", 1)[0]
+    if path in ONE_HUB_AT_A_TIME:
+        return (0, SLOW_FILES.index(path))
     number = _whole_notebook_number(nodeid)
     if number is not None:
-        return (0, NOTEBOOKS_BY_COST.index(number) if number in NOTEBOOKS_BY_COST else len(NOTEBOOKS_BY_COST))
-    path = nodeid.split("::", 1)[0]
-    return (1, SLOW_FILES.index(path)) if path in SLOW_FILES else (2, 0)
+        return (1, NOTEBOOKS_BY_COST.index(number) if number in NOTEBOOKS_BY_COST else len(NOTEBOOKS_BY_COST))
+    return (2, SLOW_FILES.index(path)) if path in SLOW_FILES else (3, 0)
 
 
 def pytest_xdist_make_scheduler(config, log):

@@ -44,11 +44,11 @@ def test_whole_notebook_tests_are_told_apart_by_their_id(conftest, nodeid, numbe
     assert conftest._whole_notebook_number(nodeid) == number
 
 
-def test_the_slowest_notebook_comes_first_then_the_slow_files_and_other_tests_keep_their_order(conftest):
+def test_the_hub_comes_first_then_the_slowest_notebook_then_the_slow_files_and_other_tests_keep_their_order(conftest):
     ids = ["tests/test_a.py::test_x", "tests/test_grading_solutions.py::test_the_instructors_notebook_earns_full_marks[02]",
            "tests/test_b.py::test_y", "tests/browser/test_jupyterlab.py::test_notebook_in_jupyterlab[06_mnist]",
-           "tests/test_cluster.py::test_z", "tests/browser/test_hub.py::test_w"]
-    assert sorted(ids, key=conftest._scheduling_order) == [ids[3], ids[1], ids[5], ids[4], ids[0], ids[2]]
+           "tests/test_cluster.py::test_z", "tests/test_hub_culler.py::test_v", "tests/browser/test_hub.py::test_w"]
+    assert sorted(ids, key=conftest._scheduling_order) == [ids[6], ids[5], ids[3], ids[1], ids[4], ids[0], ids[2]]
 
 
 def test_the_two_hub_files_share_a_work_unit_and_a_whole_notebook_test_has_its_own(conftest):

@@ -44,7 +44,7 @@ $(VENV)/.installed: pyproject.toml
 # (`make lab`): hub/plain_lab/ holds the files `jupyter labextension disable` and `jupyter server extension
 # disable --sys-prefix` would write, copied in without starting six Jupyter processes. The hub's student
 # servers switch on what they use (hub/singleuser/).
-$(VENV)/.hub-installed: pyproject.toml hub/plain_lab/labconfig/page_config.json
+$(VENV)/.hub-installed: pyproject.toml $(wildcard hub/plain_lab/*/*.json)
 	$(new_venv)
 	$(PY) -m pip install --quiet -e '.[test,instructor,cluster,hub]'
 	mkdir -p $(VENV)/etc/jupyter

@@ -13,8 +13,6 @@ solution, the byte-order mark and the alias (whose neuron_output must keep its p
 notebook 01.
 """
 
-import csv
-import json
 import shutil
 from pathlib import Path
 
@@ -22,6 +20,7 @@ import nbformat
 import pytest
 
 from bpcourse.tools.cli import main as bpcourse_main
+from bpcourse.tools.grading import read_sheet
 from tests.borrowing_cases import GRADIENT_DISGUISES, GRADIENT_HONEST, SIGMOID_DISGUISES, SIGMOID_HONEST
 from tests.test_grading import require_sandbox
 
@@ -40,7 +39,9 @@ def sigmoid_only(folder):
     notebook = nbformat.read(NB01, as_version=4)
     ids = [cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") for cell in notebook.cells]
     notebook.cells = notebook.cells[:ids.index(SIGMOID[1]) + 1]
-    assert [i for i in ids[len(notebook.cells):] if i] and not {SIGMOID[0], SIGMOID[1]} & set(ids[len(notebook.cells):])
+    cut = [i for i in ids[len(notebook.cells):] if i]
+    assert cut, "notebook 01 has no graded cell after the sigmoid's check: nothing is cut"
+    assert not {SIGMOID[0], SIGMOID[1]} & set(cut), f"the sigmoid's cells are cut: {cut}"
     nbformat.write(notebook, folder / SIGMOID_ONLY)
     return folder / SIGMOID_ONLY
 
@@ -73,8 +74,8 @@ def grade(root, source_notebooks, submissions):
     code = bpcourse_main(["grade", str(submitted), "--source", str(source), "--out", str(out),
                           "--cell-timeout", "60"])
     assert code == 0
-    rows = [r for r in csv.DictReader((out / "grades.csv").open(encoding="utf-8")) if r["status"] != "missing notebook"]
-    return rows, json.loads((out / "status.json").read_text())
+    status, rows = read_sheet(out)
+    return [r for r in rows if r["status"] != "missing notebook"], status
 
 
 @pytest.fixture(scope="module")

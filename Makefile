@@ -27,26 +27,39 @@ export OMP_NUM_THREADS ?= 1
 
 .PHONY: setup data course test lab student grade browser-deps sandbox-deps hub-setup hub-deps hub-release hub hub-grade clean
 
-# A new environment: a venv with a current pip.
+# A new environment: a venv with uv in it (from PyPI). uv installs the course's packages: it downloads and
+# unpacks them in parallel and compiles their bytecode on both cores (measured on 2 cores: 10 s, where pip took
+# 29 s). If uv cannot be had or fails, pip does the same install.
 define new_venv
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet --upgrade uv || true
+endef
+
+EXTRAS := test,instructor,cluster
+HUB_EXTRAS := $(EXTRAS),hub
+# $(call install,extras): the course package, editable, with those extras; bytecode compiled, so that the
+# sandboxed kernels (which cannot write into the venv) do not compile what they import at every start.
+define install
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e '.[$(1)]' \
+	  || $(PY) -m pip install --quiet -e '.[$(1)]'
 endef
 
 $(VENV)/.installed: pyproject.toml
 	$(new_venv)
-	$(PY) -m pip install --quiet -e '.[test,instructor,cluster]'
+	$(call install,$(EXTRAS))
 	touch $@
 
+setup: $(VENV)/.installed
+
 # The hub's packages (the `hub` extra: JupyterHub, nbgrader, nbgitpuller, the idle culler), installed with the
-# rest in one pip run (one resolution instead of two: about 30 s less on a fresh machine).
+# rest in one install (one resolution instead of two).
 # nbgrader's JupyterLab and server extensions are switched off for this environment's plain JupyterLab
 # (`make lab`): hub/plain_lab/ holds the files `jupyter labextension disable` and `jupyter server extension
 # disable --sys-prefix` would write, copied in without starting six Jupyter processes. The hub's student
 # servers switch on what they use (hub/singleuser/).
 $(VENV)/.hub-installed: pyproject.toml $(wildcard hub/plain_lab/*/*.json)
 	$(new_venv)
-	$(PY) -m pip install --quiet -e '.[test,instructor,cluster,hub]'
+	$(call install,$(HUB_EXTRAS))
 	mkdir -p $(VENV)/etc/jupyter
 	cp -R hub/plain_lab/. $(VENV)/etc/jupyter/
 	touch $(VENV)/.installed $@
@@ -76,7 +89,7 @@ sandbox-deps:
 # 413 s, 4 workers 338 s, 6 workers 380 s (the CPU is then the limit); after the grader stopped at the last
 # graded cell, 3 workers 340 s and 4 workers 345 s.
 TEST_WORKERS ?= $(shell echo $$(( 2 * $$(nproc) )))
-# hub-setup first: on a fresh machine its one pip run also installs what `setup` would.
+# hub-setup first: on a fresh machine its one install also does what `setup` would.
 test: hub-setup data browser-deps sandbox-deps hub-deps
 	$(PY) -m pytest tests notebooks --nbval-lax -n $(TEST_WORKERS) --dist loadfile
 

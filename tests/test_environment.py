@@ -1,10 +1,12 @@
 """environment.yml (for conda users) must name the same packages, with the same
-lower bounds, as pyproject.toml (for pip users)."""
+lower bounds, as pyproject.toml (for pip users); every make target that needs the package sets it up."""
 
 import re
+import subprocess
 import tomllib
 from pathlib import Path
 
+import pytest
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,3 +72,17 @@ def test_version_is_exposed():
 
     assert re.fullmatch(r"\d+\.\d+\.\d+", bpcourse.__version__)
     assert bpcourse.version_info == tuple(int(p) for p in bpcourse.__version__.split("."))
+
+
+@pytest.mark.parametrize("target", ["course", "test", "lab", "student", "data", "hub-release"])
+def test_every_entry_point_sets_up_a_missing_environment(tmp_path, target):
+    """On a fresh clone (no venv yet) each make target that uses the package first creates the venv and
+    installs the course into it: `make -n` lists the commands it would run."""
+    venv = tmp_path / "venv"
+    listed = subprocess.run(["make", "-n", "-C", str(ROOT), target, f"VENV={venv}"],
+                            capture_output=True, text=True, timeout=60)
+    assert listed.returncode == 0, listed.stderr
+    commands = listed.stdout
+    assert f"-m venv {venv}" in commands, commands
+    assert "install" in commands and "-e '.[" in commands, commands
+    assert commands.index("-m venv") < commands.index("bpcourse"), commands

@@ -19,6 +19,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from bpcourse.exercises import catalog
 from bpcourse.tools.cli import main as bpcourse_main
 from bpcourse.tools.grading import read_sheet
 from tests.borrowing_cases import GRADIENT_DISGUISES, GRADIENT_HONEST, SIGMOID_DISGUISES, SIGMOID_HONEST
@@ -135,6 +136,20 @@ def test_a_copy_of_the_solution_keeps_its_points_and_is_flagged(sheet):
     r = row(sheet, "nb01-copy-of-the-solution", SIGMOID[1])
     assert (float(r["score"]), r["status"]) == (2, "ok"), r
     assert "copy?" in r["review"] and "like the instructor's solution" in r["review"], r
+
+
+def test_the_instructors_notebook_01_earns_full_marks(sheet):
+    """The copy of the solution is notebook 01 as the instructor wrote it: every exercise earns all its points,
+    and the only review notes are that each is a copy (tests/test_grading_solutions.py grades the others)."""
+    rows, _ = sheet
+    graded = {exercise: r for (student, exercise), r in rows.items() if student == "nb01-copy-of-the-solution"}
+    expected = {f"nb01_{exercise.name}_check": exercise.points for exercise in catalog.exercises("01")}
+    assert set(graded) == set(expected)
+    for exercise, points in expected.items():
+        r = graded[exercise]
+        assert (float(r["score"]), float(r["max_score"]), r["status"]) == (points, points, "ok"), r
+        notes = [note.split(": ", 1)[1] for note in r["review"].split("; ") if note]
+        assert all(note.startswith("copy?: ") for note in notes), r
 
 
 def test_a_notebook_with_a_byte_order_mark_is_graded(sheet):

@@ -19,11 +19,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bpcourse.exercises import catalog
 from bpcourse.tools.cli import main as bpcourse_main
 from bpcourse.tools.grading import read_sheet
 from tests.borrowing_cases import GRADIENT_DISGUISES, GRADIENT_HONEST, SIGMOID_DISGUISES, SIGMOID_HONEST
 from tests.test_grading import require_sandbox
+from tests.test_grading_solutions import assert_full_marks_and_only_copy_notes
 
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 NB01, NB05 = NOTEBOOKS / "01_neuron_and_sigmoid.ipynb", NOTEBOOKS / "05_gradient_check.ipynb"
@@ -143,13 +143,7 @@ def test_the_instructors_notebook_01_earns_full_marks(sheet):
     and the only review notes are that each is a copy (tests/test_grading_solutions.py grades the others)."""
     rows, _ = sheet
     graded = {exercise: r for (student, exercise), r in rows.items() if student == "nb01-copy-of-the-solution"}
-    expected = {f"nb01_{exercise.name}_check": exercise.points for exercise in catalog.exercises("01")}
-    assert set(graded) == set(expected)
-    for exercise, points in expected.items():
-        r = graded[exercise]
-        assert (float(r["score"]), float(r["max_score"]), r["status"]) == (points, points, "ok"), r
-        notes = [note.split(": ", 1)[1] for note in r["review"].split("; ") if note]
-        assert all(note.startswith("copy?: ") for note in notes), r
+    assert_full_marks_and_only_copy_notes(graded, "01")
 
 
 def test_a_notebook_with_a_byte_order_mark_is_graded(sheet):

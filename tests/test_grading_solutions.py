@@ -36,6 +36,12 @@ def test_the_instructors_notebook_earns_full_marks(tmp_path, number):
                  echo=lambda *a, **k: None)
 
     rows = {r["exercise"]: r for r in csv.DictReader((tmp_path / "grades" / "grades.csv").open(encoding="utf-8"))}
+    assert_full_marks_and_only_copy_notes(rows, number)
+
+
+def assert_full_marks_and_only_copy_notes(rows, number):
+    """``rows`` (exercise -> sheet row) of the instructor's notebook ``number``: every exercise of the notebook,
+    each with all its points and status ``ok``, and no review note but ``copy?``."""
     expected = {f"nb{number}_{exercise.name}_check": exercise.points for exercise in catalog.exercises(number)}
     assert set(rows) == set(expected)
     for exercise, points in expected.items():

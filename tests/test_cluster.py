@@ -5,13 +5,17 @@ before anything is sent."""
 import csv
 import os
 import signal
+import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra: pip install '.[cluster]'")
 
+from bpcourse.tools.cluster import TASK_FOLDER_PREFIX, remove_folders_of_killed_workers  # noqa: E402
 from bpcourse.tools.grading import ClusterProblem, grade_folder  # noqa: E402
 from tests.test_grading import SOURCE, require_sandbox  # noqa: E402
 from tests.test_grading_resume import CLASS  # noqa: E402
@@ -59,7 +63,7 @@ def test_a_cluster_grades_the_rows_of_the_local_run_though_a_worker_is_killed(tm
                 pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
                 time.sleep(0.5)  # its task is grading: the child and the kernel run
                 os.kill(pid, signal.SIGKILL)
-                killed.append(busy[0])
+                killed.append(pid)
             time.sleep(0.05)
         run.join(240)
     assert killed, "a worker was killed while it graded"
@@ -67,6 +71,22 @@ def test_a_cluster_grades_the_rows_of_the_local_run_though_a_worker_is_killed(tm
     assert not errors, errors
     assert rows(tmp_path / "cluster") == rows(tmp_path / "local")
     assert {r["status"] for r in rows(tmp_path / "cluster")} <= {"ok", "failed"}, "the kill cost nothing"
+    left = list(Path(tempfile.gettempdir()).glob(f"{TASK_FOLDER_PREFIX}{killed[0]}-*"))
+    assert not left, f"the task that ran again removed the killed worker's folder: {left}"
+
+
+def test_only_the_folders_of_killed_workers_are_removed(tmp_path):
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    dead = tmp_path / f"{TASK_FOLDER_PREFIX}{gone.pid}-abc"
+    alive = tmp_path / f"{TASK_FOLDER_PREFIX}{os.getpid()}-def"
+    other = tmp_path / f"{TASK_FOLDER_PREFIX}notapid"
+    for folder in (dead, alive, other):
+        (folder / "submitted").mkdir(parents=True)
+        (folder / "submitted" / "98_fixture.ipynb").write_text("{}")
+    assert remove_folders_of_killed_workers(tmp_path) == [dead]
+    assert not dead.exists(), "the folder of the process that is gone is removed"
+    assert alive.is_dir() and other.is_dir(), "a running worker's folder and a folder not named by a pid stay"
 
 
 def test_workers_without_bubblewrap_are_refused_before_anything_is_sent(tmp_path):

@@ -7,6 +7,8 @@ worker that lacks bubblewrap, the same ``bpcourse`` or MNIST. A worker that dies
 again elsewhere; one that took down ``allowed-failures`` workers becomes a ``grader error`` for that submission.
 """
 
+import os
+import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -20,6 +22,7 @@ from bpcourse.tools.results_store import grader_fingerprint
 
 CONNECT_TIMEOUT_SECONDS = 30
 TASKS_PER_WORKER_THREAD = 2  # keeps the workers busy; the scheduler holds only a few of the class's files
+TASK_FOLDER_PREFIX = "bpcourse-task-"  # then the worker's process id and a dash: bpcourse-task-4711-k2j3x_
 
 
 def worker_problems(sandbox, fingerprint):
@@ -48,10 +51,35 @@ def check_workers(client, sandbox):
         raise ClusterProblem(f"{len(lacking)} of {len(answers)} Dask workers cannot grade, nothing was sent: {lines}")
 
 
+def _process_is_gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False  # alive, another user's
+    return False
+
+
+def remove_folders_of_killed_workers(temporary=None):
+    """Remove the task folders that a killed worker left behind (a worker killed mid-task cannot clean up).
+
+    A task's folder is named after the worker's process id; a folder whose process is gone is removed, the
+    folders of running workers stay. Returns the paths removed."""
+    removed = []
+    for folder in Path(temporary or tempfile.gettempdir()).glob(TASK_FOLDER_PREFIX + "*-*"):
+        pid = folder.name[len(TASK_FOLDER_PREFIX):].split("-", 1)[0]
+        if pid.isdigit() and folder.is_dir() and _process_is_gone(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
 def grade_task(task):
     """On a worker: grade one submission sent as a dict of its files and options; ``(rows, problems)``."""
     options = GradingOptions(**{**task["options"], "limits": Limits(**task["options"]["limits"])})
-    with tempfile.TemporaryDirectory(prefix="bpcourse-task-") as folder:
+    remove_folders_of_killed_workers()
+    with tempfile.TemporaryDirectory(prefix=f"{TASK_FOLDER_PREFIX}{os.getpid()}-") as folder:
         paths = {}
         for part, subfolder in (("instructor", "source"), ("submitted", "submitted")):
             if task[part] is not None:

@@ -15,8 +15,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="the cluster extra: pip install '.[cluster]'")
 
-from bpcourse.tools.cluster import TASK_FOLDER_PREFIX, remove_folders_of_killed_workers  # noqa: E402
+from bpcourse.tools.cluster import TASK_FOLDER_PREFIX  # noqa: E402
 from bpcourse.tools.grading import ClusterProblem, grade_folder  # noqa: E402
+from bpcourse.tools.grading_jobs import sweep_job_folders  # noqa: E402
 from tests.test_grading import SOURCE, require_sandbox  # noqa: E402
 from tests.test_grading_resume import CLASS  # noqa: E402
 from tests.test_grading_robust import write  # noqa: E402
@@ -80,13 +81,13 @@ def test_only_the_folders_of_killed_workers_are_removed(tmp_path):
     gone.wait()
     dead = tmp_path / f"{TASK_FOLDER_PREFIX}{gone.pid}-abc"
     alive = tmp_path / f"{TASK_FOLDER_PREFIX}{os.getpid()}-def"
-    other = tmp_path / f"{TASK_FOLDER_PREFIX}notapid"
-    for folder in (dead, alive, other):
+    unowned = tmp_path / f"{TASK_FOLDER_PREFIX}k2j3x_qz"  # named without a pid, as before the pid was in the name
+    for folder in (dead, alive, unowned):
         (folder / "submitted").mkdir(parents=True)
         (folder / "submitted" / "98_fixture.ipynb").write_text("{}")
-    assert remove_folders_of_killed_workers(tmp_path) == [dead]
-    assert not dead.exists(), "the folder of the process that is gone is removed"
-    assert alive.is_dir() and other.is_dir(), "a running worker's folder and a folder not named by a pid stay"
+    assert sorted(sweep_job_folders(TASK_FOLDER_PREFIX, tmp_path)) == sorted([dead, unowned])
+    assert not dead.exists() and not unowned.exists(), "the folders of no running process are removed"
+    assert alive.is_dir(), "a running worker's folder stays"
 
 
 def test_workers_without_bubblewrap_are_refused_before_anything_is_sent(tmp_path):

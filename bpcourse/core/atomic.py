@@ -78,7 +78,7 @@ def remove_stale_temporaries(path, suffix=".tmp"):
     removed = []
     for candidate in folder.glob(f".{glob.escape(path.name)}.*{suffix}"):
         pid = candidate.name[len(path.name) + 2:].split(".", 1)[0]
-        if not pid.isdigit() or _running(int(pid)):
+        if not pid.isdigit() or process_running(int(pid)):
             continue
         with contextlib.suppress(FileNotFoundError):
             candidate.unlink()
@@ -86,7 +86,8 @@ def remove_stale_temporaries(path, suffix=".tmp"):
     return removed
 
 
-def _running(pid):
+def process_running(pid):
+    """Whether the process ``pid`` runs on this machine (another user's counts)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -8,7 +8,6 @@ again elsewhere; one that took down ``allowed-failures`` workers becomes a ``gra
 """
 
 import os
-import shutil
 import tempfile
 from dataclasses import asdict
 from pathlib import Path
@@ -16,7 +15,8 @@ from pathlib import Path
 from distributed import Client, as_completed
 
 from bpcourse.tools.checker import ExerciseScore
-from bpcourse.tools.grading_jobs import ClusterProblem, GradingOptions, grade_submission, grader_error
+from bpcourse.tools.grading_jobs import (ClusterProblem, GradingOptions, grade_submission, grader_error,
+                                         sweep_job_folders)
 from bpcourse.tools.kernel import Limits, mnist_dir, sandbox_problem
 from bpcourse.tools.results_store import grader_fingerprint
 
@@ -51,34 +51,10 @@ def check_workers(client, sandbox):
         raise ClusterProblem(f"{len(lacking)} of {len(answers)} Dask workers cannot grade, nothing was sent: {lines}")
 
 
-def _process_is_gone(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False  # alive, another user's
-    return False
-
-
-def remove_folders_of_killed_workers(temporary=None):
-    """Remove the task folders that a killed worker left behind (a worker killed mid-task cannot clean up).
-
-    A task's folder is named after the worker's process id; a folder whose process is gone is removed, the
-    folders of running workers stay. Returns the paths removed."""
-    removed = []
-    for folder in Path(temporary or tempfile.gettempdir()).glob(TASK_FOLDER_PREFIX + "*-*"):
-        pid = folder.name[len(TASK_FOLDER_PREFIX):].split("-", 1)[0]
-        if pid.isdigit() and folder.is_dir() and _process_is_gone(int(pid)):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
-
-
 def grade_task(task):
     """On a worker: grade one submission sent as a dict of its files and options; ``(rows, problems)``."""
     options = GradingOptions(**{**task["options"], "limits": Limits(**task["options"]["limits"])})
-    remove_folders_of_killed_workers()
+    sweep_job_folders(TASK_FOLDER_PREFIX)  # a worker killed mid-task left its folder
     with tempfile.TemporaryDirectory(prefix=f"{TASK_FOLDER_PREFIX}{os.getpid()}-") as folder:
         paths = {}
         for part, subfolder in (("instructor", "source"), ("submitted", "submitted")):

@@ -68,10 +68,15 @@ class _ExecChild(subprocess.Popen):
 JOB_FOLDER_PREFIX = "bpcourse-job-"
 
 
-def sweep_job_folders():
-    for folder in Path(tempfile.gettempdir()).glob(f"{JOB_FOLDER_PREFIX}*"):
+def sweep_job_folders(prefix=JOB_FOLDER_PREFIX, temporary=None):
+    """Remove the temporary folders ``<prefix><pid>-...`` whose process is gone (one killed cannot clean up after
+    itself; :func:`owner_alive` reads the pid); a running process's folders stay. Returns the paths removed."""
+    removed = []
+    for folder in Path(temporary or tempfile.gettempdir()).glob(f"{prefix}*"):
         if folder.is_dir() and not owner_alive(folder.name):
             shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 class _RunningSubmission:

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import bpcourse
+from bpcourse.core.atomic import process_running
 from bpcourse.core.data import cache_dir
 
 SANDBOX_DIR = "/sandbox"
@@ -121,15 +122,7 @@ def sweep_cgroups():
 def owner_alive(name):
     """Whether the grader process named in ``name`` (``bpcourse-<kind>-<pid>-...``, a cgroup or job folder) still runs."""
     owner = name.split("-")[2]
-    if not owner.isdigit():
-        return False
-    try:
-        os.kill(int(owner), 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
+    return owner.isdigit() and process_running(int(owner))
 
 
 def kill_cgroup(folder):

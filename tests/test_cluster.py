@@ -71,9 +71,9 @@ def test_a_cluster_grades_the_rows_of_the_local_run_though_a_worker_is_killed(tm
     assert not run.is_alive(), "the run finishes"
     assert not errors, errors
     assert rows(tmp_path / "cluster") == rows(tmp_path / "local")
-    assert {r["status"] for r in rows(tmp_path / "cluster")} <= {"ok", "failed"}, "the kill cost nothing"
+    assert {r["status"] for r in rows(tmp_path / "cluster")} <= {"ok", "failed"}, "the kill cost a submission its grade"
     left = list(Path(tempfile.gettempdir()).glob(f"{TASK_FOLDER_PREFIX}{killed[0]}-*"))
-    assert not left, f"the task that ran again removed the killed worker's folder: {left}"
+    assert not left, f"the killed worker's folder was left behind though a task ran again after it: {left}"
 
 
 def test_only_the_folders_of_killed_workers_are_removed(tmp_path):
